@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+// Package auth authenticates people and services: argon2id passwords,
+// server-side sessions, API tokens and login throttling. Every interactive
+// authentication attempt, successful or not, is journaled with the login
+// name that was tried, even when it matches nobody (design §3). Protocol
+// servers (LDAP bind, WebDAV, proxy, IMAP, SMTP) call Authenticate; the web
+// calls Login. Password policies, strong authentication and SSO come on top
+// of this package.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/journal"
+)
+
+// Config holds the authentication settings of the bootstrap file.
+type Config struct {
+	Argon2        Params        `toml:"argon2"`
+	SessionIdle   time.Duration `toml:"session_idle"`     // default 2 h
+	SessionMax    time.Duration `toml:"session_absolute"` // default 12 h
+	MaxFailures   int           `toml:"max_failures"`     // failures before throttling, default 5
+	ThrottleFirst time.Duration `toml:"throttle_first"`   // first lock-out, doubling, default 30 s
+	ThrottleMax   time.Duration `toml:"throttle_max"`     // longest lock-out, default 15 min
+}
+
+// Defaults fills zero fields.
+func (c *Config) Defaults() {
+	if c.Argon2 == (Params{}) {
+		c.Argon2 = DefaultParams
+	}
+	if c.SessionIdle == 0 {
+		c.SessionIdle = 2 * time.Hour
+	}
+	if c.SessionMax == 0 {
+		c.SessionMax = 12 * time.Hour
+	}
+	if c.MaxFailures == 0 {
+		c.MaxFailures = 5
+	}
+	if c.ThrottleFirst == 0 {
+		c.ThrottleFirst = 30 * time.Second
+	}
+	if c.ThrottleMax == 0 {
+		c.ThrottleMax = 15 * time.Minute
+	}
+}
+
+// Validate checks c (after Defaults).
+func (c *Config) Validate() error {
+	var errs []error
+	errs = append(errs, c.Argon2.Validate())
+	if c.SessionIdle > c.SessionMax {
+		errs = append(errs, errors.New("auth.session_idle must not exceed auth.session_absolute"))
+	}
+	return errors.Join(errs...)
+}
+
+// Store persists credentials, sessions and tokens. Methods that change
+// something journal it in the same transaction.
+type Store interface {
+	FindPersonByLogin(ctx context.Context, login string) (*directory.Person, error)
+	FindPerson(ctx context.Context, id string) (*directory.Person, error)
+	FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error)
+	// PasswordHash returns the stored hash of a person, core.NotFound if none.
+	PasswordHash(ctx context.Context, personID string) (string, error)
+	// SetPasswordHash replaces the hash and journals entry (action and reason
+	// set by the caller); mustChange sets the must-change flag.
+	SetPasswordHash(ctx context.Context, personID, hash string, mustChange bool, e journal.Entry) error
+	// CreateSession stores s and journals the successful login e.
+	CreateSession(ctx context.Context, s *Session, e journal.Entry) error
+	FindSession(ctx context.Context, id string) (*Session, error)
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession removes one session and journals e.
+	DeleteSession(ctx context.Context, id string, e journal.Entry) error
+	FindSessions(ctx context.Context, personID string) ([]*Session, error)
+	CreateToken(ctx context.Context, t *Token, e journal.Entry) error
+	FindToken(ctx context.Context, hash string) (*Token, error)
+	Journal(ctx context.Context, e journal.Entry) error
+}
+
+// Session is a server-side web session. ID is the SHA-256 of the cookie
+// value; the cookie value itself is never stored.
+type Session struct {
+	ID        string
+	PersonID  string
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time // absolute end
+	Source    string
+	UserAgent string
+	AuthLevel int
+}
+
+// Token is an API bearer token of a (service) account.
+type Token struct {
+	ID        string
+	PersonID  string
+	Name      string
+	Hash      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt time.Time
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	Store Store
+	Clock core.Clock
+	Log   *slog.Logger
+}
+
+// Service authenticates. It is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	store    Store
+	clock    core.Clock
+	log      *slog.Logger
+	throttle *throttle
+	dummy    string // a hash to verify against for unknown logins, so timing does not tell
+}
+
+// New returns an authentication service. cfg must be valid (after Defaults).
+func New(cfg Config, deps Deps) *Service {
+	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log,
+		throttle: newThrottle(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax),
+		dummy:    HashPassword("not a password", cfg.Argon2)}
+}
+
+// Params returns the argon2id parameters new hashes use.
+func (s *Service) Params() Params { return s.cfg.Argon2 }
+
+// Hash hashes a password with the configured parameters.
+func (s *Service) Hash(pw string) string { return HashPassword(pw, s.cfg.Argon2) }
+
+// randomToken returns 32 random bytes, base64url, and its SHA-256 hex.
+func randomToken() (clear, hash string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	clear = base64.RawURLEncoding.EncodeToString(b)
+	return clear, hashToken(clear)
+}
+
+func hashToken(clear string) string {
+	s := sha256.Sum256([]byte(clear))
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package directory
+
+import (
+	"context"
+
+	"github.com/preau/preau/internal/journal"
+)
+
+// Store persists the directory. Implementations are safe for concurrent use.
+// Every mutating method writes a journal entry in the same transaction, with
+// the principal in ctx as the actor and the names of the changed attributes.
+// Errors: core.NotFound for a missing object, core.Exists for a duplicate
+// login, UAI, group code or external identifier.
+type Store interface {
+	CreateEstablishment(ctx context.Context, e *Establishment) error
+	// FindEstablishment finds by ID or by UAI.
+	FindEstablishment(ctx context.Context, idOrUAI string) (*Establishment, error)
+	// FindEstablishments returns establishments with counts, by UAI order.
+	// ids, when not nil, restricts the result to those IDs.
+	FindEstablishments(ctx context.Context, ids []string, schoolYear int) ([]*EstablishmentSummary, error)
+
+	// CreatePeople creates people (with their initial password hashes, which
+	// may be empty) in one transaction: all or none.
+	CreatePeople(ctx context.Context, people []NewPerson) error
+	FindPerson(ctx context.Context, id string) (*Person, error)
+	FindPersonByLogin(ctx context.Context, login string) (*Person, error)
+	FindPeople(ctx context.Context, f PersonFilter) (people []*Person, total int, err error)
+	UpdatePerson(ctx context.Context, id string, upd PersonUpdate) (*Person, error)
+
+	CreateGroups(ctx context.Context, groups []*Group) error
+	FindGroups(ctx context.Context, f GroupFilter) ([]*Group, error)
+	// SetMembers adds memberships (idempotent).
+	AddMembers(ctx context.Context, ms []Membership) error
+	RemoveMember(ctx context.Context, m Membership) error
+	FindMemberships(ctx context.Context, personID string) ([]PersonGroup, error)
+
+	CreateGrant(ctx context.Context, g *Grant) error
+	RevokeGrant(ctx context.Context, id string) error
+	FindGrants(ctx context.Context, personID string) ([]*Grant, error)
+
+	PutZone(ctx context.Context, z *Zone) error
+	FindZones(ctx context.Context, establishment string) ([]*Zone, error)
+
+	// Journal records an event that changes no row, e.g. a refused attempt.
+	Journal(ctx context.Context, e journal.Entry) error
+}
+
+// NewPerson is a person to create with an optional initial password hash.
+type NewPerson struct {
+	Person       *Person
+	PasswordHash string
+}
+
+// PersonFilter selects people. Zero fields match all.
+type PersonFilter struct {
+	Establishments []string // attached to any of these (nil: no restriction)
+	Profile        string
+	State          string
+	Query          string // case-insensitive prefix of login, given, family or display name
+	Group          string // member of this group ID
+	Sort           string // "name" (default), "login", "created"
+	Offset, Limit  int    // Limit 0 means 50; at most 1,000
+}
+
+// PersonUpdate lists the fields to change; nil fields stay as they are.
+type PersonUpdate struct {
+	GivenName          *string
+	FamilyName         *string
+	DisplayName        *string
+	Profile            *string
+	State              *State
+	Mail               *string
+	MustChangePassword *bool
+	Establishments     *[]string
+	ExternalIDs        map[string]string // kind → value; "" removes that kind
+	PasswordHash       *string           // new hash; journaled as "password", never the value
+}
+
+// Attributes returns the names of the attributes upd changes, for the journal.
+func (u *PersonUpdate) Attributes() []string {
+	var a []string
+	add := func(set bool, name string) {
+		if set {
+			a = append(a, name)
+		}
+	}
+	add(u.GivenName != nil, "givenName")
+	add(u.FamilyName != nil, "familyName")
+	add(u.DisplayName != nil, "displayName")
+	add(u.Profile != nil, "profile")
+	add(u.State != nil, "state")
+	add(u.Mail != nil, "mail")
+	add(u.MustChangePassword != nil, "mustChangePassword")
+	add(u.Establishments != nil, "establishments")
+	for k := range u.ExternalIDs {
+		a = append(a, "externalId."+k)
+	}
+	add(u.PasswordHash != nil, "password")
+	return a
+}
+
+// GroupFilter selects groups.
+type GroupFilter struct {
+	Establishment string
+	Kind          string
+	SchoolYear    int // 0: any
+	Code          string
+	ID            string
+}
+
+// Membership ties a person to a group with a role.
+type Membership struct {
+	GroupID  string
+	PersonID string
+	Role     string // RoleMember or RoleOwner
+}
+
+// PersonGroup is a group a person belongs to, with the role.
+type PersonGroup struct {
+	Group *Group
+	Role  string
+}

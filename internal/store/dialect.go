@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package store
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/preau/preau/internal/core"
+)
+
+// dialect holds only what differs between SQLite and PostgreSQL. SQL text is
+// never rewritten at run time.
+type dialect struct {
+	name string
+	// migrationLock, when not empty, is run first in each migration
+	// transaction so that concurrent nodes migrate one at a time.
+	migrationLock string
+	// classify maps a driver error to a core error kind, or reports false.
+	classify func(err error) (core.Kind, string, bool)
+}
+
+var sqliteDialect = &dialect{
+	name: "sqlite",
+	classify: func(err error) (core.Kind, string, bool) {
+		var se *sqlite.Error
+		if !errors.As(err, &se) {
+			return 0, "", false
+		}
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return core.Exists, constraintSubject(se.Error()), true
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return core.Conflict, "a referenced object does not exist or is still in use", true
+		case sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return core.Invalid, "a required value is missing or out of range", true
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return core.Unavailable, "the database is busy; try again", true
+		}
+		return 0, "", false
+	},
+}
+
+var postgresDialect = &dialect{
+	name:          "postgres",
+	migrationLock: "SELECT pg_advisory_xact_lock(7261991)",
+	classify: func(err error) (core.Kind, string, bool) {
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) {
+			return 0, "", false
+		}
+		switch pe.Code {
+		case "23505":
+			return core.Exists, constraintSubject(pe.ConstraintName + " " + pe.Detail), true
+		case "23503":
+			return core.Conflict, "a referenced object does not exist or is still in use", true
+		case "23502", "23514":
+			return core.Invalid, "a required value is missing or out of range", true
+		case "40001", "40P01", "55P03":
+			return core.Unavailable, "the database is busy; try again", true
+		}
+		return 0, "", false
+	},
+}
+
+// constraintSubject turns a unique-constraint message into user words.
+func constraintSubject(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "login"):
+		return "this login is already taken"
+	case strings.Contains(m, "uai"):
+		return "an establishment with this UAI already exists"
+	case strings.Contains(m, "person_keys") || strings.Contains(m, "kind"):
+		return "this external identifier already belongs to another person"
+	case strings.Contains(m, "school_groups") || strings.Contains(m, "code"):
+		return "a group with this code already exists this school year"
+	case strings.Contains(m, "zones") || strings.Contains(m, "name"):
+		return "this name is already used"
+	}
+	return "this object already exists"
+}
+
+// classify wraps a driver error into a *core.Error of the right kind.
+func (db *DB) classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if kind, msg, ok := db.d.classify(err); ok {
+		return &core.Error{Op: op, Kind: kind, Msg: msg, Err: err}
+	}
+	return &core.Error{Op: op, Kind: core.Internal, Err: err}
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/journal"
+)
+
+// CreateGroups inserts groups in one transaction, journaling each.
+func (db *DB) CreateGroups(ctx context.Context, groups []*directory.Group) error {
+	return db.write(ctx, "store.CreateGroups", func(tx *Tx) error {
+		for _, g := range groups {
+			g.CreatedAt, g.UpdatedAt = tx.now, tx.now
+			if _, err := tx.exec(`INSERT INTO school_groups (id, establishment_id, code, name, kind, school_year, level,
+				created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+				g.ID, g.Establishment, g.Code, g.Name, string(g.Kind), g.SchoolYear, g.Level, micros(tx.now)); err != nil {
+				return err
+			}
+			if err := tx.journal(journal.Entry{Chain: g.Establishment, Action: "directory.group.create",
+				TargetType: "group", TargetID: g.ID, TargetName: g.Code,
+				Attributes: []string{"code", "name", "kind", "schoolYear", "level"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FindGroups lists groups with member and owner counts, by code.
+func (db *DB) FindGroups(ctx context.Context, f directory.GroupFilter) ([]*directory.Group, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.ID != "" {
+		where = append(where, "g.id = "+arg(f.ID))
+	}
+	if f.Establishment != "" {
+		where = append(where, "g.establishment_id = "+arg(f.Establishment))
+	}
+	if f.Kind != "" {
+		where = append(where, "g.kind = "+arg(f.Kind))
+	}
+	if f.SchoolYear != 0 {
+		where = append(where, "g.school_year = "+arg(f.SchoolYear))
+	}
+	if f.Code != "" {
+		where = append(where, "g.code = "+arg(f.Code))
+	}
+	q := `SELECT g.id, g.establishment_id, g.code, g.name, g.kind, g.school_year, g.level, g.created_at, g.updated_at,
+		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'member'),
+		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'owner')
+		FROM school_groups g`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := db.r.QueryContext(ctx, q+" ORDER BY g.code", args...)
+	if err != nil {
+		return nil, db.classify("store.FindGroups", err)
+	}
+	defer rows.Close()
+	var out []*directory.Group
+	for rows.Next() {
+		var g directory.Group
+		var kind string
+		var created, updated int64
+		if err := rows.Scan(&g.ID, &g.Establishment, &g.Code, &g.Name, &kind, &g.SchoolYear, &g.Level,
+			&created, &updated, &g.Members, &g.Owners); err != nil {
+			return nil, db.classify("store.FindGroups", err)
+		}
+		g.Kind = directory.GroupKind(kind)
+		g.CreatedAt, g.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, &g)
+	}
+	return out, db.classify("store.FindGroups", rows.Err())
+}
+
+// AddMembers adds memberships (existing ones are left alone), journaling each
+// new one on its group's establishment chain.
+func (db *DB) AddMembers(ctx context.Context, ms []directory.Membership) error {
+	return db.write(ctx, "store.AddMembers", func(tx *Tx) error {
+		for _, m := range ms {
+			var est, code, login string
+			err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM school_groups g, people p
+				WHERE g.id = $1 AND p.id = $2`, m.GroupID, m.PersonID).Scan(&est, &code, &login)
+			if err == sql.ErrNoRows {
+				return core.E("store.AddMembers", core.NotFound, "no such group or person")
+			}
+			if err != nil {
+				return err
+			}
+			res, err := tx.exec(`INSERT INTO memberships (group_id, person_id, role) VALUES ($1, $2, $3)
+				ON CONFLICT (group_id, person_id, role) DO NOTHING`, m.GroupID, m.PersonID, m.Role)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
+				TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RemoveMember removes a membership and journals it.
+func (db *DB) RemoveMember(ctx context.Context, m directory.Membership) error {
+	return db.write(ctx, "store.RemoveMember", func(tx *Tx) error {
+		var est, code, login string
+		err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM memberships m
+			JOIN school_groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
+			WHERE m.group_id = $1 AND m.person_id = $2 AND m.role = $3`, m.GroupID, m.PersonID, m.Role).Scan(&est, &code, &login)
+		if err == sql.ErrNoRows {
+			return core.E("store.RemoveMember", core.NotFound, "no such membership")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(`DELETE FROM memberships WHERE group_id = $1 AND person_id = $2 AND role = $3`,
+			m.GroupID, m.PersonID, m.Role); err != nil {
+			return err
+		}
+		return tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.remove", TargetType: "group",
+			TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}})
+	})
+}
+
+// FindMemberships lists the groups of a person with the role.
+func (db *DB) FindMemberships(ctx context.Context, personID string) ([]directory.PersonGroup, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT g.id, g.establishment_id, g.code, g.name, g.kind, g.school_year, g.level, m.role
+		FROM memberships m JOIN school_groups g ON g.id = m.group_id WHERE m.person_id = $1 ORDER BY g.code, m.role`, personID)
+	if err != nil {
+		return nil, db.classify("store.FindMemberships", err)
+	}
+	defer rows.Close()
+	var out []directory.PersonGroup
+	for rows.Next() {
+		var g directory.Group
+		var kind, role string
+		if err := rows.Scan(&g.ID, &g.Establishment, &g.Code, &g.Name, &kind, &g.SchoolYear, &g.Level, &role); err != nil {
+			return nil, err
+		}
+		g.Kind = directory.GroupKind(kind)
+		out = append(out, directory.PersonGroup{Group: &g, Role: role})
+	}
+	return out, rows.Err()
+}
+
+// CreateGrant inserts a grant and journals it.
+func (db *DB) CreateGrant(ctx context.Context, g *directory.Grant) error {
+	return db.write(ctx, "store.CreateGrant", func(tx *Tx) error {
+		g.CreatedAt = tx.now
+		var est sql.NullString
+		if g.Establishment != "" {
+			est = sql.NullString{String: g.Establishment, Valid: true}
+		}
+		if _, err := tx.exec(`INSERT INTO grants (id, establishment_id, person_id, right_name, granted_by, valid_from,
+			valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			g.ID, est, g.PersonID, string(g.Right), g.GrantedBy, micros(g.From), nullMicros(g.Until), micros(tx.now)); err != nil {
+			return err
+		}
+		var login string
+		if err := tx.queryRow(`SELECT login FROM people WHERE id = $1`, g.PersonID).Scan(&login); err != nil {
+			return err
+		}
+		return tx.journal(journal.Entry{Chain: grantChain(g.Establishment),
+			Action: "directory.grant.create", TargetType: "person", TargetID: g.PersonID, TargetName: login,
+			Attributes: []string{string(g.Right)}})
+	})
+}
+
+// grantChain is the chain of a grant: its establishment's, or the
+// deployment's for operator grants.
+func grantChain(est string) string {
+	if est == "" {
+		return journal.DeploymentChain
+	}
+	return est
+}
+
+// RevokeGrant ends a grant now and journals it.
+func (db *DB) RevokeGrant(ctx context.Context, id string) error {
+	return db.write(ctx, "store.RevokeGrant", func(tx *Tx) error {
+		var est sql.NullString
+		var right, pid, login string
+		err := tx.queryRow(`SELECT g.establishment_id, g.right_name, g.person_id, p.login FROM grants g
+			JOIN people p ON p.id = g.person_id WHERE g.id = $1 AND g.revoked_at IS NULL`, id).Scan(&est, &right, &pid, &login)
+		if err == sql.ErrNoRows {
+			return core.E("store.RevokeGrant", core.NotFound, "no such grant in force")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(`UPDATE grants SET revoked_at = $1 WHERE id = $2`, micros(tx.now), id); err != nil {
+			return err
+		}
+		chain := journal.DeploymentChain
+		if est.Valid {
+			chain = est.String
+		}
+		return tx.journal(journal.Entry{Chain: chain, Action: "directory.grant.revoke", TargetType: "person",
+			TargetID: pid, TargetName: login, Attributes: []string{right}})
+	})
+}
+
+// FindGrants lists every grant of a person, in force or not.
+func (db *DB) FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, establishment_id, person_id, right_name, granted_by, valid_from,
+		valid_until, revoked_at, created_at FROM grants WHERE person_id = $1 ORDER BY created_at`, personID)
+	if err != nil {
+		return nil, db.classify("store.FindGrants", err)
+	}
+	defer rows.Close()
+	var out []*directory.Grant
+	for rows.Next() {
+		var g directory.Grant
+		var est sql.NullString
+		var right string
+		var from, created int64
+		var until, revoked sql.NullInt64
+		if err := rows.Scan(&g.ID, &est, &g.PersonID, &right, &g.GrantedBy, &from, &until, &revoked, &created); err != nil {
+			return nil, err
+		}
+		g.Establishment, g.Right = est.String, core.Right(right)
+		g.From, g.Until, g.RevokedAt, g.CreatedAt = fromMicros(from), fromNullMicros(until), fromNullMicros(revoked), fromMicros(created)
+		out = append(out, &g)
+	}
+	return out, rows.Err()
+}
+
+// PutZone creates or replaces a zone by (establishment, name).
+func (db *DB) PutZone(ctx context.Context, z *directory.Zone) error {
+	return db.write(ctx, "store.PutZone", func(tx *Tx) error {
+		z.UpdatedAt = tx.now
+		cidrs := make([]string, len(z.CIDRs))
+		for i, c := range z.CIDRs {
+			cidrs[i] = c.String()
+		}
+		if _, err := tx.exec(`INSERT INTO zones (id, establishment_id, name, cidrs, updated_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (establishment_id, name) DO UPDATE SET cidrs = excluded.cidrs, updated_at = excluded.updated_at`,
+			z.ID, z.Establishment, z.Name, jsonList(cidrs), micros(tx.now)); err != nil {
+			return err
+		}
+		return tx.journal(journal.Entry{Chain: z.Establishment, Action: "directory.zone.put", TargetType: "zone",
+			TargetName: z.Name, Attributes: []string{"cidrs"}})
+	})
+}
+
+// FindZones lists the zones of an establishment ("" for all).
+func (db *DB) FindZones(ctx context.Context, establishment string) ([]*directory.Zone, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, establishment_id, name, cidrs, updated_at FROM zones
+		WHERE $1 = '' OR establishment_id = $1 ORDER BY establishment_id, name`, establishment)
+	if err != nil {
+		return nil, db.classify("store.FindZones", err)
+	}
+	defer rows.Close()
+	var out []*directory.Zone
+	for rows.Next() {
+		var z directory.Zone
+		var cidrs string
+		var updated int64
+		if err := rows.Scan(&z.ID, &z.Establishment, &z.Name, &cidrs, &updated); err != nil {
+			return nil, err
+		}
+		var list []string
+		_ = json.Unmarshal([]byte(cidrs), &list)
+		for _, c := range list {
+			if p, err := netip.ParsePrefix(c); err == nil {
+				z.CIDRs = append(z.CIDRs, p)
+			}
+		}
+		z.UpdatedAt = fromMicros(updated)
+		out = append(out, &z)
+	}
+	return out, rows.Err()
+}
