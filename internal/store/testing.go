@@ -22,3 +22,17 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 	_, err := db.w.ExecContext(ctx, query, args...)
 	return err
 }
+
+// Reopen returns a handle on the same database with another clock and
+// journal key. Tests only.
+func Reopen(db *DB, cfg Config) (*DB, error) {
+	c := *db
+	c.closers = nil
+	if cfg.Clock != nil {
+		c.clock = cfg.Clock
+	}
+	if cfg.JournalKey != nil {
+		c.key = cfg.JournalKey
+	}
+	return &c, nil
+}

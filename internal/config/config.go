@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+// Package config loads the bootstrap configuration: a TOML file, then
+// environment variables (PREAU_<SECTION>_<KEY>, and PREAU_…_FILE to read a
+// secret from a file), then command-line flags. It holds bootstrap only —
+// listeners, data folder, database, blobs, TLS, relay — since every setting
+// an admin edits lives in the store (design §2).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/preau/preau/internal/auth"
+)
+
+// CurrentSchemaVersion is the config file format this binary writes.
+const CurrentSchemaVersion = 1
+
+// File is the whole bootstrap configuration.
+type File struct {
+	SchemaVersion int         `toml:"schema_version"`
+	Data          string      `toml:"data"`  // data folder
+	DB            string      `toml:"db"`    // "" (SQLite in the data folder), path, or postgres://…
+	Blobs         string      `toml:"blobs"` // "" (the data folder), path, or s3://…
+	Listen        Listen      `toml:"listen"`
+	TLS           TLS         `toml:"tls"`
+	Auth          auth.Config `toml:"auth"`
+	Mail          Mail        `toml:"mail"`
+	Journal       Journal     `toml:"journal"`
+	Web           Web         `toml:"web"`
+	Log           Log         `toml:"log"`
+}
+
+// Listen holds the listen addresses (design §4). An empty address disables
+// that listener.
+type Listen struct {
+	HTTPS string `toml:"https"`
+	HTTP  string `toml:"http"`
+}
+
+// TLS says which certificate to serve.
+type TLS struct {
+	CertFile string   `toml:"cert_file"` // operator-provided certificate (PEM), with KeyFile
+	KeyFile  string   `toml:"key_file"`
+	Hosts    []string `toml:"hosts"` // names and addresses for the self-managed certificate
+}
+
+// Mail is the outbound relay (smart host) for notifications and alerts.
+type Mail struct {
+	Relay    string        `toml:"relay"` // host:port; empty disables outbound mail
+	From     string        `toml:"from"`
+	Username string        `toml:"username"`
+	Password string        `toml:"password" secret:"true"`
+	TLS      string        `toml:"tls"` // starttls (default), tls, none
+	Timeout  time.Duration `toml:"timeout"`
+}
+
+// Journal holds the journal's bootstrap settings.
+type Journal struct {
+	KeyFile   string        `toml:"key_file"`  // Ed25519 key signing checkpoints; default <data>/keys/journal.ed25519
+	Retention time.Duration `toml:"retention"` // 0 keeps everything
+}
+
+// Web holds settings of the HTTP front.
+type Web struct {
+	PublicURL      string   `toml:"public_url"`      // e.g. https://preau.college.example; default from the HTTPS listener
+	TrustedProxies []string `toml:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
+	MetricsToken   string   `toml:"metrics_token" secret:"true"`
+}
+
+// Log holds logging settings.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info (default), warn, error
+	Format string `toml:"format"` // text (default) or json
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() File {
+	f := File{
+		SchemaVersion: CurrentSchemaVersion,
+		Data:          "./preau-data",
+		Listen:        Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080"},
+		TLS:           TLS{Hosts: []string{"localhost"}},
+		Mail:          Mail{TLS: "starttls", Timeout: 30 * time.Second},
+		Log:           Log{Level: "info", Format: "text"},
+	}
+	f.Auth.Defaults()
+	return f
+}
+
+// Validate returns every problem of f at once.
+func (f *File) Validate() error {
+	var errs []error
+	if f.SchemaVersion != CurrentSchemaVersion {
+		errs = append(errs, fmt.Errorf("schema_version %d is not supported (this preau reads %d)", f.SchemaVersion, CurrentSchemaVersion))
+	}
+	if strings.TrimSpace(f.Data) == "" {
+		errs = append(errs, errors.New("data: the data folder must be set"))
+	}
+	if f.DB != "" && strings.Contains(f.DB, "://") && !strings.HasPrefix(f.DB, "postgres://") && !strings.HasPrefix(f.DB, "postgresql://") {
+		errs = append(errs, fmt.Errorf("db: %q is neither a file path nor a postgres:// URL", redact(f.DB)))
+	}
+	if f.Blobs != "" && strings.Contains(f.Blobs, "://") && !strings.HasPrefix(f.Blobs, "s3://") && !strings.HasPrefix(f.Blobs, "file://") {
+		errs = append(errs, fmt.Errorf("blobs: %q is neither a folder nor an s3:// or file:// URL", f.Blobs))
+	}
+	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP} {
+		if addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, addr))
+		}
+	}
+	if f.Listen.HTTPS == "" {
+		errs = append(errs, errors.New("listen.https: the HTTPS listener is required"))
+	}
+	if (f.TLS.CertFile == "") != (f.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("tls: cert_file and key_file go together"))
+	}
+	errs = append(errs, f.Auth.Validate())
+	switch f.Mail.TLS {
+	case "", "starttls", "tls", "none":
+	default:
+		errs = append(errs, fmt.Errorf("mail.tls: %q is not one of starttls, tls, none", f.Mail.TLS))
+	}
+	if f.Mail.Relay != "" {
+		if _, _, err := net.SplitHostPort(f.Mail.Relay); err != nil {
+			errs = append(errs, fmt.Errorf("mail.relay: %q is not host:port", f.Mail.Relay))
+		}
+		if f.Mail.From == "" {
+			errs = append(errs, errors.New("mail.from: a sender address is required when mail.relay is set"))
+		}
+	}
+	if f.Journal.Retention != 0 && f.Journal.Retention < 24*time.Hour {
+		errs = append(errs, errors.New("journal.retention: at least 24h, or 0 to keep everything"))
+	}
+	for _, c := range f.Web.TrustedProxies {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			errs = append(errs, fmt.Errorf("web.trusted_proxies: %q is not a CIDR range", c))
+		}
+	}
+	switch f.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not one of debug, info, warn, error", f.Log.Level))
+	}
+	return errors.Join(errs...)
+}
+
+// redact hides the password of a URL-like DSN.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if c := strings.Index(rest[:at], ":"); c >= 0 {
+				return dsn[:i+3] + rest[:c] + ":***" + rest[at:]
+			}
+		}
+	}
+	return dsn
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package core_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+)
+
+func TestParseUAI(t *testing.T) {
+	cases := []struct {
+		in, want, errPart string
+	}{
+		{"0750001U", "0750001U", ""},
+		{" 0999001w ", "0999001W", ""},
+		{"0750001A", "", "check letter should be U"},
+		{"075000U", "", "got 7 characters"},
+		{"07500X1U", "", "character 6 must be a digit"},
+		{"", "", "got 0 characters"},
+		{"ÉÉÉÉÉÉÉÉ", "", "expected 7 digits"},
+	}
+	for _, tc := range cases {
+		got, err := core.ParseUAI(tc.in)
+		if tc.errPart == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("ParseUAI(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.errPart) || core.KindOf(err) != core.Invalid {
+			t.Errorf("ParseUAI(%q) error = %v; want Invalid containing %q", tc.in, err, tc.errPart)
+		}
+	}
+	if u := core.MakeUAI("0999001"); u != "0999001W" {
+		t.Errorf("MakeUAI = %s (formats.md example says 0999001W)", u)
+	}
+}
+
+func FuzzParseUAI(f *testing.F) {
+	for _, s := range []string{"0750001U", "0999001W", "0750001A", "", "1234567", "ABCDEFGH", "０７５０００１Ｕ", "0750001u\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := core.ParseUAI(s)
+		if err != nil {
+			if core.KindOf(err) != core.Invalid {
+				t.Fatalf("error of kind %s", core.KindOf(err))
+			}
+			return
+		}
+		if len(u) != 8 || u[7] != core.UAICheckLetter(u[:7]) {
+			t.Fatalf("accepted %q as %q", s, u)
+		}
+		if again, err := core.ParseUAI(u); err != nil || again != u {
+			t.Fatalf("canonical form %q does not round-trip", u)
+		}
+	})
+}
+
+func TestIsPrivate(t *testing.T) {
+	yes := []string{"PERSONNEL", "personnel", "Privé", "PRIVE", "[PRIVÉ] bulletin", "(Personnel)", "privé.docx",
+		"Personnel - notes", "Réunion"}
+	no := []string{"Documents", "personnels-de-direction-liste", "privation", "mon privé", "", "   "}
+	for _, s := range yes[:len(yes)-1] {
+		if !core.IsPrivate(s) {
+			t.Errorf("IsPrivate(%q) = false", s)
+		}
+	}
+	if !core.IsPrivate("Réunion", "reunion") {
+		t.Error("an establishment's extra marker is ignored")
+	}
+	for _, s := range no {
+		if core.IsPrivate(s) {
+			t.Errorf("IsPrivate(%q) = true", s)
+		}
+	}
+	if !core.PathIsPrivate("home/zoe/Cours/PRIVÉ/journal.txt") || core.PathIsPrivate("home/zoe/Cours/maths.txt") {
+		t.Error("PathIsPrivate")
+	}
+}
+
+func TestForbiddenAttribute(t *testing.T) {
+	for _, n := range []string{"birthDate", "date_naissance", "DateOfBirth", "telephoneNumber", "mobile",
+		"postalAddress", "homePostalAddress", "ENTPersonDateNaissance", "responsables", "legal-guardian"} {
+		if _, bad := core.ForbiddenAttribute(n); !bad {
+			t.Errorf("%s is not refused", n)
+		}
+	}
+	for _, n := range []string{"givenName", "sn", "mail", "login", "ine", "displayName", "profile"} {
+		if what, bad := core.ForbiddenAttribute(n); bad {
+			t.Errorf("%s refused as %s", n, what)
+		}
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	base := core.E("directory.CreatePerson", core.Exists, "this login is already taken")
+	wrapped := fmt.Errorf("import line 4: %w", base)
+	if core.KindOf(wrapped) != core.Exists || core.MessageOf(wrapped) != "this login is already taken" {
+		t.Fatalf("kind %s msg %q", core.KindOf(wrapped), core.MessageOf(wrapped))
+	}
+	internal := core.Wrap("store.x", core.Internal, errors.New("disk on fire"))
+	if core.MessageOf(internal) != "" || core.KindOf(errors.New("plain")) != core.Internal {
+		t.Fatal("internal errors must not expose their cause")
+	}
+}
+
+func TestIDsAndSchoolYear(t *testing.T) {
+	a, b := core.NewID(), core.NewID()
+	if !core.ValidID(a) || a == b || a[14] != '7' {
+		t.Fatalf("ids %s %s", a, b)
+	}
+	if core.ValidID("not-an-id") || core.ValidID(strings.ToUpper(a)) {
+		t.Fatal("ValidID accepts junk")
+	}
+	if y := core.SchoolYear(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)); y != 2026 {
+		t.Fatal(y)
+	}
+	if y := core.SchoolYear(time.Date(2027, 8, 31, 0, 0, 0, 0, time.UTC)); y != 2026 {
+		t.Fatal(y)
+	}
+}
+
+func TestPrincipalRights(t *testing.T) {
+	head := core.Principal{PersonID: "h", Profile: core.ProfileHead, Establishments: []string{"e1"}}
+	staff := core.Principal{PersonID: "s", Profile: core.ProfileStaff, Establishments: []string{"e1"},
+		Grants: []core.Grant{{Right: core.RightSMSSend, Establishment: "e1"}}}
+	op := core.Principal{PersonID: "o", Profile: core.ProfileAdmin, Grants: []core.Grant{{Right: core.RightOperator}}}
+	switch {
+	case !head.HasRight(core.RightSignagePublish, "e1"), head.HasRight(core.RightSignagePublish, "e2"),
+		head.HasRight(core.RightOperator, "e1"):
+		t.Error("head rights")
+	case !staff.HasRight(core.RightSMSSend, "e1"), staff.HasRight(core.RightSMSSend, "e2"), staff.CanAdminister("e1"):
+		t.Error("staff rights")
+	case !op.CanAdminister("e9"), !op.Operator():
+		t.Error("operator rights")
+	case (core.Principal{}).HasRight(core.RightLogsRead, "e1") || !(core.Principal{}).Anonymous():
+		t.Error("anonymous rights")
+	}
+}
