@@ -129,7 +129,7 @@ type Person struct {
 }
 
 // ExternalIDKinds are the join keys a person may carry (formats.md §2, §3).
-var ExternalIDKinds = []string{"aaf_jointure", "siecle_eleve_id", "ine", "sts_id", "import_key"}
+var ExternalIDKinds = []string{"aaf_jointure", "siecle_eleve_id", "be1d_id", "ine", "sts_id", "import_key"}
 
 // MainEstablishment returns the person's first establishment, or "".
 func (p *Person) MainEstablishment() string {

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/preau/preau/internal/config"
+)
+
+// serveFlags are the flags of serve and demo.
+type serveFlags struct {
+	globals
+	https, http string
+	dump        bool
+	seed        int64
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	f.globals.register(fs)
+	fs.StringVar(&f.https, "https", "", "HTTPS listen address (default 127.0.0.1:8443)")
+	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (default 127.0.0.1:8080; \"off\" disables it)")
+	fs.BoolVar(&f.dump, "config-dump", false, "print the effective configuration (secrets masked) and exit")
+}
+
+func (f *serveFlags) load(env Env) (config.File, error) {
+	cfg, err := loadConfig(f.globals, env.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if f.https != "" {
+		cfg.Listen.HTTPS = f.https
+	}
+	switch f.http {
+	case "":
+	case "off":
+		cfg.Listen.HTTP = ""
+	default:
+		cfg.Listen.HTTP = f.http
+	}
+	return cfg, cfg.Validate()
+}
+
+func runServe(ctx context.Context, env Env, args []string) error {
+	var f serveFlags
+	fs := flag.NewFlagSet("preau serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.register(fs)
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	cfg, err := f.load(env)
+	if err != nil {
+		return err
+	}
+	if f.dump {
+		fmt.Fprint(env.Stdout, config.Dump(cfg))
+		return nil
+	}
+	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Close()
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Préau %s serves https://%s/ (data: %s)\n", Version, a.Addr("https"), cfg.Data)
+	return a.wait(ctx)
+}
+
+// wait blocks until ctx ends, then shuts down within 30 seconds.
+func (a *App) wait(ctx context.Context) error {
+	<-ctx.Done()
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return a.Shutdown(sctx)
+}
+
+func runDemo(ctx context.Context, env Env, args []string) error {
+	var f serveFlags
+	fs := flag.NewFlagSet("preau demo", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.register(fs)
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the generated school (same seed, same school)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	cfg, err := f.load(env)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return err
+	}
+	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Close()
+		return err
+	}
+	a.startDemo(ctx, f.seed, env.Stdout)
+	return a.wait(ctx)
+}
+

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+)
+
+// userFlags are the flags of every `preau user` subcommand.
+type userFlags struct {
+	globals
+	as, format, uai, profile, state, query string
+	given, family, mail, login, password  string
+	name                                  string
+	limit                                 int
+	ttl                                   time.Duration
+	mustChange                            bool
+}
+
+func runUser(ctx context.Context, env Env, args []string) error {
+	var f userFlags
+	fs := flag.NewFlagSet("preau user", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.register(fs)
+	fs.StringVar(&f.as, "as", "", "act as this admin (their rights apply) instead of as the system")
+	fs.StringVar(&f.format, "format", "table", "output: table, json or csv")
+	fs.StringVar(&f.uai, "uai", "", "establishment UAI")
+	fs.StringVar(&f.profile, "profile", "", "pupil, teacher, staff, head or admin")
+	fs.StringVar(&f.state, "state", "", "filter by state: pending, active, disabled, to-delete")
+	fs.StringVar(&f.query, "q", "", "search: start of login or name")
+	fs.StringVar(&f.given, "given", "", "given name")
+	fs.StringVar(&f.family, "family", "", "family name")
+	fs.StringVar(&f.mail, "mail", "", "institutional mail address")
+	fs.StringVar(&f.password, "password", "", "password (default: generate one and print it once)")
+	fs.StringVar(&f.name, "name", "", "token name")
+	fs.IntVar(&f.limit, "limit", 1000, "list at most this many")
+	fs.DurationVar(&f.ttl, "ttl", 0, "token lifetime (0: no end)")
+	fs.BoolVar(&f.mustChange, "must-change", true, "the person must change the password at next login")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: preau user add LOGIN --uai UAI --profile P --given G --family F [--mail M] [--password PW]\n"+
+			"       preau user list [--uai UAI] [--profile P] [--state S] [--q TEXT] [--format table|json|csv]\n"+
+			"       preau user show|disable|enable LOGIN\n       preau user reset-password LOGIN [--password PW]\n"+
+			"       preau user token LOGIN --name NAME [--ttl 720h]\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return usageErr("preau user needs a subcommand")
+	}
+	cfg, err := loadConfig(f.globals, env.Getenv)
+	if err != nil {
+		return err
+	}
+	b, err := openBase(ctx, cfg, slog.New(slog.DiscardHandler), core.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	ctx, err = b.cliContext(ctx, f.as)
+	if err != nil {
+		return err
+	}
+	sub, rest := pos[0], pos[1:]
+	if sub != "list" && len(rest) != 1 {
+		return usageErr("preau user %s needs exactly one LOGIN", sub)
+	}
+	switch sub {
+	case "add":
+		return userAdd(ctx, b, env.Stdout, rest[0], f)
+	case "list":
+		return userList(ctx, b, env.Stdout, f)
+	case "show":
+		p, err := b.dir.Person(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		return printPeople(ctx, b, env.Stdout, f.format, []*directory.Person{p})
+	case "disable", "enable":
+		st := directory.Disabled
+		if sub == "enable" {
+			st = directory.Active
+		}
+		p, err := b.dir.Person(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		if _, err := b.dir.SetState(ctx, p.ID, st); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s is now %s\n", p.Login, st)
+		return nil
+	case "reset-password":
+		pw := f.password
+		if pw == "" {
+			pw = generatePassword()
+		}
+		if err := b.auth.ResetPassword(ctx, rest[0], pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "New password for %s (shown once; to be changed at next login): %s\n", lower(rest[0]), pw)
+		return nil
+	case "token":
+		tok, err := b.auth.CreateToken(ctx, rest[0], f.name, f.ttl)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "API token for %s (shown once): %s\n", lower(rest[0]), tok)
+		return nil
+	}
+	return usageErr("unknown subcommand preau user %s", sub)
+}
+
+func userAdd(ctx context.Context, b *base, out io.Writer, login string, f userFlags) error {
+	p := &directory.Person{Login: login, GivenName: f.given, FamilyName: f.family, Profile: core.Profile(f.profile),
+		Mail: f.mail, MustChangePassword: f.mustChange}
+	if f.uai != "" {
+		e, err := b.dir.Establishment(ctx, f.uai)
+		if err != nil {
+			return err
+		}
+		p.Establishments = []string{e.ID}
+	}
+	pw := f.password
+	if pw == "" {
+		pw = generatePassword()
+	}
+	if err := b.dir.CreatePerson(ctx, p, b.auth.Hash(pw)); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Created %s (%s). Initial password (shown once): %s\n", p.Login, p.Profile, pw)
+	return nil
+}
+
+func userList(ctx context.Context, b *base, out io.Writer, f userFlags) error {
+	filter := directory.PersonFilter{Profile: f.profile, State: f.state, Query: f.query, Sort: "login", Limit: f.limit}
+	if f.uai != "" {
+		e, err := b.dir.Establishment(ctx, f.uai)
+		if err != nil {
+			return err
+		}
+		filter.Establishments = []string{e.ID}
+	}
+	people, total, err := b.dir.People(ctx, filter)
+	if err != nil {
+		return err
+	}
+	if err := printPeople(ctx, b, out, f.format, people); err != nil {
+		return err
+	}
+	if f.format == "table" && total > len(people) {
+		fmt.Fprintf(out, "(%d of %d shown; use --limit)\n", len(people), total)
+	}
+	return nil
+}
+
+// personRow is the exported view of a person (CLI and API).
+type personRow struct {
+	ID             string            `json:"id"`
+	Login          string            `json:"login"`
+	GivenName      string            `json:"given_name"`
+	FamilyName     string            `json:"family_name"`
+	Profile        string            `json:"profile"`
+	State          string            `json:"state"`
+	Mail           string            `json:"mail,omitempty"`
+	MustChange     bool              `json:"must_change_password"`
+	Establishments []string          `json:"establishments"` // UAIs
+	ExternalIDs    map[string]string `json:"external_ids,omitempty"`
+}
+
+func printPeople(ctx context.Context, b *base, out io.Writer, format string, people []*directory.Person) error {
+	uais := map[string]string{}
+	rows := make([]personRow, len(people))
+	for i, p := range people {
+		var ests []string
+		for _, id := range p.Establishments {
+			if _, ok := uais[id]; !ok {
+				if e, err := b.db.FindEstablishment(ctx, id); err == nil {
+					uais[id] = e.UAI
+				}
+			}
+			ests = append(ests, uais[id])
+		}
+		rows[i] = personRow{ID: p.ID, Login: p.Login, GivenName: p.GivenName, FamilyName: p.FamilyName,
+			Profile: string(p.Profile), State: string(p.State), Mail: p.Mail, MustChange: p.MustChangePassword,
+			Establishments: ests, ExternalIDs: p.ExternalIDs}
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	case "csv":
+		w := csv.NewWriter(out)
+		_ = w.Write([]string{"id", "login", "given_name", "family_name", "profile", "state", "mail", "must_change", "establishments"})
+		for _, r := range rows {
+			_ = w.Write([]string{r.ID, r.Login, r.GivenName, r.FamilyName, r.Profile, r.State, r.Mail,
+				yesNo(r.MustChange), strings.Join(r.Establishments, " ")})
+		}
+		w.Flush()
+		return w.Error()
+	case "table", "":
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOGIN\tNAME\tPROFILE\tSTATE\tESTABLISHMENTS")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", r.Login, r.GivenName, r.FamilyName, r.Profile, r.State,
+				strings.Join(r.Establishments, " "))
+		}
+		return tw.Flush()
+	}
+	return usageErr("--format must be table, json or csv")
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/demo"
+	"github.com/preau/preau/internal/demo/demoseed"
+)
+
+// startDemo fills the data folder with the demo deployment in the
+// background (unless an earlier run completed), marking the node not ready
+// until demo-accounts.csv is written, then prints the URLs and accounts.
+func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
+	s := &demoseed.Seeder{Store: a.db, Hash: a.auth.Hash, DataDir: a.cfg.Data, Clock: a.clock,
+		Progress: func(p demoseed.Progress) { a.ready.progress(p.Stage, p.Done, p.Total) }}
+	url := "https://" + a.Addr("https") + "/"
+	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:demo", core.ChannelJob))
+	if s.Done(jctx) {
+		fmt.Fprintf(out, "Préau demo serves %s (data: %s)\nDemo accounts: %s\n", url, a.cfg.Data,
+			filepath.Join(a.cfg.Data, demoseed.AccountsFile))
+		return
+	}
+	a.ready.begin("people")
+	fmt.Fprintf(out, "Préau demo serves %s — filling the demo school in the background (progress: %sprogress)\n", url, url)
+	a.goBackground(jctx, "demo", func(ctx context.Context) {
+		d, err := s.Run(ctx, seed)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Error("demo generation failed", "err", err)
+				a.ready.finish("demo generation failed: " + err.Error())
+			}
+			return
+		}
+		a.ready.finish("")
+		printDemo(out, url, a.cfg.Data, d)
+	})
+}
+
+// printDemo prints the URLs and the accounts that are ready to use.
+func printDemo(out io.Writer, url, data string, d *demo.Deployment) {
+	fmt.Fprintf(out, "\nPréau demo is ready: %s\n", url)
+	fmt.Fprintf(out, "CA certificate for your devices: %sca\n", url)
+	fmt.Fprintf(out, "Every account, with its password: %s\n\n", filepath.Join(data, demoseed.AccountsFile))
+	fmt.Fprintf(out, "  %-10s %-28s %-14s %s\n", "profile", "login", "password", "establishment")
+	fmt.Fprintf(out, "  %-10s %-28s %-14s %s\n", d.Admin.Profile, d.Admin.Login, d.Admin.Password, "all")
+	for _, e := range d.Establishments {
+		shown := map[core.Profile]bool{}
+		for _, p := range e.People {
+			if p.MustChange || shown[p.Profile] {
+				continue
+			}
+			shown[p.Profile] = true
+			fmt.Fprintf(out, "  %-10s %-28s %-14s %s %s\n", p.Profile, p.Login, p.Password, e.UAI, e.Name)
+		}
+	}
+	fmt.Fprintln(out)
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"net/http"
+
+	"github.com/preau/preau/internal/admin"
+	"github.com/preau/preau/internal/auth/authweb"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/dirweb"
+	"github.com/preau/preau/internal/portal"
+	"github.com/preau/preau/internal/web"
+)
+
+// routes builds the one HTTPS handler: every service's pages and API on one
+// mux, behind the shell's security headers, language choice, the principal
+// middleware and CSRF checks.
+func (a *App) routes() (http.Handler, error) {
+	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
+		authweb.Assets(), portal.Assets(), admin.Assets(), appAssets())
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", web.Static())
+	mux.HandleFunc("GET /healthz", serveHealthz)
+	mux.HandleFunc("GET /readyz", a.ready.serveReadyz)
+	mux.Handle("GET /readyz/events", web.HandlerFunc(a.readyEvents))
+	mux.HandleFunc("GET /progress", func(w http.ResponseWriter, r *http.Request) { a.progressPage(rd, w, r) })
+	mux.HandleFunc("GET /ca.crt", a.serveCACert)
+	mux.HandleFunc("GET /ca.der", a.serveCACert)
+
+	auth := authweb.New(a.auth, rd, a.log)
+	auth.Routes(mux)
+	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, CAAvailable: a.pki.CACertPEM() != nil,
+		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
+	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, authweb.RequireAdmin)
+	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
+	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return core.E("app", core.NotFound, "")
+	}))
+	return web.Secure(rd.Wrap(auth.Middleware(web.CSRF(mux)))), nil
+}
+
+// nav is the main navigation for the principal of r.
+func (a *App) nav(r *http.Request) []web.NavItem {
+	p := core.PrincipalFromContext(r.Context())
+	if p.Anonymous() {
+		return nil
+	}
+	items := []web.NavItem{{Label: "app.nav.home", Href: "/"}}
+	if p.IsAdmin() {
+		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
+			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+	}
+	return items
+}
+
+// progress reports the start-up work for the console.
+func (a *App) progress() (string, int, int, bool) {
+	s := a.ready.status()
+	return s.Stage, s.Done, s.Total, !s.Ready && s.Failed == ""
+}
+
+func (a *App) progressPage(rd *web.Renderer, w http.ResponseWriter, r *http.Request) {
+	s := a.ready.status()
+	rd.Page(w, r, http.StatusOK, "progress", web.Progress{Title: "app.progress.title", Message: "app.progress.message",
+		Value: int64(s.Done), Max: int64(s.Total), EventsURL: "/readyz/events", Done: s.Ready, DoneURL: "/"})
+}
+
+// readyEvents streams start-up progress as Server-Sent Events until ready.
+func (a *App) readyEvents(w http.ResponseWriter, r *http.Request) error {
+	sse, err := web.NewSSE(w, r)
+	if err != nil {
+		return err
+	}
+	ch, cancel := a.ready.watch()
+	defer cancel()
+	for {
+		s := a.ready.status()
+		ev := web.ProgressEvent{Value: int64(s.Done), Max: int64(s.Total),
+			Message: web.T(r.Context(), "app.progress.count", s.Done, s.Total)}
+		switch {
+		case s.Ready:
+			ev.URL, ev.Message = "/", web.T(r.Context(), "app.progress.ready")
+			return sse.Send("done", ev)
+		case s.Failed != "":
+			ev.Message = s.Failed
+			return sse.Send("failed", ev)
+		}
+		if err := sse.Send("progress", ev); err != nil {
+			return nil
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-ch:
+		}
+	}
+}

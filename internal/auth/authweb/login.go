@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package authweb
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/preau/preau/internal/auth"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/web"
+)
+
+type loginView struct {
+	Form  *web.Form
+	Next  string
+	Error string // translation key of a failed attempt
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	if !core.PrincipalFromContext(r.Context()).Anonymous() {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	h.rd.Page(w, r, http.StatusOK, "auth/login", loginView{Form: web.NewForm(r.Context(), nil),
+		Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// login checks the credentials, opens a session and redirects. A failure
+// re-renders the form with one message that does not tell whether the login
+// exists; every attempt is journaled by auth.Service.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
+	f, err := web.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	login := f.Required("login", "auth.login.login")
+	pw := f.Values.Get("password")
+	if pw == "" {
+		f.Fail("password", "web.form.required", web.T(r.Context(), "auth.login.password"))
+	}
+	next := safeNext(f.Value("next"))
+	if !f.Valid() {
+		h.rd.Page(w, r, http.StatusUnprocessableEntity, "auth/login", loginView{Form: f, Next: next})
+		return nil
+	}
+	cookie, p, err := h.auth.Login(r.Context(), auth.Attempt{Login: login, Password: pw, Channel: core.ChannelWeb,
+		Source: clientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		key := "auth.login.failed"
+		switch core.KindOf(err) {
+		case core.TooMany:
+			key = "auth.login.throttled"
+		case core.Permission:
+			key = "auth.login.disabled"
+		case core.Unauthenticated:
+		default:
+			return err
+		}
+		h.rd.Page(w, r, http.StatusUnauthorized, "auth/login", loginView{Form: f, Next: next, Error: key})
+		return nil
+	}
+	setCookie(w, cookie)
+	if p.MustChangePassword {
+		next = "/password"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := h.auth.Logout(r.Context()); err != nil {
+		return err
+	}
+	clearCookie(w)
+	web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "auth.logout.done"})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// safeNext keeps only local paths, so that the login page cannot redirect to
+// another site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

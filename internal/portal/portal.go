@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+// Package portal is the page every user lands on: who they are, their
+// establishments and groups, the services their role gives them (tiles that
+// later services fill), and the page that explains how to install the
+// school's certificate. It is a web-only module.
+package portal
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/web"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Assets returns the templates and catalogs of the portal.
+func Assets() fs.FS {
+	sub, _ := fs.Sub(assets, "assets")
+	return sub
+}
+
+// Directory is what the portal reads of the directory.
+type Directory interface {
+	Person(ctx context.Context, idOrLogin string) (*directory.Person, error)
+	Establishment(ctx context.Context, idOrUAI string) (*directory.Establishment, error)
+}
+
+// Groups lists a person's groups.
+type Groups interface {
+	FindMemberships(ctx context.Context, personID string) ([]directory.PersonGroup, error)
+}
+
+// Tile is one service shown on the portal. Title and Text are translation keys.
+type Tile struct {
+	Icon, Title, Text, Href string
+}
+
+// Deps are the collaborators of the portal.
+type Deps struct {
+	Directory   Directory
+	Groups      Groups
+	Tiles       func(p core.Principal) []Tile // the services of this principal
+	CAAvailable bool                          // a CA certificate can be downloaded
+	Fingerprint string                        // SHA-256 of the CA, for technicians to compare
+}
+
+// Handler serves the portal.
+type Handler struct {
+	deps Deps
+	rd   *web.Renderer
+}
+
+// New returns the portal handler.
+func New(deps Deps, rd *web.Renderer) *Handler { return &Handler{deps: deps, rd: rd} }
+
+// Routes registers the portal pages. home must be wrapped by the caller so
+// that anonymous visitors are sent to the login page.
+func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) http.Handler) {
+	mux.Handle("GET /{$}", requireLogin(web.HandlerFunc(h.home)))
+	mux.HandleFunc("GET /ca", h.caPage)
+}
+
+type homeView struct {
+	Person         *directory.Person
+	Establishments []*directory.Establishment
+	Groups         []directory.PersonGroup
+	Tiles          []Tile
+	Admin          bool
+}
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := core.PrincipalFromContext(ctx)
+	person, err := h.deps.Directory.Person(ctx, p.PersonID)
+	if err != nil {
+		return err
+	}
+	v := homeView{Person: person, Admin: p.IsAdmin()}
+	for _, id := range person.Establishments {
+		if e, err := h.deps.Directory.Establishment(ctx, id); err == nil {
+			v.Establishments = append(v.Establishments, e)
+		}
+	}
+	if v.Groups, err = h.deps.Groups.FindMemberships(ctx, person.ID); err != nil {
+		return err
+	}
+	if h.deps.Tiles != nil {
+		v.Tiles = h.deps.Tiles(p)
+	}
+	h.rd.Page(w, r, http.StatusOK, "portal/home", v)
+	return nil
+}
+
+type caView struct {
+	Available   bool
+	Fingerprint string
+}
+
+func (h *Handler) caPage(w http.ResponseWriter, r *http.Request) {
+	h.rd.Page(w, r, http.StatusOK, "portal/ca", caView{Available: h.deps.CAAvailable, Fingerprint: h.deps.Fingerprint})
+}

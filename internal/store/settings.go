@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/journal"
+)
+
+// Setting returns a stored setting, or core.NotFound. Scope is a service
+// name or an establishment ID.
+func (db *DB) Setting(ctx context.Context, scope, name string) (string, error) {
+	var v string
+	err := db.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE scope = $1 AND name = $2`, scope, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", core.E("store.Setting", core.NotFound, "no setting %s/%s", scope, name)
+	}
+	return v, db.classify("store.Setting", err)
+}
+
+// PutSetting stores a setting and journals the change (the name, never the
+// value, which may be secret).
+func (db *DB) PutSetting(ctx context.Context, scope, name, value string) error {
+	return db.write(ctx, "store.PutSetting", func(tx *Tx) error {
+		if _, err := tx.exec(`INSERT INTO settings (scope, name, value, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			scope, name, value, micros(tx.now)); err != nil {
+			return err
+		}
+		return tx.journal(journal.Entry{Action: "settings.put", TargetType: "setting", TargetName: scope + "/" + name,
+			Attributes: []string{name}})
+	})
+}
