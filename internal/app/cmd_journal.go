@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -107,7 +108,7 @@ func runJournal(ctx context.Context, env Env, args []string) error {
 }
 
 func journalVerify(ctx context.Context, b *base, env Env) error {
-	rep, err := b.db.VerifyJournal(ctx, b.key.Public().([]byte), nil)
+	rep, err := b.db.VerifyJournal(ctx, b.key.Public().(ed25519.PublicKey), nil)
 	if err != nil {
 		return err
 	}

@@ -110,4 +110,3 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	a.startDemo(ctx, f.seed, env.Stdout)
 	return a.wait(ctx)
 }
-

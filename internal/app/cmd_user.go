@@ -23,11 +23,11 @@ import (
 type userFlags struct {
 	globals
 	as, format, uai, profile, state, query string
-	given, family, mail, login, password  string
-	name                                  string
-	limit                                 int
-	ttl                                   time.Duration
-	mustChange                            bool
+	given, family, mail, login, password   string
+	name                                   string
+	limit                                  int
+	ttl                                    time.Duration
+	mustChange                             bool
 }
 
 func runUser(ctx context.Context, env Env, args []string) error {

@@ -28,7 +28,7 @@ func buildForbiddenAttributes() map[string]string {
 			"entpersonadresse", "entpersoncodepostal", "entpersonville", "postalcode",
 			"codepostal", "code_postal", "ville", "city", "l", "st", "postofficebox"},
 		"legal guardians": {"guardian", "guardians", "legalguardian", "responsable",
-			"responsables", "entelevepere", "entelevemere", "entelevepersrelation",
+			"responsables", "enteleveparent", "enteleveparents", "entelevepere", "entelevemere", "enteleveautoriteparentale", "entelevepersrelation",
 			"entelevepersrelationeleve", "parent", "parents", "entelevetuteur", "tuteur"},
 	}
 	for what, names := range groups {

@@ -42,7 +42,7 @@ func (s *Service) refuse(ctx context.Context, chain, action, targetType, targetI
 	if err := s.store.Journal(ctx, e); err != nil {
 		s.log.Error("journaling a refused attempt failed", "action", action, "err", err)
 	}
-	return core.E("directory."+action, core.Permission, "%s", reason)
+	return core.E(action, core.Permission, "%s", reason)
 }
 
 // CheckFieldNames refuses any field name that denotes personal data the school

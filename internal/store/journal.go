@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -155,7 +156,7 @@ type VerifyReport struct {
 // signature is checked with pub) and reports the first problem of each. It
 // also reports rows whose chain has no head (inserted into a chain that never
 // existed).
-func (db *DB) VerifyJournal(ctx context.Context, pub []byte, progress func(done int64)) (*VerifyReport, error) {
+func (db *DB) VerifyJournal(ctx context.Context, pub ed25519.PublicKey, progress func(done int64)) (*VerifyReport, error) {
 	heads, err := db.JournalHeads(ctx)
 	if err != nil {
 		return nil, err
@@ -191,7 +192,7 @@ func (db *DB) VerifyJournal(ctx context.Context, pub []byte, progress func(done 
 	return rep, rows.Err()
 }
 
-func (db *DB) verifyChain(ctx context.Context, h ChainHead, pub []byte, progress func(int64), base int64) (*journal.Problem, int64, error) {
+func (db *DB) verifyChain(ctx context.Context, h ChainHead, pub ed25519.PublicKey, progress func(int64), base int64) (*journal.Problem, int64, error) {
 	cp, err := db.latestCheckpoint(ctx, h.Chain)
 	if err != nil {
 		return nil, 0, err
