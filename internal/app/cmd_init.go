@@ -27,7 +27,7 @@ type initFlags struct {
 	globals
 	uai, typ, name, academie, domain string
 	headLogin, headGiven, headFamily string
-	adminLogin, adminGiven            string
+	adminLogin, adminGiven           string
 	hosts, relay, from               string
 	zones                            multiFlag
 }
