@@ -157,9 +157,19 @@ func userList(ctx context.Context, b *base, out io.Writer, f userFlags) error {
 		}
 		filter.Establishments = []string{e.ID}
 	}
-	people, total, err := b.dir.People(ctx, filter)
-	if err != nil {
-		return err
+	var people []*directory.Person
+	var total int
+	for {
+		filter.Offset = len(people)
+		filter.Limit = min(f.limit-len(people), 1000)
+		page, n, err := b.dir.People(ctx, filter)
+		if err != nil {
+			return err
+		}
+		people, total = append(people, page...), n
+		if len(page) == 0 || len(people) >= min(total, f.limit) {
+			break
+		}
 	}
 	if err := printPeople(ctx, b, out, f.format, people); err != nil {
 		return err

@@ -27,7 +27,7 @@ func newAuth(db *store.DB, clock core.Clock) *auth.Service {
 // with the login tried even when it matches nobody; sessions end at their
 // idle timeout and when the account is disabled.
 func TestLoginJournalAndSessions(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(t *testing.T) *store.DB) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		ctx := dirtest.Ctx()
 		clock := core.NewFakeClock(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
 		db0 := open(t)

@@ -37,7 +37,7 @@ func fillChain(t *testing.T, db *store.DB, n int) []*journal.Entry {
 // CARINE: INF-ANN-4, UTI-ESF-10 — the journal is integrity-protected; any
 // alteration, deletion, insertion or reordering is found and named.
 func TestVerifyDetectsTampering(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(t *testing.T) *store.DB) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		cases := []struct {
 			name   string
 			tamper func(ctx context.Context, db *store.DB, es []*journal.Entry) error
@@ -127,7 +127,7 @@ func swapIDs(ctx context.Context, db *store.DB, a, b int64) error {
 // TestPurgeKeepsChainVerifiable purges old entries behind a signed
 // checkpoint; the chain still verifies, and a forged checkpoint does not.
 func TestPurgeKeepsChainVerifiable(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(t *testing.T) *store.DB) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		ctx := context.Background()
 		pub, priv, _ := ed25519.GenerateKey(nil)
 		clock := core.NewFakeClock(time.Date(2025, 1, 10, 8, 0, 0, 0, time.UTC))

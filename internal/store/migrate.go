@@ -90,7 +90,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	if cur == len(ms) {
 		return nil
 	}
-	if db.d.name == "sqlite" && cur > 0 {
+	var applied int
+	if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if db.d.name == "sqlite" && applied > 0 {
 		if err := db.backupSQLite(ctx, cur); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 // CARINE: INF-ANN-4 — a refused change (wrong role) leaves a "refused"
 // journal entry naming the actor, target and attributes, and no data change.
 func TestRefusedChangeIsJournaled_INF_ANN_4(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(t *testing.T) *store.DB) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		db := open(t)
 		svc := directory.New(directory.Deps{Store: db, Clock: core.SystemClock{}, Log: slog.New(slog.DiscardHandler)})
 		sys := dirtest.Ctx()

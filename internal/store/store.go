@@ -59,6 +59,9 @@ type DB struct {
 	log     *slog.Logger
 	key     ed25519.PrivateKey
 	closers []func() error
+
+	heads     headCache // last journal heads written by this process
+	noJournal bool      // benchmarks only: see SetJournalingForBenchmark
 }
 
 // Open opens (and creates when needed) the database, and applies pending

@@ -22,15 +22,15 @@ var quiet = slog.New(slog.DiscardHandler)
 // backend opens fresh, empty databases of one dialect.
 type backend struct {
 	name string
-	open func(t *testing.T) *store.DB
+	open func(testing.TB) *store.DB
 }
 
 // backends returns SQLite always and PostgreSQL when PREAU_TEST_POSTGRES_DSN
 // is set. Under PREAU_TEST_STRICT=1 a missing PostgreSQL fails the test.
-func backends(t *testing.T) []backend {
+func backends(t testing.TB) []backend {
 	bs := []backend{{"sqlite", openSQLite}}
 	if dsn := os.Getenv("PREAU_TEST_POSTGRES_DSN"); dsn != "" {
-		bs = append(bs, backend{"postgres", func(t *testing.T) *store.DB { return openPostgres(t, dsn) }})
+		bs = append(bs, backend{"postgres", func(t testing.TB) *store.DB { return openPostgres(t, dsn) }})
 	} else if os.Getenv("PREAU_TEST_STRICT") == "1" {
 		t.Error("PREAU_TEST_POSTGRES_DSN is not set: the PostgreSQL store suite cannot run (PREAU_TEST_STRICT=1)")
 	} else {
@@ -39,7 +39,7 @@ func backends(t *testing.T) []backend {
 	return bs
 }
 
-func openSQLite(t *testing.T) *store.DB {
+func openSQLite(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Log: quiet})
 	if err != nil {
@@ -50,7 +50,7 @@ func openSQLite(t *testing.T) *store.DB {
 }
 
 // openPostgres opens a throwaway schema, dropped at the end of the test.
-func openPostgres(t *testing.T, dsn string) *store.DB {
+func openPostgres(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -66,14 +66,14 @@ func openPostgres(t *testing.T, dsn string) *store.DB {
 	return db
 }
 
-func forEachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) *store.DB)) {
+func forEachBackend(t *testing.T, fn func(t *testing.T, open func(testing.TB) *store.DB)) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) { fn(t, b.open) })
 	}
 }
 
 func TestDirectoryStoreSuite(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(t *testing.T) *store.DB) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		dirtest.StoreSuite(t, func(t *testing.T) dirtest.Harness {
 			db := open(t)
 			return dirtest.Harness{Store: db, Journal: func(ctx context.Context, f journal.Filter) ([]*journal.Entry, error) {

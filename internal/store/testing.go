@@ -26,8 +26,7 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 // Reopen returns a handle on the same database with another clock and
 // journal key. Tests only.
 func Reopen(db *DB, cfg Config) (*DB, error) {
-	c := *db
-	c.closers = nil
+	c := DB{d: db.d, w: db.w, r: db.r, path: db.path, clock: db.clock, log: db.log, key: db.key}
 	if cfg.Clock != nil {
 		c.clock = cfg.Clock
 	}
@@ -35,4 +34,41 @@ func Reopen(db *DB, cfg Config) (*DB, error) {
 		c.key = cfg.JournalKey
 	}
 	return &c, nil
+}
+
+// SetJournalingForBenchmark turns journal writes off (false) or on, so that
+// a benchmark can measure what journaling costs. Never used outside
+// benchmarks: every change must be journaled.
+func (db *DB) SetJournalingForBenchmark(on bool) { db.noJournal = !on }
+
+// MigrateForTest runs the migration step again. Tests only.
+func MigrateForTest(ctx context.Context, db *DB) error { return db.migrate(ctx) }
+
+// DropAllForTest drops every table but schema_migrations (SQLite). Tests only.
+func DropAllForTest(ctx context.Context, db *DB) error {
+	rows, err := db.w.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'
+		AND name NOT IN ('schema_migrations', 'sqlite_sequence')`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if _, err := db.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := db.w.ExecContext(ctx, `DROP TABLE "`+n+`"`); err != nil {
+			return err
+		}
+	}
+	_, err = db.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+	return err
 }

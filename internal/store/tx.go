@@ -36,9 +36,11 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 	tx := &Tx{tx: stx, db: db, ctx: ctx, now: db.clock.Now().UTC(), p: core.PrincipalFromContext(ctx)}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
+		db.heads.forget()
 		return db.classify(op, err)
 	}
 	if err := stx.Commit(); err != nil {
+		db.heads.forget()
 		return db.classify(op, fmt.Errorf("committing: %w", err))
 	}
 	return nil
@@ -78,10 +80,19 @@ func fromNullMicros(n sql.NullInt64) time.Time {
 }
 
 // journal appends an entry to its chain inside tx. The actor comes from the
-// transaction's principal unless e already names one. The head row is
-// updated with an upsert whose row lock (PostgreSQL) or the single writer
-// (SQLite) serialises appends to one chain.
+// transaction's principal unless e already names one.
+//
+// Appends to one chain are serialised by the chain's head row: the common
+// case is a conditional UPDATE of the head from the (seq, hash) this node
+// remembers, then the INSERT — two statements. When another process or node
+// appended meanwhile (the UPDATE matches no row), the head is read under a
+// row lock (an upsert that also creates it) and the update retried. The
+// remembered head is a hint only: a wrong one costs one more statement,
+// never a broken chain.
 func (tx *Tx) journal(e journal.Entry) error {
+	if tx.db.noJournal {
+		return nil
+	}
 	if e.Channel == "" {
 		e.SetActor(tx.p)
 	}
@@ -92,15 +103,9 @@ func (tx *Tx) journal(e journal.Entry) error {
 		e.Result = journal.Done
 	}
 	e.At = tx.now
-	var seq int64
-	var prev string
-	err := tx.queryRow(`INSERT INTO journal_heads (chain, seq, hash) VALUES ($1, 1, '')
-		ON CONFLICT (chain) DO UPDATE SET seq = journal_heads.seq + 1
-		RETURNING seq, hash`, e.Chain).Scan(&seq, &prev)
-	if err != nil {
-		return fmt.Errorf("journal head: %w", err)
+	if err := tx.advanceHead(&e); err != nil {
+		return err
 	}
-	journal.Seal(&e, seq-1, prev)
 	if _, err := tx.exec(`INSERT INTO journal (chain, seq, at, actor_id, actor_login, channel, source, action,
 		target_type, target_id, target_name, attributes, result, reason, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
@@ -109,8 +114,36 @@ func (tx *Tx) journal(e journal.Entry) error {
 		e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("journal append: %w", err)
 	}
-	if _, err := tx.exec(`UPDATE journal_heads SET hash = $1 WHERE chain = $2`, e.Hash, e.Chain); err != nil {
+	return nil
+}
+
+// advanceHead seals e after the chain's current head and moves the head.
+func (tx *Tx) advanceHead(e *journal.Entry) error {
+	if h, ok := tx.db.heads.get(e.Chain); ok {
+		journal.Seal(e, h.Seq, h.Hash)
+		res, err := tx.exec(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3 AND seq = $4`,
+			e.Seq, e.Hash, e.Chain, h.Seq)
+		if err != nil {
+			return fmt.Errorf("journal head: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			tx.db.heads.put(ChainHead{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash})
+			return nil
+		}
+	}
+	var seq int64
+	var prev string
+	// The no-op upsert creates a missing head and locks the row (PostgreSQL).
+	err := tx.queryRow(`INSERT INTO journal_heads (chain, seq, hash) VALUES ($1, 0, '')
+		ON CONFLICT (chain) DO UPDATE SET seq = journal_heads.seq
+		RETURNING seq, hash`, e.Chain).Scan(&seq, &prev)
+	if err != nil {
 		return fmt.Errorf("journal head: %w", err)
 	}
+	journal.Seal(e, seq, prev)
+	if _, err := tx.exec(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3`, e.Seq, e.Hash, e.Chain); err != nil {
+		return fmt.Errorf("journal head: %w", err)
+	}
+	tx.db.heads.put(ChainHead{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash})
 	return nil
 }

@@ -94,7 +94,8 @@ func (s *Seeder) Run(ctx context.Context, seed int64) (*demo.Deployment, error) 
 	if err := s.Store.PutSetting(ctx, "demo", "done", "yes"); err != nil {
 		return nil, err
 	}
-	s.report(Progress{Stage: "done", Done: 1, Total: 1})
+	n := len(d.People())
+	s.report(Progress{Stage: "done", Done: n, Total: n})
 	return d, nil
 }
 

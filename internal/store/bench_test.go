@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package store_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/directory/dirtest"
+	"github.com/preau/preau/internal/journal"
+	"github.com/preau/preau/internal/store"
+)
+
+// BenchmarkJournalAppend measures journal entries appended per second, one
+// entry per transaction (a refused attempt, a failed login).
+func BenchmarkJournalAppend(b *testing.B) {
+	for _, be := range backends(b) {
+		b.Run(be.name, func(b *testing.B) {
+			db := openForBench(b, be)
+			ctx := dirtest.Ctx()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := db.Journal(ctx, journal.Entry{Chain: "bench", Action: "auth.login", TargetName: fmt.Sprint(i),
+					Result: journal.Refused, Reason: "wrong password"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
+}
+
+// BenchmarkPersonUpdate measures a typical directory change (one person
+// updated, with its journal entry in the same transaction) with journaling
+// on and off; the ratio of the two is the cost of journaling.
+func BenchmarkPersonUpdate(b *testing.B) {
+	for _, be := range backends(b) {
+		for _, on := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%s/journal=%v", be.name, on), func(b *testing.B) {
+				db := openForBench(b, be)
+				ctx := dirtest.Ctx()
+				e := dirtest.NewEstablishment(999099, directory.College)
+				if err := db.CreateEstablishment(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+				var ids []string
+				var nps []directory.NewPerson
+				for i := range 200 {
+					p := dirtest.NewPerson(fmt.Sprintf("p%03d", i), core.ProfilePupil, e.ID)
+					ids = append(ids, p.ID)
+					nps = append(nps, directory.NewPerson{Person: p})
+				}
+				if err := db.CreatePeople(ctx, nps); err != nil {
+					b.Fatal(err)
+				}
+				db.SetJournalingForBenchmark(on)
+				b.ResetTimer()
+				for i := range b.N {
+					name := fmt.Sprintf("Nom %d", i)
+					if _, err := db.UpdatePerson(ctx, ids[i%len(ids)], directory.PersonUpdate{FamilyName: &name}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+			})
+		}
+	}
+}
+
+func openForBench(b *testing.B, be backend) *store.DB { return be.open(b) }
