@@ -107,7 +107,29 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	a.goBackground(ctx, "changes", a.watchChanges)
+	if a.cfg.Journal.Retention > 0 {
+		a.goBackground(ctx, "journal-retention", a.purgeJournal)
+	}
 	return nil
+}
+
+// purgeJournal deletes journal entries past the configured retention, once
+// at start and then daily, behind signed checkpoints (design §3).
+func (a *App) purgeJournal(ctx context.Context) {
+	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:retention", core.ChannelJob))
+	for {
+		n, err := a.db.PurgeJournal(jctx, a.clock.Now().Add(-a.cfg.Journal.Retention))
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("journal retention purge failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("journal retention purge", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }
 
 func (a *App) serve(name, addr string, h http.Handler, wrap func(net.Listener) net.Listener) error {
