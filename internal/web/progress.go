@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package web
+
+// ProgressEvent is the data of the "progress" and "done" events that the
+// shell's progress page listens to (static/sse.js). Message is shown as is,
+// so translate it with [T]. On "done", a non-empty URL becomes the page's
+// Continue link, which receives the focus (the page does not navigate by
+// itself, so that nobody loses their place).
+type ProgressEvent struct {
+	Value   int64  `json:"value"`
+	Max     int64  `json:"max"`
+	Message string `json:"message,omitempty"`
+	URL     string `json:"url,omitempty"`
+}
+
+// Progress is the Data of the shell's "progress" page. Title and Message
+// are translation keys. With JavaScript, sse.js follows EventsURL
+// ("progress", "done" and "failed" events carrying a [ProgressEvent]);
+// without it, the page reloads every RefreshSeconds (default 5) so that the
+// handler can render the current state. When Done is true and DoneURL is set,
+// the page links to it instead.
+type Progress struct {
+	Title, Message string
+	Value, Max     int64
+	EventsURL      string
+	RefreshSeconds int
+	Done           bool
+	DoneURL        string
+}
+
+// Percent returns Value as a whole percentage of Max, 0 when Max is 0.
+func (p Progress) Percent() int64 {
+	if p.Max <= 0 {
+		return 0
+	}
+	return min(100, max(0, p.Value*100/p.Max))
+}
+
+// Refresh returns RefreshSeconds, or 5 when it is not set.
+func (p Progress) Refresh() int {
+	if p.RefreshSeconds <= 0 {
+		return 5
+	}
+	return p.RefreshSeconds
+}
