@@ -23,6 +23,11 @@ type dialect struct {
 	migrationLock string
 	// classify maps a driver error to a core error kind, or reports false.
 	classify func(err error) (core.Kind, string, bool)
+	// appendAfterHead, when not empty, moves a chain's head and inserts the
+	// journal entry in one statement (one round trip): the parameters of
+	// insertJournal, then $17 the head's expected sequence. It inserts
+	// nothing when the head moved meanwhile.
+	appendAfterHead string
 }
 
 var sqliteDialect = &dialect{
@@ -49,6 +54,13 @@ var sqliteDialect = &dialect{
 var postgresDialect = &dialect{
 	name:          "postgres",
 	migrationLock: "SELECT pg_advisory_xact_lock(7261991)",
+	appendAfterHead: `WITH moved AS (
+		UPDATE journal_heads SET seq = $2::bigint, hash = $16::text WHERE chain = $1::text AND seq = $17::bigint
+		RETURNING chain)
+		INSERT INTO journal (chain, seq, at, actor_id, actor_login, channel, source, action,
+		target_type, target_id, target_name, attributes, result, reason, prev_hash, hash)
+		SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
+		$10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16::text FROM moved`,
 	classify: func(err error) (core.Kind, string, bool) {
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) {

@@ -207,36 +207,28 @@ func (db *DB) verifyChain(ctx context.Context, h ChainHead, pub ed25519.PublicKe
 	if cp != nil {
 		from = cp.Seq
 	}
-	// Page by sequence so that huge chains stream in bounded memory.
-	for {
-		rows, err := db.r.QueryContext(ctx, `SELECT `+journalColumns+` FROM journal
-			WHERE chain = $1 AND seq > $2 ORDER BY seq, id LIMIT 5000`, h.Chain, from)
+	// One streaming query per chain: rows are read as they come, in bounded
+	// memory, however long the chain.
+	rows, err := db.r.QueryContext(ctx, `SELECT `+journalColumns+` FROM journal
+		WHERE chain = $1 AND seq > $2 ORDER BY seq, id`, h.Chain, from)
+	if err != nil {
+		return nil, 0, db.classify("store.VerifyJournal", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
 		if err != nil {
-			return nil, 0, db.classify("store.VerifyJournal", err)
-		}
-		n := 0
-		for rows.Next() {
-			e, err := scanEntry(rows)
-			if err != nil {
-				rows.Close()
-				return nil, 0, err
-			}
-			n++
-			from = e.Seq
-			if !v.Next(e) {
-				break
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, 0, err
 		}
-		if progress != nil {
-			progress(base + v.Count())
-		}
-		if n < 5000 || v.Stopped() {
+		if !v.Next(e) {
 			break
 		}
+		if progress != nil && v.Count()%10000 == 0 {
+			progress(base + v.Count())
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
 	}
 	return v.Finish(), v.Count(), nil
 }

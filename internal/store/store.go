@@ -60,8 +60,9 @@ type DB struct {
 	key     ed25519.PrivateKey
 	closers []func() error
 
-	heads     headCache // last journal heads written by this process
-	noJournal bool      // benchmarks only: see SetJournalingForBenchmark
+	heads     headCache            // last journal heads written by this process
+	stmts     map[string]*sql.Stmt // hotStatements, prepared at Open; read-only after
+	noJournal bool                 // benchmarks only: see SetJournalingForBenchmark
 }
 
 // Open opens (and creates when needed) the database, and applies pending
@@ -86,6 +87,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepareHot(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -119,7 +124,7 @@ func (db *DB) openSQLite(ctx context.Context, cfg Config) error {
 	}
 	base := "file:" + (&url.URL{Path: db.path}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+		"&_pragma=synchronous(FULL)&_time_format=sqlite"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", db.path, err)

@@ -26,7 +26,7 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 // Reopen returns a handle on the same database with another clock and
 // journal key. Tests only.
 func Reopen(db *DB, cfg Config) (*DB, error) {
-	c := DB{d: db.d, w: db.w, r: db.r, path: db.path, clock: db.clock, log: db.log, key: db.key}
+	c := DB{d: db.d, w: db.w, r: db.r, path: db.path, clock: db.clock, log: db.log, key: db.key, stmts: db.stmts}
 	if cfg.Clock != nil {
 		c.clock = cfg.Clock
 	}

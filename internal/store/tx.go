@@ -50,6 +50,15 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	return tx.tx.ExecContext(tx.ctx, query, args...)
 }
 
+// execPrepared runs one of hotStatements through its prepared statement.
+func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
+	st, ok := tx.db.stmts[query]
+	if !ok {
+		return tx.exec(query, args...)
+	}
+	return tx.tx.StmtContext(tx.ctx, st).ExecContext(tx.ctx, args...)
+}
+
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	return tx.tx.QueryContext(tx.ctx, query, args...)
 }
@@ -103,26 +112,46 @@ func (tx *Tx) journal(e journal.Entry) error {
 		e.Result = journal.Done
 	}
 	e.At = tx.now
-	if err := tx.advanceHead(&e); err != nil {
+	args := func() []any {
+		return []any{e.Chain, e.Seq, micros(e.At), e.ActorID, e.ActorLogin, e.Channel, e.Source, e.Action,
+			e.TargetType, e.TargetID, e.TargetName, jsonList(e.Attributes), string(e.Result), e.Reason,
+			e.PrevHash, e.Hash}
+	}
+	h, hinted := tx.db.heads.get(e.Chain)
+	if hinted && tx.db.d.appendAfterHead != "" {
+		// One round trip: move the head from the hint and insert.
+		journal.Seal(&e, h.Seq, h.Hash)
+		res, err := tx.exec(tx.db.d.appendAfterHead, append(args(), h.Seq)...)
+		if err != nil {
+			return fmt.Errorf("journal append: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			tx.db.heads.put(ChainHead{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash})
+			return nil
+		}
+		hinted = false // another node appended: take the slow path
+	}
+	if err := tx.advanceHead(&e, h, hinted); err != nil {
 		return err
 	}
-	if _, err := tx.exec(`INSERT INTO journal (chain, seq, at, actor_id, actor_login, channel, source, action,
-		target_type, target_id, target_name, attributes, result, reason, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		e.Chain, e.Seq, micros(e.At), e.ActorID, e.ActorLogin, e.Channel, e.Source, e.Action,
-		e.TargetType, e.TargetID, e.TargetName, jsonList(e.Attributes), string(e.Result), e.Reason,
-		e.PrevHash, e.Hash); err != nil {
+	if _, err := tx.execPrepared(insertJournal, args()...); err != nil {
 		return fmt.Errorf("journal append: %w", err)
 	}
 	return nil
 }
 
+const (
+	insertJournal = `INSERT INTO journal (chain, seq, at, actor_id, actor_login, channel, source, action,
+		target_type, target_id, target_name, attributes, result, reason, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+	moveHead = `UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3 AND seq = $4`
+)
+
 // advanceHead seals e after the chain's current head and moves the head.
-func (tx *Tx) advanceHead(e *journal.Entry) error {
-	if h, ok := tx.db.heads.get(e.Chain); ok {
+func (tx *Tx) advanceHead(e *journal.Entry, h ChainHead, hinted bool) error {
+	if hinted {
 		journal.Seal(e, h.Seq, h.Hash)
-		res, err := tx.exec(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3 AND seq = $4`,
-			e.Seq, e.Hash, e.Chain, h.Seq)
+		res, err := tx.execPrepared(moveHead, e.Seq, e.Hash, e.Chain, h.Seq)
 		if err != nil {
 			return fmt.Errorf("journal head: %w", err)
 		}
