@@ -46,9 +46,12 @@ func (n *node) cli(args ...string) string {
 	return out.String()
 }
 
-func startNode(t *testing.T) *node {
+func startNode(t *testing.T, opts ...func(*config.File)) *node {
 	t.Helper()
 	cfg := config.Default()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	cfg.Data = t.TempDir()
 	cfg.Listen.HTTPS, cfg.Listen.HTTP = "127.0.0.1:0", "127.0.0.1:0"
 	n := &node{t: t, data: cfg.Data}

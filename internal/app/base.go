@@ -20,6 +20,7 @@ import (
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/notify"
 	"github.com/preau/preau/internal/store"
 )
 
@@ -52,12 +53,24 @@ func openBase(ctx context.Context, cfg config.File, log *slog.Logger, clock core
 	if err != nil {
 		return nil, err
 	}
-	a := auth.New(cfg.Auth, auth.Deps{Store: db, Clock: clock, Log: log.With("svc", "auth")})
+	mailer := notify.New(notify.MailConfig{Relay: cfg.Mail.Relay, From: cfg.Mail.From, Username: cfg.Mail.Username,
+		Password: cfg.Mail.Password, TLS: cfg.Mail.TLS, Timeout: cfg.Mail.Timeout}, clock, log.With("svc", "mail"))
+	notifier := notify.NewNotifier(mailer, db, clock, log.With("svc", "notify"))
+	a := auth.New(cfg.Auth, auth.Deps{Store: db, Clock: clock, Log: log.With("svc", "auth"),
+		Notifier: personNotifier{notifier}})
 	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory")})
 	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d}, nil
 }
 
 func (b *base) Close() error { return b.db.Close() }
+
+// personNotifier adapts the notifier to what auth asks for.
+type personNotifier struct{ n *notify.Notifier }
+
+func (p personNotifier) NotifyPerson(ctx context.Context, person *directory.Person, subject, body string) error {
+	return p.n.Notify(ctx, notify.Recipient{PersonID: person.ID, Login: person.Login, Mail: person.Mail,
+		Establishment: person.MainEstablishment()}, subject, body)
+}
 
 // loadOrCreateKey reads the deployment's Ed25519 key (PKCS#8 PEM), creating
 // it with mode 0600 on first use. It signs journal checkpoints.

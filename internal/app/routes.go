@@ -34,7 +34,7 @@ func (a *App) routes() (http.Handler, error) {
 
 	auth := authweb.New(a.auth, rd, a.log)
 	auth.Routes(mux)
-	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, CAAvailable: a.pki.CACertPEM() != nil,
+	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, authweb.RequireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)

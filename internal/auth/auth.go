@@ -114,11 +114,18 @@ type Token struct {
 	RevokedAt time.Time
 }
 
-// Deps are the collaborators of a Service.
+// Notifier tells a person about an event on their account (a portal
+// notice, and a mail when possible). The text never carries a secret.
+type Notifier interface {
+	NotifyPerson(ctx context.Context, p *directory.Person, subject, body string) error
+}
+
+// Deps are the collaborators of a Service. Notifier may be nil.
 type Deps struct {
-	Store Store
-	Clock core.Clock
-	Log   *slog.Logger
+	Store    Store
+	Clock    core.Clock
+	Log      *slog.Logger
+	Notifier Notifier
 }
 
 // Service authenticates. It is safe for concurrent use.
@@ -129,11 +136,12 @@ type Service struct {
 	log      *slog.Logger
 	throttle *throttle
 	dummy    string // a hash to verify against for unknown logins, so timing does not tell
+	notifier Notifier
 }
 
 // New returns an authentication service. cfg must be valid (after Defaults).
 func New(cfg Config, deps Deps) *Service {
-	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log,
+	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log, notifier: deps.Notifier,
 		throttle: newThrottle(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax),
 		dummy:    HashPassword("not a password", cfg.Argon2)}
 }

@@ -5,7 +5,9 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/preau/preau/internal/core"
@@ -87,5 +89,25 @@ func (s *Service) ResetPassword(ctx context.Context, login, next string) error {
 	if err := checkNewPassword(person.Login, next); err != nil {
 		return err
 	}
-	return s.store.SetPasswordHash(ctx, person.ID, s.Hash(next), true, e)
+	if err := s.store.SetPasswordHash(ctx, person.ID, s.Hash(next), true, e); err != nil {
+		return err
+	}
+	if s.notifier != nil {
+		body := fmt.Sprintf("Bonjour %s,\n\nLe mot de passe de votre compte %s a été réinitialisé le %s par %s. "+
+			"Vous devrez en choisir un nouveau à votre prochaine connexion.\n\n"+
+			"Si vous n’êtes pas à l’origine de cette demande, prévenez l’administrateur de l’établissement.\n",
+			person.GivenName, person.Login, s.clock.Now().In(paris).Format("02/01/2006 à 15:04"), p.Login)
+		if err := s.notifier.NotifyPerson(ctx, person, "Votre mot de passe a été réinitialisé", body); err != nil {
+			s.log.Warn("password reset notice failed", "login", person.Login, "err", err)
+		}
+	}
+	return nil
 }
+
+// paris is the zone times are written in for people; UTC if unavailable.
+var paris = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return l
+	}
+	return time.UTC
+}()

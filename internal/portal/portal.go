@@ -15,6 +15,7 @@ import (
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/notify"
 	"github.com/preau/preau/internal/web"
 )
 
@@ -38,6 +39,12 @@ type Groups interface {
 	FindMemberships(ctx context.Context, personID string) ([]directory.PersonGroup, error)
 }
 
+// Notices reads and acknowledges a person's portal notices.
+type Notices interface {
+	FindNotices(ctx context.Context, personID string, unreadOnly bool) ([]*notify.Notice, error)
+	MarkNoticeRead(ctx context.Context, personID, id string) error
+}
+
 // Tile is one service shown on the portal. Title and Text are translation keys.
 type Tile struct {
 	Icon, Title, Text, Href string
@@ -47,6 +54,7 @@ type Tile struct {
 type Deps struct {
 	Directory   Directory
 	Groups      Groups
+	Notices     Notices
 	Tiles       func(p core.Principal) []Tile // the services of this principal
 	CAAvailable bool                          // a CA certificate can be downloaded
 	Fingerprint string                        // SHA-256 of the CA, for technicians to compare
@@ -66,6 +74,17 @@ func New(deps Deps, rd *web.Renderer) *Handler { return &Handler{deps: deps, rd:
 func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) http.Handler) {
 	mux.Handle("GET /{$}", requireLogin(web.HandlerFunc(h.home)))
 	mux.HandleFunc("GET /ca", h.caPage)
+	mux.Handle("POST /notices/{id}/read", requireLogin(web.HandlerFunc(h.readNotice)))
+}
+
+// readNotice marks one of the principal's notices read.
+func (h *Handler) readNotice(w http.ResponseWriter, r *http.Request) error {
+	p := core.PrincipalFromContext(r.Context())
+	if err := h.deps.Notices.MarkNoticeRead(r.Context(), p.PersonID, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
 }
 
 type homeView struct {
@@ -73,6 +92,7 @@ type homeView struct {
 	Establishments []*directory.Establishment
 	Groups         []directory.PersonGroup
 	Tiles          []Tile
+	Notices        []*notify.Notice
 	Admin          bool
 }
 
@@ -90,6 +110,9 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v.Groups, err = h.deps.Groups.FindMemberships(ctx, person.ID); err != nil {
+		return err
+	}
+	if v.Notices, err = h.deps.Notices.FindNotices(ctx, person.ID, true); err != nil {
 		return err
 	}
 	if h.deps.Tiles != nil {
