@@ -82,6 +82,16 @@ func startNode(t *testing.T, opts ...func(*config.File)) *node {
 	if resp.StatusCode != 200 || !pool.AppendCertsFromPEM(caPEM) {
 		t.Fatalf("CA download: %d %q", resp.StatusCode, caPEM)
 	}
+	// Everything else on plain HTTP redirects to HTTPS (design §4).
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noFollow.Get("http://" + a.Addr("http") + "/admin/?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != n.base+"/admin/?x=1" {
+		t.Fatalf("plain HTTP: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	jar, _ := cookiejar.New(nil)
 	n.client = &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
