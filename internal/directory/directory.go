@@ -124,6 +124,7 @@ type Person struct {
 	DeleteAfter        time.Time         // set when State is ToDelete
 	Establishments     []string          // establishment IDs, the first is the main one
 	ExternalIDs        map[string]string // join keys: see ExternalIDKinds
+	UIDNumber          int64             // POSIX uid, allocated by the store at creation, never reused
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

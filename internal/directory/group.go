@@ -33,6 +33,7 @@ type Group struct {
 	Kind          GroupKind
 	SchoolYear    int
 	Level         string // "6e", "2nde", "CM1" … for classes
+	GIDNumber     int64  // POSIX gid, allocated by the store at creation, never reused
 	Members       int    // count, filled by queries
 	Owners        int    // count, filled by queries
 	CreatedAt     time.Time

@@ -117,11 +117,16 @@ func (db *DB) CreatePeople(ctx context.Context, people []directory.NewPerson) er
 
 func (tx *Tx) createPerson(p *directory.Person, hash string) error {
 	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
+	uid, err := tx.next("uid_number", 1)
+	if err != nil {
+		return err
+	}
+	p.UIDNumber = uid
 	if _, err := tx.exec(`INSERT INTO people (id, login, given_name, family_name, display_name, profile, state,
-		mail, service, must_change, delete_after, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+		mail, service, must_change, delete_after, created_at, updated_at, uid_number)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)`,
 		p.ID, p.Login, p.GivenName, p.FamilyName, p.DisplayName, string(p.Profile), string(p.State),
-		p.Mail, p.Service, p.MustChangePassword, nullMicros(p.DeleteAfter), micros(tx.now)); err != nil {
+		p.Mail, p.Service, p.MustChangePassword, nullMicros(p.DeleteAfter), micros(tx.now), uid); err != nil {
 		return err
 	}
 	if err := tx.setEstablishments(p.ID, p.Establishments); err != nil {
@@ -159,6 +164,15 @@ func (tx *Tx) setEstablishments(personID string, ests []string) error {
 		}
 	}
 	return nil
+}
+
+// next allocates n consecutive values of a counter and returns the first.
+func (tx *Tx) next(counter string, n int64) (int64, error) {
+	var last int64
+	if err := tx.queryRow(`UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value`, n, counter).Scan(&last); err != nil {
+		return 0, fmt.Errorf("allocating %s: %w", counter, err)
+	}
+	return last - n + 1, nil
 }
 
 func chainOf(ests []string) string {

@@ -19,11 +19,15 @@ import (
 // CreateGroups inserts groups in one transaction, journaling each.
 func (db *DB) CreateGroups(ctx context.Context, groups []*directory.Group) error {
 	return db.write(ctx, "store.CreateGroups", func(tx *Tx) error {
-		for _, g := range groups {
-			g.CreatedAt, g.UpdatedAt = tx.now, tx.now
+		first, err := tx.next("gid_number", int64(len(groups)))
+		if err != nil {
+			return err
+		}
+		for i, g := range groups {
+			g.CreatedAt, g.UpdatedAt, g.GIDNumber = tx.now, tx.now, first+int64(i)
 			if _, err := tx.exec(`INSERT INTO school_groups (id, establishment_id, code, name, kind, school_year, level,
-				created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-				g.ID, g.Establishment, g.Code, g.Name, string(g.Kind), g.SchoolYear, g.Level, micros(tx.now)); err != nil {
+				created_at, updated_at, gid_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
+				g.ID, g.Establishment, g.Code, g.Name, string(g.Kind), g.SchoolYear, g.Level, micros(tx.now), g.GIDNumber); err != nil {
 				return err
 			}
 			if err := tx.journal(journal.Entry{Chain: g.Establishment, Action: "directory.group.create",
@@ -57,6 +61,7 @@ func (db *DB) FindGroups(ctx context.Context, f directory.GroupFilter) ([]*direc
 		where = append(where, "g.code = "+arg(f.Code))
 	}
 	q := `SELECT g.id, g.establishment_id, g.code, g.name, g.kind, g.school_year, g.level, g.created_at, g.updated_at,
+		COALESCE(g.gid_number, 0),
 		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'member'),
 		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'owner')
 		FROM school_groups g`
@@ -74,7 +79,7 @@ func (db *DB) FindGroups(ctx context.Context, f directory.GroupFilter) ([]*direc
 		var kind string
 		var created, updated int64
 		if err := rows.Scan(&g.ID, &g.Establishment, &g.Code, &g.Name, &kind, &g.SchoolYear, &g.Level,
-			&created, &updated, &g.Members, &g.Owners); err != nil {
+			&created, &updated, &g.GIDNumber, &g.Members, &g.Owners); err != nil {
 			return nil, db.classify("store.FindGroups", err)
 		}
 		g.Kind = directory.GroupKind(kind)

@@ -75,6 +75,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if db.migrateTo > 0 && db.migrateTo < len(ms) {
+		ms = ms[:db.migrateTo] // tests: build an older database
+	}
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("preparing schema_migrations: %w", err)

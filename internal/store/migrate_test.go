@@ -5,7 +5,7 @@ package store_test
 
 import (
 	"context"
-	"os"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,23 +39,13 @@ func TestRefusesNewerDatabase(t *testing.T) {
 func TestSQLiteCopiedBeforeMigrating(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DataDir: dir, Log: quiet})
+	last := store.SchemaVersion()
+	if last < 2 {
+		t.Skip("needs two migrations")
+	}
+	db, err := store.OpenAtVersionForTest(ctx, store.Config{DataDir: dir, Log: quiet}, last-1)
 	if err != nil {
 		t.Fatal(err)
-	}
-	// Pretend the last migration is pending: forget it and drop what it made.
-	last := store.SchemaVersion()
-	if err := db.ExecForTest(ctx, `DELETE FROM schema_migrations WHERE version = $1`, last); err != nil {
-		t.Fatal(err)
-	}
-	if last == 1 {
-		if err := store.DropAllForTest(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		// Keep one applied version so that the file counts as existing data.
-		if err := db.ExecForTest(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (0, 'base', 0)`); err != nil {
-			t.Fatal(err)
-		}
 	}
 	db.Close()
 	db, err = store.Open(ctx, store.Config{DataDir: dir, Log: quiet})
@@ -64,10 +54,12 @@ func TestSQLiteCopiedBeforeMigrating(t *testing.T) {
 	}
 	db.Close()
 	copies, _ := filepath.Glob(filepath.Join(dir, "preau.db.pre-v*"))
-	if len(copies) != 1 {
-		t.Fatalf("want one copy before migrating, got %v", copies)
+	if len(copies) != 1 || !strings.HasSuffix(copies[0], fmt.Sprintf(".pre-v%d", last)) {
+		t.Fatalf("want one copy before migrating to %d, got %v", last, copies)
 	}
-	if fi, err := os.Stat(copies[0]); err != nil || fi.Size() == 0 {
-		t.Fatalf("copy: %v", err)
+	old, err := store.OpenAtVersionForTest(ctx, store.Config{DSN: copies[0], Log: quiet}, last-1)
+	if err != nil {
+		t.Fatalf("the copy does not open: %v", err)
 	}
+	old.Close()
 }

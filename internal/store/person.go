@@ -16,19 +16,21 @@ import (
 )
 
 const personColumns = `p.id, p.login, p.given_name, p.family_name, p.display_name, p.profile, p.state,
-	p.mail, p.service, p.must_change, p.delete_after, p.created_at, p.updated_at`
+	p.mail, p.service, p.must_change, p.delete_after, p.created_at, p.updated_at, p.uid_number`
 
 func scanPerson(sc interface{ Scan(...any) error }) (*directory.Person, error) {
 	var p directory.Person
 	var profile, state string
 	var del sql.NullInt64
 	var created, updated int64
+	var uid sql.NullInt64
 	if err := sc.Scan(&p.ID, &p.Login, &p.GivenName, &p.FamilyName, &p.DisplayName, &profile, &state,
-		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated); err != nil {
+		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid); err != nil {
 		return nil, err
 	}
 	p.Profile, p.State = core.Profile(profile), directory.State(state)
 	p.DeleteAfter = fromNullMicros(del)
+	p.UIDNumber = uid.Int64
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &p, nil
 }

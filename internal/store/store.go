@@ -47,6 +47,8 @@ type Config struct {
 	Clock core.Clock
 	// Log receives migration notices; defaults to slog.Default().
 	Log *slog.Logger
+
+	migrateTo int // tests only: see OpenAtVersionForTest
 }
 
 // DB is an open Préau database. It is safe for concurrent use.
@@ -63,13 +65,14 @@ type DB struct {
 	heads     headCache            // last journal heads written by this process
 	stmts     map[string]*sql.Stmt // hotStatements, prepared at Open; read-only after
 	noJournal bool                 // benchmarks only: see SetJournalingForBenchmark
+	migrateTo int                  // tests only: stop migrating at this version
 }
 
 // Open opens (and creates when needed) the database, and applies pending
 // migrations. It refuses a database whose schema is newer than this binary,
 // and on SQLite copies the file beside itself before migrating it.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{clock: cfg.Clock, log: cfg.Log, key: cfg.JournalKey}
+	db := &DB{clock: cfg.Clock, log: cfg.Log, key: cfg.JournalKey, migrateTo: cfg.migrateTo}
 	if db.clock == nil {
 		db.clock = core.SystemClock{}
 	}

@@ -44,31 +44,9 @@ func (db *DB) SetJournalingForBenchmark(on bool) { db.noJournal = !on }
 // MigrateForTest runs the migration step again. Tests only.
 func MigrateForTest(ctx context.Context, db *DB) error { return db.migrate(ctx) }
 
-// DropAllForTest drops every table but schema_migrations (SQLite). Tests only.
-func DropAllForTest(ctx context.Context, db *DB) error {
-	rows, err := db.w.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'
-		AND name NOT IN ('schema_migrations', 'sqlite_sequence')`)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		names = append(names, n)
-	}
-	rows.Close()
-	if _, err := db.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-		return err
-	}
-	for _, n := range names {
-		if _, err := db.w.ExecContext(ctx, `DROP TABLE "`+n+`"`); err != nil {
-			return err
-		}
-	}
-	_, err = db.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
-	return err
+// OpenAtVersionForTest opens a database migrated only up to version, as an
+// older binary left it. Tests only.
+func OpenAtVersionForTest(ctx context.Context, cfg Config, version int) (*DB, error) {
+	cfg.migrateTo = version
+	return Open(ctx, cfg)
 }

@@ -139,6 +139,15 @@ func testPeople(t *testing.T, h Harness) {
 	if total != 31 || len(page) != 10 || page[0].Login != "eleve10" {
 		t.Fatalf("paging: total %d, %d results, first %q", total, len(page), page[0].Login)
 	}
+	all, _, err := h.Store.FindPeople(ctx, directory.PersonFilter{Limit: 100})
+	must(t, err)
+	uids := map[int64]bool{}
+	for _, p := range all {
+		if p.UIDNumber <= 10000 || uids[p.UIDNumber] {
+			t.Fatalf("uidNumber %d of %s is not a fresh POSIX id", p.UIDNumber, p.Login)
+		}
+		uids[p.UIDNumber] = true
+	}
 	found, total, err := h.Store.FindPeople(ctx, directory.PersonFilter{Query: "PROF"})
 	must(t, err)
 	if total != 1 || found[0].Login != "prof.x" {
@@ -201,7 +210,7 @@ func testGroups(t *testing.T, h Harness) {
 	must(t, h.Store.AddMembers(ctx, []directory.Membership{{GroupID: g.ID, PersonID: pupil.ID, Role: directory.RoleMember}}))
 	gs, err := h.Store.FindGroups(ctx, directory.GroupFilter{Establishment: e.ID, Kind: "class"})
 	must(t, err)
-	if len(gs) != 1 || gs[0].Members != 1 || gs[0].Owners != 1 || gs[0].Name != "5B" {
+	if len(gs) != 1 || gs[0].Members != 1 || gs[0].Owners != 1 || gs[0].Name != "5B" || gs[0].GIDNumber <= 20000 {
 		t.Fatalf("groups: %+v", gs)
 	}
 	members, total, err := h.Store.FindPeople(ctx, directory.PersonFilter{Group: g.ID})
