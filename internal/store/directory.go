@@ -24,6 +24,7 @@ var _ directory.Store = (*DB)(nil)
 func (db *DB) CreateEstablishment(ctx context.Context, e *directory.Establishment) error {
 	return db.write(ctx, "store.CreateEstablishment", func(tx *Tx) error {
 		e.CreatedAt, e.UpdatedAt = tx.now, tx.now
+		tx.directoryChanged()
 		if _, err := tx.exec(`INSERT INTO establishments (id, uai, type, name, academie, domains, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
 			e.ID, e.UAI, string(e.Type), e.Name, e.Academie, jsonList(e.Domains), micros(tx.now)); err != nil {
@@ -117,6 +118,7 @@ func (db *DB) CreatePeople(ctx context.Context, people []directory.NewPerson) er
 
 func (tx *Tx) createPerson(p *directory.Person, hash string) error {
 	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
+	tx.directoryChanged()
 	uid, err := tx.next("uid_number", 1)
 	if err != nil {
 		return err
@@ -173,6 +175,14 @@ func (tx *Tx) next(counter string, n int64) (int64, error) {
 		return 0, fmt.Errorf("allocating %s: %w", counter, err)
 	}
 	return last - n + 1, nil
+}
+
+// DirectoryVersion returns a number that grows with every change to what
+// the LDAP view shows (people, groups, memberships, establishments).
+func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'directory'`).Scan(&n)
+	return n, db.classify("store.DirectoryVersion", err)
 }
 
 func chainOf(ests []string) string {

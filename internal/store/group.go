@@ -19,6 +19,7 @@ import (
 // CreateGroups inserts groups in one transaction, journaling each.
 func (db *DB) CreateGroups(ctx context.Context, groups []*directory.Group) error {
 	return db.write(ctx, "store.CreateGroups", func(tx *Tx) error {
+		tx.directoryChanged()
 		first, err := tx.next("gid_number", int64(len(groups)))
 		if err != nil {
 			return err
@@ -111,6 +112,7 @@ func (db *DB) AddMembers(ctx context.Context, ms []directory.Membership) error {
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
+			tx.directoryChanged()
 			if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
 				TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
 				return err
@@ -133,6 +135,7 @@ func (db *DB) RemoveMember(ctx context.Context, m directory.Membership) error {
 		if err != nil {
 			return err
 		}
+		tx.directoryChanged()
 		if _, err := tx.exec(`DELETE FROM memberships WHERE group_id = $1 AND person_id = $2 AND role = $3`,
 			m.GroupID, m.PersonID, m.Role); err != nil {
 			return err
@@ -288,6 +291,25 @@ func (db *DB) FindZones(ctx context.Context, establishment string) ([]*directory
 		}
 		z.UpdatedAt = fromMicros(updated)
 		out = append(out, &z)
+	}
+	return out, rows.Err()
+}
+
+// AllMemberships lists every membership of the deployment, for the LDAP
+// view's snapshot.
+func (db *DB) AllMemberships(ctx context.Context) ([]directory.Membership, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT group_id, person_id, role FROM memberships ORDER BY group_id, person_id`)
+	if err != nil {
+		return nil, db.classify("store.AllMemberships", err)
+	}
+	defer rows.Close()
+	var out []directory.Membership
+	for rows.Next() {
+		var m directory.Membership
+		if err := rows.Scan(&m.GroupID, &m.PersonID, &m.Role); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }

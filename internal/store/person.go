@@ -206,6 +206,7 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, upd directory.PersonU
 			set("must_change", *upd.MustChangePassword)
 		}
 		set("updated_at", micros(tx.now))
+		tx.directoryChanged()
 		args = append(args, id)
 		res, err := tx.exec(`UPDATE people SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
 		if err != nil {

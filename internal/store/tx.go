@@ -22,7 +22,13 @@ type Tx struct {
 	ctx context.Context
 	now time.Time
 	p   core.Principal
+
+	dirChanged bool // bump the 'directory' counter before commit
 }
+
+// directoryChanged marks the transaction as changing what the LDAP view
+// shows; the 'directory' counter is bumped once, at commit.
+func (tx *Tx) directoryChanged() { tx.dirChanged = true }
 
 // write runs fn in a write transaction and commits it when fn returns nil.
 // On SQLite the single writer connection and BEGIN IMMEDIATE serialise
@@ -34,7 +40,11 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 		return db.classify(op, fmt.Errorf("beginning transaction: %w", err))
 	}
 	tx := &Tx{tx: stx, db: db, ctx: ctx, now: db.clock.Now().UTC(), p: core.PrincipalFromContext(ctx)}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil && tx.dirChanged {
+		_, err = tx.exec(`UPDATE counters SET value = value + 1 WHERE name = 'directory'`)
+	}
+	if err != nil {
 		_ = stx.Rollback()
 		db.heads.forget()
 		return db.classify(op, err)

@@ -12,7 +12,9 @@ CREATE TABLE counters (
     name   TEXT PRIMARY KEY,
     value  BIGINT NOT NULL
 );
-INSERT INTO counters (name, value) VALUES ('uid_number', 10000), ('gid_number', 20000);
+-- 'directory' counts changes to what the LDAP view shows, so that nodes
+-- rebuild their view only when the directory changed (not at every login).
+INSERT INTO counters (name, value) VALUES ('uid_number', 10000), ('gid_number', 20000), ('directory', 0);
 
 UPDATE people SET uid_number = 10000 + (SELECT COUNT(*) FROM people p2 WHERE p2.created_at < people.created_at
     OR (p2.created_at = people.created_at AND p2.id < people.id)) + 1;

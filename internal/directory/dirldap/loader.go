@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package dirldap
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+)
+
+// Source is what the view reads from the store.
+type Source interface {
+	FindEstablishments(ctx context.Context, ids []string, schoolYear int) ([]*directory.EstablishmentSummary, error)
+	FindPeople(ctx context.Context, f directory.PersonFilter) ([]*directory.Person, int, error)
+	FindGroups(ctx context.Context, f directory.GroupFilter) ([]*directory.Group, error)
+	AllMemberships(ctx context.Context) ([]directory.Membership, error)
+	DirectoryVersion(ctx context.Context) (int64, error)
+}
+
+// Loader keeps the current snapshot: it loads the whole directory, then
+// reloads it when the directory version moves (a change made here, by
+// the CLI or by another node), so that LDAP clients see changes within the
+// poll interval (design §4: 5 seconds).
+type Loader struct {
+	src     Source
+	base    string
+	clock   core.Clock
+	log     *slog.Logger
+	current atomic.Pointer[Snapshot]
+	counter atomic.Int64
+}
+
+// NewLoader returns a Loader; call Load before serving.
+func NewLoader(src Source, base string, clock core.Clock, log *slog.Logger) *Loader {
+	return &Loader{src: src, base: base, clock: clock, log: log}
+}
+
+// Snapshot returns the current snapshot (nil before the first Load).
+func (l *Loader) Snapshot() *Snapshot { return l.current.Load() }
+
+// Load reads the whole directory and installs a new snapshot.
+func (l *Loader) Load(ctx context.Context) error {
+	n, err := l.src.DirectoryVersion(ctx)
+	if err != nil {
+		return err
+	}
+	d := &Data{SchoolYear: core.SchoolYear(l.clock.Now())}
+	ests, err := l.src.FindEstablishments(ctx, nil, d.SchoolYear)
+	if err != nil {
+		return err
+	}
+	for _, e := range ests {
+		d.Establishments = append(d.Establishments, &e.Establishment)
+	}
+	for off := 0; ; off += 1000 {
+		page, total, err := l.src.FindPeople(ctx, directory.PersonFilter{Sort: "login", Offset: off, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		d.People = append(d.People, page...)
+		if len(page) == 0 || off+len(page) >= total {
+			break
+		}
+	}
+	if d.Groups, err = l.src.FindGroups(ctx, directory.GroupFilter{}); err != nil {
+		return err
+	}
+	if d.Memberships, err = l.src.AllMemberships(ctx); err != nil {
+		return err
+	}
+	l.current.Store(Build(l.base, d))
+	l.counter.Store(n)
+	return nil
+}
+
+// Refresh reloads when the change counter moved since the last load.
+func (l *Loader) Refresh(ctx context.Context) error {
+	n, err := l.src.DirectoryVersion(ctx)
+	if err != nil || n == l.counter.Load() {
+		return err
+	}
+	return l.Load(ctx)
+}
+
+// Run refreshes every interval until ctx ends.
+func (l *Loader) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
+				l.log.Warn("LDAP view refresh failed", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package dirldap_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/directory/dirldap"
+)
+
+func sample() *dirldap.Data {
+	clg := &directory.Establishment{ID: "e1", UAI: "0999001W", Type: directory.College, Name: "Collège Jean Moulin"}
+	lyc := &directory.Establishment{ID: "e2", UAI: "0999002X", Type: directory.Lycee, Name: "Lycée Marie Curie"}
+	at := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
+	zoe := &directory.Person{ID: "p1", Login: "zoe.martin", GivenName: "Zoé", FamilyName: "Martin", DisplayName: "Zoé Martin",
+		Profile: core.ProfilePupil, State: directory.Active, Establishments: []string{"e1"}, UIDNumber: 10001,
+		ExternalIDs: map[string]string{"ine": "070123456AB", "siecle_eleve_id": "4242"}, CreatedAt: at, UpdatedAt: at}
+	prof := &directory.Person{ID: "p2", Login: "paul.durand", GivenName: "Paul", FamilyName: "Durand", DisplayName: "Paul Durand",
+		Profile: core.ProfileTeacher, State: directory.Active, Establishments: []string{"e1"}, UIDNumber: 10002, CreatedAt: at, UpdatedAt: at}
+	other := &directory.Person{ID: "p3", Login: "ana.lopez", GivenName: "Ana", FamilyName: "Lopez", DisplayName: "Ana Lopez",
+		Profile: core.ProfilePupil, State: directory.Active, Establishments: []string{"e2"}, UIDNumber: 10003, CreatedAt: at, UpdatedAt: at}
+	class := &directory.Group{ID: "g1", Establishment: "e1", Code: "4B", Name: "4e B", Kind: directory.Class, SchoolYear: 2026, GIDNumber: 20001}
+	return &dirldap.Data{SchoolYear: 2026, Establishments: []*directory.Establishment{clg, lyc},
+		People: []*directory.Person{zoe, prof, other}, Groups: []*directory.Group{class},
+		Memberships: []directory.Membership{{GroupID: "g1", PersonID: "p1", Role: directory.RoleMember},
+			{GroupID: "g1", PersonID: "p2", Role: directory.RoleOwner}}}
+}
+
+func TestSnapshotTreeAndSchema(t *testing.T) {
+	s := dirldap.Build("dc=preau", sample())
+	zoe := s.Lookup("UID=zoe.martin, OU=people, ou=0999001W, DC=preau")
+	if zoe == nil {
+		t.Fatal("person not found by DN (case and spaces must not matter)")
+	}
+	want := map[string][]string{
+		"uidNumber":              {"10001"},
+		"gidNumber":              {"10001"},
+		"ENTPersonProfils":       {"National_ELV"},
+		"ENTEleveClasses":        {"ou=0999001W,dc=preau$4B"},
+		"memberOf":               {"cn=4B,ou=groups,ou=0999001W,dc=preau"},
+		"ENTEleveINE":            {"070123456AB"},
+		"ENTPersonStructRattach": {"ou=0999001W,dc=preau"},
+	}
+	for attr, vals := range want {
+		if got := zoe.Get(attr); !slices.Equal(got, vals) {
+			t.Errorf("%s = %v, want %v", attr, got, vals)
+		}
+	}
+	if !slices.Contains(zoe.Get("objectClass"), "ENTEleve") || !slices.Contains(zoe.Get("objectClass"), "posixAccount") {
+		t.Errorf("objectClass %v", zoe.Get("objectClass"))
+	}
+	if zoe.Get("userPassword") != nil {
+		t.Fatal("userPassword must never be in an entry")
+	}
+	g := s.Lookup("cn=4B,ou=groups,ou=0999001W,dc=preau")
+	if g == nil || !slices.Equal(g.Get("member"), []string{zoe.DN}) || !slices.Equal(g.Get("memberUid"), []string{"zoe.martin"}) ||
+		len(g.Get("owner")) != 1 || !slices.Contains(g.Get("objectClass"), "ENTClasse") {
+		t.Fatalf("class entry: %+v", g)
+	}
+	prof := s.PersonByLogin("PAUL.DURAND")
+	if prof == nil || !slices.Equal(prof.Get("ENTAuxEnsClasses"), []string{"ou=0999001W,dc=preau$4B"}) {
+		t.Fatalf("teacher entry: %+v", prof)
+	}
+	if s.Lookup("ou=0999001W,dc=preau").Get("ENTStructureUAI")[0] != "0999001W" {
+		t.Fatal("establishment entry")
+	}
+	c := s.Candidates([]dirldap.Term{{Attr: "objectClass", Value: "person"}, {Attr: "UID", Value: "Zoe.Martin"}})
+	if len(c) != 1 || c[0] != zoe {
+		t.Fatalf("candidates by uid: %d", len(c))
+	}
+	if len(s.Candidates(nil)) != s.Len() {
+		t.Fatal("no term must give every entry")
+	}
+}
+
+// CARINE: INF-ANN-2 (results filtered by the caller's rights), INF-ANN-8.
+func TestVisibilityAndAttributeAllowList(t *testing.T) {
+	s := dirldap.Build("dc=preau", sample())
+	zoe, ana := s.PersonByLogin("zoe.martin"), s.PersonByLogin("ana.lopez")
+	pupil := core.Principal{PersonID: "p1", Login: "zoe.martin", Profile: core.ProfilePupil, Establishments: []string{"e1"}}
+	teacher := core.Principal{PersonID: "p2", Login: "paul.durand", Profile: core.ProfileTeacher, Establishments: []string{"e1"}}
+	admin := core.Principal{PersonID: "p9", Login: "admin", Profile: core.ProfileAdmin, Establishments: []string{"e1"}}
+	if dirldap.Visible(teacher, ana) || !dirldap.Visible(teacher, zoe) || dirldap.Visible(core.Principal{}, zoe) {
+		t.Fatal("read scope must be the principal's establishments, and nothing for anonymous")
+	}
+	if v := dirldap.View(teacher, zoe); v.Get("ENTEleveINE") != nil || v.Get("uid") == nil {
+		t.Fatalf("teacher sees the INE: %+v", v.Attrs)
+	}
+	if v := dirldap.View(pupil, s.PersonByLogin("paul.durand")); v.Get("ENTAuxEnsClasses") != nil || v.Get("cn") == nil {
+		t.Fatalf("pupil view of a teacher: %+v", v.Attrs)
+	}
+	if v := dirldap.View(pupil, zoe); v.Get("ENTEleveINE") == nil {
+		t.Fatal("a pupil reads their own entry whole")
+	}
+	if v := dirldap.View(admin, zoe); v != zoe {
+		t.Fatal("admins read whole entries")
+	}
+}

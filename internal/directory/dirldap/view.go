@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package dirldap
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/preau/preau/internal/core"
+)
+
+// Lookup returns the entry with dn, or nil.
+func (s *Snapshot) Lookup(dn string) *Entry { return s.byDN[NormDN(dn)] }
+
+// PersonByLogin returns the entry of a login, or nil.
+func (s *Snapshot) PersonByLogin(login string) *Entry { return s.login[strings.ToLower(login)] }
+
+// Len returns the number of entries.
+func (s *Snapshot) Len() int { return len(s.entries) }
+
+// Term is one equality assertion of a search filter.
+type Term struct{ Attr, Value string }
+
+// Candidates returns the entries that can match every term (the shortest
+// posting list among indexed attributes), or every entry when no term is
+// indexed. The caller still evaluates the whole filter.
+func (s *Snapshot) Candidates(terms []Term) []*Entry {
+	var best []*Entry
+	found := false
+	for _, t := range terms {
+		la := strings.ToLower(t.Attr)
+		idx, ok := s.index[la]
+		if !ok {
+			continue
+		}
+		list := idx[normValue(la, t.Value)]
+		if !found || len(list) < len(best) {
+			best, found = list, true
+		}
+	}
+	if !found {
+		return s.entries
+	}
+	return best
+}
+
+// Visible reports whether principal p may read e: operators and system
+// principals read everything; others read the base, the shared profile
+// groups and what belongs to one of their establishments.
+func Visible(p core.Principal, e *Entry) bool {
+	if p.Operator() || e.ests == nil {
+		return !p.Anonymous() || e.kind == kindBase
+	}
+	for _, est := range e.ests {
+		if p.AttachedTo(est) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinKeys are readable only by admins, heads, service accounts and the
+// person themself: they identify pupils in national databases.
+var joinKeys = []string{"enteleveine", "entelevestructrattachid", "entpersonjointure", "accountstatus"}
+
+// pupilAttrs are what a pupil may read of other people (INF-ANN-8: the
+// minimum a class directory needs).
+var pupilAttrs = []string{"objectclass", "uid", "cn", "sn", "givenname", "displayname", "mail", "uidnumber",
+	"gidnumber", "homedirectory", "loginshell", "gecos", "entpersonprofils", "entrydn", "entryuuid",
+	"entpersonlogin", "entpersonstructrattach", "memberof"}
+
+// View returns e as p may read it: the whole entry for admins, heads,
+// operators, services and the person themself; without national join keys
+// for other adults; and only pupilAttrs for pupils. It returns e itself when
+// nothing is hidden. userPassword is never in an entry.
+func View(p core.Principal, e *Entry) *Entry {
+	if e.kind != kindPerson || p.System || p.Operator() || p.PersonID == e.person ||
+		p.Profile == core.ProfileAdmin || p.Profile == core.ProfileHead {
+		return e
+	}
+	keep := func(name string) bool { return !slices.Contains(joinKeys, strings.ToLower(name)) }
+	if p.Profile == core.ProfilePupil {
+		keep = func(name string) bool { return slices.Contains(pupilAttrs, strings.ToLower(name)) }
+	}
+	out := &Entry{DN: e.DN, ests: e.ests, person: e.person, kind: e.kind, Attrs: make([]Attr, 0, len(e.Attrs))}
+	for _, a := range e.Attrs {
+		if keep(a.Name) {
+			out.Attrs = append(out.Attrs, a)
+		}
+	}
+	return out
+}
