@@ -5,6 +5,7 @@ package directory
 
 import (
 	"context"
+	"time"
 
 	"github.com/preau/preau/internal/journal"
 )
@@ -72,6 +73,7 @@ type PersonUpdate struct {
 	DisplayName        *string
 	Profile            *string
 	State              *State
+	DeleteAfter        *time.Time // when a to-delete account is deleted; zero clears it
 	Mail               *string
 	MustChangePassword *bool
 	Establishments     *[]string
@@ -92,6 +94,7 @@ func (u *PersonUpdate) Attributes() []string {
 	add(u.DisplayName != nil, "displayName")
 	add(u.Profile != nil, "profile")
 	add(u.State != nil, "state")
+	add(u.DeleteAfter != nil, "deleteAfter")
 	add(u.Mail != nil, "mail")
 	add(u.MustChangePassword != nil, "mustChangePassword")
 	add(u.Establishments != nil, "establishments")

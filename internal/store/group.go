@@ -18,27 +18,32 @@ import (
 
 // CreateGroups inserts groups in one transaction, journaling each.
 func (db *DB) CreateGroups(ctx context.Context, groups []*directory.Group) error {
-	return db.write(ctx, "store.CreateGroups", func(tx *Tx) error {
-		tx.directoryChanged()
-		first, err := tx.next("gid_number", int64(len(groups)))
-		if err != nil {
+	return db.write(ctx, "store.CreateGroups", func(tx *Tx) error { return tx.createGroups(groups) })
+}
+
+func (tx *Tx) createGroups(groups []*directory.Group) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	tx.directoryChanged()
+	first, err := tx.next("gid_number", int64(len(groups)))
+	if err != nil {
+		return err
+	}
+	for i, g := range groups {
+		g.CreatedAt, g.UpdatedAt, g.GIDNumber = tx.now, tx.now, first+int64(i)
+		if _, err := tx.exec(`INSERT INTO school_groups (id, establishment_id, code, name, kind, school_year, level,
+			created_at, updated_at, gid_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
+			g.ID, g.Establishment, g.Code, g.Name, string(g.Kind), g.SchoolYear, g.Level, micros(tx.now), g.GIDNumber); err != nil {
 			return err
 		}
-		for i, g := range groups {
-			g.CreatedAt, g.UpdatedAt, g.GIDNumber = tx.now, tx.now, first+int64(i)
-			if _, err := tx.exec(`INSERT INTO school_groups (id, establishment_id, code, name, kind, school_year, level,
-				created_at, updated_at, gid_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
-				g.ID, g.Establishment, g.Code, g.Name, string(g.Kind), g.SchoolYear, g.Level, micros(tx.now), g.GIDNumber); err != nil {
-				return err
-			}
-			if err := tx.journal(journal.Entry{Chain: g.Establishment, Action: "directory.group.create",
-				TargetType: "group", TargetID: g.ID, TargetName: g.Code,
-				Attributes: []string{"code", "name", "kind", "schoolYear", "level"}}); err != nil {
-				return err
-			}
+		if err := tx.journal(journal.Entry{Chain: g.Establishment, Action: "directory.group.create",
+			TargetType: "group", TargetID: g.ID, TargetName: g.Code,
+			Attributes: []string{"code", "name", "kind", "schoolYear", "level"}}); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // FindGroups lists groups with member and owner counts, by code.
@@ -93,56 +98,60 @@ func (db *DB) FindGroups(ctx context.Context, f directory.GroupFilter) ([]*direc
 // AddMembers adds memberships (existing ones are left alone), journaling each
 // new one on its group's establishment chain.
 func (db *DB) AddMembers(ctx context.Context, ms []directory.Membership) error {
-	return db.write(ctx, "store.AddMembers", func(tx *Tx) error {
-		for _, m := range ms {
-			var est, code, login string
-			err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM school_groups g, people p
-				WHERE g.id = $1 AND p.id = $2`, m.GroupID, m.PersonID).Scan(&est, &code, &login)
-			if err == sql.ErrNoRows {
-				return core.E("store.AddMembers", core.NotFound, "no such group or person")
-			}
-			if err != nil {
-				return err
-			}
-			res, err := tx.exec(`INSERT INTO memberships (group_id, person_id, role) VALUES ($1, $2, $3)
-				ON CONFLICT (group_id, person_id, role) DO NOTHING`, m.GroupID, m.PersonID, m.Role)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			tx.directoryChanged()
-			if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
-				TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.write(ctx, "store.AddMembers", func(tx *Tx) error { return tx.addMembers(ms) })
 }
 
-// RemoveMember removes a membership and journals it.
-func (db *DB) RemoveMember(ctx context.Context, m directory.Membership) error {
-	return db.write(ctx, "store.RemoveMember", func(tx *Tx) error {
+func (tx *Tx) addMembers(ms []directory.Membership) error {
+	for _, m := range ms {
 		var est, code, login string
-		err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM memberships m
-			JOIN school_groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
-			WHERE m.group_id = $1 AND m.person_id = $2 AND m.role = $3`, m.GroupID, m.PersonID, m.Role).Scan(&est, &code, &login)
+		err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM school_groups g, people p
+			WHERE g.id = $1 AND p.id = $2`, m.GroupID, m.PersonID).Scan(&est, &code, &login)
 		if err == sql.ErrNoRows {
-			return core.E("store.RemoveMember", core.NotFound, "no such membership")
+			return core.E("store.AddMembers", core.NotFound, "no such group or person")
 		}
 		if err != nil {
 			return err
 		}
-		tx.directoryChanged()
-		if _, err := tx.exec(`DELETE FROM memberships WHERE group_id = $1 AND person_id = $2 AND role = $3`,
-			m.GroupID, m.PersonID, m.Role); err != nil {
+		res, err := tx.exec(`INSERT INTO memberships (group_id, person_id, role) VALUES ($1, $2, $3)
+			ON CONFLICT (group_id, person_id, role) DO NOTHING`, m.GroupID, m.PersonID, m.Role)
+		if err != nil {
 			return err
 		}
-		return tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.remove", TargetType: "group",
-			TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}})
-	})
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		tx.directoryChanged()
+		if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
+			TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveMember removes a membership and journals it.
+func (db *DB) RemoveMember(ctx context.Context, m directory.Membership) error {
+	return db.write(ctx, "store.RemoveMember", func(tx *Tx) error { return tx.removeMember(m) })
+}
+
+func (tx *Tx) removeMember(m directory.Membership) error {
+	var est, code, login string
+	err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM memberships m
+		JOIN school_groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
+		WHERE m.group_id = $1 AND m.person_id = $2 AND m.role = $3`, m.GroupID, m.PersonID, m.Role).Scan(&est, &code, &login)
+	if err == sql.ErrNoRows {
+		return core.E("store.RemoveMember", core.NotFound, "no such membership")
+	}
+	if err != nil {
+		return err
+	}
+	tx.directoryChanged()
+	if _, err := tx.exec(`DELETE FROM memberships WHERE group_id = $1 AND person_id = $2 AND role = $3`,
+		m.GroupID, m.PersonID, m.Role); err != nil {
+		return err
+	}
+	return tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.remove", TargetType: "group",
+		TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}})
 }
 
 // FindMemberships lists the groups of a person with the role.

@@ -177,85 +177,95 @@ func (db *DB) FindPeople(ctx context.Context, f directory.PersonFilter) ([]*dire
 // UpdatePerson applies upd and journals the names of the changed attributes.
 func (db *DB) UpdatePerson(ctx context.Context, id string, upd directory.PersonUpdate) (*directory.Person, error) {
 	var p *directory.Person
-	err := db.write(ctx, "store.UpdatePerson", func(tx *Tx) error {
-		var sets []string
-		var args []any
-		set := func(col string, v any) {
-			args = append(args, v)
-			sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
-		}
-		if upd.GivenName != nil {
-			set("given_name", *upd.GivenName)
-		}
-		if upd.FamilyName != nil {
-			set("family_name", *upd.FamilyName)
-		}
-		if upd.DisplayName != nil {
-			set("display_name", *upd.DisplayName)
-		}
-		if upd.Profile != nil {
-			set("profile", *upd.Profile)
-		}
-		if upd.State != nil {
-			set("state", string(*upd.State))
-		}
-		if upd.Mail != nil {
-			set("mail", *upd.Mail)
-		}
-		if upd.MustChangePassword != nil {
-			set("must_change", *upd.MustChangePassword)
-		}
-		set("updated_at", micros(tx.now))
-		tx.directoryChanged()
-		args = append(args, id)
-		res, err := tx.exec(`UPDATE people SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.E("store.UpdatePerson", core.NotFound, "no such person")
-		}
-		if upd.Establishments != nil {
-			if err := tx.setEstablishments(id, *upd.Establishments); err != nil {
-				return err
-			}
-		}
-		for _, k := range sortedKeys(upd.ExternalIDs) {
-			if _, err := tx.exec(`DELETE FROM person_keys WHERE person_id = $1 AND kind = $2`, id, k); err != nil {
-				return err
-			}
-			if v := upd.ExternalIDs[k]; v != "" {
-				if _, err := tx.exec(`INSERT INTO person_keys (person_id, kind, value) VALUES ($1, $2, $3)`, id, k, v); err != nil {
-					return err
-				}
-			}
-		}
-		if upd.PasswordHash != nil {
-			if err := tx.setPasswordHash(id, *upd.PasswordHash); err != nil {
-				return err
-			}
-		}
-		if upd.State != nil && *upd.State != directory.Active {
-			if _, err := tx.exec(`DELETE FROM sessions WHERE person_id = $1`, id); err != nil {
-				return err
-			}
-		}
-		p, err = scanPerson(tx.queryRow(`SELECT `+personColumns+` FROM people p WHERE p.id = $1`, id))
-		if err != nil {
-			return err
-		}
-		ests, err := tx.personEstablishments(id)
-		if err != nil {
-			return err
-		}
-		p.Establishments = ests
-		return tx.journal(journal.Entry{Chain: chainOf(ests), Action: "directory.person.update",
-			TargetType: "person", TargetID: id, TargetName: p.Login, Attributes: upd.Attributes()})
+	err := db.write(ctx, "store.UpdatePerson", func(tx *Tx) (err error) {
+		p, err = tx.updatePerson(id, upd)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return p, db.loadPersonDetails(ctx, []*directory.Person{p})
+}
+
+// updatePerson applies upd inside tx, journals it and returns the person
+// (without external IDs).
+func (tx *Tx) updatePerson(id string, upd directory.PersonUpdate) (*directory.Person, error) {
+	var sets []string
+	var args []any
+	set := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if upd.GivenName != nil {
+		set("given_name", *upd.GivenName)
+	}
+	if upd.FamilyName != nil {
+		set("family_name", *upd.FamilyName)
+	}
+	if upd.DisplayName != nil {
+		set("display_name", *upd.DisplayName)
+	}
+	if upd.Profile != nil {
+		set("profile", *upd.Profile)
+	}
+	if upd.State != nil {
+		set("state", string(*upd.State))
+	}
+	if upd.DeleteAfter != nil {
+		set("delete_after", nullMicros(*upd.DeleteAfter))
+	}
+	if upd.Mail != nil {
+		set("mail", *upd.Mail)
+	}
+	if upd.MustChangePassword != nil {
+		set("must_change", *upd.MustChangePassword)
+	}
+	set("updated_at", micros(tx.now))
+	tx.directoryChanged()
+	args = append(args, id)
+	res, err := tx.exec(`UPDATE people SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, core.E("store.UpdatePerson", core.NotFound, "no such person")
+	}
+	if upd.Establishments != nil {
+		if err := tx.setEstablishments(id, *upd.Establishments); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range sortedKeys(upd.ExternalIDs) {
+		if _, err := tx.exec(`DELETE FROM person_keys WHERE person_id = $1 AND kind = $2`, id, k); err != nil {
+			return nil, err
+		}
+		if v := upd.ExternalIDs[k]; v != "" {
+			if _, err := tx.exec(`INSERT INTO person_keys (person_id, kind, value) VALUES ($1, $2, $3)`, id, k, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if upd.PasswordHash != nil {
+		if err := tx.setPasswordHash(id, *upd.PasswordHash); err != nil {
+			return nil, err
+		}
+	}
+	if upd.State != nil && *upd.State != directory.Active {
+		if _, err := tx.exec(`DELETE FROM sessions WHERE person_id = $1`, id); err != nil {
+			return nil, err
+		}
+	}
+	p, err := scanPerson(tx.queryRow(`SELECT `+personColumns+` FROM people p WHERE p.id = $1`, id))
+	if err != nil {
+		return nil, err
+	}
+	ests, err := tx.personEstablishments(id)
+	if err != nil {
+		return nil, err
+	}
+	p.Establishments = ests
+	return p, tx.journal(journal.Entry{Chain: chainOf(ests), Action: "directory.person.update",
+		TargetType: "person", TargetID: id, TargetName: p.Login, Attributes: upd.Attributes()})
 }
 
 func (tx *Tx) personEstablishments(id string) ([]string, error) {
