@@ -16,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -162,7 +163,7 @@ func initAccount(ctx context.Context, b *base, out io.Writer, p *directory.Perso
 		fmt.Fprintf(out, "Account %s exists: attached to the establishment.\n", cur.Login)
 		return nil
 	}
-	pw := generatePassword()
+	pw := auth.GeneratePassword()
 	p.MustChangePassword = true
 	if err := b.dir.CreatePerson(ctx, p, b.auth.Hash(pw)); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 )
@@ -109,7 +110,7 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	case "reset-password":
 		pw := f.password
 		if pw == "" {
-			pw = generatePassword()
+			pw = auth.GeneratePassword()
 		}
 		if err := b.auth.ResetPassword(ctx, rest[0], pw); err != nil {
 			return err
@@ -139,7 +140,7 @@ func userAdd(ctx context.Context, b *base, out io.Writer, login string, f userFl
 	}
 	pw := f.password
 	if pw == "" {
-		pw = generatePassword()
+		pw = auth.GeneratePassword()
 	}
 	if err := b.dir.CreatePerson(ctx, p, b.auth.Hash(pw)); err != nil {
 		return err

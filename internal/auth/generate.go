@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright (c) the Préau authors
 
-package app
+package auth
 
 import (
 	"crypto/rand"
 	"math/big"
 )
 
-// generatePassword returns a random initial password of 12 characters from
+// GeneratePassword returns a random initial password of 12 characters from
 // an alphabet without look-alikes (no 0/O, 1/l/I), easy to copy from a
 // sheet. It is shown once and never stored in clear (INF-AUT-10).
-func generatePassword() string {
+func GeneratePassword() string {
 	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	b := make([]byte, 12)
 	for i := range b {
