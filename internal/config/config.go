@@ -28,6 +28,7 @@ type File struct {
 	DB            string      `toml:"db"`    // "" (SQLite in the data folder), path, or postgres://…
 	Blobs         string      `toml:"blobs"` // "" (the data folder), path, or s3://…
 	Listen        Listen      `toml:"listen"`
+	LDAP          LDAP        `toml:"ldap"`
 	TLS           TLS         `toml:"tls"`
 	Auth          auth.Config `toml:"auth"`
 	Mail          Mail        `toml:"mail"`
@@ -41,6 +42,18 @@ type File struct {
 type Listen struct {
 	HTTPS string `toml:"https"`
 	HTTP  string `toml:"http"`
+	LDAP  string `toml:"ldap"`  // LDAP with StartTLS
+	LDAPS string `toml:"ldaps"` // LDAP over TLS
+}
+
+// LDAP holds the directory server's bootstrap settings.
+type LDAP struct {
+	BaseDN         string `toml:"base_dn"`         // default dc=preau
+	AllowAnonymous bool   `toml:"allow_anonymous"` // default false: anonymous reads the rootDSE only
+	// AllowPlainBindRemote allows simple binds without TLS from non-loopback
+	// addresses (INF-ANN-5 forbids it; only for a legacy device on a
+	// trusted wire).
+	AllowPlainBindRemote bool `toml:"allow_plain_bind_remote"`
 }
 
 // TLS says which certificate to serve.
@@ -84,10 +97,12 @@ func Default() File {
 	f := File{
 		SchemaVersion: CurrentSchemaVersion,
 		Data:          "./preau-data",
-		Listen:        Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080"},
-		TLS:           TLS{Hosts: []string{"localhost"}},
-		Mail:          Mail{TLS: "starttls", Timeout: 30 * time.Second},
-		Log:           Log{Level: "info", Format: "text"},
+		Listen: Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080", LDAP: "127.0.0.1:1389",
+			LDAPS: "127.0.0.1:1636"},
+		LDAP: LDAP{BaseDN: "dc=preau"},
+		TLS:  TLS{Hosts: []string{"localhost"}},
+		Mail: Mail{TLS: "starttls", Timeout: 30 * time.Second},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 	f.Auth.Defaults()
 	return f
@@ -108,7 +123,8 @@ func (f *File) Validate() error {
 	if f.Blobs != "" && strings.Contains(f.Blobs, "://") && !strings.HasPrefix(f.Blobs, "s3://") && !strings.HasPrefix(f.Blobs, "file://") {
 		errs = append(errs, fmt.Errorf("blobs: %q is neither a folder nor an s3:// or file:// URL", f.Blobs))
 	}
-	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP} {
+	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP,
+		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS} {
 		if addr == "" {
 			continue
 		}
@@ -118,6 +134,9 @@ func (f *File) Validate() error {
 	}
 	if f.Listen.HTTPS == "" {
 		errs = append(errs, errors.New("listen.https: the HTTPS listener is required"))
+	}
+	if !validBaseDN(f.LDAP.BaseDN) {
+		errs = append(errs, fmt.Errorf("ldap.base_dn: %q is not a DN of dc= components such as dc=preau or dc=college,dc=example", f.LDAP.BaseDN))
 	}
 	if (f.TLS.CertFile == "") != (f.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: cert_file and key_file go together"))
@@ -150,6 +169,25 @@ func (f *File) Validate() error {
 		errs = append(errs, fmt.Errorf("log.level: %q is not one of debug, info, warn, error", f.Log.Level))
 	}
 	return errors.Join(errs...)
+}
+
+// validBaseDN accepts dc=a[,dc=b…] with letters, digits and hyphens.
+func validBaseDN(dn string) bool {
+	if dn == "" {
+		return false
+	}
+	for _, rdn := range strings.Split(dn, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(rdn), "=")
+		if !ok || !strings.EqualFold(k, "dc") || v == "" {
+			return false
+		}
+		for _, c := range v {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // redact hides the password of a URL-like DSN.
