@@ -36,6 +36,7 @@ type App struct {
 	listeners map[string]net.Listener
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
+	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
 	changes   atomic.Int64 // last seen journal change counter
 }
 
@@ -105,6 +106,10 @@ func (a *App) Start(ctx context.Context) error {
 			a.Shutdown(context.Background())
 			return err
 		}
+	}
+	if err := a.startLDAP(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
 	}
 	a.goBackground(ctx, "changes", a.watchChanges)
 	if a.cfg.Journal.Retention > 0 {
@@ -192,6 +197,10 @@ func (a *App) Shutdown(ctx context.Context) error {
 	a.servers = nil
 	a.mu.Unlock()
 	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
+	}
+	a.closers = nil
 	for i := len(servers) - 1; i >= 0; i-- {
 		errs = append(errs, servers[i].Shutdown(ctx))
 	}

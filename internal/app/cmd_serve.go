@@ -17,6 +17,7 @@ import (
 type serveFlags struct {
 	globals
 	https, http string
+	ldap, ldaps string
 	dump        bool
 	seed        int64
 }
@@ -25,6 +26,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.globals.register(fs)
 	fs.StringVar(&f.https, "https", "", "HTTPS listen address (default 127.0.0.1:8443)")
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (default 127.0.0.1:8080; \"off\" disables it)")
+	fs.StringVar(&f.ldap, "ldap", "", "LDAP listen address (default 127.0.0.1:1389; \"off\" disables it)")
+	fs.StringVar(&f.ldaps, "ldaps", "", "LDAPS listen address (default 127.0.0.1:1636; \"off\" disables it)")
 	fs.BoolVar(&f.dump, "config-dump", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -36,12 +39,17 @@ func (f *serveFlags) load(env Env) (config.File, error) {
 	if f.https != "" {
 		cfg.Listen.HTTPS = f.https
 	}
-	switch f.http {
-	case "":
-	case "off":
-		cfg.Listen.HTTP = ""
-	default:
-		cfg.Listen.HTTP = f.http
+	for _, o := range []struct {
+		flag string
+		dst  *string
+	}{{f.http, &cfg.Listen.HTTP}, {f.ldap, &cfg.Listen.LDAP}, {f.ldaps, &cfg.Listen.LDAPS}} {
+		switch o.flag {
+		case "":
+		case "off":
+			*o.dst = ""
+		default:
+			*o.dst = o.flag
+		}
 	}
 	return cfg, cfg.Validate()
 }

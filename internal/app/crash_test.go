@@ -82,7 +82,7 @@ func TestDemoSurvivesKill9(t *testing.T) {
 	data := t.TempDir()
 	addr := freePort(t)
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "demo", "--data", data, "--https", addr, "--http", "off")
+		cmd := exec.Command(bin, "demo", "--data", data, "--https", addr, "--http", "off", "--ldap", freePort(t), "--ldaps", "off")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -42,6 +42,7 @@ func commands() []command {
 		{"serve", "run every enabled service", runServe},
 		{"demo", "serve a demo deployment (three schools), generated on first start", runDemo},
 		{"init", "set up a real deployment: first establishment, head and admin accounts", runInit},
+		{"import", "import SIECLE, STS-Web, AAF or CSV files into an establishment's directory", runImport},
 		{"user", "manage accounts: add, list, show, disable, enable, reset-password, token", runUser},
 		{"journal", "audit journal: verify, export, purge", runJournal},
 		{"version", "print the version", runVersion},

@@ -61,7 +61,7 @@ func TestImportSyncSemantics(t *testing.T) {
 		if plan.Creates[0].Login != "zoe.martin" || plan.Creates[1].Login != "zoe.martin2" {
 			t.Fatalf("logins: %s %s", plan.Creates[0].Login, plan.Creates[1].Login)
 		}
-		if err := eng.Apply(ctx, plan); err != nil {
+		if err := eng.Apply(ctx, plan, nil); err != nil {
 			t.Fatal(err)
 		}
 		zoe, err := db.FindPersonByLogin(ctx, "zoe.martin")
@@ -85,7 +85,7 @@ func TestImportSyncSemantics(t *testing.T) {
 			plan.Moves[0].Detail != "2NDE1 → 2NDE2" || plan.Disables[0].Login != "ines.roux" {
 			t.Fatalf("delta: creates %v moves %v disables %v updates %v", plan.Creates, plan.Moves, plan.Disables, plan.Updates)
 		}
-		if err := eng.Apply(ctx, plan); err != nil {
+		if err := eng.Apply(ctx, plan, nil); err != nil {
 			t.Fatal(err)
 		}
 		ines, _ := db.FindPersonByLogin(ctx, "ines.roux")
@@ -99,7 +99,7 @@ func TestImportSyncSemantics(t *testing.T) {
 		if err != nil || len(plan.Creates) != 1 || !slices.Equal(plan.NewGroups, []string{"SPE-MATHS-1"}) || len(plan.Disables) != 0 {
 			t.Fatalf("sts: %v %+v", err, plan)
 		}
-		if err := eng.Apply(ctx, plan); err != nil {
+		if err := eng.Apply(ctx, plan, nil); err != nil {
 			t.Fatal(err)
 		}
 		es, err := db.FindJournal(ctx, journal.Filter{Action: "directory.import.run"})
@@ -140,7 +140,7 @@ func TestImportRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Apply(ctx, plan); err != nil {
+	if err := eng.Apply(ctx, plan, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = eng.Plan(ctx, siecle(many[:10]...), dirsync.Options{Mode: dirsync.Full})

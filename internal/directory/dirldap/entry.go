@@ -12,6 +12,8 @@ package dirldap
 
 import (
 	"strings"
+
+	"github.com/preau/preau/internal/directory/ldapd"
 )
 
 // Entry is one LDAP entry of the snapshot. Attribute names keep their
@@ -25,11 +27,9 @@ type Entry struct {
 	kind   kind
 }
 
-// Attr is one attribute with its values.
-type Attr struct {
-	Name   string
-	Values []string
-}
+// Attr is one attribute with its values: the protocol server's type, so
+// that entries reach the wire without copying.
+type Attr = ldapd.Attr
 
 type kind int
 

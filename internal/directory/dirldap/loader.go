@@ -6,6 +6,7 @@ package dirldap
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,7 @@ type Loader struct {
 	log     *slog.Logger
 	current atomic.Pointer[Snapshot]
 	counter atomic.Int64
+	loading sync.Mutex // one load at a time; waiters then find the view fresh
 }
 
 // NewLoader returns a Loader; call Load before serving.
@@ -45,6 +47,12 @@ func (l *Loader) Snapshot() *Snapshot { return l.current.Load() }
 
 // Load reads the whole directory and installs a new snapshot.
 func (l *Loader) Load(ctx context.Context) error {
+	l.loading.Lock()
+	defer l.loading.Unlock()
+	return l.load(ctx)
+}
+
+func (l *Loader) load(ctx context.Context) error {
 	n, err := l.src.DirectoryVersion(ctx)
 	if err != nil {
 		return err
@@ -78,13 +86,18 @@ func (l *Loader) Load(ctx context.Context) error {
 	return nil
 }
 
-// Refresh reloads when the change counter moved since the last load.
+// Refresh reloads when the directory version moved since the last load.
 func (l *Loader) Refresh(ctx context.Context) error {
 	n, err := l.src.DirectoryVersion(ctx)
 	if err != nil || n == l.counter.Load() {
 		return err
 	}
-	return l.Load(ctx)
+	l.loading.Lock()
+	defer l.loading.Unlock()
+	if l.counter.Load() >= n {
+		return nil // another caller loaded it meanwhile
+	}
+	return l.load(ctx)
 }
 
 // Run refreshes every interval until ctx ends.

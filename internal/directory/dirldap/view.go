@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/ldapd"
 )
 
 // Lookup returns the entry with dn, or nil.
@@ -20,7 +21,7 @@ func (s *Snapshot) PersonByLogin(login string) *Entry { return s.login[strings.T
 func (s *Snapshot) Len() int { return len(s.entries) }
 
 // Term is one equality assertion of a search filter.
-type Term struct{ Attr, Value string }
+type Term = ldapd.Term
 
 // Candidates returns the entries that can match every term (the shortest
 // posting list among indexed attributes), or every entry when no term is

@@ -11,6 +11,7 @@ package dirsync
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -25,6 +26,10 @@ type Incoming struct {
 	SchoolYear int // 0 when the source has none
 	Files      []string
 	Complete   bool // the source is the whole truth for the people it carries
+	// Covers lists the profiles the source carries in full: a full import
+	// disables only missing people of these profiles (a pupils' file never
+	// disables teachers). Empty: the profiles of the people it lists.
+	Covers []core.Profile
 	People     []Person
 	Groups     []Group
 	Dropped    map[string]int
@@ -44,7 +49,14 @@ type Person struct {
 	Class       string   // pupils: class code
 	Groups      []string // pupils: teaching groups
 	Teaches     []string // teachers: codes of the classes and groups they teach
+	// Fields, when not nil, makes the record partial (an AAF modify): only
+	// the named fields change ("given_name", "family_name", "profile",
+	// "class", "groups", "teaches", "external_ids").
+	Fields []string
 }
+
+// sets reports whether the record carries field f.
+func (p *Person) sets(f string) bool { return p.Fields == nil || slices.Contains(p.Fields, f) }
 
 // Group is an incoming class or teaching group.
 type Group struct{ Code, Name, Kind, Level string }

@@ -43,17 +43,17 @@ func (b *builder) people(ctx context.Context) error {
 // update plans the attribute changes of a known person.
 func (b *builder) update(cur *directory.Person, in Person) {
 	var u directory.PersonUpdate
-	if in.GivenName != "" && in.GivenName != cur.GivenName {
+	if in.sets("given_name") && in.GivenName != "" && in.GivenName != cur.GivenName {
 		u.GivenName = &in.GivenName
 	}
-	if in.FamilyName != "" && in.FamilyName != cur.FamilyName {
+	if in.sets("family_name") && in.FamilyName != "" && in.FamilyName != cur.FamilyName {
 		u.FamilyName = &in.FamilyName
 	}
 	if u.GivenName != nil || u.FamilyName != nil {
 		dn := strings.TrimSpace(valueOr(u.GivenName, cur.GivenName) + " " + valueOr(u.FamilyName, cur.FamilyName))
 		u.DisplayName = &dn
 	}
-	if in.Profile != "" && in.Profile != cur.Profile && cur.Profile != core.ProfileHead && cur.Profile != core.ProfileAdmin {
+	if in.sets("profile") && in.Profile != "" && in.Profile != cur.Profile && cur.Profile != core.ProfileHead && cur.Profile != core.ProfileAdmin {
 		prof := string(in.Profile)
 		u.Profile = &prof
 	}
@@ -141,8 +141,12 @@ func (b *builder) memberships(personID, login, name string, in Person) {
 			}
 		}
 	}
-	diff(b.st.members[personID], wantMember, directory.RoleMember)
-	diff(b.st.owners[personID], wantOwner, directory.RoleOwner)
+	if in.sets("class") || in.sets("groups") {
+		diff(b.st.members[personID], wantMember, directory.RoleMember)
+	}
+	if in.sets("teaches") {
+		diff(b.st.owners[personID], wantOwner, directory.RoleOwner)
+	}
 	if oldClass != "" && newClass != "" {
 		b.plan.Moves = append(b.plan.Moves, Line{Login: login, Name: name, Profile: in.Profile, Detail: oldClass + " → " + newClass})
 	}
@@ -168,7 +172,8 @@ func sortMemberships(ms []directory.Membership) {
 }
 
 // create plans new accounts: login from the rule, institutional address,
-// a random initial password hashed on every core, must-change set.
+// a random initial password (hashed by Apply, not by a dry run),
+// must-change set.
 func (b *builder) create(ctx context.Context, fresh []Person) error {
 	if len(fresh) == 0 {
 		return nil
@@ -177,22 +182,18 @@ func (b *builder) create(ctx context.Context, fresh []Person) error {
 	if err != nil {
 		return err
 	}
-	passwords := make([]string, len(fresh))
-	for i := range fresh {
-		passwords[i] = auth.GeneratePassword()
-	}
-	hashes := hashAll(b.e.Hash, passwords)
 	for i, in := range fresh {
+		pw := auth.GeneratePassword()
 		p := &directory.Person{ID: core.NewID(), Login: logins[i], GivenName: in.GivenName, FamilyName: in.FamilyName,
 			Profile: in.Profile, State: directory.Active, MustChangePassword: true,
 			Establishments: []string{b.st.est.ID}, ExternalIDs: withKey(in), Mail: b.mail(logins[i], in.Profile)}
 		if err := p.Validate(); err != nil {
 			return core.E(op, core.Invalid, "%s: %s %s: %s", strings.Join(b.in.Files, ", "), in.GivenName, in.FamilyName, core.MessageOf(err))
 		}
-		b.plan.Changes.NewPeople = append(b.plan.Changes.NewPeople, directory.NewPerson{Person: p, PasswordHash: hashes[i]})
+		b.plan.Changes.NewPeople = append(b.plan.Changes.NewPeople, directory.NewPerson{Person: p}) // hashed by Apply
 		b.plan.Creates = append(b.plan.Creates, Line{Login: p.Login, Name: p.DisplayName, Profile: p.Profile, Detail: in.Class})
 		b.plan.Credentials = append(b.plan.Credentials, Credential{Login: p.Login, Name: p.DisplayName, Class: in.Class,
-			Password: passwords[i], Profile: p.Profile})
+			Password: pw, Profile: p.Profile})
 		b.memberships(p.ID, p.Login, p.DisplayName, in)
 	}
 	return nil
@@ -216,17 +217,25 @@ func (b *builder) mail(login string, prof core.Profile) string {
 	return login + "@" + domain
 }
 
-// hashAll hashes passwords on every core.
-func hashAll(hash func(string) string, pws []string) []string {
+// hashAll hashes passwords on every core, reporting progress.
+func hashAll(hash func(string) string, pws []string, progress func(done, total int)) []string {
 	out := make([]string, len(pws))
 	work := make(chan int)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
 	for range max(runtime.GOMAXPROCS(0), 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
 				out[i] = hash(pws[i])
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, len(pws))
+					mu.Unlock()
+				}
 			}
 		}()
 	}

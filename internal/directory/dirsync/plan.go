@@ -62,8 +62,18 @@ func (e *Engine) Plan(ctx context.Context, in *Incoming, opt Options) (*Plan, er
 	return b.plan, nil
 }
 
-// Apply applies a plan in one transaction.
-func (e *Engine) Apply(ctx context.Context, p *Plan) error {
+// Apply hashes the initial passwords of the created accounts (argon2id, on
+// every core; progress, when not nil, is called as it goes) and applies the
+// plan in one transaction.
+func (e *Engine) Apply(ctx context.Context, p *Plan, progress func(done, total int)) error {
+	pws := make([]string, len(p.Credentials))
+	for i, c := range p.Credentials {
+		pws[i] = c.Password
+	}
+	hashes := hashAll(e.Hash, pws, progress)
+	for i := range p.Changes.NewPeople {
+		p.Changes.NewPeople[i].PasswordHash = hashes[i]
+	}
 	return e.Store.ApplyImport(ctx, p.Changes)
 }
 
@@ -201,13 +211,21 @@ func (b *builder) groups() {
 // source who are no longer listed, and, for a delta, of removed keys.
 func (b *builder) disables() error {
 	kinds := map[string]bool{}
+	covered := map[core.Profile]bool{}
 	for _, p := range b.in.People {
 		kinds[p.Key.Kind] = true
+		covered[p.Profile] = true
+	}
+	if len(b.in.Covers) > 0 {
+		covered = map[core.Profile]bool{}
+		for _, p := range b.in.Covers {
+			covered[p] = true
+		}
 	}
 	var victims []*directory.Person
 	if b.opt.Mode == Full && b.in.Complete {
 		for _, p := range b.st.people {
-			if b.seen[p.ID] || p.State != directory.Active {
+			if b.seen[p.ID] || p.State != directory.Active || !covered[p.Profile] {
 				continue
 			}
 			for k := range p.ExternalIDs {
