@@ -37,7 +37,7 @@ type App struct {
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
-	changes   atomic.Int64 // last seen journal change counter
+	changes   atomic.Int64                  // last seen journal change counter
 }
 
 // Options are what New needs beyond the configuration.

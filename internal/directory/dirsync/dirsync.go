@@ -29,11 +29,11 @@ type Incoming struct {
 	// Covers lists the profiles the source carries in full: a full import
 	// disables only missing people of these profiles (a pupils' file never
 	// disables teachers). Empty: the profiles of the people it lists.
-	Covers []core.Profile
-	People     []Person
-	Groups     []Group
-	Dropped    map[string]int
-	Removed    []Key // deletions of a delta source
+	Covers  []core.Profile
+	People  []Person
+	Groups  []Group
+	Dropped map[string]int
+	Removed []Key // deletions of a delta source
 }
 
 // Key is a stable source key: Kind is one of directory.ExternalIDKinds.
