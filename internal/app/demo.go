@@ -39,15 +39,23 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 			return
 		}
 		a.ready.finish("")
-		printDemo(out, url, a.cfg.Data, d)
+		ldapURL := ""
+		if addr := a.Addr("ldap"); addr != "" {
+			ldapURL = "ldap://" + addr
+		}
+		printDemo(out, url, ldapURL, a.cfg.LDAP.BaseDN, a.cfg.Data, d)
 	})
 }
 
 // printDemo prints the URLs and the accounts that are ready to use.
-func printDemo(out io.Writer, url, data string, d *demo.Deployment) {
+func printDemo(out io.Writer, url, ldapURL, base, data string, d *demo.Deployment) {
 	fmt.Fprintf(out, "\nPréau demo is ready: %s\n", url)
 	fmt.Fprintf(out, "CA certificate for your devices: %sca\n", url)
-	fmt.Fprintf(out, "Every account, with its password: %s\n\n", filepath.Join(data, demoseed.AccountsFile))
+	fmt.Fprintf(out, "Every account, with its password: %s\n", filepath.Join(data, demoseed.AccountsFile))
+	if ldapURL != "" {
+		fmt.Fprintf(out, "LDAP directory: %s (base %s; bind with a login and its password)\n", ldapURL, base)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "  %-10s %-28s %-14s %s\n", "profile", "login", "password", "establishment")
 	fmt.Fprintf(out, "  %-10s %-28s %-14s %s\n", d.Admin.Profile, d.Admin.Login, d.Admin.Password, "all")
 	for _, e := range d.Establishments {
