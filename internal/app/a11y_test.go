@@ -54,5 +54,6 @@ func TestPagesAreAccessible(t *testing.T) {
 		t.Fatalf("admin login: %d", r.StatusCode)
 	}
 	cookies = n.client.Jar.Cookies(target)
-	webtest.Axe(t, front.URL, "/admin/", "/admin/?lang=en", "/admin/journal", "/admin/journal?lang=en&action=auth.")
+	webtest.Axe(t, front.URL, "/admin/", "/admin/?lang=en", "/admin/journal", "/admin/journal?lang=en&action=auth.",
+		"/admin/import", "/admin/import?lang=en")
 }

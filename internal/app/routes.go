@@ -9,6 +9,7 @@ import (
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/web"
@@ -19,7 +20,7 @@ import (
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), portal.Assets(), admin.Assets(), appAssets())
+		authweb.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), appAssets())
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +39,7 @@ func (a *App) routes() (http.Handler, error) {
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, authweb.RequireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
+	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd).Routes(mux, authweb.RequireAdmin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -53,6 +55,7 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	items := []web.NavItem{{Label: "app.nav.home", Href: "/"}}
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
+			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
 	}
 	return items

@@ -45,6 +45,9 @@ func (c *conn) bind(m *message, req bindRequest) {
 	case req.password == "":
 		reply(ResultUnwillingToPerform, "unauthenticated bind (name without password) is not allowed")
 		return
+	case req.name == "":
+		reply(ResultInvalidCredentials, "invalid credentials: a password needs a name")
+		return
 	case !c.tlsOn && !c.loopback && !c.srv.cfg.AllowPlainBindRemote:
 		c.srv.log.Info("ldap plain bind refused", "name", req.name, "source", c.ip)
 		reply(ResultConfidentialityRequired, msgPlainBind)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -116,9 +117,11 @@ func (c *conn) serve() {
 		switch {
 		case errors.Is(err, errTooLarge):
 			c.notice(ResultProtocolError, "message larger than "+itoa(c.srv.cfg.MaxMessageSize)+" bytes")
+			c.drain()
 			return
 		case errors.Is(err, errMalformed):
 			c.notice(ResultProtocolError, "malformed LDAP message")
+			c.drain()
 			return
 		case err != nil:
 			return
@@ -185,6 +188,20 @@ func (c *conn) notice(code ResultCode, msg string) {
 	e.extendedResponse(0, result{code: code, msg: msg}, oidNoticeOfDis, nil)
 	c.send(e.b)
 	putEncoder(e)
+}
+
+// drain half-closes the connection after a Notice of Disconnection and
+// discards what the client still sends (at most 1 MiB, for at most a
+// second): closing a socket with unread data sends a reset, which can
+// destroy the notice before the client reads it.
+func (c *conn) drain() {
+	c.mu.Lock()
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	c.mu.Unlock()
+	io.Copy(io.Discard, io.LimitReader(c.r, 1<<20))
 }
 
 // send writes b (one or more whole messages) and flushes. After a write

@@ -36,6 +36,7 @@ func (c *conn) dispatch(frame []byte) bool {
 	m, err := decodeMessage(frame)
 	if err != nil {
 		c.notice(ResultProtocolError, "malformed LDAP message")
+		c.drain()
 		return false
 	}
 	switch m.tag {
@@ -102,6 +103,7 @@ func (c *conn) dispatch(frame []byte) bool {
 		return err == nil || isProto(err)
 	}
 	c.notice(ResultProtocolError, "unknown LDAP operation")
+	c.drain()
 	return false
 }
 
@@ -117,6 +119,7 @@ func (c *conn) decoded(m *message, respTag byte, err error) bool {
 		return false
 	}
 	c.notice(ResultProtocolError, "malformed LDAP message")
+	c.drain()
 	return false
 }
 

@@ -23,6 +23,7 @@ type message struct {
 // protocolError and the session goes on.
 type protoError struct{ msg string }
 
+// Error implements error.
 func (e *protoError) Error() string { return e.msg }
 
 // decodeMessage decodes the contents of an LDAPMessage SEQUENCE.
@@ -136,7 +137,8 @@ func decodeSearch(b []byte) (*SearchRequest, error) {
 	if r.TypesOnly, b, err = readBool(b, tagBoolean); err != nil {
 		return nil, err
 	}
-	if r.Filter, b, err = decodeFilter(b, 0); err != nil {
+	budget := maxFilterNodes
+	if r.Filter, b, err = decodeFilter(b, 0, &budget); err != nil {
 		return nil, err
 	}
 	attrs, rest, err := expect(b, tagSequence)
@@ -291,7 +293,9 @@ func decodeCompare(b []byte) (r compareRequest, err error) {
 	if err != nil || len(rest) != 0 {
 		return r, errMalformed
 	}
-	err = decodeAVA(ava, &r.attr, &r.value)
+	if err = decodeAVA(ava, &r.attr, &r.value); err == errFilterAttr {
+		err = &protoError{"invalid attribute description " + quote(r.attr)}
+	}
 	return r, err
 }
 

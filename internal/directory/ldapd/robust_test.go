@@ -57,7 +57,8 @@ func TestMalformedMessages(t *testing.T) {
 	t.Run("oversize", func(t *testing.T) {
 		t.Parallel()
 		r := e.raw(t)
-		r.write([]byte{0x30, 0x84, 0x00, 0x20, 0x00, 0x00, 0x02, 0x01, 0x01})
+		// The whole 64 KiB body is sent: the notice must still arrive.
+		r.write(append([]byte{0x30, 0x84, 0x00, 0x01, 0x00, 0x00}, make([]byte, 64<<10)...))
 		r.expectNotice(ldap.LDAPResultProtocolError, "larger than 4096")
 	})
 }
@@ -180,4 +181,36 @@ func TestUnbindCloses(t *testing.T) {
 	r.bind(1, "zoe", zoePW)
 	r.send(2, ber.Encode(ber.ClassApplication, ber.TypePrimitive, ldap.ApplicationUnbindRequest, nil, ""))
 	r.expectClosed()
+}
+
+func TestFilterLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ldapd.Config{}, nil)
+	r := e.raw(t)
+	r.bind(1, "zoe", zoePW)
+	// 10001 terms: refused, the session goes on.
+	or := ber.Encode(ber.ClassContext, ber.TypeConstructed, 1, nil, "")
+	for range 10000 {
+		or.AppendChild(compile(t, "(uid=x)"))
+	}
+	r.send(2, searchOp(t, base, or))
+	if _, _, code, msg := resultOf(r.read()); code != ldap.LDAPResultProtocolError || !strings.Contains(msg, "too complex") {
+		t.Fatalf("big filter: %d %q", code, msg)
+	}
+	// A NOT around an invalid attribute is a protocol error too.
+	not := ber.Encode(ber.ClassContext, ber.TypeConstructed, 2, nil, "")
+	not.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 7, "c(n", ""))
+	r.send(3, searchOp(t, base, not))
+	if _, _, code, _ := resultOf(r.read()); code != ldap.LDAPResultProtocolError {
+		t.Fatalf("bad attribute under NOT: %d", code)
+	}
+	// Nesting deeper than 64 levels ends the session.
+	deep := compile(t, "(uid=x)")
+	for range 70 {
+		n := ber.Encode(ber.ClassContext, ber.TypeConstructed, 2, nil, "")
+		n.AppendChild(deep)
+		deep = n
+	}
+	r.send(4, searchOp(t, base, deep))
+	r.expectNotice(ldap.LDAPResultProtocolError, "malformed")
 }

@@ -50,13 +50,18 @@ func newSelector(attrs []string, cs *compiledSchema, typesOnly bool, cache []sel
 	return s
 }
 
-// wants reports whether the attribute called name is returned.
-func (s *selector) wants(name string, cs *compiledSchema) bool {
+// wants reports whether the attribute called name, at index hint of its
+// entry, is returned. Entries of a search usually list their attributes in
+// the same order, so the decision cached at hint is tried first.
+func (s *selector) wants(name string, hint int, cs *compiledSchema) bool {
 	if s.none {
 		return false
 	}
 	if s.all && s.ops {
 		return true
+	}
+	if hint < len(s.cache) && s.cache[hint].name == name {
+		return s.cache[hint].want
 	}
 	for i := range s.cache {
 		if s.cache[i].name == name {
@@ -87,7 +92,7 @@ func (r *searchRun) writeEntry(e *Entry) {
 	sawEntryDN, sawSubschema := false, false
 	for i := range e.Attrs {
 		a := &e.Attrs[i]
-		if len(a.Values) == 0 || !r.sel.wants(a.Name, r.cs) {
+		if len(a.Values) == 0 || !r.sel.wants(a.Name, i, r.cs) {
 			continue
 		}
 		if r.sel.entryDN || r.sel.subschema {

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app_test
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestImportFromTheConsole uploads a CSV in the admin console: the preview
+// changes nothing, apply runs with progress, the initial passwords are shown
+// once as printable sheets and are gone after.
+func TestImportFromTheConsole(t *testing.T) {
+	n := startNode(t)
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	if r := n.login("tech", "Un-Mot-De-Passe-Solide"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+	_, page := n.get("/admin/import")
+	csrf := csrfRE.FindStringSubmatch(page)[1]
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrf)
+	mw.WriteField("mode", "partial")
+	fw, _ := mw.CreateFormFile("files", "eleves.csv")
+	io.WriteString(fw, "uai,profile,key,given_name,family_name,class,date_naissance\n"+
+		"0999001W,pupil,E1,Zoé,Martin,4B,14/05/2012\n0999001W,pupil,E2,Léo,Petit,4B,03/02/2012\n")
+	mw.Close()
+	req, _ := http.NewRequest("POST", n.base+"/admin/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", n.base)
+	resp, err := n.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	preview := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(preview, "zoe.martin") || !strings.Contains(preview, "date_naissance") {
+		t.Fatalf("preview: %d\n%s", resp.StatusCode, preview)
+	}
+	if strings.Contains(n.cli("user", "list"), "zoe.martin") {
+		t.Fatal("the preview created accounts")
+	}
+	m := regexp.MustCompile(`action="/admin/import/([^"/]+)/apply"`).FindStringSubmatch(preview)
+	if m == nil {
+		t.Fatalf("no apply form:\n%s", preview)
+	}
+	token := m[1]
+	csrf = csrfRE.FindStringSubmatch(preview)[1]
+	if r, _ := n.post("/admin/import/"+token+"/apply", map[string][]string{"csrf": {csrf}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply: %d", r.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, prog := n.get("/admin/import/" + token)
+		if strings.Contains(prog, "/passwords") && !strings.Contains(prog, "data-sse=") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import did not finish:\n%s", prog)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r, sheets := n.get("/admin/import/" + token + "/passwords")
+	if r.StatusCode != 200 || !strings.Contains(sheets, "zoe.martin") || strings.Count(sheets, `class="sheet-card"`) != 2 {
+		t.Fatalf("password sheets: %d\n%s", r.StatusCode, sheets)
+	}
+	if r, _ := n.get("/admin/import/" + token + "/passwords"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("passwords shown twice: %d", r.StatusCode)
+	}
+	if !strings.Contains(n.cli("user", "list"), "zoe.martin") {
+		t.Fatal("the import did not create the accounts")
+	}
+}

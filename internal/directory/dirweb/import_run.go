@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package dirweb
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/dirsync"
+	"github.com/preau/preau/internal/web"
+)
+
+type previewView struct {
+	Token    string
+	Files    []string
+	Plan     *dirsync.Plan
+	Dropped  []droppedCount
+	Warnings []string
+	Limit    int
+}
+
+type droppedCount struct {
+	Name  string
+	Count int
+}
+
+// preview parses the upload, plans the import and shows what would change.
+// Nothing is stored but the plan, in memory, for this session.
+func (h *ImportPages) preview(w http.ResponseWriter, r *http.Request) error {
+	batch, names, err := parseUpload(r)
+	if err == nil {
+		var plan *dirsync.Plan
+		f := web.NewForm(r.Context(), r.MultipartForm.Value)
+		plan, err = h.eng.Plan(r.Context(), dirsync.FromBatch(batch), dirsync.Options{
+			Mode: dirsync.Mode(f.Value("mode")), ConfirmDisable: f.Checked("confirm_disable"), Rollover: f.Checked("rollover")})
+		if err == nil {
+			p := core.PrincipalFromContext(r.Context())
+			if !p.CanAdminister(plan.Establishment.ID) {
+				return core.E("dirweb.import", core.Permission, "dir.import.not_yours")
+			}
+			token := web.RandomToken()
+			h.mu.Lock()
+			h.runs[token] = &run{session: p.SessionID, created: time.Now(), files: names, plan: plan,
+				warnings: batch.Warnings, state: "preview", updates: make(chan struct{}, 1)}
+			h.mu.Unlock()
+			v := previewView{Token: token, Files: names, Plan: plan, Warnings: batch.Warnings, Limit: 50}
+			for k, n := range batch.Dropped {
+				v.Dropped = append(v.Dropped, droppedCount{k, n})
+			}
+			sort.Slice(v.Dropped, func(i, j int) bool { return v.Dropped[i].Name < v.Dropped[j].Name })
+			h.rd.Page(w, r, http.StatusOK, "dir/import_preview", v)
+			return nil
+		}
+	}
+	if k := core.KindOf(err); k == core.Invalid || k == core.NotFound || k == core.Conflict {
+		msg := core.MessageOf(err)
+		h.rd.Page(w, r, http.StatusUnprocessableEntity, "dir/import", importForm{Form: web.NewForm(r.Context(), nil),
+			Error: web.T(r.Context(), msg)})
+		return nil
+	}
+	return err
+}
+
+// apply starts applying a previewed plan in the background and shows its
+// progress.
+func (h *ImportPages) apply(w http.ResponseWriter, r *http.Request) error {
+	x, err := h.get(r)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if x.state != "preview" {
+		h.mu.Unlock()
+		http.Redirect(w, r, "/admin/import/"+r.PathValue("token"), http.StatusSeeOther)
+		return nil
+	}
+	x.state, x.total = "applying", len(x.plan.Credentials)
+	h.mu.Unlock()
+	// The principal (for the journal) comes along; the request may end first.
+	ctx := core.ContextWithPrincipal(context.WithoutCancel(r.Context()), core.PrincipalFromContext(r.Context()))
+	go func() {
+		err := h.eng.Apply(ctx, x.plan, func(done, total int) {
+			h.mu.Lock()
+			x.done, x.total = done, total
+			h.mu.Unlock()
+			notify(x.updates)
+		})
+		h.mu.Lock()
+		x.state = "done"
+		if err != nil {
+			x.state, x.err = "failed", core.MessageOf(err)
+			if x.err == "" {
+				x.err = "internal error"
+			}
+		}
+		h.mu.Unlock()
+		notify(x.updates)
+	}()
+	http.Redirect(w, r, "/admin/import/"+r.PathValue("token"), http.StatusSeeOther)
+	return nil
+}
+
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// progress shows the shell's progress page for a run being applied.
+func (h *ImportPages) progress(w http.ResponseWriter, r *http.Request) error {
+	x, err := h.get(r)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	state, done, total, msg := x.state, x.done, x.total, x.err
+	h.mu.Unlock()
+	if state == "failed" {
+		return core.E("dirweb.import", core.Conflict, "%s", msg)
+	}
+	token := r.PathValue("token")
+	h.rd.Page(w, r, http.StatusOK, "progress", web.Progress{Title: "dir.import.applying", Message: "dir.import.hashing",
+		Value: int64(done), Max: int64(total), EventsURL: "/admin/import/" + token + "/events",
+		Done: state == "done", DoneURL: "/admin/import/" + token + "/passwords"})
+	return nil
+}
+
+// events streams the progress of a run.
+func (h *ImportPages) events(w http.ResponseWriter, r *http.Request) error {
+	x, err := h.get(r)
+	if err != nil {
+		return err
+	}
+	sse, err := web.NewSSE(w, r)
+	if err != nil {
+		return err
+	}
+	token := r.PathValue("token")
+	for {
+		h.mu.Lock()
+		state, done, total, msg := x.state, x.done, x.total, x.err
+		h.mu.Unlock()
+		ev := web.ProgressEvent{Value: int64(done), Max: int64(total)}
+		switch state {
+		case "done":
+			ev.URL, ev.Message = "/admin/import/"+token+"/passwords", web.T(r.Context(), "dir.import.done")
+			return sse.Send("done", ev)
+		case "failed":
+			ev.Message = msg
+			return sse.Send("failed", ev)
+		}
+		if err := sse.Send("progress", ev); err != nil {
+			return nil
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-x.updates:
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+type passwordsView struct {
+	Establishment string
+	Classes       []classSheet
+}
+
+type classSheet struct {
+	Class    string
+	Accounts []dirsync.Credential
+}
+
+// passwords shows the initial passwords of the created accounts once, as
+// printable sheets per class; they are then wiped from memory (INF-AUT-10).
+func (h *ImportPages) passwords(w http.ResponseWriter, r *http.Request) error {
+	x, err := h.get(r)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if x.state != "done" || x.shown {
+		h.mu.Unlock()
+		return core.E("dirweb.import", core.NotFound, "dir.import.shown")
+	}
+	creds := x.plan.Credentials
+	x.plan.Credentials, x.shown = nil, true
+	h.mu.Unlock()
+	byClass := map[string][]dirsync.Credential{}
+	for _, c := range creds {
+		byClass[c.Class] = append(byClass[c.Class], c)
+	}
+	v := passwordsView{Establishment: x.plan.Establishment.Name}
+	for c, list := range byClass {
+		v.Classes = append(v.Classes, classSheet{Class: c, Accounts: list})
+	}
+	sort.Slice(v.Classes, func(i, j int) bool { return v.Classes[i].Class < v.Classes[j].Class })
+	w.Header().Set("Cache-Control", "no-store")
+	h.rd.Page(w, r, http.StatusOK, "dir/import_passwords", v)
+	return nil
+}
