@@ -48,8 +48,24 @@ func TestImportCSVCommand_INF_ANN_6(t *testing.T) {
 		strings.Contains(out, "14/05/2012") {
 		t.Fatal("import run not journaled, or a birth date in the journal")
 	}
+	// Exports carry no secret and name the people.
+	ldif := n.cli("export", "ldif", "--uai", "0999001W")
+	if !strings.Contains(ldif, "dn: uid=zoe.martin,ou=people,ou=0999001W,dc=preau") || strings.Contains(ldif, "argon2") ||
+		!strings.Contains(ldif, "givenName:: Wm/DqQ==") {
+		t.Fatalf("LDIF export:\n%s", ldif)
+	}
+	dir := t.TempDir()
+	n.cli("export", "oneroster", "--out", dir)
+	users, err := os.ReadFile(filepath.Join(dir, "users.csv"))
+	if err != nil || !strings.Contains(string(users), ",student,zoe.martin,") {
+		t.Fatalf("OneRoster users: %v\n%s", err, users)
+	}
+	enr, _ := os.ReadFile(filepath.Join(dir, "enrollments.csv"))
+	if strings.Count(string(enr), ",student,") != 2 {
+		t.Fatalf("OneRoster enrollments:\n%s", enr)
+	}
 	var errb bytes.Buffer
-	err := app.Run(context.Background(), []string{"import", "siecle", csvPath, "--data", n.data},
+	err = app.Run(context.Background(), []string{"import", "siecle", csvPath, "--data", n.data},
 		app.Env{Getenv: func(string) string { return "" }, Stdout: &errb, Stderr: &errb})
 	if err == nil || !strings.Contains(err.Error(), "is a csv file, not siecle") {
 		t.Fatalf("wrong source word: %v", err)

@@ -43,6 +43,7 @@ func commands() []command {
 		{"demo", "serve a demo deployment (three schools), generated on first start", runDemo},
 		{"init", "set up a real deployment: first establishment, head and admin accounts", runInit},
 		{"import", "import SIECLE, STS-Web, AAF or CSV files into an establishment's directory", runImport},
+		{"export", "export the directory without secrets: LDIF, CSV or OneRoster 1.1", runExport},
 		{"user", "manage accounts: add, list, show, disable, enable, reset-password, token", runUser},
 		{"journal", "audit journal: verify, export, purge", runJournal},
 		{"version", "print the version", runVersion},

@@ -41,6 +41,10 @@ const (
 	kindGroup
 )
 
+// Establishments returns the IDs of the establishments the entry belongs
+// to (nil for the base and the shared entries).
+func (e *Entry) Establishments() []string { return e.ests }
+
 // Get returns the values of attribute name (case-insensitive).
 func (e *Entry) Get(name string) []string {
 	for _, a := range e.Attrs {

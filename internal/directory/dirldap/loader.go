@@ -57,33 +57,42 @@ func (l *Loader) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := &Data{SchoolYear: core.SchoolYear(l.clock.Now())}
-	ests, err := l.src.FindEstablishments(ctx, nil, d.SchoolYear)
+	d, err := LoadData(ctx, l.src, core.SchoolYear(l.clock.Now()))
 	if err != nil {
 		return err
+	}
+	l.current.Store(Build(l.base, d))
+	l.counter.Store(n)
+	return nil
+}
+
+// LoadData reads the whole directory (for the view, and for exports).
+func LoadData(ctx context.Context, src Source, schoolYear int) (*Data, error) {
+	d := &Data{SchoolYear: schoolYear}
+	ests, err := src.FindEstablishments(ctx, nil, d.SchoolYear)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range ests {
 		d.Establishments = append(d.Establishments, &e.Establishment)
 	}
 	for off := 0; ; off += 1000 {
-		page, total, err := l.src.FindPeople(ctx, directory.PersonFilter{Sort: "login", Offset: off, Limit: 1000})
+		page, total, err := src.FindPeople(ctx, directory.PersonFilter{Sort: "login", Offset: off, Limit: 1000})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		d.People = append(d.People, page...)
 		if len(page) == 0 || off+len(page) >= total {
 			break
 		}
 	}
-	if d.Groups, err = l.src.FindGroups(ctx, directory.GroupFilter{}); err != nil {
-		return err
+	if d.Groups, err = src.FindGroups(ctx, directory.GroupFilter{}); err != nil {
+		return nil, err
 	}
-	if d.Memberships, err = l.src.AllMemberships(ctx); err != nil {
-		return err
+	if d.Memberships, err = src.AllMemberships(ctx); err != nil {
+		return nil, err
 	}
-	l.current.Store(Build(l.base, d))
-	l.counter.Store(n)
-	return nil
+	return d, nil
 }
 
 // Refresh reloads when the directory version moved since the last load.

@@ -284,3 +284,6 @@ func normValue(la, v string) string {
 	}
 	return strings.ToLower(strings.TrimSpace(v))
 }
+
+// Entries returns every entry in tree order (parents before children).
+func (s *Snapshot) Entries() []*Entry { return s.entries }
