@@ -13,8 +13,8 @@ import (
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
-	"github.com/preau/preau/internal/directory/dirldap"
 	"github.com/preau/preau/internal/directory/direxport"
+	"github.com/preau/preau/internal/directory/dirldap"
 )
 
 func runExport(ctx context.Context, env Env, args []string) error {
@@ -96,4 +96,3 @@ func runExport(ctx context.Context, env Env, args []string) error {
 	}
 	return direxport.WriteLDIF(w, dirldap.Build(cfg.LDAP.BaseDN, d), keep)
 }
-
