@@ -7,6 +7,7 @@ import (
 	"context"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 )
@@ -64,41 +65,44 @@ func (c *conn) dispatch(frame []byte) bool {
 			c.opWG.Wait()
 			return c.startTLS(&m)
 		}
-		c.start(&m, opExtendedResp, func(o *op) { o.extended(req) })
+		c.start(&m, opExtendedResp, 0, func(o *op) { o.extended(req) })
 		return true
 	case opSearchRequest:
 		req, err := decodeSearch(m.body)
 		if c.decoded(&m, opSearchDone, err) {
 			req.Controls = m.controls
-			c.start(&m, opSearchDone, func(o *op) { o.search(req) })
+			if tl := c.srv.cfg.MaxTimeLimit; req.TimeLimit <= 0 || req.TimeLimit > tl {
+				req.TimeLimit = tl
+			}
+			c.start(&m, opSearchDone, req.TimeLimit, func(o *op) { o.search(req) })
 		}
 		return err == nil || isProto(err)
 	case opCompareRequest:
 		req, err := decodeCompare(m.body)
 		if c.decoded(&m, opCompareResponse, err) {
-			c.start(&m, opCompareResponse, func(o *op) { o.compare(req) })
+			c.start(&m, opCompareResponse, 0, func(o *op) { o.compare(req) })
 		}
 		return err == nil || isProto(err)
 	case opAddRequest:
 		req, err := decodeAdd(m.body)
 		if c.decoded(&m, opAddResponse, err) {
-			c.start(&m, opAddResponse, func(o *op) { o.add(req) })
+			c.start(&m, opAddResponse, 0, func(o *op) { o.add(req) })
 		}
 		return err == nil || isProto(err)
 	case opModifyRequest:
 		req, err := decodeModify(m.body)
 		if c.decoded(&m, opModifyResponse, err) {
-			c.start(&m, opModifyResponse, func(o *op) { o.modify(req) })
+			c.start(&m, opModifyResponse, 0, func(o *op) { o.modify(req) })
 		}
 		return err == nil || isProto(err)
 	case opDelRequest:
 		dn := string(m.body)
-		c.start(&m, opDelResponse, func(o *op) { o.delete(dn) })
+		c.start(&m, opDelResponse, 0, func(o *op) { o.delete(dn) })
 		return true
 	case opModDNRequest:
 		req, err := decodeModDN(m.body)
 		if c.decoded(&m, opModDNResponse, err) {
-			c.start(&m, opModDNResponse, func(o *op) { o.modifyDN(req) })
+			c.start(&m, opModDNResponse, 0, func(o *op) { o.modifyDN(req) })
 		}
 		return err == nil || isProto(err)
 	}
@@ -128,9 +132,9 @@ func isProto(err error) bool {
 	return ok
 }
 
-// start runs an operation in its own goroutine, unless a critical control
-// is not supported.
-func (c *conn) start(m *message, respTag byte, run func(*op)) {
+// start runs an operation on a worker goroutine, unless a critical control
+// is not supported. A timeout > 0 bounds the operation's context.
+func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*op)) {
 	if oid, ok := unsupportedCritical(m.controls, respTag); !ok {
 		c.reply(m.id, respTag, result{code: ResultUnavailableCriticalExtension,
 			msg: "critical control " + oid + " is not supported"})
@@ -139,7 +143,13 @@ func (c *conn) start(m *message, respTag byte, run func(*op)) {
 	c.sem <- struct{}{}
 	c.mu.Lock()
 	st := c.state
-	ctx, cancel := context.WithCancel(st.ctx)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(st.ctx, timeout)
+	} else {
+		ctx, cancel = context.WithCancel(st.ctx)
+	}
 	o := &op{c: c, id: m.id, respTag: respTag, controls: m.controls, st: st, ctx: ctx, cancel: cancel}
 	c.ops[m.id] = o
 	c.mu.Unlock()

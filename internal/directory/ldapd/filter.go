@@ -69,20 +69,20 @@ type Term struct {
 // equality children of a top-level AND (nested ANDs included). A directory
 // can look them up in its indexes; it may still emit a superset.
 func (f *Filter) EqualityTerms() []Term {
-	var out []Term
-	var walk func(*Filter)
-	walk = func(n *Filter) {
-		switch n.Kind {
-		case FilterEquality:
-			out = append(out, Term{Attr: n.Attr, Value: n.Value})
-		case FilterAnd:
-			for _, c := range n.Children {
-				walk(c)
-			}
-		}
+	if f == nil {
+		return nil
 	}
-	if f != nil {
-		walk(f)
+	return f.appendTerms(make([]Term, 0, max(len(f.Children), 1)))
+}
+
+func (f *Filter) appendTerms(out []Term) []Term {
+	switch f.Kind {
+	case FilterEquality:
+		out = append(out, Term{Attr: f.Attr, Value: f.Value})
+	case FilterAnd:
+		for _, c := range f.Children {
+			out = c.appendTerms(out)
+		}
 	}
 	return out
 }

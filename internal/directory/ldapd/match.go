@@ -40,12 +40,53 @@ type node struct {
 	bits    uint8 // 1: bitwise AND rule, 2: bitwise OR rule (Active Directory)
 	bitv    uint64
 	dnAttrs bool
+	known   bool // attr is an attribute of the schema
 	schema  *compiledSchema
 }
 
 // scratch holds the buffers of one evaluation; not for concurrent use.
 type scratch struct {
 	buf, dn, tmp []byte
+	cs           *compiledSchema
+	names        []nameSlot // attribute names resolved, by position in the entry
+}
+
+// nameSlot is an entry attribute name resolved against the schema.
+type nameSlot struct {
+	name string
+	info *attrInfo // nil for an attribute the schema does not know
+}
+
+// reset prepares sc for evaluations under cs.
+func (sc *scratch) reset(cs *compiledSchema) {
+	sc.cs, sc.names = cs, sc.names[:0]
+}
+
+// infoAt resolves name, the name of the i-th attribute of an entry. Entries
+// of one search usually list the same names (the same strings) in the same
+// order, so the slot of position i answers most lookups with one pointer
+// comparison.
+func (sc *scratch) infoAt(i int, name string) *attrInfo {
+	if i < len(sc.names) && sc.names[i].name == name {
+		return sc.names[i].info
+	}
+	info := sc.cs.lookup(name)
+	switch {
+	case i < len(sc.names):
+		sc.names[i] = nameSlot{name, info}
+	case i == len(sc.names) && i < 256:
+		sc.names = append(sc.names, nameSlot{name, info})
+	}
+	return info
+}
+
+// isAttr reports whether the i-th attribute of an entry, called name, is
+// the attribute of n.
+func (n *node) isAttr(sc *scratch, i int, name string) bool {
+	if info := sc.infoAt(i, name); info != nil {
+		return info == n.attr
+	}
+	return !n.known && n.attr.matches(name)
 }
 
 // Match reports whether e matches f under s (nil for the built-in schema
@@ -53,6 +94,7 @@ type scratch struct {
 // non-match. It is safe for concurrent use.
 func (f *Filter) Match(e *Entry, s *Schema) bool {
 	var sc scratch
+	sc.reset(s.compiled())
 	return f.matcher(s).root.eval(e, &sc) == triTrue
 }
 
@@ -84,7 +126,7 @@ func compileNode(f *Filter, c *compiledSchema) node {
 	}
 	if f.Attr != "" {
 		n.attr = c.resolve(f.Attr)
-		n.syn = n.attr.syntax
+		n.syn, n.known = n.attr.syntax, c.lookup(f.Attr) != nil
 	}
 	if f.Attr == "" && f.Kind != FilterExtensible || f.Kind > FilterExtensible {
 		n.undef = true // only reachable with a hand-built Filter
@@ -199,7 +241,7 @@ func (n *node) eval(e *Entry, sc *scratch) tri {
 			return triTrue
 		}
 		for i := range e.Attrs {
-			if len(e.Attrs[i].Values) > 0 && n.attr.matches(e.Attrs[i].Name) {
+			if len(e.Attrs[i].Values) > 0 && n.isAttr(sc, i, e.Attrs[i].Name) {
 				return triTrue
 			}
 		}
@@ -210,7 +252,7 @@ func (n *node) eval(e *Entry, sc *scratch) tri {
 	}
 	for i := range e.Attrs {
 		a := &e.Attrs[i]
-		if n.attr != nil && !n.attr.matches(a.Name) {
+		if n.attr != nil && !n.isAttr(sc, i, a.Name) {
 			continue
 		}
 		for _, v := range a.Values {

@@ -145,6 +145,9 @@ func decodeSearch(b []byte) (*SearchRequest, error) {
 	if err != nil || len(rest) != 0 {
 		return nil, errMalformed
 	}
+	if n := countTLVs(attrs); n > 0 {
+		r.Attributes = make([]string, 0, n)
+	}
 	for len(attrs) > 0 {
 		var a string
 		if a, attrs, err = readString(attrs, tagOctetString); err != nil {
@@ -325,4 +328,17 @@ func isProtoError(err error) (*protoError, bool) {
 	var pe *protoError
 	ok := errors.As(err, &pe)
 	return pe, ok
+}
+
+// countTLVs counts the elements of a SEQUENCE's contents (to size slices).
+func countTLVs(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		_, _, rest, err := readTLV(b)
+		if err != nil {
+			break
+		}
+		b, n = rest, n+1
+	}
+	return n
 }

@@ -55,6 +55,7 @@ func (o *op) search(req *SearchRequest) {
 	defer r.release()
 	r.o, r.req, r.cs, r.base, r.scope, r.ctx = o, req, cs, base, req.Scope, o.ctx
 	r.sel = newSelector(req.Attributes, cs, req.TypesOnly, r.sel.cache[:0])
+	r.sc.reset(cs)
 	switch {
 	case base == "" && req.Scope == ScopeBase:
 		r.special(srv.rootDSE, pg)
@@ -92,6 +93,7 @@ var runPool = sync.Pool{New: func() any {
 
 // release returns r to the pool, keeping only its buffers.
 func (r *searchRun) release() {
+	r.sc.reset(nil)
 	*r = searchRun{sc: r.sc, sel: selector{cache: r.sel.cache[:0]}}
 	if cap(r.sc.buf) > 64<<10 || cap(r.sc.dn) > 64<<10 || cap(r.sc.tmp) > 64<<10 {
 		return
@@ -120,14 +122,8 @@ func (r *searchRun) run(pg *pagingRequest) {
 		}
 	}
 	sizeCapped := r.limits(pg)
-	tl := srv.cfg.MaxTimeLimit
-	if r.req.TimeLimit > 0 && r.req.TimeLimit < tl {
-		tl = r.req.TimeLimit
-	}
-	r.req.TimeLimit, r.req.Paged = tl, pg != nil
-	ctx, cancel := context.WithTimeout(o.ctx, tl)
-	defer cancel()
-	r.ctx = ctx
+	r.req.Paged = pg != nil
+	ctx := o.ctx // bounded by the time limit (dispatch)
 	r.filter = &r.req.Filter.matcher(srv.dir.Schema()).root
 	r.enc = getEncoder()
 	defer func() { putEncoder(r.enc) }()
@@ -229,8 +225,8 @@ func (r *searchRun) inScope(dn string) bool {
 func fastScope(base, dn string, scope Scope) (in, ok bool) {
 	var rel string
 	switch n := len(dn) - len(base) - 1; {
-	case base == "":
-		rel = dn
+	case base == "": // the root: only when the naming context is empty
+		return false, false
 	case n == -1 && dn == base:
 	case n >= 0 && dn[n] == ',' && dn[n+1:] == base && !escapedAt(dn, n):
 		if rel = dn[:n]; rel == "" {
@@ -238,6 +234,12 @@ func fastScope(base, dn string, scope Scope) (in, ok bool) {
 		}
 	default:
 		return false, false
+	}
+	switch scope {
+	case ScopeSub:
+		return true, true
+	case ScopeChildren:
+		return rel != "", true
 	}
 	depth := 0
 	if rel != "" {
@@ -251,15 +253,10 @@ func fastScope(base, dn string, scope Scope) (in, ok bool) {
 			}
 		}
 	}
-	switch scope {
-	case ScopeBase:
-		return depth == 0, true
-	case ScopeOne:
+	if scope == ScopeOne {
 		return depth == 1, true
-	case ScopeChildren:
-		return depth >= 1, true
 	}
-	return true, true
+	return depth == 0, true // ScopeBase
 }
 
 // done appends the SearchResultDone and sends what remains.

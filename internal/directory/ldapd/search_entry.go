@@ -26,6 +26,9 @@ type selCache struct {
 // storage for its decisions.
 func newSelector(attrs []string, cs *compiledSchema, typesOnly bool, cache []selCache) selector {
 	s := selector{typesOnly: typesOnly, all: len(attrs) == 0, cache: cache}
+	if len(attrs) > 0 {
+		s.named = make([]*attrInfo, 0, len(attrs))
+	}
 	oneOne := false
 	for _, a := range attrs {
 		switch a {

@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright (c) the Préau authors
 
-// Package ldapd is the LDAPv3 server of the directory (RFC 4511, CARINE
-// INF-ANN-2): bind, search, compare, the write operations, StartTLS, WhoAmI
-// and Password Modify, over a Directory that the directory service
-// implements. It owns the wire protocol, filters, DNs, limits, paging and
-// access before bind; the Directory owns data, rights and journaling.
-//
-// Only internal/app imports it, to serve it; the directory adapter imports
-// it for its types. Tests use the in-memory directory of ldapd/ldaptest.
 package ldapd
 
 import (
