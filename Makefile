@@ -20,13 +20,27 @@ test-race:
 test-pg:
 	PREAU_TEST_STRICT=1 go test ./internal/store/...
 
+# Seeds of every fuzz target run in `go test`; this runs each for a while.
+# -fuzzminimizetime keeps the fuzzer from looking stuck on whole-file seeds.
+FUZZ = go test -fuzztime 30s -fuzzminimizetime 2s
 fuzz:
-	go test -fuzz FuzzParseUAI -fuzztime 30s ./internal/core
-	go test -fuzz FuzzParse -fuzztime 30s ./internal/config
-	go test -fuzz FuzzVerifyPassword -fuzztime 30s ./internal/auth
+	$(FUZZ) -fuzz FuzzParseUAI ./internal/core
+	$(FUZZ) -fuzz FuzzParse ./internal/config
+	$(FUZZ) -fuzz FuzzVerifyPassword ./internal/auth
+	$(FUZZ) -fuzz FuzzValidKey ./internal/blob
+	$(FUZZ) -fuzz FuzzParseKeyPair -fuzzminimizetime 20x ./internal/pki
+	$(FUZZ) -fuzz FuzzBuild ./internal/notify
+	$(FUZZ) -fuzz FuzzDecodeMessage ./internal/directory/ldapd
+	$(FUZZ) -fuzz FuzzParseFilter ./internal/directory/ldapd
+	$(FUZZ) -fuzz FuzzParseDN ./internal/directory/ldapd
+	$(FUZZ) -fuzz FuzzParseSIECLE ./internal/directory/importer
+	$(FUZZ) -fuzz FuzzParseSTS ./internal/directory/importer
+	$(FUZZ) -fuzz FuzzParseAAF ./internal/directory/importer
+	$(FUZZ) -fuzz FuzzParseCSV ./internal/directory/importer
 
 bench:
 	bench/journal.sh
+	bench/demo.sh
 
 demo:
 	go run ./cmd/preau demo
