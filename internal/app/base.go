@@ -20,6 +20,7 @@ import (
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/fsutil"
 	"github.com/preau/preau/internal/notify"
 	"github.com/preau/preau/internal/store"
 )
@@ -106,50 +107,14 @@ func createKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := fsutil.WriteFile(path, 0o600, true, func(w io.Writer) error {
+		_, err := w.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("creating the journal key: %w", err)
 	}
 	// Another process may have won the race: use whatever is on disk.
 	return loadOrCreateKey(path)
-}
-
-// writeFileAtomic writes data to path through a temporary file, fsync and
-// rename, so readers see the old or the new content, never a mix. When
-// path exists already, it is left alone (first writer wins).
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // newLogger returns the process logger.
@@ -180,4 +145,23 @@ func (b *base) cliContext(ctx context.Context, as string) (context.Context, erro
 	}
 	p.Channel = core.ChannelCLI
 	return core.ContextWithPrincipal(ctx, p), nil
+}
+
+// openCLI loads the configuration and opens the data folder for a command,
+// acting as the system (or as the admin named by as).
+func openCLI(ctx context.Context, env Env, g globals, as string) (*base, context.Context, error) {
+	cfg, err := loadConfig(g, env.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := openBase(ctx, cfg, slog.New(slog.DiscardHandler), core.SystemClock{})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, err = b.cliContext(ctx, as)
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return b, ctx, nil
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"slices"
 
@@ -38,16 +37,11 @@ func runExport(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return usageErr("preau export needs one of ldif, csv, oneroster")
 	}
-	cfg, err := loadConfig(g, env.Getenv)
-	if err != nil {
-		return err
-	}
-	b, err := openBase(ctx, cfg, slog.New(slog.DiscardHandler), core.SystemClock{})
+	b, ctx, err := openCLI(ctx, env, g, "")
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	ctx, _ = b.cliContext(ctx, "")
 	var ests []string
 	if uai != "" {
 		e, err := b.dir.Establishment(ctx, uai)
@@ -94,5 +88,5 @@ func runExport(ctx context.Context, env Env, args []string) error {
 		}
 		return slices.ContainsFunc(e.Establishments(), func(x string) bool { return slices.Contains(ests, x) })
 	}
-	return direxport.WriteLDIF(w, dirldap.Build(cfg.LDAP.BaseDN, d), keep)
+	return direxport.WriteLDIF(w, dirldap.Build(b.cfg.LDAP.BaseDN, d), keep)
 }

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,18 +65,11 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(f.globals, env.Getenv)
-	if err != nil {
-		return err
-	}
-	b, err := openBase(ctx, cfg, slog.New(slog.DiscardHandler), core.SystemClock{})
+	b, ctx, err := openCLI(ctx, env, f.globals, f.as)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	if ctx, err = b.cliContext(ctx, f.as); err != nil {
-		return err
-	}
 	p := core.PrincipalFromContext(ctx)
 	eng := &dirsync.Engine{Store: b.db, Clock: b.clock, Hash: b.auth.Hash}
 	plan, err := eng.Plan(ctx, dirsync.FromBatch(batch), dirsync.Options{Mode: dirsync.Mode(f.mode),

@@ -20,6 +20,7 @@ import (
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/fsutil"
 )
 
 // initFlags are the answers `preau init` needs; missing ones are asked on
@@ -212,10 +213,8 @@ func writeBootstrap(cfg config.File, f initFlags) error {
 	}{SchemaVersion: config.CurrentSchemaVersion}
 	doc.TLS.Hosts = hosts
 	doc.Mail.Relay, doc.Mail.From = f.relay, f.from
-	var sb strings.Builder
-	sb.WriteString("# Préau bootstrap configuration, written by `preau init`.\n# Settings edited in the admin console live in the database, not here.\n")
-	if err := toml.NewEncoder(&sb).Encode(doc); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, []byte(sb.String()), 0o600)
+	return fsutil.WriteFile(path, 0o600, true, func(w io.Writer) error {
+		io.WriteString(w, "# Préau bootstrap configuration, written by `preau init`.\n# Settings edited in the admin console live in the database, not here.\n")
+		return toml.NewEncoder(w).Encode(doc)
+	})
 }

@@ -9,10 +9,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/journal"
 )
 
@@ -45,16 +43,11 @@ func runJournal(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return usageErr("preau journal needs one of verify, export, purge")
 	}
-	cfg, err := loadConfig(g, env.Getenv)
-	if err != nil {
-		return err
-	}
-	b, err := openBase(ctx, cfg, slog.New(slog.DiscardHandler), core.SystemClock{})
+	b, ctx, err := openCLI(ctx, env, g, "")
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	ctx, _ = b.cliContext(ctx, "")
 	switch pos[0] {
 	case "verify":
 		return journalVerify(ctx, b, env)

@@ -70,16 +70,25 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		fmt.Fprint(env.Stdout, config.Dump(cfg))
 		return nil
 	}
-	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
+	a, err := startApp(ctx, env, cfg)
 	if err != nil {
-		return err
-	}
-	if err := a.Start(ctx); err != nil {
-		a.Close()
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Préau %s serves https://%s/ (data: %s)\n", Version, a.Addr("https"), cfg.Data)
 	return a.wait(ctx)
+}
+
+// startApp builds and starts a node.
+func startApp(ctx context.Context, env Env, cfg config.File) (*App, error) {
+	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // wait blocks until ctx ends, then shuts down within 30 seconds.
@@ -107,12 +116,8 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return err
 	}
-	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
+	a, err := startApp(ctx, env, cfg)
 	if err != nil {
-		return err
-	}
-	if err := a.Start(ctx); err != nil {
-		a.Close()
 		return err
 	}
 	a.startDemo(ctx, f.seed, env.Stdout)

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,19 +64,11 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return usageErr("preau user needs a subcommand")
 	}
-	cfg, err := loadConfig(f.globals, env.Getenv)
-	if err != nil {
-		return err
-	}
-	b, err := openBase(ctx, cfg, slog.New(slog.DiscardHandler), core.SystemClock{})
+	b, ctx, err := openCLI(ctx, env, f.globals, f.as)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	ctx, err = b.cliContext(ctx, f.as)
-	if err != nil {
-		return err
-	}
 	sub, rest := pos[0], pos[1:]
 	if sub != "list" && len(rest) != 1 {
 		return usageErr("preau user %s needs exactly one LOGIN", sub)

@@ -11,7 +11,6 @@ package demoseed
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/demo"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/fsutil"
 )
 
 // Store is what the seeder needs from the store.
@@ -270,34 +270,5 @@ func (s *Seeder) personIDs(ctx context.Context, ests map[string]string) (map[str
 }
 
 func (s *Seeder) writeAccounts(d *demo.Deployment) error {
-	final := filepath.Join(s.DataDir, AccountsFile)
-	tmp, err := os.CreateTemp(s.DataDir, ".demo-accounts-*.csv")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := d.AccountsCSV(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return err
-	}
-	dir, err := os.Open(s.DataDir)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return dir.Sync()
+	return fsutil.WriteFile(filepath.Join(s.DataDir, AccountsFile), 0o600, false, d.AccountsCSV)
 }
