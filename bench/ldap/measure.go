@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// measureAll checks that both servers answer alike, then runs every
+// workload at every client count, on Préau then on slapd.
+func (b *bench) measureAll(ctx context.Context) error {
+	p, base := b.p, b.o.base
+	reader, readerPW := b.snap.PersonByLogin(p.admin.Login).DN, p.passwords[p.admin.Login]
+	logins := make([]string, len(p.people))
+	for i, pp := range p.people {
+		logins[i] = pp.Login
+	}
+	classDNs := make([]string, len(p.classes))
+	for i, c := range p.classes {
+		classDNs[i] = c.dn(base)
+	}
+	checked, err := verify(b.servers, base, logins, classDNs, b.o.verifyStride, reader, readerPW)
+	if err != nil {
+		return err
+	}
+	say("both servers answer %d checked requests (every class, every %dth login) identically", checked, b.o.verifyStride)
+
+	dns, pws := make([]string, len(p.bindUsers)), make([]string, len(p.bindUsers))
+	for i, l := range p.bindUsers {
+		dns[i], pws[i] = b.snap.PersonByLogin(l).DN, p.passwords[l]
+	}
+	for _, r := range []struct {
+		w         workload
+		clients   []int
+		latencies []float64
+	}{
+		{searchUID(base, logins), b.o.clients, []float64{50, 99}},
+		{searchClass(base, classDNs), b.o.clients, []float64{50, 99}},
+		{bindUser(dns, pws), b.o.bindClients, []float64{99}},
+	} {
+		for _, c := range r.clients {
+			var res [2]result
+			for i, s := range b.servers {
+				if res[i], err = b.measureOne(ctx, s, r.w, c, reader, readerPW); err != nil {
+					return err
+				}
+			}
+			name := fmt.Sprintf("ldap-%s-c%d", r.w.name, c)
+			b.rep.add(name, res[0].rate(), res[1].rate(), "ops/s")
+			for _, q := range r.latencies {
+				b.rep.add(fmt.Sprintf("%s-p%g", name, q), res[0].pct(q), res[1].pct(q), "ms")
+			}
+		}
+	}
+	return nil
+}
+
+// measureOne runs w with c clients on s, under a CPU profile of the Préau
+// server when asked, and prints what it measured.
+func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, reader, readerPW string) (result, error) {
+	profile := s.name == "preau" && b.o.profileDir != ""
+	if profile {
+		f := filepath.Join(b.o.profileDir, fmt.Sprintf("preau-%s-c%d.pprof", w.name, c))
+		if err := b.pre.command("profile " + f); err != nil {
+			return result{}, err
+		}
+	}
+	r, err := measure(ctx, s, w, c, b.o.warmup, b.o.duration, reader, readerPW)
+	if err != nil {
+		return result{}, err
+	}
+	if profile {
+		if err := b.pre.command("stop"); err != nil {
+			return result{}, err
+		}
+	}
+	say("%-5s c=%-2d %-5s %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %6.0f µs/op  client CPU %5.0f µs/op",
+		w.name, c, s.name, r.rate(), r.pct(50), r.pct(99), r.cpuPerOp(),
+		float64(r.clientCPU)/float64(time.Microsecond)/float64(max(r.ops, 1)))
+	return r, nil
+}
