@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -137,13 +138,15 @@ type Service struct {
 	throttle *throttle
 	dummy    string // a hash to verify against for unknown logins, so timing does not tell
 	notifier Notifier
+	hashing  chan struct{} // bounds concurrent password verifications to the cores
 }
 
 // New returns an authentication service. cfg must be valid (after Defaults).
 func New(cfg Config, deps Deps) *Service {
 	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log, notifier: deps.Notifier,
 		throttle: newThrottle(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax),
-		dummy:    HashPassword("not a password", cfg.Argon2)}
+		dummy:    HashPassword("not a password", cfg.Argon2),
+		hashing:  make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
 }
 
 // Params returns the argon2id parameters new hashes use.

@@ -40,7 +40,9 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	}
 	person, err := s.store.FindPersonByLogin(ctx, a.Login)
 	if core.IsKind(err, core.NotFound) {
+		s.hashing <- struct{}{}
 		_, _, _ = VerifyPassword(s.dummy, a.Password, s.cfg.Argon2) // same cost as a real check
+		<-s.hashing
 		s.throttle.fail(key, now)
 		s.journalFailure(ctx, a, nil, "unknown login")
 		return core.Principal{}, nil, core.E(op, core.Unauthenticated, "wrong login or password")
@@ -54,7 +56,9 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	}
 	ok, rehash := false, false
 	if hash != "" {
+		s.hashing <- struct{}{} // at most one argon2id (19 MiB) per core at a time
 		ok, rehash, err = VerifyPassword(hash, a.Password, s.cfg.Argon2)
+		<-s.hashing
 		if err != nil {
 			s.log.Error("stored password hash unreadable", "login", person.Login, "err", err)
 		}

@@ -106,23 +106,29 @@ func (db *DB) FindEstablishments(ctx context.Context, ids []string, schoolYear i
 // CreatePeople inserts people, their attachments, external keys and initial
 // password hashes in one transaction, journaling each creation.
 func (db *DB) CreatePeople(ctx context.Context, people []directory.NewPerson) error {
-	return db.write(ctx, "store.CreatePeople", func(tx *Tx) error {
-		for _, np := range people {
-			if err := tx.createPerson(np.Person, np.PasswordHash); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.write(ctx, "store.CreatePeople", func(tx *Tx) error { return tx.createPeople(people) })
 }
 
-func (tx *Tx) createPerson(p *directory.Person, hash string) error {
-	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
-	tx.directoryChanged()
-	uid, err := tx.next("uid_number", 1)
+// createPeople creates people, allocating their uid numbers in one step.
+func (tx *Tx) createPeople(people []directory.NewPerson) error {
+	if len(people) == 0 {
+		return nil
+	}
+	first, err := tx.next("uid_number", int64(len(people)))
 	if err != nil {
 		return err
 	}
+	for i, np := range people {
+		if err := tx.createPerson(np.Person, np.PasswordHash, first+int64(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) createPerson(p *directory.Person, hash string, uid int64) error {
+	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
+	tx.directoryChanged()
 	p.UIDNumber = uid
 	if _, err := tx.exec(`INSERT INTO people (id, login, given_name, family_name, display_name, profile, state,
 		mail, service, must_change, delete_after, created_at, updated_at, uid_number)

@@ -19,10 +19,8 @@ func (db *DB) ApplyImport(ctx context.Context, c *directory.ImportChanges) error
 		if err := tx.createGroups(c.NewGroups); err != nil {
 			return err
 		}
-		for _, np := range c.NewPeople {
-			if err := tx.createPerson(np.Person, np.PasswordHash); err != nil {
-				return err
-			}
+		if err := tx.createPeople(c.NewPeople); err != nil {
+			return err
 		}
 		for _, u := range c.Updates {
 			if _, err := tx.updatePerson(u.PersonID, u.Update); err != nil {
