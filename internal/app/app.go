@@ -112,10 +112,30 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.goBackground(ctx, "changes", a.watchChanges)
+	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}
 	return nil
+}
+
+// deleteLeavers deletes, at start and then daily, the accounts whose grace
+// period after leaving has ended.
+func (a *App) deleteLeavers(ctx context.Context) {
+	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:leavers", core.ChannelJob))
+	for {
+		n, err := a.db.DeleteExpired(jctx, a.clock.Now())
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("deleting leavers failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("leavers deleted after their grace period", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }
 
 // purgeJournal deletes journal entries past the configured retention, once

@@ -73,7 +73,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	p := core.PrincipalFromContext(ctx)
 	eng := &dirsync.Engine{Store: b.db, Clock: b.clock, Hash: b.auth.Hash}
 	plan, err := eng.Plan(ctx, dirsync.FromBatch(batch), dirsync.Options{Mode: dirsync.Mode(f.mode),
-		ConfirmDisable: f.confirm, Rollover: f.rollover})
+		ConfirmDisable: f.confirm, Rollover: f.rollover, Grace: b.cfg.Directory.LeaverGrace})
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,8 @@ func (a *App) routes() (http.Handler, error) {
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, authweb.RequireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
-	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd).Routes(mux, authweb.RequireAdmin)
+	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
+		a.cfg.Directory.LeaverGrace).Routes(mux, authweb.RequireAdmin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))

@@ -29,6 +29,7 @@ type File struct {
 	Blobs         string      `toml:"blobs"` // "" (the data folder), path, or s3://…
 	Listen        Listen      `toml:"listen"`
 	LDAP          LDAP        `toml:"ldap"`
+	Directory     Directory   `toml:"directory"`
 	TLS           TLS         `toml:"tls"`
 	Auth          auth.Config `toml:"auth"`
 	Mail          Mail        `toml:"mail"`
@@ -44,6 +45,13 @@ type Listen struct {
 	HTTP  string `toml:"http"`
 	LDAP  string `toml:"ldap"`  // LDAP with StartTLS
 	LDAPS string `toml:"ldaps"` // LDAP over TLS
+}
+
+// Directory holds the directory's bootstrap settings.
+type Directory struct {
+	// LeaverGrace is how long an account disabled because it left the
+	// national files is kept before it is deleted; default 30 days.
+	LeaverGrace time.Duration `toml:"leaver_grace"`
 }
 
 // LDAP holds the directory server's bootstrap settings.
@@ -99,10 +107,11 @@ func Default() File {
 		Data:          "./preau-data",
 		Listen: Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080", LDAP: "127.0.0.1:1389",
 			LDAPS: "127.0.0.1:1636"},
-		LDAP: LDAP{BaseDN: "dc=preau"},
-		TLS:  TLS{Hosts: []string{"localhost"}},
-		Mail: Mail{TLS: "starttls", Timeout: 30 * time.Second},
-		Log:  Log{Level: "info", Format: "text"},
+		LDAP:      LDAP{BaseDN: "dc=preau"},
+		Directory: Directory{LeaverGrace: 30 * 24 * time.Hour},
+		TLS:       TLS{Hosts: []string{"localhost"}},
+		Mail:      Mail{TLS: "starttls", Timeout: 30 * time.Second},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 	f.Auth.Defaults()
 	return f
@@ -154,6 +163,9 @@ func (f *File) Validate() error {
 		if f.Mail.From == "" {
 			errs = append(errs, errors.New("mail.from: a sender address is required when mail.relay is set"))
 		}
+	}
+	if f.Directory.LeaverGrace < 0 {
+		errs = append(errs, errors.New("directory.leaver_grace: must not be negative"))
 	}
 	if f.Journal.Retention != 0 && f.Journal.Retention < 24*time.Hour {
 		errs = append(errs, errors.New("journal.retention: at least 24h, or 0 to keep everything"))

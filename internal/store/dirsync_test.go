@@ -152,3 +152,45 @@ func TestImportRefusals(t *testing.T) {
 		t.Fatalf("partial mode must never disable: %v %v", err, plan.Disables)
 	}
 }
+
+// TestLeaversDeletedAfterGrace: a leaver disabled by a full import is
+// deleted, and the deletion journaled, once the grace period has passed.
+func TestLeaversDeletedAfterGrace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := dirtest.Ctx()
+		clock := core.NewFakeClock(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC))
+		e := dirtest.NewEstablishment(999050, directory.College)
+		if err := db.CreateEstablishment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		eng := &dirsync.Engine{Store: db, Clock: clock, Hash: cheapHash}
+		var all []dirsync.Person
+		for i := range 12 {
+			all = append(all, pupil(string(rune('a'+i)), "Élève", string(rune('A'+i)), "6A"))
+		}
+		for _, in := range [][]dirsync.Person{all, all[1:]} {
+			plan, err := eng.Plan(ctx, siecle(in...), dirsync.Options{Mode: dirsync.Full, Grace: 7 * 24 * time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := eng.Apply(ctx, plan, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := db.DeleteExpired(ctx, clock.Now().Add(6*24*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("deleted %d before the end of the grace period (%v)", n, err)
+		}
+		n, err := db.DeleteExpired(ctx, clock.Now().Add(8*24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("deleted %d after the grace period (%v)", n, err)
+		}
+		if _, err := db.FindPersonByLogin(ctx, "eleve.a"); core.KindOf(err) != core.NotFound {
+			t.Fatalf("the leaver still exists: %v", err)
+		}
+		es, _ := db.FindJournal(ctx, journal.Filter{Action: "directory.person.delete"})
+		if len(es) != 1 || es[0].TargetName != "eleve.a" {
+			t.Fatalf("deletion journal: %+v", es)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -290,4 +291,50 @@ func (tx *Tx) setPasswordHash(id, hash string) error {
 		ON CONFLICT (person_id) DO UPDATE SET hash = excluded.hash, changed_at = excluded.changed_at`,
 		id, hash, micros(tx.now))
 	return err
+}
+
+// DeleteExpired deletes the people whose deletion date has passed (leavers
+// disabled by an import, accounts scheduled for deletion), journaling each
+// deletion, in one transaction per person. It returns how many it deleted.
+// Their memberships, sessions, password hash and join keys go with them.
+func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT p.id FROM people p WHERE p.delete_after IS NOT NULL
+		AND p.delete_after < $1 AND p.state <> 'active' ORDER BY p.delete_after LIMIT 10000`, micros(now))
+	if err != nil {
+		return 0, db.classify("store.DeleteExpired", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	n := 0
+	for _, id := range ids {
+		err := db.write(ctx, "store.DeleteExpired", func(tx *Tx) error {
+			var login string
+			if err := tx.queryRow(`SELECT login FROM people WHERE id = $1`, id).Scan(&login); err != nil {
+				return err
+			}
+			ests, err := tx.personEstablishments(id)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.exec(`DELETE FROM people WHERE id = $1`, id); err != nil {
+				return err
+			}
+			tx.directoryChanged()
+			return tx.journal(journal.Entry{Chain: chainOf(ests), Action: "directory.person.delete", TargetType: "person",
+				TargetID: id, TargetName: login, Reason: "grace period after leaving ended"})
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

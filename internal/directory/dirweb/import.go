@@ -35,10 +35,11 @@ type Importer interface {
 // ImportPages serves the import pages of the console: upload, preview,
 // apply with live progress, and the initial passwords shown once.
 type ImportPages struct {
-	eng  Importer
-	rd   *web.Renderer
-	mu   sync.Mutex
-	runs map[string]*run // by random token
+	eng   Importer
+	grace time.Duration // how long leavers are kept before deletion
+	rd    *web.Renderer
+	mu    sync.Mutex
+	runs  map[string]*run // by random token
 }
 
 // run is one previewed import, kept in memory for 30 minutes and bound to
@@ -57,9 +58,10 @@ type run struct {
 	updates  chan struct{}
 }
 
-// NewImportPages returns the import pages.
-func NewImportPages(eng Importer, rd *web.Renderer) *ImportPages {
-	return &ImportPages{eng: eng, rd: rd, runs: map[string]*run{}}
+// NewImportPages returns the import pages. grace is how long a leaver is
+// kept before deletion (0: the engine's default).
+func NewImportPages(eng Importer, rd *web.Renderer, grace time.Duration) *ImportPages {
+	return &ImportPages{eng: eng, rd: rd, grace: grace, runs: map[string]*run{}}
 }
 
 // maxUpload bounds an upload: the national exports of a big lycée are a few

@@ -36,7 +36,7 @@ func (h *ImportPages) preview(w http.ResponseWriter, r *http.Request) error {
 		var plan *dirsync.Plan
 		f := web.NewForm(r.Context(), r.MultipartForm.Value)
 		plan, err = h.eng.Plan(r.Context(), dirsync.FromBatch(batch), dirsync.Options{
-			Mode: dirsync.Mode(f.Value("mode")), ConfirmDisable: f.Checked("confirm_disable"), Rollover: f.Checked("rollover")})
+			Mode: dirsync.Mode(f.Value("mode")), ConfirmDisable: f.Checked("confirm_disable"), Rollover: f.Checked("rollover"), Grace: h.grace})
 		if err == nil {
 			p := core.PrincipalFromContext(r.Context())
 			if !p.CanAdminister(plan.Establishment.ID) {
