@@ -80,4 +80,24 @@ func TestImportFromTheConsole(t *testing.T) {
 	if !strings.Contains(n.cli("user", "list"), "zoe.martin") {
 		t.Fatal("the import did not create the accounts")
 	}
+	// A file for an establishment the deployment lacks: a clear error, nothing stored.
+	_, page = n.get("/admin/import")
+	body.Reset()
+	mw = multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrfRE.FindStringSubmatch(page)[1])
+	fw, _ = mw.CreateFormFile("files", "autre.csv")
+	io.WriteString(fw, "uai,profile,key,given_name,family_name\n0750001U,pupil,X1,Ana,Lopez\n")
+	mw.Close()
+	req, _ = http.NewRequest("POST", n.base+"/admin/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", n.base)
+	resp, err = n.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "0750001U") {
+		t.Fatalf("unknown UAI: %d\n%s", resp.StatusCode, b)
+	}
 }

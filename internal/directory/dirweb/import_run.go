@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -58,8 +59,11 @@ func (h *ImportPages) preview(w http.ResponseWriter, r *http.Request) error {
 	}
 	if k := core.KindOf(err); k == core.Invalid || k == core.NotFound || k == core.Conflict {
 		msg := core.MessageOf(err)
+		if strings.HasPrefix(msg, "dir.") { // our own messages are catalog keys
+			msg = web.T(r.Context(), msg)
+		}
 		h.rd.Page(w, r, http.StatusUnprocessableEntity, "dir/import", importForm{Form: web.NewForm(r.Context(), nil),
-			Error: web.T(r.Context(), msg)})
+			Error: msg})
 		return nil
 	}
 	return err
