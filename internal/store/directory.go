@@ -128,6 +128,10 @@ func (tx *Tx) createPeople(people []directory.NewPerson) error {
 
 func (tx *Tx) createPerson(p *directory.Person, hash string, uid int64) error {
 	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
+	if tx.logins == nil {
+		tx.logins = map[string]string{}
+	}
+	tx.logins[p.ID] = p.Login
 	tx.directoryChanged()
 	p.UIDNumber = uid
 	if _, err := tx.exec(`INSERT INTO people (id, login, given_name, family_name, display_name, profile, state,
@@ -137,7 +141,7 @@ func (tx *Tx) createPerson(p *directory.Person, hash string, uid int64) error {
 		p.Mail, p.Service, p.MustChangePassword, nullMicros(p.DeleteAfter), micros(tx.now), uid); err != nil {
 		return err
 	}
-	if err := tx.setEstablishments(p.ID, p.Establishments); err != nil {
+	if err := tx.addEstablishments(p.ID, p.Establishments); err != nil {
 		return err
 	}
 	for _, k := range sortedKeys(p.ExternalIDs) {
@@ -165,6 +169,11 @@ func (tx *Tx) setEstablishments(personID string, ests []string) error {
 	if _, err := tx.exec(`DELETE FROM person_establishments WHERE person_id = $1`, personID); err != nil {
 		return err
 	}
+	return tx.addEstablishments(personID, ests)
+}
+
+// addEstablishments attaches a person (with none yet) to ests, in order.
+func (tx *Tx) addEstablishments(personID string, ests []string) error {
 	for i, est := range ests {
 		if _, err := tx.exec(`INSERT INTO person_establishments (person_id, establishment_id, position) VALUES ($1, $2, $3)`,
 			personID, est, i); err != nil {

@@ -30,8 +30,12 @@ func (tx *Tx) createGroups(groups []*directory.Group) error {
 	if err != nil {
 		return err
 	}
+	if tx.groups == nil {
+		tx.groups = map[string][2]string{}
+	}
 	for i, g := range groups {
 		g.CreatedAt, g.UpdatedAt, g.GIDNumber = tx.now, tx.now, first+int64(i)
+		tx.groups[g.ID] = [2]string{g.Establishment, g.Code}
 		if _, err := tx.exec(`INSERT INTO school_groups (id, establishment_id, code, name, kind, school_year, level,
 			created_at, updated_at, gid_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
 			g.ID, g.Establishment, g.Code, g.Name, string(g.Kind), g.SchoolYear, g.Level, micros(tx.now), g.GIDNumber); err != nil {
@@ -103,12 +107,7 @@ func (db *DB) AddMembers(ctx context.Context, ms []directory.Membership) error {
 
 func (tx *Tx) addMembers(ms []directory.Membership) error {
 	for _, m := range ms {
-		var est, code, login string
-		err := tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM school_groups g, people p
-			WHERE g.id = $1 AND p.id = $2`, m.GroupID, m.PersonID).Scan(&est, &code, &login)
-		if err == sql.ErrNoRows {
-			return core.E("store.AddMembers", core.NotFound, "no such group or person")
-		}
+		est, code, login, err := tx.memberNames(m)
 		if err != nil {
 			return err
 		}
@@ -127,6 +126,22 @@ func (tx *Tx) addMembers(ms []directory.Membership) error {
 		}
 	}
 	return nil
+}
+
+// memberNames returns the names a membership's journal entry carries,
+// from what this transaction created or else from the database.
+func (tx *Tx) memberNames(m directory.Membership) (est, code, login string, err error) {
+	g, gok := tx.groups[m.GroupID]
+	login, lok := tx.logins[m.PersonID]
+	if gok && lok {
+		return g[0], g[1], login, nil
+	}
+	err = tx.queryRow(`SELECT g.establishment_id, g.code, p.login FROM school_groups g, people p
+		WHERE g.id = $1 AND p.id = $2`, m.GroupID, m.PersonID).Scan(&est, &code, &login)
+	if err == sql.ErrNoRows {
+		return "", "", "", core.E("store.AddMembers", core.NotFound, "no such group or person")
+	}
+	return est, code, login, err
 }
 
 // RemoveMember removes a membership and journals it.

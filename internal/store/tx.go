@@ -24,6 +24,13 @@ type Tx struct {
 	p   core.Principal
 
 	dirChanged bool // bump the 'directory' counter before commit
+
+	stmts map[string]*sql.Stmt // statements prepared in this transaction, by text
+
+	// Names this transaction created, so that its membership journal
+	// entries need no lookup (an import adds thousands).
+	logins map[string]string    // person ID → login
+	groups map[string][2]string // group ID → establishment ID, code
 }
 
 // directoryChanged marks the transaction as changing what the LDAP view
@@ -56,25 +63,64 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 	return nil
 }
 
+// stmt returns query prepared in this transaction: a statement run many
+// times in one transaction (an import of thousands of people) is parsed
+// once. database/sql closes them at commit or rollback.
+func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := tx.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := tx.tx.PrepareContext(tx.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = st
+	return st, nil
+}
+
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(tx.ctx, query, args...)
+	st, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(tx.ctx, args...)
 }
 
 // execPrepared runs one of hotStatements through its prepared statement.
 func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
-	st, ok := tx.db.stmts[query]
+	st, ok := tx.stmts[query]
 	if !ok {
-		return tx.exec(query, args...)
+		dbst, hot := tx.db.stmts[query]
+		if !hot {
+			return tx.exec(query, args...)
+		}
+		st = tx.tx.StmtContext(tx.ctx, dbst) // bound to this transaction once
+		if tx.stmts == nil {
+			tx.stmts = map[string]*sql.Stmt{}
+		}
+		tx.stmts[query] = st
 	}
-	return tx.tx.StmtContext(tx.ctx, st).ExecContext(tx.ctx, args...)
+	return st.ExecContext(tx.ctx, args...)
 }
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(tx.ctx, query, args...)
+	st, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(tx.ctx, args...)
 }
 
+// queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(tx.ctx, query, args...)
+	st, err := tx.stmt(query)
+	if err != nil {
+		return tx.tx.QueryRowContext(tx.ctx, query, args...) // reports the same error at Scan
+	}
+	return st.QueryRowContext(tx.ctx, args...)
 }
 
 // micros is the stored form of a time: UTC microseconds since the epoch.
