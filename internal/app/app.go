@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/preau/preau/internal/blob/bloburl"
@@ -37,7 +36,6 @@ type App struct {
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
-	changes   atomic.Int64                  // last seen journal change counter
 }
 
 // Options are what New needs beyond the configuration.
@@ -111,7 +109,6 @@ func (a *App) Start(ctx context.Context) error {
 		a.Shutdown(context.Background())
 		return err
 	}
-	a.goBackground(ctx, "changes", a.watchChanges)
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
@@ -233,28 +230,4 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	errs = append(errs, a.Close())
 	return errors.Join(errs...)
-}
-
-// watchChanges polls the store's change counter so that this node notices,
-// within seconds, what another process (the CLI, another node) changed
-// (design §4). Nothing in the foundation caches directory data, so the
-// counter only feeds readiness and logs; later services subscribe to it to
-// drop their caches.
-func (a *App) watchChanges(ctx context.Context) {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := a.db.JournalChangeCounter(ctx)
-			if err != nil {
-				continue
-			}
-			if old := a.changes.Swap(n); old != 0 && old != n {
-				a.log.Debug("store changed", "counter", n)
-			}
-		}
-	}
 }

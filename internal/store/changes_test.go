@@ -13,8 +13,8 @@ import (
 )
 
 // TestChangeCounterSeesOtherProcess: a change written through another handle
-// on the same database (another process, another node) moves the counter
-// that running nodes poll (design §4).
+// on the same database (another process, another node) moves the directory
+// version that running nodes poll to refresh their LDAP view (design §4).
 func TestChangeCounterSeesOtherProcess(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -23,7 +23,7 @@ func TestChangeCounterSeesOtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	before, err := node.JournalChangeCounter(ctx)
+	before, err := node.DirectoryVersion(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestChangeCounterSeesOtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli.Close()
-	after, err := node.JournalChangeCounter(ctx)
+	after, err := node.DirectoryVersion(ctx)
 	if err != nil || after <= before {
 		t.Fatalf("counter %d → %d (%v): the other process's change is not seen", before, after, err)
 	}

@@ -233,17 +233,6 @@ func (db *DB) verifyChain(ctx context.Context, h ChainHead, pub ed25519.PublicKe
 	return v.Finish(), v.Count(), nil
 }
 
-// JournalChangeCounter returns a number that grows with every journaled
-// change in the deployment. Nodes poll it to notice changes made by other
-// processes (design §4: within 5 seconds).
-func (db *DB) JournalChangeCounter(ctx context.Context) (int64, error) {
-	var n sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT SUM(seq) FROM journal_heads`).Scan(&n); err != nil {
-		return 0, db.classify("store.JournalChangeCounter", err)
-	}
-	return n.Int64, nil
-}
-
 func (db *DB) latestCheckpoint(ctx context.Context, chain string) (*journal.Checkpoint, error) {
 	var cp journal.Checkpoint
 	var at int64
