@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 // buildPreau compiles the preau binary into a temporary folder.
@@ -81,8 +83,10 @@ func TestDemoSurvivesKill9(t *testing.T) {
 	bin := buildPreau(t)
 	data := t.TempDir()
 	addr := freePort(t)
+	ldapAddr := ""
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "demo", "--data", data, "--https", addr, "--http", "off", "--ldap", freePort(t), "--ldaps", "off")
+		ldapAddr = freePort(t)
+		cmd := exec.Command(bin, "demo", "--data", data, "--https", addr, "--http", "off", "--ldap", ldapAddr, "--ldaps", "off")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -103,6 +107,7 @@ func TestDemoSurvivesKill9(t *testing.T) {
 	}
 	second := start()
 	done := pollReady(t, addr, 8*time.Minute, func(r readyz) bool { return r.Ready })
+	pagedSearchOfTheLycee(t, data, ldapAddr)
 	_ = second.Process.Signal(syscall.SIGTERM)
 	_ = second.Wait()
 	t.Logf("killed at %d of %d accounts; restart completed", mid.Done, done.Total)
@@ -136,4 +141,40 @@ func TestDemoSurvivesKill9(t *testing.T) {
 		t.Fatalf("%d accounts stored, %d generated", stored, done.Total)
 	}
 	fmt.Fprintf(os.Stderr, "demo: %d accounts after kill and restart\n", stored)
+}
+
+// pagedSearchOfTheLycee binds as the demo lycée's head (from
+// demo-accounts.csv) and reads every pupil of the lycée with a paged
+// subtree search (CARINE INF-ANN-2 over realistic data).
+func pagedSearchOfTheLycee(t *testing.T, data, ldapAddr string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(data, "demo-accounts.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := csv.NewReader(f).ReadAll()
+	f.Close()
+	var uai, head, pw string
+	pupils := 0
+	for _, r := range rows[1:] {
+		if r[1] == "lycee" && r[4] == "head" {
+			uai, head, pw = r[0], r[2], r[3]
+		}
+		if r[1] == "lycee" && r[4] == "pupil" {
+			pupils++
+		}
+	}
+	c, err := ldap.DialURL("ldap://" + ldapAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(head, pw); err != nil {
+		t.Fatalf("bind as %s: %v", head, err)
+	}
+	res, err := c.SearchWithPaging(ldap.NewSearchRequest("ou="+uai+",dc=preau", ldap.ScopeWholeSubtree, 0, 0, 0, false,
+		"(objectClass=ENTEleve)", []string{"uid", "ENTEleveClasses"}, nil), 200)
+	if err != nil || len(res.Entries) != pupils {
+		t.Fatalf("paged search of the lycée: %v; %d entries, %d pupils in demo-accounts.csv", err, len(res.Entries), pupils)
+	}
 }
