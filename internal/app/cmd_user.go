@@ -27,7 +27,7 @@ type userFlags struct {
 	name                                   string
 	limit                                  int
 	ttl                                    time.Duration
-	mustChange                             bool
+	mustChange, service                    bool
 }
 
 func runUser(ctx context.Context, env Env, args []string) error {
@@ -49,6 +49,7 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&f.limit, "limit", 1000, "list at most this many")
 	fs.DurationVar(&f.ttl, "ttl", 0, "token lifetime (0: no end)")
 	fs.BoolVar(&f.mustChange, "must-change", true, "the person must change the password at next login")
+	fs.BoolVar(&f.service, "service", false, "a service account for an application (LDAP reads only; never on the web)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: preau user add LOGIN --uai UAI --profile P --given G --family F [--mail M] [--password PW]\n"+
 			"       preau user list [--uai UAI] [--profile P] [--state S] [--q TEXT] [--format table|json|csv]\n"+
@@ -121,7 +122,7 @@ func runUser(ctx context.Context, env Env, args []string) error {
 
 func userAdd(ctx context.Context, b *base, out io.Writer, login string, f userFlags) error {
 	p := &directory.Person{Login: login, GivenName: f.given, FamilyName: f.family, Profile: core.Profile(f.profile),
-		Mail: f.mail, MustChangePassword: f.mustChange}
+		Mail: f.mail, MustChangePassword: f.mustChange && !f.service, Service: f.service}
 	if f.uai != "" {
 		e, err := b.dir.Establishment(ctx, f.uai)
 		if err != nil {

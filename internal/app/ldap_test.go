@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -111,6 +112,23 @@ func TestLDAPDirectory_INF_ANN_2(t *testing.T) {
 	defer s.Close()
 	if err := s.Bind("leo.petit", "Leo-Petit-2026"); err != nil {
 		t.Fatalf("LDAPS bind: %v", err)
+	}
+	// A service account (an application) binds and reads its allow-list, and
+	// cannot log in on the web.
+	n.cli("user", "add", "svc-moodle", "--uai", "0999001W", "--profile", "staff", "--given", "Moodle", "--family", "Service",
+		"--password", "Moodle-Service-Secret-2026", "--service")
+	m := dial(t, n)
+	if err := m.Bind("svc-moodle", "Moodle-Service-Secret-2026"); err != nil {
+		t.Fatalf("service bind: %v", err)
+	}
+	res, err = m.Search(ldap.NewSearchRequest("dc=preau", ldap.ScopeWholeSubtree, 0, 0, 0, false,
+		"(uid=zoe.martin)", []string{"*"}, nil))
+	if err != nil || len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("uid") != "zoe.martin" ||
+		res.Entries[0].GetAttributeValue("ENTPersonJointure") != "" {
+		t.Fatalf("service view: %v %+v", err, res)
+	}
+	if r := n.login("svc-moodle", "Moodle-Service-Secret-2026"); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a service account logged in on the web: %d", r.StatusCode)
 	}
 	// A pupil does not read another pupil's national identifiers.
 	res, err = s.Search(ldap.NewSearchRequest("dc=preau", ldap.ScopeWholeSubtree, 0, 0, 0, false,

@@ -120,7 +120,8 @@ func (s *Service) principalFor(ctx context.Context, person *directory.Person) (c
 	}
 	now := s.clock.Now()
 	p := core.Principal{PersonID: person.ID, Login: person.Login, Profile: person.Profile,
-		Establishments: person.Establishments, AuthLevel: 1, MustChangePassword: person.MustChangePassword}
+		Establishments: person.Establishments, AuthLevel: 1, MustChangePassword: person.MustChangePassword,
+		Service: person.Service}
 	for _, g := range gs {
 		if g.InForce(now) {
 			p.Grants = append(p.Grants, core.Grant{Right: g.Right, Establishment: g.Establishment})

@@ -82,6 +82,10 @@ type Principal struct {
 	System         bool     // a trusted internal actor: CLI run by root, jobs, the demo generator
 	SessionID      string   // web session id, for "my sessions" and logout
 	AuthLevel      int      // 1 simple, 2 re-authenticated, 3 strong (the authentication issue grades it)
+	// Service marks a non-interactive service account (an application such
+	// as Moodle, Nextcloud, a printer or a Wi-Fi controller reading the
+	// directory): it never logs in on the web and reads an allow-list.
+	Service bool
 	// MustChangePassword restricts the principal to changing its password
 	// (first login, reset by an admin): every entry point refuses anything else.
 	MustChangePassword bool

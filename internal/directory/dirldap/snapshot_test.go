@@ -100,4 +100,14 @@ func TestVisibilityAndAttributeAllowList(t *testing.T) {
 	if v := dirldap.View(admin, zoe); v != zoe {
 		t.Fatal("admins read whole entries")
 	}
+	// CARINE: INF-ANN-6 — a service account (an application) reads its allow-list only.
+	moodle := core.Principal{PersonID: "s1", Login: "svc-moodle", Profile: core.ProfileAdmin, Establishments: []string{"e1"},
+		Service: true}
+	if v := dirldap.View(moodle, zoe); v.Get("ENTEleveINE") != nil || v.Get("ENTPersonJointure") != nil ||
+		v.Get("uid") == nil || v.Get("ENTEleveClasses") == nil {
+		t.Fatalf("service view: %+v", v.Attrs)
+	}
+	if dirldap.Visible(moodle, ana) {
+		t.Fatal("a service account of one establishment reads another")
+	}
 }

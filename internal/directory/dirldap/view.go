@@ -71,11 +71,23 @@ var pupilAttrs = []string{"objectclass", "uid", "cn", "sn", "givenname", "displa
 	"gidnumber", "homedirectory", "loginshell", "gecos", "entpersonprofils", "entrydn", "entryuuid",
 	"entpersonlogin", "entpersonstructrattach", "memberof"}
 
+// serviceAttrs are what a service account (an application reading the
+// directory) may read of people: identity, POSIX and group attributes, no
+// national join keys (INF-ANN-6: only what the application needs).
+var serviceAttrs = []string{"objectclass", "uid", "cn", "sn", "givenname", "displayname", "mail", "uidnumber",
+	"gidnumber", "homedirectory", "loginshell", "gecos", "entpersonprofils", "entpersonlogin", "entrydn",
+	"entryuuid", "entpersonstructrattach", "memberof", "enteleveclasses", "entelevegroupes", "entauxensclasses",
+	"entauxensgroupes"}
+
 // View returns e as p may read it: the whole entry for admins, heads,
 // operators, services and the person themself; without national join keys
 // for other adults; and only pupilAttrs for pupils. It returns e itself when
-// nothing is hidden. userPassword is never in an entry.
+// nothing is hidden. A service account reads serviceAttrs whatever its
+// profile. userPassword is never in an entry.
 func View(p core.Principal, e *Entry) *Entry {
+	if p.Service && e.kind == kindPerson && !p.Operator() {
+		return filtered(e, func(name string) bool { return slices.Contains(serviceAttrs, strings.ToLower(name)) })
+	}
 	if e.kind != kindPerson || p.System || p.Operator() || p.PersonID == e.person ||
 		p.Profile == core.ProfileAdmin || p.Profile == core.ProfileHead {
 		return e
@@ -84,6 +96,11 @@ func View(p core.Principal, e *Entry) *Entry {
 	if p.Profile == core.ProfilePupil {
 		keep = func(name string) bool { return slices.Contains(pupilAttrs, strings.ToLower(name)) }
 	}
+	return filtered(e, keep)
+}
+
+// filtered returns a copy of e with the attributes keep accepts.
+func filtered(e *Entry, keep func(string) bool) *Entry {
 	out := &Entry{DN: e.DN, ests: e.ests, person: e.person, kind: e.kind, Attrs: make([]Attr, 0, len(e.Attrs))}
 	for _, a := range e.Attrs {
 		if keep(a.Name) {
