@@ -37,6 +37,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzParseSTS ./internal/directory/importer
 	$(FUZZ) -fuzz FuzzParseAAF ./internal/directory/importer
 	$(FUZZ) -fuzz FuzzParseCSV ./internal/directory/importer
+	$(FUZZ) -fuzz FuzzParseLDIF ./internal/directory/importer
 
 bench:
 	bench/journal.sh

@@ -40,7 +40,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.credentials, "credentials", "", "write the initial passwords of created accounts to this CSV file (mode 0600) instead of the terminal")
 	fs.BoolVar(&f.verbose, "v", false, "list every change, not only the first 20 of each kind")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: preau import [siecle|sts|aaf|csv] FILE... [--mode full|partial] [--dry-run]\n\n"+
+		fmt.Fprintln(env.Stderr, "Usage: preau import [siecle|sts|aaf|csv|ldif] FILE... [--mode full|partial] [--dry-run]\n\n"+
 			"Files of one establishment: SIECLE ElevesSansAdresses.xml (and Structures.xml, Nomenclature.xml),\n"+
 			"STS-Web sts_emp_<UAI>_<year>.xml, AAF Complet or Delta files, or CSV (columns in the documentation).\n"+
 			"Birth dates, addresses, phones and guardians are dropped while reading and never stored.\n\nFlags:")
@@ -51,7 +51,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	var want importer.Source
-	if len(pos) > 0 && slices.Contains([]string{"siecle", "sts", "aaf", "csv"}, pos[0]) {
+	if len(pos) > 0 && slices.Contains([]string{"siecle", "sts", "aaf", "csv", "ldif"}, pos[0]) {
 		want, pos = importer.Source(pos[0]), pos[1:]
 	}
 	if len(pos) == 0 {

@@ -64,6 +64,16 @@ func TestImportCSVCommand_INF_ANN_6(t *testing.T) {
 	if strings.Count(string(enr), ",student,") != 2 {
 		t.Fatalf("OneRoster enrollments:\n%s", enr)
 	}
+	// An LDIF export of another directory: previewed, with its birth dates
+	// and password hashes dropped.
+	ldifPath := filepath.Join(t.TempDir(), "ancien.ldif")
+	os.WriteFile(ldifPath, []byte("version: 1\n\ndn: uid=ana.lopez,ou=people,ou=0999001W,dc=old\nobjectClass: inetOrgPerson\n"+
+		"uid: ana.lopez\ngivenName: Ana\nsn: Lopez\nENTPersonProfils: National_ENS\n"+
+		"ENTPersonStructRattach: ou=0999001W,dc=old\nENTPersonDateNaissance: 01/02/1980\nuserPassword: {SSHA}xyz\n"), 0o600)
+	if out := n.cli("import", "ldif", ldifPath, "--dry-run"); !strings.Contains(out, "1 to create") ||
+		!strings.Contains(out, "entpersondatenaissance ×1") || !strings.Contains(out, "userpassword ×1") {
+		t.Fatalf("LDIF dry run:\n%s", out)
+	}
 	var errb bytes.Buffer
 	err = app.Run(context.Background(), []string{"import", "siecle", csvPath, "--data", n.data},
 		app.Env{Getenv: func(string) string { return "" }, Stdout: &errb, Stderr: &errb})

@@ -47,6 +47,9 @@ func detect(name string, head []byte) (Source, string, error) {
 		}
 		return "", root, perr(name, 1, root, "unknown root element <%s>: expected a SIECLE, STS-Web, AAF or CSV file", root)
 	}
+	if looksLikeLDIF(trimmed) {
+		return SourceLDIF, "", nil
+	}
 	line, _, _ := bytes.Cut(head, []byte("\n"))
 	if looksLikeCSVHeader(string(line)) {
 		return SourceCSV, "", nil
@@ -108,6 +111,8 @@ func Parse(r io.Reader, name string) (*Batch, error) {
 		return ParseSTS(br, name)
 	case src == SourceAAF:
 		return ParseAAF(br, name)
+	case src == SourceLDIF:
+		return ParseLDIF(br, name)
 	}
 	return ParseCSV(br, name)
 }
