@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -104,25 +103,17 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	return writeCredentials(env.Stdout, f.credentials, plan.Credentials)
 }
 
-// parseFiles parses every file and merges them into one batch.
+// parseFiles parses and merges the files, checking the source word when
+// one was given (preau import siecle FILE…).
 func parseFiles(paths []string, want importer.Source) (*importer.Batch, error) {
-	var batches []*importer.Batch
-	for _, path := range paths {
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		batch, err := importer.Parse(fh, filepath.Base(path))
-		fh.Close()
-		if err != nil {
-			return nil, err
-		}
-		if want != "" && batch.Source != want {
-			return nil, core.E("import", core.Invalid, "%s is a %s file, not %s", path, batch.Source, want)
-		}
-		batches = append(batches, batch)
+	batch, err := importer.ParseFiles(paths...)
+	if err != nil {
+		return nil, err
 	}
-	return importer.Merge(batches...)
+	if want != "" && !strings.Contains(string(batch.Source), string(want)) {
+		return nil, core.E("import", core.Invalid, "%s is a %s file, not %s", strings.Join(paths, ", "), batch.Source, want)
+	}
+	return batch, nil
 }
 
 // bar draws a 20-character progress bar.

@@ -22,24 +22,14 @@ import (
 // prefixes, with the parser Detect picks, and merges them.
 func parseFiles(t *testing.T, paths []string, prefixes ...string) *importer.Batch {
 	t.Helper()
-	var bs []*importer.Batch
+	var picked []string
 	for _, p := range paths {
 		base := filepath.Base(p)
-		if !slices.ContainsFunc(prefixes, func(pre string) bool { return strings.HasPrefix(base, pre) }) {
-			continue
+		if slices.ContainsFunc(prefixes, func(pre string) bool { return strings.HasPrefix(base, pre) }) {
+			picked = append(picked, p)
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := importer.Parse(f, base)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", base, err)
-		}
-		bs = append(bs, b)
 	}
-	m, err := importer.Merge(bs...)
+	m, err := importer.ParseFiles(picked...)
 	if err != nil {
 		t.Fatal(err)
 	}

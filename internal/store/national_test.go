@@ -25,28 +25,17 @@ import (
 // AAF ones, another source) and merges them.
 func nationalFiles(t *testing.T, paths []string) *importer.Batch {
 	t.Helper()
-	var bs []*importer.Batch
+	var national []string
 	for _, p := range paths {
-		base := filepath.Base(p)
-		if strings.HasPrefix(base, "ENT_") {
-			continue
+		if !strings.HasPrefix(filepath.Base(p), "ENT_") {
+			national = append(national, p)
 		}
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := importer.Parse(fh, base)
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", base, err)
-		}
-		bs = append(bs, b)
 	}
-	m, err := importer.Merge(bs...)
+	b, err := importer.ParseFiles(national...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return b
 }
 
 // CARINE: INF-ANN-3 (import from the national sources), INF-ANN-6 and
