@@ -76,31 +76,20 @@ func (a *App) progressPage(rd *web.Renderer, w http.ResponseWriter, r *http.Requ
 
 // readyEvents streams start-up progress as Server-Sent Events until ready.
 func (a *App) readyEvents(w http.ResponseWriter, r *http.Request) error {
-	sse, err := web.NewSSE(w, r)
-	if err != nil {
-		return err
-	}
 	ch, cancel := a.ready.watch()
 	defer cancel()
-	for {
+	return web.StreamProgress(w, r, ch, func() (string, web.ProgressEvent) {
 		s := a.ready.status()
 		ev := web.ProgressEvent{Value: int64(s.Done), Max: int64(s.Total),
 			Message: web.T(r.Context(), "app.progress.count", s.Done, s.Total)}
 		switch {
 		case s.Ready:
 			ev.URL, ev.Message = "/", web.T(r.Context(), "app.progress.ready")
-			return sse.Send("done", ev)
+			return web.EventDone, ev
 		case s.Failed != "":
 			ev.Message = s.Failed
-			return sse.Send("failed", ev)
+			return web.EventFailed, ev
 		}
-		if err := sse.Send("progress", ev); err != nil {
-			return nil
-		}
-		select {
-		case <-r.Context().Done():
-			return nil
-		case <-ch:
-		}
-	}
+		return web.EventProgress, ev
+	})
 }

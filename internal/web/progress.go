@@ -3,6 +3,11 @@
 
 package web
 
+import (
+	"net/http"
+	"time"
+)
+
 // ProgressEvent is the data of the "progress" and "done" events that the
 // shell's progress page listens to (static/sse.js). Message is shown as is,
 // so translate it with [T]. On "done", a non-empty URL becomes the page's
@@ -44,4 +49,34 @@ func (p Progress) Refresh() int {
 		return 5
 	}
 	return p.RefreshSeconds
+}
+
+// Progress event names, as sse.js listens to them.
+const (
+	EventProgress = "progress"
+	EventDone     = "done"
+	EventFailed   = "failed"
+)
+
+// StreamProgress sends the state of a long task as Server-Sent Events until
+// it ends or the client leaves: it calls state, sends its event, and when
+// the event is EventProgress waits for wake (or 2 seconds) and starts again.
+// state returns the event name and its data.
+func StreamProgress(w http.ResponseWriter, r *http.Request, wake <-chan struct{}, state func() (string, ProgressEvent)) error {
+	sse, err := NewSSE(w, r)
+	if err != nil {
+		return err
+	}
+	for {
+		name, ev := state()
+		if err := sse.Send(name, ev); err != nil || name != EventProgress {
+			return nil
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-wake:
+		case <-time.After(2 * time.Second):
+		}
+	}
 }

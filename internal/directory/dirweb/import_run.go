@@ -140,12 +140,8 @@ func (h *ImportPages) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sse, err := web.NewSSE(w, r)
-	if err != nil {
-		return err
-	}
 	token := r.PathValue("token")
-	for {
+	return web.StreamProgress(w, r, x.updates, func() (string, web.ProgressEvent) {
 		h.mu.Lock()
 		state, done, total, msg := x.state, x.done, x.total, x.err
 		h.mu.Unlock()
@@ -153,21 +149,13 @@ func (h *ImportPages) events(w http.ResponseWriter, r *http.Request) error {
 		switch state {
 		case "done":
 			ev.URL, ev.Message = "/admin/import/"+token+"/passwords", web.T(r.Context(), "dir.import.done")
-			return sse.Send("done", ev)
+			return web.EventDone, ev
 		case "failed":
 			ev.Message = msg
-			return sse.Send("failed", ev)
+			return web.EventFailed, ev
 		}
-		if err := sse.Send("progress", ev); err != nil {
-			return nil
-		}
-		select {
-		case <-r.Context().Done():
-			return nil
-		case <-x.updates:
-		case <-time.After(2 * time.Second):
-		}
-	}
+		return web.EventProgress, ev
+	})
 }
 
 type passwordsView struct {
