@@ -192,6 +192,15 @@ func TestEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`<td class="num">3</td><td class="num">1</td>`).MatchString(body) {
 		t.Fatalf("counts after the CLI added a pupil:\n%s", body)
 	}
+	// A body larger than a form may be is refused before anything reads it.
+	big, _ := http.NewRequest("POST", n.base+"/password", strings.NewReader(strings.Repeat("a", 2<<20)))
+	big.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	big.Header.Set("Origin", n.base)
+	if r, err := n.client.Do(big); err != nil || r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("oversized body: %v %v", err, r)
+	} else {
+		r.Body.Close()
+	}
 	testAPI(t, n)
 	testSessionEndsWhenDisabled(t, n)
 	if out := n.cli("journal", "verify"); !strings.Contains(out, "journal OK") {

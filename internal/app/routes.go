@@ -44,7 +44,27 @@ func (a *App) routes() (http.Handler, error) {
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
-	return web.Secure(rd.Wrap(auth.Middleware(web.CSRF(mux)))), nil
+	return web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux))))), nil
+}
+
+// maxBody bounds request bodies (forms, JSON); uploads have their own bound.
+const maxBody = 1 << 20
+
+// limitBodies refuses bodies larger than the route accepts before anything
+// reads them, and caps what is read when the length is not announced.
+func limitBodies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int64(maxBody)
+		if r.URL.Path == dirweb.UploadPath {
+			n = dirweb.MaxUpload
+		}
+		if r.ContentLength > n {
+			web.Error(w, r, core.E("app.limitBodies", core.Invalid, "the request is larger than %d MB", n>>20))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // nav is the main navigation for the principal of r.

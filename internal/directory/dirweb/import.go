@@ -64,9 +64,13 @@ func NewImportPages(eng Importer, rd *web.Renderer, grace time.Duration) *Import
 	return &ImportPages{eng: eng, rd: rd, grace: grace, runs: map[string]*run{}}
 }
 
-// maxUpload bounds an upload: the national exports of a big lycée are a few
-// megabytes; an académie-wide AAF file should go through the CLI.
-const maxUpload = 64 << 20
+// MaxUpload bounds the body of an import upload: the national exports of a
+// big lycée are a few megabytes; an académie-wide AAF file should go through
+// the CLI.
+const MaxUpload = 64 << 20
+
+// UploadPath is the path that receives uploads.
+const UploadPath = "/admin/import"
 
 // Routes registers the pages, each wrapped by requireAdmin.
 func (h *ImportPages) Routes(mux *http.ServeMux, requireAdmin func(http.Handler) http.Handler) {
@@ -115,8 +119,8 @@ func parseUpload(r *http.Request) (*importer.Batch, []string, error) {
 	var batches []*importer.Batch
 	var names []string
 	for _, fh := range r.MultipartForm.File["files"] {
-		if fh.Size > maxUpload {
-			return nil, nil, core.E("dirweb.import", core.Invalid, "%s is larger than %d MB: use preau import", fh.Filename, maxUpload>>20)
+		if fh.Size > MaxUpload {
+			return nil, nil, core.E("dirweb.import", core.Invalid, "%s is larger than %d MB: use preau import", fh.Filename, MaxUpload>>20)
 		}
 		f, err := fh.Open()
 		if err != nil {
