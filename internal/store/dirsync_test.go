@@ -153,7 +153,7 @@ func TestImportRefusals(t *testing.T) {
 	}
 }
 
-// TestLeaversDeletedAfterGrace: a leaver disabled by a full import is
+// CARINE: INF-ANN-3 — TestLeaversDeletedAfterGrace: a leaver disabled by a full import is
 // deleted, and the deletion journaled, once the grace period has passed.
 func TestLeaversDeletedAfterGrace(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
