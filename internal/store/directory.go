@@ -106,7 +106,12 @@ func (db *DB) FindEstablishments(ctx context.Context, ids []string, schoolYear i
 // CreatePeople inserts people, their attachments, external keys and initial
 // password hashes in one transaction, journaling each creation.
 func (db *DB) CreatePeople(ctx context.Context, people []directory.NewPerson) error {
-	return db.write(ctx, "store.CreatePeople", func(tx *Tx) error { return tx.createPeople(people) })
+	return db.write(ctx, "store.CreatePeople", func(tx *Tx) error {
+		if len(people) > 10 {
+			tx.bulkMode()
+		}
+		return tx.createPeople(people)
+	})
 }
 
 // createPeople creates people, allocating their uid numbers in one step.

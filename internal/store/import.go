@@ -16,6 +16,7 @@ import (
 // each journaled, then the run's own summary entry. All or nothing.
 func (db *DB) ApplyImport(ctx context.Context, c *directory.ImportChanges) error {
 	return db.write(ctx, "store.ApplyImport", func(tx *Tx) error {
+		tx.bulkMode()
 		if err := tx.createGroups(c.NewGroups); err != nil {
 			return err
 		}
