@@ -88,6 +88,9 @@ type Store interface {
 	FindSessions(ctx context.Context, personID string) ([]*Session, error)
 	CreateToken(ctx context.Context, t *Token, e journal.Entry) error
 	FindToken(ctx context.Context, hash string) (*Token, error)
+	// Secret returns a random 32-byte secret of the deployment, made on
+	// first use and the same on every node.
+	Secret(ctx context.Context, name string) ([]byte, error)
 	Journal(ctx context.Context, e journal.Entry) error
 }
 
@@ -101,7 +104,9 @@ type Session struct {
 	ExpiresAt time.Time // absolute end
 	Source    string
 	UserAgent string
-	AuthLevel int
+	AuthLevel int       // 1 simple (password, pictures), 2 strong (a second factor or a key)
+	Methods   []string  // RFC 8176 methods of the last proof: "pwd", "otp", "hwk"…
+	AuthTime  time.Time // when the person last proved who they are in this session
 }
 
 // Token is an API bearer token of a (service) account.
@@ -139,6 +144,7 @@ type Service struct {
 	dummy    string // a hash to verify against for unknown logins, so timing does not tell
 	notifier Notifier
 	hashing  chan struct{} // bounds concurrent password verifications to the cores
+	keyCache
 }
 
 // New returns an authentication service. cfg must be valid (after Defaults).

@@ -17,8 +17,12 @@ import (
 
 // Login authenticates a person on the web and opens a session. It returns
 // the cookie value (shown once, never stored) and the principal. The
-// session and its "auth.login" journal entry are written in one transaction.
+// session and its "auth.login" journal entry are written in one
+// transaction. A session already held by the browser (the principal in
+// ctx, when the person proves their identity again for single sign-on) is
+// replaced.
 func (s *Service) Login(ctx context.Context, a Attempt) (cookie string, p core.Principal, err error) {
+	old := core.PrincipalFromContext(ctx)
 	p, person, err := s.Authenticate(ctx, a)
 	if err != nil {
 		return "", core.Principal{}, err
@@ -26,14 +30,23 @@ func (s *Service) Login(ctx context.Context, a Attempt) (cookie string, p core.P
 	clear, hash := randomToken()
 	now := s.clock.Now()
 	sess := &Session{ID: hash, PersonID: person.ID, CreatedAt: now, LastSeen: now,
-		ExpiresAt: now.Add(s.cfg.SessionMax), Source: a.Source, UserAgent: clipUA(a.UserAgent), AuthLevel: 1}
+		ExpiresAt: now.Add(s.cfg.SessionMax), Source: a.Source, UserAgent: clipUA(a.UserAgent), AuthLevel: 1,
+		Methods: []string{"pwd"}, AuthTime: now}
 	e := journal.Entry{Chain: chainOf(person), Action: "auth.login", TargetType: "person",
 		TargetID: person.ID, TargetName: person.Login}
 	e.SetActor(p)
 	if err := s.store.CreateSession(ctx, sess, e); err != nil {
 		return "", core.Principal{}, err
 	}
-	p.SessionID = hash
+	if old.SessionID != "" {
+		e := journal.Entry{Chain: e.Chain, Action: "auth.session.replace", TargetType: "person",
+			TargetID: old.PersonID, TargetName: old.Login, Reason: "new login in the same browser"}
+		e.SetActor(p)
+		if err := s.store.DeleteSession(ctx, old.SessionID, e); err != nil {
+			s.log.Warn("ending the replaced session failed", "err", err)
+		}
+	}
+	p.SessionID, p.AuthMethods, p.AuthTime = hash, sess.Methods, now
 	return clear, p, nil
 }
 
@@ -78,6 +91,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 		return core.Principal{}, err
 	}
 	p.SessionID, p.AuthLevel, p.Channel = id, sess.AuthLevel, core.ChannelWeb
+	p.AuthMethods, p.AuthTime = sess.Methods, sess.AuthTime
 	return p, nil
 }
 

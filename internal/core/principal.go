@@ -5,6 +5,7 @@ package core
 
 import (
 	"slices"
+	"time"
 )
 
 // Profile is a person's role in the school (design §3). It decides the
@@ -81,7 +82,9 @@ type Principal struct {
 	Source         string   // source address (IP) when known
 	System         bool     // a trusted internal actor: CLI run by root, jobs, the demo generator
 	SessionID      string   // web session id, for "my sessions" and logout
-	AuthLevel      int      // 1 simple, 2 re-authenticated, 3 strong (the authentication issue grades it)
+	AuthLevel      int      // 1 simple (password, pictures), 2 strong (second factor or key)
+	AuthMethods    []string // RFC 8176 methods of the session's last proof ("pwd", "otp", "hwk"…)
+	AuthTime       time.Time
 	// Service marks a non-interactive service account (an application such
 	// as Moodle, Nextcloud, a printer or a Wi-Fi controller reading the
 	// directory): it never logs in on the web and reads an allow-list.

@@ -129,6 +129,13 @@ type Person struct {
 	UpdatedAt          time.Time
 }
 
+// NationalProfiles maps profiles to the national ENTPersonProfils values
+// (formats.md §4.4) that the LDAP view and single sign-on release.
+var NationalProfiles = map[core.Profile]string{
+	core.ProfilePupil: "National_ELV", core.ProfileTeacher: "National_ENS", core.ProfileStaff: "National_ETA",
+	core.ProfileHead: "National_DIR", core.ProfileAdmin: "National_ETA",
+}
+
 // ExternalIDKinds are the join keys a person may carry (formats.md §2, §3).
 var ExternalIDKinds = []string{"aaf_jointure", "siecle_eleve_id", "be1d_id", "ine", "sts_id", "import_key"}
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/auth"
@@ -51,9 +52,10 @@ func (db *DB) SetPasswordHash(ctx context.Context, personID, hash string, mustCh
 // CreateSession stores a session and journals the login.
 func (db *DB) CreateSession(ctx context.Context, s *auth.Session, e journal.Entry) error {
 	return db.write(ctx, "store.CreateSession", func(tx *Tx) error {
-		if _, err := tx.exec(`INSERT INTO sessions (id, person_id, created_at, last_seen, expires_at, source, user_agent, auth_level)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.ID, s.PersonID, micros(s.CreatedAt), micros(s.LastSeen),
-			micros(s.ExpiresAt), s.Source, s.UserAgent, s.AuthLevel); err != nil {
+		if _, err := tx.exec(`INSERT INTO sessions (id, person_id, created_at, last_seen, expires_at, source, user_agent,
+			auth_level, methods, auth_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, s.ID, s.PersonID,
+			micros(s.CreatedAt), micros(s.LastSeen), micros(s.ExpiresAt), s.Source, s.UserAgent, s.AuthLevel,
+			strings.Join(s.Methods, " "), micros(s.AuthTime)); err != nil {
 			return err
 		}
 		// Opportunistic clean-up of this person's dead sessions.
@@ -64,15 +66,17 @@ func (db *DB) CreateSession(ctx context.Context, s *auth.Session, e journal.Entr
 	})
 }
 
-const sessionColumns = `id, person_id, created_at, last_seen, expires_at, source, user_agent, auth_level`
+const sessionColumns = `id, person_id, created_at, last_seen, expires_at, source, user_agent, auth_level, methods, auth_time`
 
 func scanSession(sc interface{ Scan(...any) error }) (*auth.Session, error) {
 	var s auth.Session
-	var c, l, x int64
-	if err := sc.Scan(&s.ID, &s.PersonID, &c, &l, &x, &s.Source, &s.UserAgent, &s.AuthLevel); err != nil {
+	var c, l, x, at int64
+	var methods string
+	if err := sc.Scan(&s.ID, &s.PersonID, &c, &l, &x, &s.Source, &s.UserAgent, &s.AuthLevel, &methods, &at); err != nil {
 		return nil, err
 	}
-	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(c), fromMicros(l), fromMicros(x)
+	s.CreatedAt, s.LastSeen, s.ExpiresAt, s.AuthTime = fromMicros(c), fromMicros(l), fromMicros(x), fromMicros(at)
+	s.Methods = strings.Fields(methods)
 	return &s, nil
 }
 

@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"database/sql"
 	"errors"
 
@@ -35,4 +37,33 @@ func (db *DB) PutSetting(ctx context.Context, scope, name, value string) error {
 		return tx.journal(journal.Entry{Action: "settings.put", TargetType: "setting", TargetName: scope + "/" + name,
 			Attributes: []string{name}})
 	})
+}
+
+// Secret returns the deployment secret called name: 32 random bytes made
+// on first use. Concurrent first uses on several nodes agree, since the
+// insert keeps the first row and every caller reads it back.
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	const op = "store.Secret"
+	if v, err := db.Setting(ctx, "secret", name); err == nil {
+		return hex.DecodeString(v)
+	} else if !core.IsKind(err, core.NotFound) {
+		return nil, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, core.E(op, core.Internal, "no randomness: %v", err)
+	}
+	err := db.write(ctx, op, func(tx *Tx) error {
+		_, err := tx.exec(`INSERT INTO settings (scope, name, value, updated_at) VALUES ('secret', $1, $2, $3)
+			ON CONFLICT (scope, name) DO NOTHING`, name, hex.EncodeToString(b), micros(tx.now))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, err := db.Setting(ctx, "secret", name)
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
 }

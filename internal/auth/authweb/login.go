@@ -17,15 +17,20 @@ type loginView struct {
 	Form  *web.Form
 	Next  string
 	Error string // translation key of a failed attempt
+	// Reauth is set when an application asked for a fresh proof of
+	// identity (OIDC prompt=login or max_age, CAS renew): the form shows
+	// even to a logged-in person, and the new login replaces the session.
+	Reauth bool
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	if !core.PrincipalFromContext(r.Context()).Anonymous() {
+	reauth := r.URL.Query().Get("reauth") != ""
+	if !reauth && !core.PrincipalFromContext(r.Context()).Anonymous() {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
 	h.rd.Page(w, r, http.StatusOK, "auth/login", loginView{Form: web.NewForm(r.Context(), nil),
-		Next: safeNext(r.URL.Query().Get("next"))})
+		Next: safeNext(r.URL.Query().Get("next")), Reauth: reauth})
 }
 
 // login checks the credentials, opens a session and redirects. A failure

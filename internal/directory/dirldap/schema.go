@@ -5,6 +5,9 @@ package dirldap
 
 import (
 	"fmt"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 )
 
 // OIDArc is the arc under which Préau defines the SDET attribute types and
@@ -96,9 +99,9 @@ var profileCodes = map[string]struct {
 	gid      int64
 	group    string
 }{
-	"pupil":   {"National_ELV", 10001, "eleves"},
-	"teacher": {"National_ENS", 10002, "enseignants"},
-	"staff":   {"National_ETA", 10003, "personnels"},
-	"head":    {"National_DIR", 10004, "direction"},
-	"admin":   {"National_ETA", 10005, "administrateurs"},
+	"pupil":   {directory.NationalProfiles[core.ProfilePupil], 10001, "eleves"},
+	"teacher": {directory.NationalProfiles[core.ProfileTeacher], 10002, "enseignants"},
+	"staff":   {directory.NationalProfiles[core.ProfileStaff], 10003, "personnels"},
+	"head":    {directory.NationalProfiles[core.ProfileHead], 10004, "direction"},
+	"admin":   {directory.NationalProfiles[core.ProfileAdmin], 10005, "administrateurs"},
 }
