@@ -79,6 +79,15 @@ type Store interface {
 	// SetPasswordHash replaces the hash and journals entry (action and reason
 	// set by the caller); mustChange sets the must-change flag.
 	SetPasswordHash(ctx context.Context, personID, hash string, mustChange bool, e journal.Entry) error
+	// PasswordHistory returns up to n previous hashes of a person (the
+	// replaced ones, not the current), newest first.
+	PasswordHistory(ctx context.Context, personID string, n int) ([]string, error)
+	// PasswordChangedAt returns when the current hash was set, core.NotFound
+	// if none.
+	PasswordChangedAt(ctx context.Context, personID string) (time.Time, error)
+	// Setting returns a stored setting (scope "auth" here), core.NotFound if
+	// unset.
+	Setting(ctx context.Context, scope, name string) (string, error)
 	// CreateSession stores s and journals the successful login e.
 	CreateSession(ctx context.Context, s *Session, e journal.Entry) error
 	FindSession(ctx context.Context, id string) (*Session, error)

@@ -84,6 +84,9 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	if err != nil {
 		return core.Principal{}, nil, err
 	}
+	if p.MustChangePassword && !person.MustChangePassword {
+		s.journalExpiry(ctx, person, a)
+	}
 	p.Channel, p.Source = a.Channel, a.Source
 	return p, person, nil
 }
@@ -112,7 +115,9 @@ func (s *Service) journalFailure(ctx context.Context, a Attempt, person *directo
 }
 
 // PrincipalFor builds the principal of a person: profile, establishments
-// and the grants in force now.
+// and the grants in force now. A password older than the person's policy
+// allows restricts the principal to changing it, like a must-change flag
+// (INF-AUT-8).
 func (s *Service) principalFor(ctx context.Context, person *directory.Person) (core.Principal, error) {
 	gs, err := s.store.FindGrants(ctx, person.ID)
 	if err != nil {
@@ -120,8 +125,8 @@ func (s *Service) principalFor(ctx context.Context, person *directory.Person) (c
 	}
 	now := s.clock.Now()
 	p := core.Principal{PersonID: person.ID, Login: person.Login, Profile: person.Profile,
-		Establishments: person.Establishments, AuthLevel: 1, MustChangePassword: person.MustChangePassword,
-		Service: person.Service}
+		Establishments: person.Establishments, AuthLevel: 1,
+		MustChangePassword: person.MustChangePassword || s.PasswordExpired(ctx, person), Service: person.Service}
 	for _, g := range gs {
 		if g.InForce(now) {
 			p.Grants = append(p.Grants, core.Grant{Right: g.Right, Establishment: g.Establishment})

@@ -6,43 +6,25 @@ package auth
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/journal"
 )
 
-// MinPasswordLength is the length floor of the foundation's password check.
-// The authentication issue replaces checkNewPassword with per-profile
-// policies (classes, common-password list, history, age).
-const MinPasswordLength = 8
-
-// checkNewPassword is the seam for password policies.
-func checkNewPassword(login, pw string) error {
-	const op = "auth.checkNewPassword"
-	if utf8.RuneCountInString(pw) < MinPasswordLength {
-		return core.E(op, core.Invalid, "the password must have at least %d characters", MinPasswordLength)
-	}
-	if utf8.RuneCountInString(pw) > 256 {
-		return core.E(op, core.Invalid, "the password must have at most 256 characters")
-	}
-	if strings.Contains(strings.ToLower(pw), strings.ToLower(login)) {
-		return core.E(op, core.Invalid, "the password must not contain the login")
-	}
-	return nil
-}
-
 // ChangePassword changes the principal's own password after checking the
-// current one, and clears the must-change flag.
+// current one, and clears the must-change flag. The new password must meet
+// the policy of the person's profile in their main establishment and
+// differ from their last passwords (INF-AUT-6); a refusal is of kind
+// core.Invalid, names every broken rule and carries the policy.Violations.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
 	const op = "auth.ChangePassword"
 	p := core.PrincipalFromContext(ctx)
 	if p.PersonID == "" {
 		return core.E(op, core.Unauthenticated, "")
 	}
-	if _, _, err := s.Authenticate(ctx, Attempt{Login: p.Login, Password: current, Channel: p.Channel, Source: p.Source}); err != nil {
+	_, person, err := s.Authenticate(ctx, Attempt{Login: p.Login, Password: current, Channel: p.Channel, Source: p.Source})
+	if err != nil {
 		if core.IsKind(err, core.Unauthenticated) {
 			return core.E(op, core.Invalid, "the current password is wrong")
 		}
@@ -51,7 +33,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if current == next {
 		return core.E(op, core.Invalid, "the new password must differ from the current one")
 	}
-	if err := checkNewPassword(p.Login, next); err != nil {
+	if err := s.checkNewPassword(ctx, op, person, next); err != nil {
 		return err
 	}
 	e := journal.Entry{Action: "auth.password.change", TargetType: "person", TargetID: p.PersonID,
@@ -66,7 +48,8 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 // ResetPassword sets a new password for a person on an admin's request and
 // makes them change it at next login. The principal must administer one of
 // the person's establishments (or be a system principal). A refused attempt
-// is journaled.
+// is journaled. The password must meet the person's policy, as for
+// ChangePassword.
 func (s *Service) ResetPassword(ctx context.Context, login, next string) error {
 	const op = "auth.ResetPassword"
 	p := core.PrincipalFromContext(ctx)
@@ -86,7 +69,7 @@ func (s *Service) ResetPassword(ctx context.Context, login, next string) error {
 		_ = s.store.Journal(ctx, e)
 		return core.E(op, core.Permission, "you may not reset this person's password")
 	}
-	if err := checkNewPassword(person.Login, next); err != nil {
+	if err := s.checkNewPassword(ctx, op, person, next); err != nil {
 		return err
 	}
 	if err := s.store.SetPasswordHash(ctx, person.ID, s.Hash(next), true, e); err != nil {

@@ -30,9 +30,15 @@ func (db *DB) PasswordHash(ctx context.Context, personID string) (string, error)
 
 // SetPasswordHash replaces a person's hash, sets the must-change flag and
 // journals e, in one transaction. A password change ends no session here;
-// a reset by an admin ends all sessions of the person.
+// a reset by an admin ends all sessions of the person. The replaced hash
+// goes to the password history (unless e is a rehash of the same password).
 func (db *DB) SetPasswordHash(ctx context.Context, personID, hash string, mustChange bool, e journal.Entry) error {
 	return db.write(ctx, "store.SetPasswordHash", func(tx *Tx) error {
+		if e.Action != "auth.password.rehash" {
+			if err := tx.keepPasswordHistory(personID); err != nil {
+				return err
+			}
+		}
 		if err := tx.setPasswordHash(personID, hash); err != nil {
 			return err
 		}

@@ -52,6 +52,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /logout", web.HandlerFunc(h.logout))
 	mux.Handle("GET /password", RequireLogin(http.HandlerFunc(h.passwordPage)))
 	mux.Handle("POST /password", RequireLogin(web.HandlerFunc(h.changePassword)))
+	mux.Handle("POST /password/check", RequireLogin(web.HandlerFunc(h.checkPassword)))
 }
 
 // Middleware resolves the principal of each request: from an
@@ -97,8 +98,8 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 
 func mayPassWhileRestricted(r *http.Request) bool {
 	p := r.URL.Path
-	return p == "/password" || p == "/logout" || strings.HasPrefix(p, "/static/") || p == "/healthz" ||
-		p == "/readyz" || p == "/ca.crt" || p == "/ca.der" || p == "/ca"
+	return p == "/password" || p == "/password/check" || p == "/logout" || strings.HasPrefix(p, "/static/") ||
+		p == "/healthz" || p == "/readyz" || p == "/ca.crt" || p == "/ca.der" || p == "/ca"
 }
 
 func wantsHTML(r *http.Request) bool {

@@ -21,6 +21,15 @@ type loginView struct {
 	// identity (OIDC prompt=login or max_age, CAS renew): the form shows
 	// even to a logged-in person, and the new login replaces the session.
 	Reauth bool
+	// Forgot is the deployment's forgotten-password procedure (INF-AUT-9);
+	// "" shows the default text, translated.
+	Forgot string
+}
+
+// loginForm renders the login page with the forgotten-password procedure.
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, status int, v loginView) {
+	v.Forgot = h.auth.ForgottenPasswordText(r.Context())
+	h.rd.Page(w, r, status, "auth/login", v)
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +38,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	h.rd.Page(w, r, http.StatusOK, "auth/login", loginView{Form: web.NewForm(r.Context(), nil),
+	h.loginForm(w, r, http.StatusOK, loginView{Form: web.NewForm(r.Context(), nil),
 		Next: safeNext(r.URL.Query().Get("next")), Reauth: reauth})
 }
 
@@ -48,7 +57,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	next := safeNext(f.Value("next"))
 	if !f.Valid() {
-		h.rd.Page(w, r, http.StatusUnprocessableEntity, "auth/login", loginView{Form: f, Next: next})
+		h.loginForm(w, r, http.StatusUnprocessableEntity, loginView{Form: f, Next: next})
 		return nil
 	}
 	cookie, p, err := h.auth.Login(r.Context(), auth.Attempt{Login: login, Password: pw, Channel: core.ChannelWeb,
@@ -64,7 +73,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		default:
 			return err
 		}
-		h.rd.Page(w, r, http.StatusUnauthorized, "auth/login", loginView{Form: f, Next: next, Error: key})
+		h.loginForm(w, r, http.StatusUnauthorized, loginView{Form: f, Next: next, Error: key})
 		return nil
 	}
 	setCookie(w, cookie)
