@@ -8,6 +8,7 @@ import (
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
+	"github.com/preau/preau/internal/auth/cas"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
@@ -20,7 +21,7 @@ import (
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), appAssets())
+		authweb.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), appAssets())
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +36,13 @@ func (a *App) routes() (http.Handler, error) {
 
 	auth := authweb.New(a.auth, rd, a.log)
 	auth.Routes(mux)
+	casServer, err := cas.New(cas.Deps{Store: a.db, Auth: a.auth, Renderer: rd, Clock: a.clock,
+		Log: a.log.With("svc", "cas"), EndSession: auth.EndSession})
+	if err != nil {
+		return nil, err
+	}
+	casServer.Routes(mux)
+	auth.OnLogout = casServer.SingleLogout
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, authweb.RequireAdmin)
