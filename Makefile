@@ -27,6 +27,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzParseUAI ./internal/core
 	$(FUZZ) -fuzz FuzzParse ./internal/config
 	$(FUZZ) -fuzz FuzzVerifyPassword ./internal/auth
+	$(FUZZ) -fuzz FuzzAuthorizeParams ./internal/auth/oidc
 	$(FUZZ) -fuzz FuzzValidKey ./internal/blob
 	$(FUZZ) -fuzz FuzzParseKeyPair -fuzzminimizetime 20x ./internal/pki
 	$(FUZZ) -fuzz FuzzBuild ./internal/notify

@@ -47,13 +47,12 @@ func TestPagesAreAccessible(t *testing.T) {
 	}
 	front := httptest.NewServer(proxy)
 	defer front.Close()
-	webtest.Axe(t, front.URL, "/", "/?lang=en", "/password", "/admin/")
+	webtest.Axe(t, front.URL, "/", "/?lang=en", "/password", "/admin/", "/account/security",
+		"/account/security?required=1&lang=en", "/oidc/end_session", "/account/sessions", "/whoami", "/whoami?lang=en")
 
 	n.client.Jar, _ = cookiejar.New(nil)
-	if r := n.login("tech", "Un-Mot-De-Passe-Solide"); r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("admin login: %d", r.StatusCode)
-	}
+	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
 	cookies = n.client.Jar.Cookies(target)
 	webtest.Axe(t, front.URL, "/admin/", "/admin/?lang=en", "/admin/journal", "/admin/journal?lang=en&action=auth.",
-		"/admin/import", "/admin/import?lang=en")
+		"/admin/import", "/admin/import?lang=en", "/account/security", "/login/second-factor?lang=en")
 }

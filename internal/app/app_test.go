@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/preau/preau/internal/app"
 	"github.com/preau/preau/internal/config"
 )
@@ -135,6 +137,51 @@ func (n *node) login(login, pw string) *http.Response {
 	return resp
 }
 
+var secretRE = regexp.MustCompile(`<code class="secret">([A-Z2-7 ]+)</code>`)
+
+var recoveryRE = regexp.MustCompile(`<li><code>([a-z0-9-]{14})</code></li>`)
+
+// enrolTOTP sets up an authenticator app for the logged-in person, as
+// the admin console requires (INF-AUT-2), and returns its secret and the
+// recovery codes. The session becomes strong.
+func (n *node) enrolTOTP() (secret string, codes []string) {
+	n.t.Helper()
+	_, page := n.get("/account/security")
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		n.t.Fatalf("security page:\n%s", page)
+	}
+	_, page = n.post("/account/security/totp", url.Values{"csrf": {m[1]}})
+	sm := secretRE.FindStringSubmatch(page)
+	if sm == nil {
+		n.t.Fatalf("no TOTP key on the enrolment page:\n%s", page)
+	}
+	secret = strings.ReplaceAll(sm[1], " ", "")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	r, body := n.post("/account/security/totp/confirm", url.Values{"csrf": {m[1]}, "code": {code}})
+	for _, c := range recoveryRE.FindAllStringSubmatch(body, -1) {
+		codes = append(codes, c[1])
+	}
+	if r.StatusCode != 200 || len(codes) != 10 {
+		n.t.Fatalf("TOTP confirmation: %d, %d recovery codes\n%s", r.StatusCode, len(codes), body)
+	}
+	return secret, codes
+}
+
+// adminLogin logs an admin in with a password and sets up an
+// authenticator app; it returns the app's secret.
+func (n *node) adminLogin(login, pw string) string {
+	n.t.Helper()
+	if r := n.login(login, pw); r.StatusCode != http.StatusSeeOther {
+		n.t.Fatalf("login %s: %d", login, r.StatusCode)
+	}
+	secret, _ := n.enrolTOTP()
+	return secret
+}
+
 // TestEndToEnd drives a whole node as a browser and a technician would: CA
 // download over plain HTTP, French login page, forced first password
 // change, admin home with counts, CLI changes seen by the running node, the
@@ -181,6 +228,10 @@ func TestEndToEnd(t *testing.T) {
 		"new": {"Une phrase assez longue"}, "confirm": {"Une phrase assez longue"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("password change: %d\n%s", r.StatusCode, b)
 	}
+	if r, _ := n.get("/admin/"); !strings.HasPrefix(r.Header.Get("Location"), "/login/second-factor") {
+		t.Fatalf("the console let in an admin without a second factor: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	n.enrolTOTP()
 	resp, body = n.get("/admin/")
 	if resp.StatusCode != 200 || !strings.Contains(body, "0999001W") || !strings.Contains(body, "Collège Jean Moulin") {
 		t.Fatalf("admin home: %d\n%s", resp.StatusCode, body)

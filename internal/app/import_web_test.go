@@ -21,9 +21,7 @@ func TestImportFromTheConsole(t *testing.T) {
 	n := startNode(t)
 	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
 		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
-	if r := n.login("tech", "Un-Mot-De-Passe-Solide"); r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login: %d", r.StatusCode)
-	}
+	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
 	_, page := n.get("/admin/import")
 	csrf := csrfRE.FindStringSubmatch(page)[1]
 	var body bytes.Buffer

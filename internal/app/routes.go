@@ -9,6 +9,9 @@ import (
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
 	"github.com/preau/preau/internal/auth/cas"
+	"github.com/preau/preau/internal/auth/oidc"
+	"github.com/preau/preau/internal/auth/picture"
+	"github.com/preau/preau/internal/auth/picture/pictureweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
@@ -21,7 +24,7 @@ import (
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), appAssets())
+		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets())
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +39,10 @@ func (a *App) routes() (http.Handler, error) {
 
 	auth := authweb.New(a.auth, rd, a.log)
 	auth.Routes(mux)
+	requireAdmin := authweb.RequireAdmin
+	if a.cfg.Auth.Strong("admin") {
+		requireAdmin = func(h http.Handler) http.Handler { return authweb.RequireAdmin(authweb.RequireStrong(h)) }
+	}
 	casServer, err := cas.New(cas.Deps{Store: a.db, Auth: a.auth, Renderer: rd, Clock: a.clock,
 		Log: a.log.With("svc", "cas"), EndSession: auth.EndSession})
 	if err != nil {
@@ -43,16 +50,25 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	casServer.Routes(mux)
 	auth.OnLogout = casServer.SingleLogout
+	oidc.New(oidc.Deps{Auth: a.auth, Store: a.db, Clock: a.clock, Log: a.log, Issuer: a.cfg.Web.PublicURL,
+		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
-	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, authweb.RequireAdmin)
+	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
-		a.cfg.Directory.LeaverGrace).Routes(mux, authweb.RequireAdmin)
+		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdmin)
+	pics, err := pictureweb.New(pictureweb.Deps{Renderer: rd, Log: a.log, SetSessionCookie: authweb.SetSessionCookie,
+		PublicURL: a.cfg.Web.PublicURL, Pictures: picture.New(picture.Deps{Store: a.db, Sessions: a.auth,
+			Clock: a.clock, Log: a.log.With("svc", "picture")})})
+	if err != nil {
+		return nil, err
+	}
+	pics.Routes(mux, authweb.RequireLogin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
-	return web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux))))), nil
+	return web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...), nil
 }
 
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.

@@ -17,8 +17,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -34,7 +37,17 @@ type Config struct {
 	MaxFailures   int           `toml:"max_failures"`     // failures before throttling, default 5
 	ThrottleFirst time.Duration `toml:"throttle_first"`   // first lock-out, doubling, default 30 s
 	ThrottleMax   time.Duration `toml:"throttle_max"`     // longest lock-out, default 15 min
+	// SourceFailures is how many failures one address may make in ten
+	// minutes, on any logins, before it is refused (default 100).
+	SourceFailures int `toml:"source_failures"`
+	// StrongFor lists the areas that require strong authentication (a
+	// second factor, INF-AUT-2): "admin" is the admin console. Default
+	// ["admin"]; an empty list turns the requirement off (the demo).
+	StrongFor []string `toml:"strong_for"`
 }
+
+// StrongAreas are the areas StrongFor may name.
+var StrongAreas = []string{"admin"}
 
 // Defaults fills zero fields.
 func (c *Config) Defaults() {
@@ -56,12 +69,26 @@ func (c *Config) Defaults() {
 	if c.ThrottleMax == 0 {
 		c.ThrottleMax = 15 * time.Minute
 	}
+	if c.SourceFailures == 0 {
+		c.SourceFailures = 100
+	}
+	if c.StrongFor == nil {
+		c.StrongFor = []string{"admin"}
+	}
 }
+
+// Strong reports whether area requires strong authentication.
+func (c *Config) Strong(area string) bool { return slices.Contains(c.StrongFor, area) }
 
 // Validate checks c (after Defaults).
 func (c *Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Argon2.Validate())
+	for _, a := range c.StrongFor {
+		if !slices.Contains(StrongAreas, a) {
+			errs = append(errs, fmt.Errorf("auth.strong_for: unknown area %q (known: %s)", a, strings.Join(StrongAreas, ", ")))
+		}
+	}
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("auth.session_idle must not exceed auth.session_absolute"))
 	}
@@ -74,6 +101,7 @@ type Store interface {
 	FindPersonByLogin(ctx context.Context, login string) (*directory.Person, error)
 	FindPerson(ctx context.Context, id string) (*directory.Person, error)
 	FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error)
+	FindZones(ctx context.Context, establishment string) ([]*directory.Zone, error)
 	// PasswordHash returns the stored hash of a person, core.NotFound if none.
 	PasswordHash(ctx context.Context, personID string) (string, error)
 	// SetPasswordHash replaces the hash and journals entry (action and reason
@@ -91,6 +119,9 @@ type Store interface {
 	// CreateSession stores s and journals the successful login e.
 	CreateSession(ctx context.Context, s *Session, e journal.Entry) error
 	FindSession(ctx context.Context, id string) (*Session, error)
+	// FindSessionPerson returns a session with its person (establishments
+	// filled, external IDs not), core.NotFound if the session is unknown.
+	FindSessionPerson(ctx context.Context, id string) (*Session, *directory.Person, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// DeleteSession removes one session and journals e.
 	DeleteSession(ctx context.Context, id string, e journal.Entry) error
@@ -100,6 +131,7 @@ type Store interface {
 	// Secret returns a random 32-byte secret of the deployment, made on
 	// first use and the same on every node.
 	Secret(ctx context.Context, name string) ([]byte, error)
+	strongStore
 	Journal(ctx context.Context, e journal.Entry) error
 }
 
@@ -149,7 +181,7 @@ type Service struct {
 	store    Store
 	clock    core.Clock
 	log      *slog.Logger
-	throttle *throttle
+	guard    *guard
 	dummy    string // a hash to verify against for unknown logins, so timing does not tell
 	notifier Notifier
 	hashing  chan struct{} // bounds concurrent password verifications to the cores
@@ -159,9 +191,9 @@ type Service struct {
 // New returns an authentication service. cfg must be valid (after Defaults).
 func New(cfg Config, deps Deps) *Service {
 	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log, notifier: deps.Notifier,
-		throttle: newThrottle(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax),
-		dummy:    HashPassword("not a password", cfg.Argon2),
-		hashing:  make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
+		guard:   newGuard(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax, cfg.SourceFailures),
+		dummy:   HashPassword("not a password", cfg.Argon2),
+		hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
 }
 
 // Params returns the argon2id parameters new hashes use.

@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -32,9 +33,8 @@ type Attempt struct {
 func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, *directory.Person, error) {
 	const op = "auth.Authenticate"
 	now := s.clock.Now()
-	key := throttleKey(a.Login, a.Source)
-	if wait := s.throttle.blocked(key, now); wait > 0 {
-		s.journalFailure(ctx, a, nil, fmt.Sprintf("throttled for %s after repeated failures", wait.Round(1e9)))
+	if wait, why := s.guard.blocked(a.Login, a.Source, now); wait > 0 {
+		s.journalFailure(ctx, a, nil, fmt.Sprintf("throttled for %s: %s", wait.Round(time.Second), why))
 		return core.Principal{}, nil, core.E(op, core.TooMany,
 			"too many failed attempts: wait %s before trying again", wait.Round(1e9))
 	}
@@ -43,7 +43,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 		s.hashing <- struct{}{}
 		_, _, _ = VerifyPassword(s.dummy, a.Password, s.cfg.Argon2) // same cost as a real check
 		<-s.hashing
-		s.throttle.fail(key, now)
+		s.guard.fail(a.Login, a.Source, now)
 		s.journalFailure(ctx, a, nil, "unknown login")
 		return core.Principal{}, nil, core.E(op, core.Unauthenticated, "wrong login or password")
 	}
@@ -64,7 +64,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 		}
 	}
 	if !ok {
-		s.throttle.fail(key, now)
+		s.guard.fail(a.Login, a.Source, now)
 		s.journalFailure(ctx, a, person, "wrong password")
 		return core.Principal{}, nil, core.E(op, core.Unauthenticated, "wrong login or password")
 	}
@@ -76,7 +76,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 		s.journalFailure(ctx, a, person, reason)
 		return core.Principal{}, nil, core.E(op, core.Permission, "this account cannot log in (%s)", person.State)
 	}
-	s.throttle.succeed(key)
+	s.guard.succeed(a.Login, a.Source)
 	if rehash {
 		s.rehash(ctx, person, a)
 	}
@@ -104,7 +104,7 @@ func (s *Service) rehash(ctx context.Context, person *directory.Person, a Attemp
 
 func (s *Service) journalFailure(ctx context.Context, a Attempt, person *directory.Person, reason string) {
 	e := journal.Entry{Chain: journal.DeploymentChain, Action: "auth.login", TargetType: "person",
-		TargetName: a.Login, Result: journal.Refused, Reason: reason}
+		TargetName: a.Login, Result: journal.Refused, Reason: reason, Attributes: []string{"method:pwd"}}
 	if person != nil {
 		e.Chain, e.TargetID, e.TargetName = chainOf(person), person.ID, person.Login
 	}

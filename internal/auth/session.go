@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/netip"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -33,7 +34,7 @@ func (s *Service) Login(ctx context.Context, a Attempt) (cookie string, p core.P
 		ExpiresAt: now.Add(s.cfg.SessionMax), Source: a.Source, UserAgent: clipUA(a.UserAgent), AuthLevel: 1,
 		Methods: []string{"pwd"}, AuthTime: now}
 	e := journal.Entry{Chain: chainOf(person), Action: "auth.login", TargetType: "person",
-		TargetID: person.ID, TargetName: person.Login}
+		TargetID: person.ID, TargetName: person.Login, Attributes: []string{"method:pwd"}}
 	e.SetActor(p)
 	if err := s.store.CreateSession(ctx, sess, e); err != nil {
 		return "", core.Principal{}, err
@@ -60,7 +61,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 		return core.Principal{}, core.E(op, core.Unauthenticated, "")
 	}
 	id := hashToken(cookie)
-	sess, err := s.store.FindSession(ctx, id)
+	sess, person, err := s.store.FindSessionPerson(ctx, id)
 	if core.IsKind(err, core.NotFound) {
 		return core.Principal{}, core.E(op, core.Unauthenticated, "your session has ended; please log in again")
 	}
@@ -73,10 +74,6 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 		e.SetActor(core.SystemPrincipal("system:sessions", core.ChannelSystem))
 		_ = s.store.DeleteSession(ctx, id, e)
 		return core.Principal{}, core.E(op, core.Unauthenticated, "your session has expired; please log in again")
-	}
-	person, err := s.store.FindPerson(ctx, sess.PersonID)
-	if err != nil {
-		return core.Principal{}, core.E(op, core.Unauthenticated, "your session has ended; please log in again")
 	}
 	if person.State != directory.Active {
 		return core.Principal{}, core.E(op, core.Unauthenticated, "this account is %s", person.State)
@@ -92,6 +89,9 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 	}
 	p.SessionID, p.AuthLevel, p.Channel = id, sess.AuthLevel, core.ChannelWeb
 	p.AuthMethods, p.AuthTime = sess.Methods, sess.AuthTime
+	if pictureOnly(sess.Methods) {
+		p.MustChangePassword = false
+	}
 	return p, nil
 }
 
@@ -180,7 +180,9 @@ func (s *Service) TokenPrincipal(ctx context.Context, bearer string) (core.Princ
 	if err != nil {
 		return core.Principal{}, err
 	}
-	p.Channel = core.ChannelAPI
+	// A token is a 256-bit key issued only by a technician on the server
+	// or an admin in a strong session: it counts as strong (INF-AUT-2).
+	p.Channel, p.AuthLevel, p.AuthMethods = core.ChannelAPI, 2, []string{"swk"}
 	return p, nil
 }
 
@@ -196,4 +198,55 @@ func clipUA(s string) string {
 		return s[:200]
 	}
 	return s
+}
+
+// SessionHandle names a session on the sessions page without revealing
+// its ID (the CSRF token is derived from the ID).
+func SessionHandle(id string) string { return hashToken("handle\x00" + id)[:16] }
+
+// EndOwnSession ends one of the principal's own sessions, named by its
+// handle, and journals it. Ending the current session is a logout.
+func (s *Service) EndOwnSession(ctx context.Context, handle string) error {
+	const op = "auth.EndOwnSession"
+	p := core.PrincipalFromContext(ctx)
+	sessions, err := s.Sessions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sess := range sessions {
+		if SessionHandle(sess.ID) == handle {
+			e := journal.Entry{Action: "auth.session.end", TargetType: "person", TargetID: p.PersonID,
+				TargetName: p.Login, Reason: "ended by its owner"}
+			e.SetActor(p)
+			if len(p.Establishments) > 0 {
+				e.Chain = p.Establishments[0]
+			}
+			return s.store.DeleteSession(ctx, sess.ID, e)
+		}
+	}
+	return core.E(op, core.NotFound, "this session has already ended")
+}
+
+// ZoneOf names the network zone of an address for the principal's
+// establishments ("peda", "wifi"…), or "" when no zone contains it.
+func (s *Service) ZoneOf(ctx context.Context, establishments []string, addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return ""
+	}
+	for _, est := range establishments {
+		zones, err := s.store.FindZones(ctx, est)
+		if err != nil {
+			s.log.Warn("reading zones failed", "err", err)
+			return ""
+		}
+		for _, z := range zones {
+			for _, c := range z.CIDRs {
+				if c.Contains(ip.Unmap()) {
+					return z.Name
+				}
+			}
+		}
+	}
+	return ""
 }

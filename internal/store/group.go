@@ -247,10 +247,12 @@ func (db *DB) RevokeGrant(ctx context.Context, id string) error {
 	})
 }
 
+const grantsQuery = `SELECT id, establishment_id, person_id, right_name, granted_by, valid_from,
+	valid_until, revoked_at, created_at FROM grants WHERE person_id = $1 ORDER BY created_at`
+
 // FindGrants lists every grant of a person, in force or not.
 func (db *DB) FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, establishment_id, person_id, right_name, granted_by, valid_from,
-		valid_until, revoked_at, created_at FROM grants WHERE person_id = $1 ORDER BY created_at`, personID)
+	rows, err := db.readRows(ctx, grantsQuery, personID)
 	if err != nil {
 		return nil, db.classify("store.FindGrants", err)
 	}

@@ -42,7 +42,7 @@ func (db *DB) PasswordHistory(ctx context.Context, personID string, n int) ([]st
 func (db *DB) PasswordChangedAt(ctx context.Context, personID string) (time.Time, error) {
 	const op = "store.PasswordChangedAt"
 	var at int64
-	err := db.r.QueryRowContext(ctx, `SELECT changed_at FROM credentials WHERE person_id = $1`, personID).Scan(&at)
+	err := db.readRow(ctx, passwordChangedQuery, personID).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, core.E(op, core.NotFound, "no password set")
 	}
@@ -64,3 +64,5 @@ func (tx *Tx) keepPasswordHistory(personID string) error {
 		(SELECT id FROM password_history WHERE person_id = $1 ORDER BY id DESC LIMIT $2)`, personID, policy.MaxHistory)
 	return err
 }
+
+const passwordChangedQuery = `SELECT changed_at FROM credentials WHERE person_id = $1`

@@ -15,6 +15,12 @@ import (
 // on SQLite (one writer connection) that is once per process.
 var hotStatements = []string{insertJournal, moveHead}
 
+// hotReads are the queries of every page hit and token refresh. On SQLite
+// they are prepared once per read connection (parsing costs more than
+// running them); pgx caches PostgreSQL statements by itself.
+var hotReads = []string{sessionPersonQuery, sessionEstablishmentsQuery, grantsQuery, refreshTokenQuery, clientQuery,
+	settingQuery, passwordChangedQuery}
+
 // prepareHot prepares hotStatements on the writer. It must run before any
 // transaction: preparing needs a connection, and on SQLite the only writer
 // connection is held by an open transaction.
@@ -27,11 +33,40 @@ func (db *DB) prepareHot(ctx context.Context) error {
 		}
 		db.stmts[q] = st
 	}
+	db.readStmts = map[string]*sql.Stmt{}
+	if db.d.name == "sqlite" {
+		for _, q := range hotReads {
+			st, err := db.r.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("preparing statements: %w", err)
+			}
+			db.readStmts[q] = st
+		}
+	}
 	db.closers = append(db.closers, func() error {
 		for _, st := range db.stmts {
+			st.Close()
+		}
+		for _, st := range db.readStmts {
 			st.Close()
 		}
 		return nil
 	})
 	return nil
+}
+
+// readRow runs a read query, prepared when it is a hot one.
+func (db *DB) readRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.readStmts[q]; st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.r.QueryRowContext(ctx, q, args...)
+}
+
+// readRows runs a read query, prepared when it is a hot one.
+func (db *DB) readRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmts[q]; st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.r.QueryContext(ctx, q, args...)
 }

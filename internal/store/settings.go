@@ -6,19 +6,21 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/journal"
 )
 
+const settingQuery = `SELECT value FROM settings WHERE scope = $1 AND name = $2`
+
 // Setting returns a stored setting, or core.NotFound. Scope is a service
 // name or an establishment ID.
 func (db *DB) Setting(ctx context.Context, scope, name string) (string, error) {
 	var v string
-	err := db.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE scope = $1 AND name = $2`, scope, name).Scan(&v)
+	err := db.readRow(ctx, settingQuery, scope, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", core.E("store.Setting", core.NotFound, "no setting %s/%s", scope, name)
 	}

@@ -64,6 +64,7 @@ type DB struct {
 
 	heads     headCache            // last journal heads written by this process
 	stmts     map[string]*sql.Stmt // hotStatements, prepared at Open; read-only after
+	readStmts map[string]*sql.Stmt // hotReads on SQLite, prepared at Open; read-only after
 	noJournal bool                 // benchmarks only: see SetJournalingForBenchmark
 	migrateTo int                  // tests only: stop migrating at this version
 }

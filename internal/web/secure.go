@@ -5,6 +5,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/preau/preau/internal/core"
 )
@@ -15,6 +16,15 @@ import (
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " +
 	"form-action 'self'"
+
+// AllowFormRedirects replaces the page's Content-Security-Policy with one
+// without form-action, for pages whose form ends, after redirects, at an
+// application of another origin (the login page sending the browser back
+// to an SSO client): browsers apply form-action to every redirect of the
+// submission.
+func AllowFormRedirects(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", strings.TrimSuffix(ContentSecurityPolicy, "; form-action 'self'"))
+}
 
 // PermissionsPolicy is the Permissions-Policy [Secure] sets. A page that
 // needs a feature (the camera for video chat) sets its own header, which
@@ -33,9 +43,15 @@ const PermissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(),
 //     marks as cross-site (Sec-Fetch-Site, or an Origin whose host differs
 //     from Host) is refused with a Permission error through [Error].
 //
-// Headers are set before h runs, so h may replace them.
-func Secure(h http.Handler) http.Handler {
+// Headers are set before h runs, so h may replace them. crossOrigin lists
+// ServeMux patterns exempt from the cross-origin protection: endpoints that
+// other sites' pages call by design and that never act on the session
+// cookie (the OIDC token endpoint, authenticated by client credentials).
+func Secure(h http.Handler, crossOrigin ...string) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	for _, p := range crossOrigin {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, core.E("web.Secure", core.Permission, "web.error.crossorigin"))
 	}))

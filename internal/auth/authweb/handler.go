@@ -7,6 +7,7 @@
 package authweb
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -38,6 +39,9 @@ type Handler struct {
 	auth *auth.Service
 	rd   *web.Renderer
 	log  *slog.Logger
+	// OnLogout, when set, runs after a session ends (single logout of the
+	// applications the session signed in to). It must not block long.
+	OnLogout func(ctx context.Context, sessionID string)
 }
 
 // New returns the authentication pages.
@@ -52,11 +56,14 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /logout", web.HandlerFunc(h.logout))
 	mux.Handle("GET /password", RequireLogin(http.HandlerFunc(h.passwordPage)))
 	mux.Handle("POST /password", RequireLogin(web.HandlerFunc(h.changePassword)))
+	h.strongRoutes(mux)
+	h.passkeyRoutes(mux)
+	h.sessionRoutes(mux)
 	mux.Handle("POST /password/check", RequireLogin(web.HandlerFunc(h.checkPassword)))
 }
 
 // Middleware resolves the principal of each request: from an
-// "Authorization: Bearer" API token, else from the session cookie; anonymous
+// "Authorization: Bearer preau_…" API token, else from the session cookie; anonymous
 // otherwise. With a session it also installs the CSRF token. A principal
 // that must change its password may only reach the password page, logout
 // and static files (INF-AUT-7).
@@ -64,7 +71,10 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		src := clientIP(r)
-		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		// Préau API tokens start with "preau_"; other bearer tokens (OIDC
+		// access tokens at userinfo) are for the handler to check.
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
+			strings.HasPrefix(strings.TrimSpace(bearer), "preau_") {
 			p, err := h.auth.TokenPrincipal(ctx, strings.TrimSpace(bearer))
 			if err != nil {
 				web.Error(w, r, err)

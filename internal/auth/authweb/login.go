@@ -33,6 +33,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	web.AllowFormRedirects(w) // the form may end at an SSO application
 	reauth := r.URL.Query().Get("reauth") != ""
 	if !reauth && !core.PrincipalFromContext(r.Context()).Anonymous() {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
@@ -56,6 +57,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		f.Fail("password", "web.form.required", web.T(r.Context(), "auth.login.password"))
 	}
 	next := safeNext(f.Value("next"))
+	web.AllowFormRedirects(w)
 	if !f.Valid() {
 		h.loginForm(w, r, http.StatusUnprocessableEntity, loginView{Form: f, Next: next})
 		return nil
@@ -85,12 +87,27 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := h.EndSession(w, r); err != nil {
+		return err
+	}
+	web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "auth.logout.done"})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// EndSession ends the browser's session: the session row, the cookie, and
+// (through OnLogout) the sessions it opened in applications by single
+// sign-on. Every logout path (the portal, OIDC end-session, CAS logout)
+// goes through it.
+func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) error {
+	p := core.PrincipalFromContext(r.Context())
 	if err := h.auth.Logout(r.Context()); err != nil {
 		return err
 	}
 	clearCookie(w)
-	web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "auth.logout.done"})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	if h.OnLogout != nil && p.SessionID != "" {
+		h.OnLogout(r.Context(), p.SessionID)
+	}
 	return nil
 }
 

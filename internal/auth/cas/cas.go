@@ -89,6 +89,7 @@ func Assets() fs.FS {
 type Authenticator interface {
 	FreshMark(ctx context.Context) (string, error)
 	FreshSince(ctx context.Context, mark string) (time.Time, bool)
+	HasSecondFactor(ctx context.Context, personID string) (bool, error)
 }
 
 // Deps are the collaborators of a Handler. HTTPClient may be nil; the other

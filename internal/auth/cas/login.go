@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/preau/preau/internal/auth/authweb"
 	"github.com/preau/preau/internal/auth/sso"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/journal"
@@ -119,6 +120,16 @@ func levelMet(c *sso.Client, p core.Principal) bool {
 // With gateway=true the browser goes back to the application without a
 // ticket, as CAS does when it cannot authenticate without interaction.
 func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, c *sso.Client, service string, gateway bool) error {
+	p := core.PrincipalFromContext(r.Context())
+	has, err := h.Auth.HasSecondFactor(r.Context(), p.PersonID)
+	if err != nil {
+		return err
+	}
+	if has && !gateway {
+		// The person proves a second factor and comes back here.
+		http.Redirect(w, r, authweb.SecondFactorPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+		return nil
+	}
 	h.journalLogin(r, c, service, "strong authentication required")
 	if gateway {
 		http.Redirect(w, r, service, http.StatusFound)

@@ -117,7 +117,8 @@ type Store interface {
 	// used, it revokes the parent's whole family instead and returns
 	// core.Conflict (a replayed token).
 	CreateRefreshToken(ctx context.Context, t *RefreshToken, parent string) error
-	// FindRefreshToken returns a token by ID if its session is still live.
+	// FindRefreshToken returns a token by ID if its session is still live
+	// and its person active; core.NotFound otherwise.
 	FindRefreshToken(ctx context.Context, id string) (*RefreshToken, error)
 
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/oauth2"
+)
+
+// CARINE: INF-AUT-2 — the admin console requires a second factor: an
+// admin without one is sent to set up an authenticator app (TOTP, QR
+// code, recovery codes shown once); at the next login the console asks
+// for a code; wrong and replayed codes are refused and journaled; a
+// recovery code works once; an OIDC application asking for acr loa:2
+// gets the person to step up and receives amr ["pwd","otp","mfa"].
+func TestStrongAuthentication_INF_AUT_2(t *testing.T) {
+	n := startNode(t)
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	if r := n.login("tech", "Un-Mot-De-Passe-Solide"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+	r, _ := n.get("/admin/")
+	if loc := r.Header.Get("Location"); loc != "/login/second-factor?next=%2Fadmin%2F" {
+		t.Fatalf("console without a second factor: %d %s", r.StatusCode, loc)
+	}
+	r, _ = n.get(r.Header.Get("Location"))
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/account/security?required=1") {
+		t.Fatalf("no authenticator app yet: should go to enrolment, got %d %s", r.StatusCode, loc)
+	}
+	secret, codes := n.enrolTOTP()
+	if r, _ := n.get("/admin/"); r.StatusCode != 200 {
+		t.Fatalf("console after enrolment: %d", r.StatusCode)
+	}
+
+	relogin := func() string {
+		t.Helper()
+		_, page := n.get("/")
+		n.post("/logout", url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}})
+		if r := n.login("tech", "Un-Mot-De-Passe-Solide"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", r.StatusCode)
+		}
+		r, page := n.get("/login/second-factor?next=%2Fadmin%2F")
+		if r.StatusCode != 200 {
+			t.Fatalf("second-factor page: %d", r.StatusCode)
+		}
+		return csrfRE.FindStringSubmatch(page)[1]
+	}
+	csrf := relogin()
+	if r, _ := n.get("/admin/"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a password-only session reached the console: %d", r.StatusCode)
+	}
+	stepUp := func(code string) int {
+		r, _ := n.post("/login/second-factor", url.Values{"csrf": {csrf}, "code": {code}, "next": {"/admin/"}})
+		return r.StatusCode
+	}
+	if c := stepUp("000000"); c != http.StatusUnprocessableEntity {
+		t.Fatalf("a wrong code: %d", c)
+	}
+	now, _ := totp.GenerateCode(secret, time.Now()) // the enrolment used this step: a replay
+	next, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	if now != next {
+		if c := stepUp(now); c != http.StatusUnprocessableEntity {
+			t.Fatalf("a replayed code: %d", c)
+		}
+	}
+	if c := stepUp(next); c != http.StatusSeeOther {
+		t.Fatalf("the next code: %d", c)
+	}
+	if r, _ := n.get("/admin/"); r.StatusCode != 200 {
+		t.Fatalf("console after the second factor: %d", r.StatusCode)
+	}
+
+	// A recovery code works once.
+	csrf = relogin()
+	if c := stepUp(strings.ToUpper(codes[0])); c != http.StatusSeeOther {
+		t.Fatalf("a recovery code: %d", c)
+	}
+	csrf = relogin()
+	if c := stepUp(codes[0]); c != http.StatusUnprocessableEntity {
+		t.Fatalf("a used recovery code: %d", c)
+	}
+
+	// An OIDC application that asks for loa:2 makes the person step up.
+	rp := newRP(t, n)
+	pkce := oauth2.GenerateVerifier()
+	authURL := rp.conf.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("acr_values", "urn:preau:loa:2"))
+	r, _ = n.get(strings.TrimPrefix(authURL, n.base))
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/login/second-factor?next=") {
+		t.Fatalf("acr_values loa:2 did not ask for a second factor: %d %s", r.StatusCode, loc)
+	}
+	u, _ := url.Parse(loc)
+	r, _ = n.post("/login/second-factor", url.Values{"csrf": {csrf}, "code": {codes[1]}, "next": {u.Query().Get("next")}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("step-up: %d", r.StatusCode)
+	}
+	cb := rp.authorize(t, n.base+r.Header.Get("Location"), "", "")
+	tok, err := rp.conf.Exchange(rp.ctx, cb.Query().Get("code"), oauth2.VerifierOption(pkce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rp.idClaims(t, tok)
+	if !slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) || c.ACR != "urn:preau:loa:2" {
+		t.Fatalf("after step-up: amr %v acr %s", c.AMR, c.ACR)
+	}
+	out := n.cli("journal", "export", "--format", "jsonl")
+	for _, want := range []string{`"auth.totp.enrol"`, `"auth.stepup"`, `"wrong code"`, `"recovery code"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("journal lacks %s", want)
+		}
+	}
+}
