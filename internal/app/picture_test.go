@@ -209,7 +209,31 @@ func TestPictureBoardWithoutScript_INF_AUT_1(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, card.login) {
 		t.Fatalf("portal after a picture login: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
+	// The next pupil on the same tablet: the board's forms now carry the
+	// session's CSRF token, and the new login replaces the session.
+	next := pc.cards[4]
+	_, body = n.get("/pictures/c/" + pc.code)
+	csrf := csrfOf(t, body)
+	seq := ""
+	for _, id := range next.seq {
+		resp, body = n.post("/pictures/c/"+pc.code, url.Values{"csrf": {csrf}, "avatar": {next.avatar}, "seq": {seq},
+			"pick": {id}})
+		if seq == "" {
+			seq = id
+		} else {
+			seq += "-" + id
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second pupil on the same browser: %d\n%s", resp.StatusCode, body)
+	}
+	if _, body = n.get("/"); !strings.Contains(body, next.login) || strings.Contains(body, card.login) {
+		t.Fatalf("portal of the second pupil:\n%s", body)
+	}
 	out := n.cli("journal", "export")
+	if !strings.Contains(out, `"action":"auth.session.replace"`) {
+		t.Fatal("the first pupil's session was not replaced")
+	}
 	if !strings.Contains(out, `"reason":"wrong picture sequence"`) || !strings.Contains(out, `"method:pic"`) ||
 		!strings.Contains(out, `"action":"auth.picture.enable"`) {
 		t.Fatalf("journal:\n%s", out)
