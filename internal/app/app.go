@@ -110,6 +110,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
+	a.goBackground(ctx, "auth-purge", a.purgeAuthState)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}
@@ -131,6 +132,24 @@ func (a *App) deleteLeavers(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(24 * time.Hour):
+		}
+	}
+}
+
+// purgeAuthState deletes dead sessions and what they left (refresh
+// tokens, application logins, expired tickets), at start and then hourly.
+func (a *App) purgeAuthState(ctx context.Context) {
+	for {
+		n, err := a.db.PurgeAuthState(ctx, a.clock.Now())
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("purging expired sessions failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("expired sessions purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
 		}
 	}
 }

@@ -54,6 +54,7 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "Usage: preau user add LOGIN --uai UAI --profile P --given G --family F [--mail M] [--password PW]\n"+
 			"       preau user list [--uai UAI] [--profile P] [--state S] [--q TEXT] [--format table|json|csv]\n"+
 			"       preau user show|disable|enable LOGIN\n       preau user reset-password LOGIN [--password PW]\n"+
+			"       preau user reset-2fa LOGIN   (a lost phone or key: removes the authenticator app and passkeys)\n"+
 			"       preau user token LOGIN --name NAME [--ttl 720h]\n\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -108,6 +109,13 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "New password for %s (shown once; to be changed at next login): %s\n", lower(rest[0]), pw)
+		return nil
+	case "reset-2fa":
+		n, err := b.auth.ResetSecondFactors(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Removed %d second factor(s) of %s; they set up a new one at their next strong login.\n", n, lower(rest[0]))
 		return nil
 	case "token":
 		tok, err := b.auth.CreateToken(ctx, rest[0], f.name, f.ttl)

@@ -44,7 +44,7 @@ func commands() []command {
 		{"init", "set up a real deployment: first establishment, head and admin accounts", runInit},
 		{"import", "import SIECLE, STS-Web, AAF or CSV files into an establishment's directory", runImport},
 		{"export", "export the directory without secrets: LDIF, CSV or OneRoster 1.1", runExport},
-		{"user", "manage accounts: add, list, show, disable, enable, reset-password, token", runUser},
+		{"user", "manage accounts: add, list, show, disable, enable, reset-password, reset-2fa, token", runUser},
 		{"sso", "applications that sign in through Préau (OIDC, CAS): add, list, remove", runSSO},
 		{"journal", "audit journal: verify, export, purge", runJournal},
 		{"version", "print the version", runVersion},

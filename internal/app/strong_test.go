@@ -112,8 +112,19 @@ func TestStrongAuthentication_INF_AUT_2(t *testing.T) {
 	if !slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) || c.ACR != "urn:preau:loa:2" {
 		t.Fatalf("after step-up: amr %v acr %s", c.AMR, c.ACR)
 	}
+	// A lost phone: the technician removes the second factors; the next
+	// visit to the console asks to set up a new one.
+	if out := n.cli("user", "reset-2fa", "tech"); !strings.Contains(out, "Removed 1 second factor") {
+		t.Fatalf("reset-2fa: %s", out)
+	}
+	_, page := n.get("/")
+	n.post("/logout", url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}})
+	n.login("tech", "Un-Mot-De-Passe-Solide")
+	if r, _ := n.get("/login/second-factor?next=%2Fadmin%2F"); !strings.HasPrefix(r.Header.Get("Location"), "/account/security?required=1") {
+		t.Fatalf("after reset-2fa: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
 	out := n.cli("journal", "export", "--format", "jsonl")
-	for _, want := range []string{`"auth.totp.enrol"`, `"auth.stepup"`, `"wrong code"`, `"recovery code"`} {
+	for _, want := range []string{`"auth.totp.enrol"`, `"auth.stepup"`, `"wrong code"`, `"recovery code"`, `"auth.secondfactor.reset"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("journal lacks %s", want)
 		}

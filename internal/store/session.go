@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
@@ -60,4 +61,36 @@ func (db *DB) FindSessionPerson(ctx context.Context, id string) (*auth.Session, 
 		p.Establishments = append(p.Establishments, est)
 	}
 	return &s, &p, db.classify(op, rows.Err())
+}
+
+// PurgeAuthState deletes what authentication leaves behind: sessions past
+// their absolute end, the refresh tokens and application logins of
+// sessions that no longer exist, expired tickets and passkey ceremonies.
+// Not journaled: nothing a person did, only time passing. It returns the
+// number of sessions deleted.
+func (db *DB) PurgeAuthState(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := db.write(ctx, "store.PurgeAuthState", func(tx *Tx) error {
+		res, err := tx.exec(`DELETE FROM sessions WHERE expires_at < $1`, micros(now))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		for _, q := range []string{
+			`DELETE FROM oidc_refresh_tokens WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = oidc_refresh_tokens.session_id)`,
+			`DELETE FROM sso_logins WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = sso_logins.session_id) AND created_at < $1`,
+			`DELETE FROM sso_tickets WHERE expires_at < $1`,
+			`DELETE FROM webauthn_ceremonies WHERE expires_at < $1`,
+		} {
+			args := []any{}
+			if strings.Contains(q, "$1") {
+				args = append(args, micros(now.Add(-time.Hour)))
+			}
+			if _, err := tx.exec(q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
 }
