@@ -48,7 +48,7 @@ func TestPagesAreAccessible(t *testing.T) {
 	front := httptest.NewServer(proxy)
 	defer front.Close()
 	webtest.Axe(t, front.URL, "/", "/?lang=en", "/password", "/admin/", "/account/security",
-		"/account/security?required=1&lang=en", "/oidc/end_session", "/account/sessions", "/whoami", "/whoami?lang=en")
+		"/account/security?required=1&lang=en", "/oidc/end_session", "/account/sessions", "/whoami", "/whoami?lang=en", "/passwords/reset")
 
 	n.client.Jar, _ = cookiejar.New(nil)
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")

@@ -102,6 +102,8 @@ type Store interface {
 	FindPerson(ctx context.Context, id string) (*directory.Person, error)
 	FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error)
 	FindZones(ctx context.Context, establishment string) ([]*directory.Zone, error)
+	FindMemberships(ctx context.Context, personID string) ([]directory.PersonGroup, error)
+	FindPeople(ctx context.Context, f directory.PersonFilter) ([]*directory.Person, int, error)
 	// PasswordHash returns the stored hash of a person, core.NotFound if none.
 	PasswordHash(ctx context.Context, personID string) (string, error)
 	// SetPasswordHash replaces the hash and journals entry (action and reason

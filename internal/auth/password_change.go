@@ -60,12 +60,12 @@ func (s *Service) ResetPassword(ctx context.Context, login, next string) error {
 	e := journal.Entry{Chain: chainOf(person), Action: "auth.password.reset", TargetType: "person",
 		TargetID: person.ID, TargetName: person.Login, Attributes: []string{"password", "mustChangePassword"}}
 	e.SetActor(p)
-	allowed := p.Operator()
-	for _, est := range person.Establishments {
-		allowed = allowed || p.CanAdminister(est) || (p.Profile == core.ProfileTeacher && person.Profile == core.ProfilePupil && p.AttachedTo(est))
+	allowed, err := s.MayReset(ctx, person)
+	if err != nil {
+		return err
 	}
 	if !allowed {
-		e.Result, e.Reason = journal.Refused, "not an administrator of the person's establishment"
+		e.Result, e.Reason = journal.Refused, "neither an administrator of the person's establishment nor their teacher"
 		_ = s.store.Journal(ctx, e)
 		return core.E(op, core.Permission, "you may not reset this person's password")
 	}

@@ -59,6 +59,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.strongRoutes(mux)
 	h.passkeyRoutes(mux)
 	h.sessionRoutes(mux)
+	h.resetRoutes(mux)
 	mux.Handle("POST /password/check", RequireLogin(web.HandlerFunc(h.checkPassword)))
 }
 
