@@ -98,6 +98,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 		return nil
 	}
 	items := []web.NavItem{{Label: "app.nav.home", Href: "/"}}
+	if p.Profile == core.ProfileTeacher || p.IsAdmin() {
+		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"})
+	}
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
