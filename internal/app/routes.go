@@ -39,9 +39,11 @@ func (a *App) routes() (http.Handler, error) {
 
 	auth := authweb.New(a.auth, rd, a.log)
 	auth.Routes(mux)
-	requireAdmin := authweb.RequireAdmin
+	requireAdmin, requireAdminNow := authweb.RequireAdmin, authweb.RequireAdmin
 	if a.cfg.Auth.Strong("admin") {
+		recent := auth.RequireRecentProof(a.cfg.Auth.StrongMaxAge)
 		requireAdmin = func(h http.Handler) http.Handler { return authweb.RequireAdmin(authweb.RequireStrong(h)) }
+		requireAdminNow = func(h http.Handler) http.Handler { return authweb.RequireAdmin(recent(h)) }
 	}
 	casServer, err := cas.New(cas.Deps{Store: a.db, Auth: a.auth, Renderer: rd, Clock: a.clock,
 		Log: a.log.With("svc", "cas"), EndSession: auth.EndSession})
@@ -57,7 +59,7 @@ func (a *App) routes() (http.Handler, error) {
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
-		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdmin)
+		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
 	pics, err := pictureweb.New(pictureweb.Deps{Renderer: rd, Log: a.log, SetSessionCookie: authweb.SetSessionCookie,
 		PublicURL: a.cfg.Web.PublicURL, Pictures: picture.New(picture.Deps{Store: a.db, Sessions: a.auth,
 			Clock: a.clock, Log: a.log.With("svc", "picture")})})

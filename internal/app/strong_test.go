@@ -13,6 +13,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
+
+	"github.com/preau/preau/internal/config"
 )
 
 // CARINE: INF-AUT-2 — the admin console requires a second factor: an
@@ -128,5 +130,32 @@ func TestStrongAuthentication_INF_AUT_2(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("journal lacks %s", want)
 		}
+	}
+}
+
+// CARINE: INF-AUT-2 — a sensitive action (a directory import) needs a
+// recent second-factor proof: an older one is asked again, while the rest
+// of the console stays open.
+func TestSensitiveActionNeedsRecentProof_INF_AUT_2(t *testing.T) {
+	n := startNode(t, func(c *config.File) { c.Auth.StrongMaxAge = time.Second })
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	secret := n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	if r, _ := n.get("/admin/import"); r.StatusCode != 200 {
+		t.Fatalf("import page right after the proof: %d", r.StatusCode)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if r, _ := n.get("/admin/"); r.StatusCode != 200 {
+		t.Fatalf("console with an older proof: %d", r.StatusCode)
+	}
+	r, _ := n.get("/admin/import")
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/login/second-factor?next=%2Fadmin%2Fimport") {
+		t.Fatalf("import page with an older proof: %d %s", r.StatusCode, loc)
+	}
+	_, page := n.get("/login/second-factor?next=%2Fadmin%2Fimport")
+	code, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	n.post("/login/second-factor", url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "code": {code}, "next": {"/admin/import"}})
+	if r, _ := n.get("/admin/import"); r.StatusCode != 200 {
+		t.Fatalf("import page after a new proof: %d", r.StatusCode)
 	}
 }

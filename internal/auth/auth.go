@@ -44,6 +44,9 @@ type Config struct {
 	// second factor, INF-AUT-2): "admin" is the admin console. Default
 	// ["admin"]; an empty list turns the requirement off (the demo).
 	StrongFor []string `toml:"strong_for"`
+	// StrongMaxAge bounds how old the second-factor proof of a session may
+	// be for sensitive actions (directory imports); default 30 min.
+	StrongMaxAge time.Duration `toml:"strong_max_age"`
 }
 
 // StrongAreas are the areas StrongFor may name.
@@ -71,6 +74,9 @@ func (c *Config) Defaults() {
 	}
 	if c.SourceFailures == 0 {
 		c.SourceFailures = 100
+	}
+	if c.StrongMaxAge == 0 {
+		c.StrongMaxAge = 30 * time.Minute
 	}
 	if c.StrongFor == nil {
 		c.StrongFor = []string{"admin"}
@@ -197,6 +203,9 @@ func New(cfg Config, deps Deps) *Service {
 		dummy:   HashPassword("not a password", cfg.Argon2),
 		hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
 }
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.clock.Now() }
 
 // Params returns the argon2id parameters new hashes use.
 func (s *Service) Params() Params { return s.cfg.Argon2 }

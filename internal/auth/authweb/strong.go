@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/web"
@@ -199,6 +200,29 @@ func RequireStrong(next http.Handler) http.Handler {
 		}
 		web.Error(w, r, core.E("authweb.RequireStrong", core.Permission, "auth.strong.required"))
 	}))
+}
+
+// RequireRecentProof lets through sessions that proved a second factor
+// less than maxAge ago, for sensitive actions (a directory import, which
+// changes hundreds of accounts): an older proof is asked again, even in a
+// strong session. A page is redirected to the second-factor page and
+// comes back; a form submission is refused with a message, so that nothing
+// runs on a stale proof.
+func (h *Handler) RequireRecentProof(maxAge time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return RequireStrong(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := core.PrincipalFromContext(r.Context())
+			if p.System || p.SessionID == "" || h.auth.Now().Sub(p.AuthTime) <= maxAge {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if wantsHTML(r) {
+				http.Redirect(w, r, SecondFactorPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			web.Error(w, r, core.E("authweb.RequireRecentProof", core.Permission, "auth.strong.stale"))
+		}))
+	}
 }
 
 func groupsOf4(s string) string {
