@@ -28,6 +28,10 @@ fuzz:
 	$(FUZZ) -fuzz FuzzParse ./internal/config
 	$(FUZZ) -fuzz FuzzVerifyPassword ./internal/auth
 	$(FUZZ) -fuzz FuzzAuthorizeParams ./internal/auth/oidc
+	$(FUZZ) -fuzz FuzzValidateParams ./internal/auth/cas
+	$(FUZZ) -fuzz FuzzMatchService ./internal/auth/sso
+	$(FUZZ) -fuzz FuzzCheck ./internal/auth/policy
+	$(FUZZ) -fuzz FuzzPictureSequence ./internal/auth/picture
 	$(FUZZ) -fuzz FuzzValidKey ./internal/blob
 	$(FUZZ) -fuzz FuzzParseKeyPair -fuzzminimizetime 20x ./internal/pki
 	$(FUZZ) -fuzz FuzzBuild ./internal/notify
