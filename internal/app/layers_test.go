@@ -20,7 +20,8 @@ func TestLayering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain := []string{"internal/core", "internal/journal", "internal/directory", "internal/auth", "internal/demo"}
+	domain := []string{"internal/core", "internal/journal", "internal/directory", "internal/auth", "internal/auth/sso",
+		"internal/auth/picture", "internal/auth/policy", "internal/demo"}
 	forbiddenInDomain := []string{"database/sql", "net/http", "modernc.org/sqlite", "github.com/jackc/pgx",
 		"github.com/minio/minio-go", "net/smtp"}
 	drivers := []string{"modernc.org/sqlite", "github.com/jackc/pgx"}

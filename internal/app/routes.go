@@ -101,7 +101,8 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	}
 	items := []web.NavItem{{Label: "app.nav.home", Href: "/"}}
 	if p.Profile == core.ProfileTeacher || p.IsAdmin() {
-		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"})
+		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"},
+			web.NavItem{Label: "app.nav.pictures", Href: "/pictures/classes"})
 	}
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
