@@ -140,7 +140,16 @@ func TestDemoSurvivesKill9(t *testing.T) {
 	if stored != done.Total {
 		t.Fatalf("%d accounts stored, %d generated", stored, done.Total)
 	}
-	fmt.Fprintf(os.Stderr, "demo: %d accounts after kill and restart\n", stored)
+	// The école's young pupils have picture logins (design §4).
+	pics, err := os.ReadFile(filepath.Join(data, "demo-pictures.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	picRows, err := csv.NewReader(strings.NewReader(string(pics))).ReadAll()
+	if err != nil || len(picRows) < 40 || strings.Join(picRows[0], ",") != "uai,class,board,login,avatar,pictures" {
+		t.Fatalf("demo-pictures.csv: %v, %d rows, header %v", err, len(picRows), picRows[0])
+	}
+	fmt.Fprintf(os.Stderr, "demo: %d accounts after kill and restart, %d picture logins\n", stored, len(picRows)-1)
 }
 
 // pagedSearchOfTheLycee binds as the demo lycée's head (from

@@ -23,6 +23,9 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 	url := "https://" + a.Addr("https") + "/"
 	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:demo", core.ChannelJob))
 	if s.Done(jctx) {
+		if err := a.demoPictures(jctx); err != nil {
+			a.log.Error("demo picture logins failed", "err", err)
+		}
 		fmt.Fprintf(out, "Préau demo serves %s (data: %s)\nDemo accounts: %s\n", url, a.cfg.Data,
 			filepath.Join(a.cfg.Data, demoseed.AccountsFile))
 		return
@@ -36,6 +39,11 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 				a.log.Error("demo generation failed", "err", err)
 				a.ready.finish("demo generation failed: " + err.Error())
 			}
+			return
+		}
+		if err := a.demoPictures(ctx); err != nil {
+			a.log.Error("demo picture logins failed", "err", err)
+			a.ready.finish("demo picture logins failed: " + err.Error())
 			return
 		}
 		a.ready.finish("")
@@ -52,6 +60,7 @@ func printDemo(out io.Writer, url, ldapURL, base, data string, d *demo.Deploymen
 	fmt.Fprintf(out, "\nPréau demo is ready: %s\n", url)
 	fmt.Fprintf(out, "CA certificate for your devices: %sca\n", url)
 	fmt.Fprintf(out, "Every account, with its password: %s\n", filepath.Join(data, demoseed.AccountsFile))
+	fmt.Fprintf(out, "École pupils' picture logins (board at %spictures): %s\n", url, filepath.Join(data, PicturesFile))
 	if ldapURL != "" {
 		fmt.Fprintf(out, "LDAP directory: %s (base %s; bind with a login and its password)\n", ldapURL, base)
 	}
