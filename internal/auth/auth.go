@@ -127,9 +127,14 @@ type Store interface {
 	// CreateSession stores s and journals the successful login e.
 	CreateSession(ctx context.Context, s *Session, e journal.Entry) error
 	FindSession(ctx context.Context, id string) (*Session, error)
+	// FindLoginPerson returns a person by login with their password hash
+	// ("" if none) and the grants in force now (establishments filled,
+	// external IDs not), core.NotFound for an unknown login.
+	FindLoginPerson(ctx context.Context, login string) (*directory.Person, string, []core.Grant, error)
 	// FindSessionPerson returns a session with its person (establishments
-	// filled, external IDs not), core.NotFound if the session is unknown.
-	FindSessionPerson(ctx context.Context, id string) (*Session, *directory.Person, error)
+	// filled, external IDs not) and the grants in force now, core.NotFound
+	// if the session is unknown.
+	FindSessionPerson(ctx context.Context, id string) (*Session, *directory.Person, []core.Grant, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// DeleteSession removes one session and journals e.
 	DeleteSession(ctx context.Context, id string, e journal.Entry) error

@@ -38,7 +38,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 		return core.Principal{}, nil, core.E(op, core.TooMany,
 			"too many failed attempts: wait %s before trying again", wait.Round(1e9))
 	}
-	person, err := s.store.FindPersonByLogin(ctx, a.Login)
+	person, hash, grants, err := s.store.FindLoginPerson(ctx, a.Login)
 	if core.IsKind(err, core.NotFound) {
 		s.hashing <- struct{}{}
 		_, _, _ = VerifyPassword(s.dummy, a.Password, s.cfg.Argon2) // same cost as a real check
@@ -48,10 +48,6 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 		return core.Principal{}, nil, core.E(op, core.Unauthenticated, "wrong login or password")
 	}
 	if err != nil {
-		return core.Principal{}, nil, err
-	}
-	hash, err := s.store.PasswordHash(ctx, person.ID)
-	if err != nil && !core.IsKind(err, core.NotFound) {
 		return core.Principal{}, nil, err
 	}
 	ok, rehash := false, false
@@ -80,10 +76,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	if rehash {
 		s.rehash(ctx, person, a)
 	}
-	p, err := s.principalFor(ctx, person)
-	if err != nil {
-		return core.Principal{}, nil, err
-	}
+	p := s.principalWith(ctx, person, grants)
 	if p.MustChangePassword && !person.MustChangePassword {
 		s.journalExpiry(ctx, person, a)
 	}
@@ -124,15 +117,20 @@ func (s *Service) principalFor(ctx context.Context, person *directory.Person) (c
 		return core.Principal{}, err
 	}
 	now := s.clock.Now()
-	p := core.Principal{PersonID: person.ID, Login: person.Login, Profile: person.Profile,
-		Establishments: person.Establishments, AuthLevel: 1,
-		MustChangePassword: person.MustChangePassword || s.PasswordExpired(ctx, person), Service: person.Service}
+	var inForce []core.Grant
 	for _, g := range gs {
 		if g.InForce(now) {
-			p.Grants = append(p.Grants, core.Grant{Right: g.Right, Establishment: g.Establishment})
+			inForce = append(inForce, core.Grant{Right: g.Right, Establishment: g.Establishment})
 		}
 	}
-	return p, nil
+	return s.principalWith(ctx, person, inForce), nil
+}
+
+// principalWith builds the principal of a person with the grants in force.
+func (s *Service) principalWith(ctx context.Context, person *directory.Person, grants []core.Grant) core.Principal {
+	return core.Principal{PersonID: person.ID, Login: person.Login, Profile: person.Profile,
+		Establishments: person.Establishments, AuthLevel: 1, Grants: grants,
+		MustChangePassword: person.MustChangePassword || s.PasswordExpired(ctx, person), Service: person.Service}
 }
 
 // PrincipalForLogin returns the principal of an existing, active person, for

@@ -61,7 +61,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 		return core.Principal{}, core.E(op, core.Unauthenticated, "")
 	}
 	id := hashToken(cookie)
-	sess, person, err := s.store.FindSessionPerson(ctx, id)
+	sess, person, grants, err := s.store.FindSessionPerson(ctx, id)
 	if core.IsKind(err, core.NotFound) {
 		return core.Principal{}, core.E(op, core.Unauthenticated, "your session has ended; please log in again")
 	}
@@ -83,10 +83,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 			s.log.Warn("session touch failed", "err", err)
 		}
 	}
-	p, err := s.principalFor(ctx, person)
-	if err != nil {
-		return core.Principal{}, err
-	}
+	p := s.principalWith(ctx, person, grants)
 	p.SessionID, p.AuthLevel, p.Channel = id, sess.AuthLevel, core.ChannelWeb
 	p.AuthMethods, p.AuthTime = sess.Methods, sess.AuthTime
 	if pictureOnly(sess.Methods) {

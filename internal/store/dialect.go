@@ -5,6 +5,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,10 +29,51 @@ type dialect struct {
 	// insertJournal, then $17 the head's expected sequence. It inserts
 	// nothing when the head moved meanwhile.
 	appendAfterHead string
+	// sessionPerson reads a session, its person, the person's
+	// establishments and grants in force in one query.
+	sessionPerson string
+	// loginPerson reads a person by login with the password hash,
+	// establishments and grants in force in one query.
+	loginPerson string
+	// rotateRefresh, when not empty, marks a refresh token used and inserts
+	// its successor in one statement: the insert's eight parameters, then
+	// $9 the time of use and $10 the parent. It inserts nothing when the
+	// parent was already used.
+	rotateRefresh string
+}
+
+// personAggregates are the establishments of person p in order and its
+// grants in force at $2 as "right establishment" pairs, comma-joined; the
+// %s are the dialect's string aggregates.
+const personAggregates = `COALESCE((SELECT %[1]s FROM person_establishments pe WHERE pe.person_id = p.id), ''),
+	COALESCE((SELECT %[2]s FROM grants g WHERE g.person_id = p.id AND g.revoked_at IS NULL
+		AND g.valid_from <= $2 AND (g.valid_until IS NULL OR g.valid_until > $2)), '')`
+
+// sessionPersonSelect reads a session, its person and the aggregates.
+const sessionPersonSelect = `SELECT s.id, s.person_id, s.created_at, s.last_seen, s.expires_at, s.source,
+	s.user_agent, s.auth_level, s.methods, s.auth_time, ` + personColumns + `, ` + personAggregates + `
+	FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.id = $1`
+
+// loginPersonSelect reads a person by login, its password hash and the
+// aggregates: everything a login needs, in one round trip.
+const loginPersonSelect = `SELECT ` + personColumns + `, COALESCE(c.hash, ''), ` + personAggregates + `
+	FROM people p LEFT JOIN credentials c ON c.person_id = p.id WHERE p.login = $1`
+
+const (
+	sqliteAggregates   = "group_concat(pe.establishment_id, ',' ORDER BY pe.position)\x00group_concat(g.right_name || ' ' || COALESCE(g.establishment_id, ''), ',')"
+	postgresAggregates = "string_agg(pe.establishment_id, ',' ORDER BY pe.position)\x00string_agg(g.right_name || ' ' || COALESCE(g.establishment_id, ''), ',')"
+)
+
+// withAggregates fills a query's aggregate placeholders.
+func withAggregates(query, aggs string) string {
+	ests, grants, _ := strings.Cut(aggs, "\x00")
+	return fmt.Sprintf(query, ests, grants)
 }
 
 var sqliteDialect = &dialect{
-	name: "sqlite",
+	name:          "sqlite",
+	sessionPerson: withAggregates(sessionPersonSelect, sqliteAggregates),
+	loginPerson:   withAggregates(loginPersonSelect, sqliteAggregates),
 	classify: func(err error) (core.Kind, string, bool) {
 		var se *sqlite.Error
 		if !errors.As(err, &se) {
@@ -53,6 +95,12 @@ var sqliteDialect = &dialect{
 
 var postgresDialect = &dialect{
 	name:          "postgres",
+	sessionPerson: withAggregates(sessionPersonSelect, postgresAggregates),
+	loginPerson:   withAggregates(loginPersonSelect, postgresAggregates),
+	rotateRefresh: `WITH used AS (
+		UPDATE oidc_refresh_tokens SET used_at = $9::bigint WHERE id = $10::text AND used_at IS NULL RETURNING id)
+		INSERT INTO oidc_refresh_tokens (id, family, client_id, person_id, session_id, data, created_at, expires_at)
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::bigint FROM used`,
 	migrationLock: "SELECT pg_advisory_xact_lock(7261991)",
 	appendAfterHead: `WITH moved AS (
 		UPDATE journal_heads SET seq = $2::bigint, hash = $16::text WHERE chain = $1::text AND seq = $17::bigint

@@ -18,7 +18,7 @@ var hotStatements = []string{insertJournal, moveHead}
 // hotReads are the queries of every page hit and token refresh. On SQLite
 // they are prepared once per read connection (parsing costs more than
 // running them); pgx caches PostgreSQL statements by itself.
-var hotReads = []string{sessionPersonQuery, sessionEstablishmentsQuery, grantsQuery, refreshTokenQuery, clientQuery,
+var hotReads = []string{sqliteDialect.sessionPerson, sqliteDialect.loginPerson, grantsQuery, refreshTokenQuery, clientQuery,
 	settingQuery, passwordChangedQuery}
 
 // prepareHot prepares hotStatements on the writer. It must run before any

@@ -15,17 +15,11 @@ import (
 	"github.com/preau/preau/internal/directory"
 )
 
-const sessionPersonQuery = `SELECT s.id, s.person_id, s.created_at, s.last_seen, s.expires_at, s.source,
-	s.user_agent, s.auth_level, s.methods, s.auth_time, ` + personColumns + `
-	FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.id = $1`
-
-const sessionEstablishmentsQuery = `SELECT establishment_id FROM person_establishments WHERE person_id = $1
-	ORDER BY position`
-
-// FindSessionPerson returns a session and its person (with establishments,
-// without external IDs) in two queries: every page hit with a session
-// cookie asks this, so it is the hot path of the web.
-func (db *DB) FindSessionPerson(ctx context.Context, id string) (*auth.Session, *directory.Person, error) {
+// FindSessionPerson returns a session, its person (with establishments,
+// without external IDs) and the grants in force now, in one query: every
+// page hit with a session cookie asks this, so it is the hot path of the
+// web.
+func (db *DB) FindSessionPerson(ctx context.Context, id string) (*auth.Session, *directory.Person, []core.Grant, error) {
 	const op = "store.FindSessionPerson"
 	var s auth.Session
 	var c, l, x, at int64
@@ -34,33 +28,65 @@ func (db *DB) FindSessionPerson(ctx context.Context, id string) (*auth.Session, 
 	var profile, state string
 	var del, uid sql.NullInt64
 	var created, updated int64
-	err := db.readRow(ctx, sessionPersonQuery, id).Scan(
+	var ests, grants string
+	err := db.readRow(ctx, db.d.sessionPerson, id, micros(db.clock.Now())).Scan(
 		&s.ID, &s.PersonID, &c, &l, &x, &s.Source, &s.UserAgent, &s.AuthLevel, &methods, &at,
 		&p.ID, &p.Login, &p.GivenName, &p.FamilyName, &p.DisplayName, &profile, &state,
-		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid)
+		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid, &ests, &grants)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, core.E(op, core.NotFound, "no such session")
+		return nil, nil, nil, core.E(op, core.NotFound, "no such session")
 	}
 	if err != nil {
-		return nil, nil, db.classify(op, err)
+		return nil, nil, nil, db.classify(op, err)
 	}
 	s.CreatedAt, s.LastSeen, s.ExpiresAt, s.AuthTime = fromMicros(c), fromMicros(l), fromMicros(x), fromMicros(at)
 	s.Methods = strings.Fields(methods)
 	p.Profile, p.State, p.DeleteAfter, p.UIDNumber = core.Profile(profile), directory.State(state), fromNullMicros(del), uid.Int64
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
-	rows, err := db.readRows(ctx, sessionEstablishmentsQuery, p.ID)
-	if err != nil {
-		return nil, nil, db.classify(op, err)
+	var gs []core.Grant
+	p.Establishments, gs = splitAggregates(ests, grants)
+	return &s, &p, gs, nil
+}
+
+// splitAggregates reads the comma-joined establishments and grants of
+// personAggregates.
+func splitAggregates(ests, grants string) ([]string, []core.Grant) {
+	var es []string
+	if ests != "" {
+		es = strings.Split(ests, ",")
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var est string
-		if err := rows.Scan(&est); err != nil {
-			return nil, nil, db.classify(op, err)
+	var gs []core.Grant
+	for _, g := range strings.Split(grants, ",") {
+		if right, est, ok := strings.Cut(g, " "); ok {
+			gs = append(gs, core.Grant{Right: core.Right(right), Establishment: est})
 		}
-		p.Establishments = append(p.Establishments, est)
 	}
-	return &s, &p, db.classify(op, rows.Err())
+	return es, gs
+}
+
+// FindLoginPerson returns a person by login with their password hash ("" if
+// none), establishments and grants in force, in one query: what a login
+// needs (external IDs are not read). core.NotFound for an unknown login.
+func (db *DB) FindLoginPerson(ctx context.Context, login string) (*directory.Person, string, []core.Grant, error) {
+	const op = "store.FindLoginPerson"
+	var p directory.Person
+	var profile, state, hash, ests, grants string
+	var del, uid sql.NullInt64
+	var created, updated int64
+	err := db.readRow(ctx, db.d.loginPerson, strings.ToLower(strings.TrimSpace(login)), micros(db.clock.Now())).Scan(
+		&p.ID, &p.Login, &p.GivenName, &p.FamilyName, &p.DisplayName, &profile, &state,
+		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid, &hash, &ests, &grants)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", nil, core.E(op, core.NotFound, "no such person")
+	}
+	if err != nil {
+		return nil, "", nil, db.classify(op, err)
+	}
+	p.Profile, p.State, p.DeleteAfter, p.UIDNumber = core.Profile(profile), directory.State(state), fromNullMicros(del), uid.Int64
+	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
+	var gs []core.Grant
+	p.Establishments, gs = splitAggregates(ests, grants)
+	return &p, hash, gs, nil
 }
 
 // PurgeAuthState deletes what authentication leaves behind: sessions past

@@ -63,6 +63,15 @@ func (m *memStore) FindPersonByLogin(ctx context.Context, login string) (*direct
 
 func (m *memStore) FindGrants(context.Context, string) ([]*directory.Grant, error) { return nil, nil }
 
+func (m *memStore) FindLoginPerson(ctx context.Context, login string) (*directory.Person, string, []core.Grant, error) {
+	p, err := m.FindPersonByLogin(ctx, login)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	h, _ := m.PasswordHash(ctx, p.ID)
+	return p, h, nil, nil
+}
+
 func (m *memStore) PasswordHash(_ context.Context, id string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
