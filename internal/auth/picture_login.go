@@ -9,7 +9,6 @@ import (
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
-	"github.com/preau/preau/internal/journal"
 )
 
 // PictureMethod is the method of a session opened by a picture sequence
@@ -44,27 +43,7 @@ func (s *Service) LoginWithPictures(ctx context.Context, person *directory.Perso
 	}
 	p.Channel, p.Source = core.ChannelWeb, a.Source
 	p.MustChangePassword = false // see pictureOnly
-	clear, hash := randomToken()
-	now := s.clock.Now()
-	sess := &Session{ID: hash, PersonID: person.ID, CreatedAt: now, LastSeen: now,
-		ExpiresAt: now.Add(s.cfg.SessionMax), Source: a.Source, UserAgent: clipUA(a.UserAgent), AuthLevel: 1,
-		Methods: []string{PictureMethod}, AuthTime: now}
-	e := journal.Entry{Chain: chainOf(person), Action: "auth.login", TargetType: "person",
-		TargetID: person.ID, TargetName: person.Login, Attributes: pictureAttributes(a.Class)}
-	e.SetActor(p)
-	if err := s.store.CreateSession(ctx, sess, e); err != nil {
-		return "", core.Principal{}, err
-	}
-	if old.SessionID != "" {
-		e := journal.Entry{Chain: e.Chain, Action: "auth.session.replace", TargetType: "person",
-			TargetID: old.PersonID, TargetName: old.Login, Reason: "new login in the same browser"}
-		e.SetActor(p)
-		if err := s.store.DeleteSession(ctx, old.SessionID, e); err != nil {
-			s.log.Warn("ending the replaced session failed", "err", err)
-		}
-	}
-	p.SessionID, p.AuthMethods, p.AuthTime = hash, sess.Methods, now
-	return clear, p, nil
+	return s.openSession(ctx, old, p, person, a.UserAgent, []string{PictureMethod}, pictureAttributes(a.Class))
 }
 
 // pictureAttributes are the journal attributes of a picture login

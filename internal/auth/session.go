@@ -28,13 +28,22 @@ func (s *Service) Login(ctx context.Context, a Attempt) (cookie string, p core.P
 	if err != nil {
 		return "", core.Principal{}, err
 	}
+	return s.openSession(ctx, old, p, person, a.UserAgent, []string{"pwd"}, []string{"method:pwd"})
+}
+
+// openSession stores a new session for person with the methods of the
+// proof just made, journals the login (attrs) in the same transaction,
+// and ends the session the browser held before (old), if any. It returns
+// the cookie value and p completed with the session.
+func (s *Service) openSession(ctx context.Context, old, p core.Principal, person *directory.Person, userAgent string,
+	methods, attrs []string) (string, core.Principal, error) {
 	clear, hash := randomToken()
 	now := s.clock.Now()
 	sess := &Session{ID: hash, PersonID: person.ID, CreatedAt: now, LastSeen: now,
-		ExpiresAt: now.Add(s.cfg.SessionMax), Source: a.Source, UserAgent: clipUA(a.UserAgent), AuthLevel: 1,
-		Methods: []string{"pwd"}, AuthTime: now}
+		ExpiresAt: now.Add(s.cfg.SessionMax), Source: p.Source, UserAgent: clipUA(userAgent), AuthLevel: 1,
+		Methods: methods, AuthTime: now}
 	e := journal.Entry{Chain: chainOf(person), Action: "auth.login", TargetType: "person",
-		TargetID: person.ID, TargetName: person.Login, Attributes: []string{"method:pwd"}}
+		TargetID: person.ID, TargetName: person.Login, Attributes: attrs}
 	e.SetActor(p)
 	if err := s.store.CreateSession(ctx, sess, e); err != nil {
 		return "", core.Principal{}, err

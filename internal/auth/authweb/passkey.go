@@ -5,6 +5,7 @@ package authweb
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -90,11 +91,18 @@ func (h *Handler) passkeyView(r *http.Request) (passkeyView, error) {
 
 // beginPasskeyRegistration answers the options for navigator.credentials.create.
 func (h *Handler) beginPasskeyRegistration(w http.ResponseWriter, r *http.Request) error {
+	return h.beginCeremony(w, r, h.auth.BeginPasskeyRegistration)
+}
+
+// beginCeremony answers the options a ceremony's begin makes for the
+// relying party of r.
+func (h *Handler) beginCeremony(w http.ResponseWriter, r *http.Request,
+	begin func(context.Context, auth.RelyingParty) ([]byte, error)) error {
 	rp, err := newRelyingParty(r)
 	if err != nil {
 		return h.passkeyError(r, err)
 	}
-	options, err := h.auth.BeginPasskeyRegistration(r.Context(), rp)
+	options, err := begin(r.Context(), rp)
 	if err != nil {
 		return h.passkeyError(r, err)
 	}
@@ -148,15 +156,7 @@ func (h *Handler) removePasskey(w http.ResponseWriter, r *http.Request) error {
 
 // beginPasskeyStepUp answers the options for navigator.credentials.get.
 func (h *Handler) beginPasskeyStepUp(w http.ResponseWriter, r *http.Request) error {
-	rp, err := newRelyingParty(r)
-	if err != nil {
-		return h.passkeyError(r, err)
-	}
-	options, err := h.auth.BeginPasskeyStepUp(r.Context(), rp)
-	if err != nil {
-		return h.passkeyError(r, err)
-	}
-	return web.JSON(w, http.StatusOK, json.RawMessage(options))
+	return h.beginCeremony(w, r, h.auth.BeginPasskeyStepUp)
 }
 
 func (h *Handler) finishPasskeyStepUp(w http.ResponseWriter, r *http.Request) error {

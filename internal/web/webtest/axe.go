@@ -8,7 +8,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -106,40 +105,5 @@ func checkPage(ctx context.Context, url string) string {
 	if err := do(ctx, emulateScheme("light"), chromedp.Navigate(url)); err != nil {
 		return fmt.Sprintf("  loading: %v", err)
 	}
-	var b strings.Builder
-	csp, err := run(ctx, chromedp.Evaluate[[]string](`window.__preauCSP || []`))
-	if err != nil {
-		return fmt.Sprintf("  reading CSP violations: %v", err)
-	}
-	for _, c := range csp {
-		fmt.Fprintf(&b, "  CSP violation: %s\n", c)
-	}
-	if err := do(ctx, chromedp.Evaluate[chromedp.Void](axeSource)); err != nil {
-		return fmt.Sprintf("  injecting axe-core: %v", err)
-	}
-	for _, scheme := range []string{"light", "dark"} {
-		if err := do(ctx, emulateScheme(scheme)); err != nil {
-			return fmt.Sprintf("  emulating the %s scheme: %v", scheme, err)
-		}
-		out, err := run(ctx, chromedp.Evaluate[string](axeRun, chromedp.EvalAwaitPromise))
-		if err != nil {
-			return fmt.Sprintf("  running axe (%s scheme): %v", scheme, err)
-		}
-		var vs []violation
-		if err := json.Unmarshal([]byte(out), &vs); err != nil {
-			return fmt.Sprintf("  decoding axe results: %v", err)
-		}
-		for _, v := range vs {
-			fmt.Fprintf(&b, "  %s [%s, %s scheme] %s (%s)\n", v.ID, v.Impact, scheme, v.Help, v.HelpURL)
-			for _, n := range v.Nodes {
-				targets := make([]string, len(n.Target))
-				for i, tg := range n.Target {
-					targets[i] = string(tg)
-				}
-				summary := strings.ReplaceAll(strings.TrimSpace(n.FailureSummary), "\n", "\n        ")
-				fmt.Fprintf(&b, "    - %s\n        %s\n", strings.Join(targets, " "), summary)
-			}
-		}
-	}
-	return b.String()
+	return checkCurrent(ctx)
 }

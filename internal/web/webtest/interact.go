@@ -81,7 +81,8 @@ func AxeCurrent(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// checkCurrent is checkPage without the navigation.
+// checkCurrent returns a report of the problems of the page the tab is
+// on (CSP violations, axe-core in light and dark schemes), or "".
 func checkCurrent(ctx context.Context) string {
 	var b strings.Builder
 	csp, err := run(ctx, chromedp.Evaluate[[]string](`window.__preauCSP || []`))
