@@ -14,11 +14,13 @@
 package oidc
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/preau/preau/internal/auth"
@@ -69,6 +71,41 @@ type Deps struct {
 type Provider struct {
 	Deps
 	keys *keyRing
+
+	mu      sync.Mutex
+	clients map[string]cachedClient // the token endpoint's clients, by ID
+}
+
+// clientTTL is how long the token endpoint trusts a client it read: a
+// client disabled or removed stops working within that time (and within
+// the 5 s every node must see changes in).
+const clientTTL = 2 * time.Second
+
+type cachedClient struct {
+	c  *sso.Client
+	at time.Time
+}
+
+// client returns a registered client, read at most clientTTL ago.
+func (p *Provider) client(ctx context.Context, id string) (*sso.Client, error) {
+	now := p.Clock.Now()
+	p.mu.Lock()
+	cc, ok := p.clients[id]
+	p.mu.Unlock()
+	if ok && now.Sub(cc.at) < clientTTL {
+		return cc.c, nil
+	}
+	c, err := p.Store.FindClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.clients == nil || len(p.clients) > 10000 {
+		p.clients = map[string]cachedClient{}
+	}
+	p.clients[id] = cachedClient{c: c, at: now}
+	p.mu.Unlock()
+	return c, nil
 }
 
 // New returns a provider.

@@ -75,7 +75,7 @@ func (p *Provider) authenticateClient(r *http.Request) (*sso.Client, *oauthError
 	if id == "" || len(id) > 200 || len(secret) > 200 {
 		return nil, errorf(http.StatusUnauthorized, "invalid_client", "client authentication is missing")
 	}
-	c, err := p.Store.FindClient(r.Context(), id)
+	c, err := p.client(r.Context(), id)
 	if err != nil || c.Protocol != sso.OIDC || !c.DisabledAt.IsZero() {
 		return nil, errorf(http.StatusUnauthorized, "invalid_client", "unknown or disabled client")
 	}
@@ -196,7 +196,7 @@ func (p *Provider) signTokens(ctx context.Context, iss, clientID, sub string, g 
 	id := idClaims{Claims: jwt.Claims{Issuer: iss, Subject: sub, Audience: jwt.Audience{clientID},
 		Expiry: jwt.NewNumericDate(now.Add(idTokenTTL)), IssuedAt: jwt.NewNumericDate(now)},
 		AuthTime: g.AuthTime.Unix(), Nonce: g.Nonce, ACR: acr, AMR: g.Methods, AZP: clientID, SID: g.SID}
-	idt, err := jwt.Signed(signer).Claims(id).Claims(user).Serialize()
+	idt, err := sign(signer, id, user)
 	if err != nil {
 		return "", "", err
 	}
@@ -204,8 +204,35 @@ func (p *Provider) signTokens(ctx context.Context, iss, clientID, sub string, g 
 	at := accessClaims{Claims: jwt.Claims{Issuer: iss, Subject: sub, Audience: jwt.Audience{iss + UserinfoPath},
 		Expiry: jwt.NewNumericDate(now.Add(accessTTL)), IssuedAt: jwt.NewNumericDate(now), ID: jti[:22]},
 		ClientID: clientID, Scope: strings.Join(g.Scope, " "), AuthTime: g.AuthTime.Unix(), ACR: acr, AMR: g.Methods}
-	access, err := jwt.Signed(signer).Claims(at).Serialize()
+	access, err := sign(signer, at, nil)
 	return idt, access, err
+}
+
+// sign serializes claims (with extra ones merged in, if any) and signs
+// them as a compact JWS. It marshals once: go-jose's claims builder would
+// marshal, decode and marshal again, a tenth of a refresh's time.
+func sign(signer jose.Signer, claims any, extra map[string]any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	if len(extra) > 0 {
+		var merged map[string]any
+		if err := json.Unmarshal(payload, &merged); err != nil {
+			return "", err
+		}
+		for k, v := range extra {
+			merged[k] = v
+		}
+		if payload, err = json.Marshal(merged); err != nil {
+			return "", err
+		}
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return obj.CompactSerialize()
 }
 
 // userinfo returns the claims of the access token's scopes (OIDC Core
