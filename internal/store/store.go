@@ -184,8 +184,11 @@ func (db *DB) openPostgres(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("opening PostgreSQL: %w", err)
 	}
+	// Idle connections are kept up to the open limit: a burst (8:00, a
+	// class logging in) must not close and reopen connections, each a new
+	// server process that prepares its statements again.
 	p.SetMaxOpenConns(20)
-	p.SetMaxIdleConns(10)
+	p.SetMaxIdleConns(20)
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	db.w, db.r = p, p
 	db.closers = append(db.closers, p.Close)
