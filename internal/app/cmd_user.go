@@ -140,7 +140,7 @@ func userAdd(ctx context.Context, b *base, out io.Writer, login string, f userFl
 	}
 	pw := f.password
 	if pw == "" {
-		pw = auth.GeneratePassword()
+		pw = auth.GenerateFor(p.Profile)
 	}
 	if err := b.dir.CreatePerson(ctx, p, b.auth.Hash(pw)); err != nil {
 		return err

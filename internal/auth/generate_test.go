@@ -4,6 +4,7 @@
 package auth_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/preau/preau/internal/auth"
@@ -28,5 +29,25 @@ func TestGeneratePasswordMeetsEveryDefaultPolicy_INF_AUT_6(t *testing.T) {
 				t.Fatalf("%q breaks the %s policy: %s", pw, pr, policy.Message(vs))
 			}
 		}
+	}
+}
+
+// CARINE: INF-AUT-6 — a pupil's generated password is two plain words and
+// two digits, readable by a young pupil, and meets the pupil policy
+// (common-password list included).
+func TestGeneratePupilPasswordMeetsPupilPolicy_INF_AUT_6(t *testing.T) {
+	t.Parallel()
+	for range 2000 {
+		pw := auth.GeneratePupilPassword()
+		words := strings.Split(pw, "-")
+		if len(words) != 3 || words[0] == words[1] || len(words[2]) != 2 || strings.ToLower(pw) != pw {
+			t.Fatalf("%q is not word-word-NN", pw)
+		}
+		if vs := policy.Check(policy.Default(core.ProfilePupil), pw, policy.Person{Login: "x.y"}); len(vs) > 0 {
+			t.Fatalf("%q breaks the pupil policy: %s", pw, policy.Message(vs))
+		}
+	}
+	if pw := auth.GenerateFor(core.ProfileTeacher); len(pw) != auth.GeneratedLength {
+		t.Fatalf("a teacher got %q", pw)
 	}
 }

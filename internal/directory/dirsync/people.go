@@ -183,7 +183,7 @@ func (b *builder) create(ctx context.Context, fresh []Person) error {
 		return err
 	}
 	for i, in := range fresh {
-		pw := auth.GeneratePassword()
+		pw := auth.GenerateFor(in.Profile)
 		p := &directory.Person{ID: core.NewID(), Login: logins[i], GivenName: in.GivenName, FamilyName: in.FamilyName,
 			Profile: in.Profile, State: directory.Active, MustChangePassword: true,
 			Establishments: []string{b.st.est.ID}, ExternalIDs: withKey(in), Mail: b.mail(logins[i], in.Profile)}
