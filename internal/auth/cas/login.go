@@ -114,11 +114,12 @@ func levelMet(c *sso.Client, p core.Principal) bool {
 	return c.MinLevel < sso.LevelStrong || p.AuthLevel >= sso.LevelStrong
 }
 
-// stepUp answers a session weaker than the application requires. It is the
-// one place to send the person to a step-up page (a second factor) once
-// there is one; today it explains that strong authentication is required.
-// With gateway=true the browser goes back to the application without a
-// ticket, as CAS does when it cannot authenticate without interaction.
+// stepUp answers a session weaker than the application requires: a person
+// with a second factor proves it on the second-factor page and comes back
+// here; one without gets a page saying that the application requires
+// strong authentication (journaled). With gateway=true the browser goes
+// back to the application without a ticket, as CAS does when it cannot
+// authenticate without interaction.
 func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, c *sso.Client, service string, gateway bool) error {
 	p := core.PrincipalFromContext(r.Context())
 	has, err := h.Auth.HasSecondFactor(r.Context(), p.PersonID)
