@@ -215,8 +215,29 @@ func (s *Service) Now() time.Time { return s.clock.Now() }
 // Params returns the argon2id parameters new hashes use.
 func (s *Service) Params() Params { return s.cfg.Argon2 }
 
-// Hash hashes a password with the configured parameters.
-func (s *Service) Hash(pw string) string { return HashPassword(pw, s.cfg.Argon2) }
+// Hash hashes a password (or any secret a person enters, such as a picture
+// sequence) with the configured parameters.
+func (s *Service) Hash(pw string) string {
+	s.hashing <- struct{}{}
+	defer func() { <-s.hashing }()
+	return HashPassword(pw, s.cfg.Argon2)
+}
+
+// verify checks pw against a stored hash, holding a hashing slot: at most
+// one argon2id (19 MiB) per core at a time, whatever the method (passwords,
+// history, picture sequences).
+func (s *Service) verify(encoded, pw string) (ok, rehash bool, err error) {
+	s.hashing <- struct{}{}
+	defer func() { <-s.hashing }()
+	return VerifyPassword(encoded, pw, s.cfg.Argon2)
+}
+
+// VerifySecret checks a secret a person entered against its stored hash
+// (a picture sequence), sharing the hashing slots of logins.
+func (s *Service) VerifySecret(encoded, secret string) (bool, error) {
+	ok, _, err := s.verify(encoded, secret)
+	return ok, err
+}
 
 // randomToken returns 32 random bytes, base64url, and its SHA-256 hex.
 func randomToken() (clear, hash string) {

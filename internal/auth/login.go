@@ -40,9 +40,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	}
 	person, hash, grants, err := s.store.FindLoginPerson(ctx, a.Login)
 	if core.IsKind(err, core.NotFound) {
-		s.hashing <- struct{}{}
-		_, _, _ = VerifyPassword(s.dummy, a.Password, s.cfg.Argon2) // same cost as a real check
-		<-s.hashing
+		_, _, _ = s.verify(s.dummy, a.Password) // same cost as a real check
 		s.guard.fail(a.Login, a.Source, now)
 		s.journalFailure(ctx, a, nil, "unknown login")
 		return core.Principal{}, nil, core.E(op, core.Unauthenticated, "wrong login or password")
@@ -52,9 +50,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	}
 	ok, rehash := false, false
 	if hash != "" {
-		s.hashing <- struct{}{} // at most one argon2id (19 MiB) per core at a time
-		ok, rehash, err = VerifyPassword(hash, a.Password, s.cfg.Argon2)
-		<-s.hashing
+		ok, rehash, err = s.verify(hash, a.Password)
 		if err != nil {
 			s.log.Error("stored password hash unreadable", "login", person.Login, "err", err)
 		}

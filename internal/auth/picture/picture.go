@@ -22,7 +22,6 @@ package picture
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"slices"
 	"time"
 
@@ -100,7 +99,10 @@ type Store interface {
 // Sessions opens web sessions; *auth.Service is one.
 type Sessions interface {
 	LoginWithPictures(ctx context.Context, person *directory.Person, a auth.PictureAttempt) (string, core.Principal, error)
-	Params() auth.Params
+	// Hash and VerifySecret run argon2id within the service's bound of one
+	// per core, shared with password logins.
+	Hash(secret string) string
+	VerifySecret(encoded, secret string) (bool, error)
 }
 
 // Deps are the collaborators of a Service. Limits may be zero (defaults).
@@ -119,28 +121,23 @@ type Service struct {
 	clock    core.Clock
 	log      *slog.Logger
 	guard    *guard
-	hashing  chan struct{} // bounds concurrent argon2id runs to the cores
 }
 
 // New returns a picture login service.
 func New(deps Deps) *Service {
 	deps.Limits.Defaults()
 	return &Service{store: deps.Store, sessions: deps.Sessions, clock: deps.Clock, log: deps.Log,
-		guard: newGuard(deps.Limits), hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
+		guard: newGuard(deps.Limits)}
 }
 
 // hash returns the stored form of a pupil's sequence.
 func (s *Service) hash(personID string, seq Sequence) string {
-	s.hashing <- struct{}{}
-	defer func() { <-s.hashing }()
-	return auth.HashPassword(hashInput(personID, seq), s.sessions.Params())
+	return s.sessions.Hash(hashInput(personID, seq))
 }
 
 // verify checks a sequence against a stored hash.
 func (s *Service) verify(hash, personID string, seq Sequence) bool {
-	s.hashing <- struct{}{}
-	defer func() { <-s.hashing }()
-	ok, _, err := auth.VerifyPassword(hash, hashInput(personID, seq), s.sessions.Params())
+	ok, err := s.sessions.VerifySecret(hash, hashInput(personID, seq))
 	if err != nil {
 		s.log.Error("stored picture hash unreadable", "person", personID, "err", err)
 	}
