@@ -28,6 +28,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzParse ./internal/config
 	$(FUZZ) -fuzz FuzzVerifyPassword ./internal/auth
 	$(FUZZ) -fuzz FuzzAuthorizeParams ./internal/auth/oidc
+	$(FUZZ) -fuzz FuzzTokenRequest ./internal/auth/oidc
 	$(FUZZ) -fuzz FuzzValidateParams ./internal/auth/cas
 	$(FUZZ) -fuzz FuzzMatchService ./internal/auth/sso
 	$(FUZZ) -fuzz FuzzCheck ./internal/auth/policy

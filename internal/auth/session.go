@@ -233,24 +233,30 @@ func (s *Service) EndOwnSession(ctx context.Context, handle string) error {
 	return core.E(op, core.NotFound, "this session has already ended")
 }
 
-// ZoneOf names the network zone of an address for the principal's
-// establishments ("peda", "wifi"…), or "" when no zone contains it.
-func (s *Service) ZoneOf(ctx context.Context, establishments []string, addr string) string {
+// Zones returns the network zones of establishments, for ZoneOf.
+func (s *Service) Zones(ctx context.Context, establishments []string) ([]*directory.Zone, error) {
+	var out []*directory.Zone
+	for _, est := range establishments {
+		zs, err := s.store.FindZones(ctx, est)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, zs...)
+	}
+	return out, nil
+}
+
+// ZoneOf names the zone of zones that contains addr ("peda", "wifi"…), or
+// "" when none does.
+func ZoneOf(zones []*directory.Zone, addr string) string {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return ""
 	}
-	for _, est := range establishments {
-		zones, err := s.store.FindZones(ctx, est)
-		if err != nil {
-			s.log.Warn("reading zones failed", "err", err)
-			return ""
-		}
-		for _, z := range zones {
-			for _, c := range z.CIDRs {
-				if c.Contains(ip.Unmap()) {
-					return z.Name
-				}
+	for _, z := range zones {
+		for _, c := range z.CIDRs {
+			if c.Contains(ip.Unmap()) {
+				return z.Name
 			}
 		}
 	}

@@ -43,10 +43,14 @@ func (h *Handler) sessionsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	zones, err := h.auth.Zones(r.Context(), p.Establishments)
+	if err != nil {
+		return err
+	}
 	rows := make([]sessionRow, 0, len(ss))
 	for _, s := range ss {
 		rows = append(rows, sessionRow{Handle: auth.SessionHandle(s.ID), Device: deviceOf(s.UserAgent),
-			Zone: h.auth.ZoneOf(r.Context(), p.Establishments, s.Source), Source: s.Source, Since: s.CreatedAt,
+			Zone: auth.ZoneOf(zones, s.Source), Source: s.Source, Since: s.CreatedAt,
 			LastSeen: s.LastSeen, Current: s.ID == p.SessionID, Strong: s.AuthLevel >= 2})
 	}
 	h.rd.Page(w, r, http.StatusOK, "auth/sessions", rows)
