@@ -128,8 +128,8 @@ func TestIDsAndSchoolYear(t *testing.T) {
 }
 
 func TestPrincipalRights(t *testing.T) {
-	head := core.Principal{PersonID: "h", Profile: core.ProfileHead, Establishments: []string{"e1"}}
-	staff := core.Principal{PersonID: "s", Profile: core.ProfileStaff, Establishments: []string{"e1"},
+	head := core.Principal{PersonID: "h", Profile: core.ProfileHead, Establishments: []string{"e1"}, Zone: core.ZoneAdmin}
+	staff := core.Principal{PersonID: "s", Profile: core.ProfileStaff, Establishments: []string{"e1"}, Zone: core.ZoneAdmin,
 		Grants: []core.Grant{{Right: core.RightSMSSend, Establishment: "e1"}}}
 	op := core.Principal{PersonID: "o", Profile: core.ProfileAdmin, Grants: []core.Grant{{Right: core.RightOperator}}}
 	switch {
@@ -142,5 +142,44 @@ func TestPrincipalRights(t *testing.T) {
 		t.Error("operator rights")
 	case (core.Principal{}).HasRight(core.RightLogsRead, "e1") || !(core.Principal{}).Anonymous():
 		t.Error("anonymous rights")
+	}
+}
+
+// Rights restricted to a network zone hold only from that zone: by the grant
+// (the head chose it) or by the right itself (signage, SMS).
+// CARINE: INF-DIF-1, UTI-MSG-13
+func TestRightsRestrictedToZone(t *testing.T) {
+	staff := core.Principal{PersonID: "s", Profile: core.ProfileStaff, Establishments: []string{"e1"},
+		Grants: []core.Grant{{Right: core.RightPeopleManage, Establishment: "e1", Zone: "admin"},
+			{Right: core.RightSMSSend, Establishment: "e1"}, {Right: core.RightLogsRead, Establishment: "e1"}}}
+	for _, c := range []struct {
+		zone  string
+		right core.Right
+		want  bool
+		need  string
+	}{
+		{"admin", core.RightPeopleManage, true, ""},
+		{"peda", core.RightPeopleManage, false, "admin"},
+		{"", core.RightPeopleManage, false, "admin"},
+		{"peda", core.RightSMSSend, false, "admin"}, // the grant has no zone; the right has one
+		{"admin", core.RightSMSSend, true, ""},
+		{"peda", core.RightLogsRead, true, ""},
+		{"peda", core.RightMonitorRead, false, ""}, // not granted at all: no zone to suggest
+	} {
+		p := staff
+		p.Zone = c.zone
+		if got := p.HasRight(c.right, "e1"); got != c.want {
+			t.Errorf("%s from %q: HasRight = %v", c.right, c.zone, got)
+		}
+		if got := p.ZoneRefusal(c.right, "e1"); got != c.need {
+			t.Errorf("%s from %q: ZoneRefusal = %q, want %q", c.right, c.zone, got, c.need)
+		}
+	}
+	head := core.Principal{PersonID: "h", Profile: core.ProfileHead, Establishments: []string{"e1"}, Zone: "peda"}
+	if head.HasRight(core.RightSignagePublish, "e1") || head.ZoneRefusal(core.RightSignagePublish, "e1") != "admin" {
+		t.Error("the head publishes on screens only from the admin zone")
+	}
+	if !head.HasRight(core.RightLogsRead, "e1") {
+		t.Error("the head reads logs from any zone")
 	}
 }

@@ -64,11 +64,27 @@ const (
 	RightMonitorRead    Right = "monitor.read"
 	RightLogsRead       Right = "logs.read"
 	RightJournalRead    Right = "journal.read"
+	RightPeopleManage   Right = "people.manage" // the people and groups pages of the console
+	RightBreakGlass     Right = "breakglass.request"
 )
 
 // KnownRights lists the rights a head may grant, in display order.
-var KnownRights = []Right{RightSignagePublish, RightSMSSend, RightPublishPublic,
-	RightFilterDelegate, RightMonitorRead, RightLogsRead, RightJournalRead, RightOperator}
+var KnownRights = []Right{RightPeopleManage, RightSignagePublish, RightSMSSend, RightPublishPublic,
+	RightFilterDelegate, RightMonitorRead, RightLogsRead, RightJournalRead, RightBreakGlass, RightOperator}
+
+// ZoneAdmin is the administrative network zone (design §3).
+const ZoneAdmin = "admin"
+
+// RequiredZone names the zone from which a right may only be used whatever
+// the grant says: CARINE restricts signage editing (INF-DIF-1) and SMS
+// (UTI-MSG-13) to the administrative zone. "" means the grant decides.
+func RequiredZone(r Right) string {
+	switch r {
+	case RightSignagePublish, RightSMSSend:
+		return ZoneAdmin
+	}
+	return ""
+}
 
 // Principal is who is acting. A request, an LDAP connection or a CLI command
 // carries exactly one. The zero Principal is anonymous.
@@ -80,6 +96,7 @@ type Principal struct {
 	Grants         []Grant  // rights in force for this principal
 	Channel        Channel  // how the action arrived
 	Source         string   // source address (IP) when known
+	Zone           string   // network zone of Source in the principal's establishments ("" when none matches)
 	System         bool     // a trusted internal actor: CLI run by root, jobs, the demo generator
 	SessionID      string   // web session id, for "my sessions" and logout
 	AuthLevel      int      // 1 simple (password, pictures), 2 strong (second factor or key)
@@ -99,6 +116,7 @@ type Principal struct {
 type Grant struct {
 	Right         Right
 	Establishment string
+	Zone          string // when set, the right holds only from this network zone
 }
 
 // SystemPrincipal returns a principal for a trusted internal actor.
@@ -125,14 +143,45 @@ func (p Principal) HasRight(r Right, est string) bool {
 		if g.Right == RightOperator && g.Establishment == "" {
 			return true
 		}
-		if g.Right == r && (g.Establishment == "" || g.Establishment == est) {
+		if g.Right == r && (g.Establishment == "" || g.Establishment == est) && p.inZone(g.Zone, r) {
 			return true
 		}
 	}
 	if r != RightOperator && p.Profile == ProfileHead && est != "" && p.AttachedTo(est) {
-		return true
+		return p.inZone("", r)
 	}
 	return false
+}
+
+// inZone reports whether p's request comes from the zone a grant (or the
+// right itself) demands.
+func (p Principal) inZone(grantZone string, r Right) bool {
+	if z := RequiredZone(r); z != "" && p.Zone != z {
+		return false
+	}
+	return grantZone == "" || p.Zone == grantZone
+}
+
+// ZoneRefusal explains, when p holds right r in est by a grant but not from
+// the network zone of this request, which zone is needed; "" otherwise.
+func (p Principal) ZoneRefusal(r Right, est string) string {
+	if p.HasRight(r, est) {
+		return ""
+	}
+	for _, g := range p.Grants {
+		if g.Right == r && (g.Establishment == "" || g.Establishment == est) {
+			if z := RequiredZone(r); z != "" {
+				return z
+			}
+			if g.Zone != "" {
+				return g.Zone
+			}
+		}
+	}
+	if p.Profile == ProfileHead && est != "" && p.AttachedTo(est) {
+		return RequiredZone(r)
+	}
+	return ""
 }
 
 // AttachedTo reports whether p is attached to establishment est.
