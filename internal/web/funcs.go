@@ -29,6 +29,7 @@ const csrfMarker = "\x00preau-csrf\x00"
 //	number n                integer with the language's digit grouping
 //	size n                  a byte count: "1,5 Mo" / "1.5 MB"
 //	dict k v …              a map for passing several values to a partial
+//	chart c                 a [Chart] drawn as accessible SVG with its data table
 func funcs(cat *catalog, lang string, loc *time.Location) template.FuncMap {
 	return template.FuncMap{
 		"t":      func(key string, args ...any) string { return cat.T(lang, key, args...) },
@@ -44,6 +45,7 @@ func funcs(cat *catalog, lang string, loc *time.Location) template.FuncMap {
 		"number":   func(n any) string { return formatNumber(int64(toInt(n)), lang) },
 		"size":     func(n any) string { return formatSize(int64(toInt(n)), lang) },
 		"dict":     dict,
+		"chart":    func(c Chart) template.HTML { return renderChart(c, cat, lang) },
 	}
 }
 
