@@ -48,6 +48,8 @@ type Deps struct {
 	Directory Directory
 	Journal   Journal
 	Progress  Progress
+	Stats     Stats         // nil: no directory charts
+	Charts    []ChartSource // more dashboard charts, from later services
 }
 
 // Handler serves the console.
@@ -73,6 +75,7 @@ type homeView struct {
 	Stage          string
 	Done, Total    int
 	Percent        int
+	Charts         []web.Chart
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
@@ -91,6 +94,20 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 		if v.Total > 0 {
 			v.Percent = v.Done * 100 / v.Total
 		}
+	}
+	if h.deps.Stats != nil {
+		counts, err := h.deps.Stats.PeopleStats(r.Context(), statsScope(core.PrincipalFromContext(r.Context())))
+		if err != nil {
+			return err
+		}
+		v.Charts = PeopleCharts(r.Context(), counts)
+	}
+	for _, src := range h.deps.Charts {
+		cs, err := src(r)
+		if err != nil {
+			return err
+		}
+		v.Charts = append(v.Charts, cs...)
 	}
 	h.rd.Page(w, r, http.StatusOK, "admin/home", v)
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/portal"
+	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
 )
 
@@ -23,8 +24,10 @@ import (
 // mux, behind the shell's security headers, language choice, the principal
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
-	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets())
+	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
+		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
+		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(),
+		privacyweb.Assets(), appAssets())
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +58,11 @@ func (a *App) routes() (http.Handler, error) {
 	oidc.New(oidc.Deps{Auth: a.auth, Store: a.db, Clock: a.clock, Log: a.log, Issuer: a.cfg.Web.PublicURL,
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
-		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
-	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, requireAdmin)
+		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles}, rd).Routes(mux, authweb.RequireLogin)
+	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Stats: a.db}, rd).Routes(mux, requireAdmin)
+	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
+		return nil, err
+	}
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)

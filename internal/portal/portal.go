@@ -45,17 +45,39 @@ type Notices interface {
 	MarkNoticeRead(ctx context.Context, personID, id string) error
 }
 
-// Tile is one service shown on the portal. Title and Text are translation keys.
+// Tile is one service shown on the portal. Title and Text are translation
+// keys; Icon is a short symbol, decorative (hidden from screen readers).
 type Tile struct {
 	Icon, Title, Text, Href string
+	Account                 bool // shown under "my account" rather than "my services"
 }
+
+// AccountTiles are the tiles every person gets: their password, sessions,
+// security, data, the privacy page and the charter.
+func AccountTiles() []Tile {
+	return []Tile{
+		{Icon: "🔑", Title: "portal.tile.password", Text: "portal.tile.password.text", Href: "/password", Account: true},
+		{Icon: "🛡", Title: "portal.tile.security", Text: "portal.tile.security.text", Href: "/account/security", Account: true},
+		{Icon: "🖥", Title: "portal.tile.sessions", Text: "portal.tile.sessions.text", Href: "/account/sessions", Account: true},
+		{Icon: "⤓", Title: "portal.tile.data", Text: "portal.tile.data.text", Href: "/account/data", Account: true},
+		{Icon: "§", Title: "portal.tile.privacy", Text: "portal.tile.privacy.text", Href: "/privacy", Account: true},
+		{Icon: "✎", Title: "portal.tile.charter", Text: "portal.tile.charter.text", Href: "/charter", Account: true},
+	}
+}
+
+// Tiles of the services that come with a role.
+var (
+	TileResets   = Tile{Icon: "↺", Title: "portal.tile.resets", Text: "portal.tile.resets.text", Href: "/passwords/reset"}
+	TilePictures = Tile{Icon: "▦", Title: "portal.tile.pictures", Text: "portal.tile.pictures.text", Href: "/pictures/classes"}
+	TileAdmin    = Tile{Icon: "⚙", Title: "portal.tile.admin", Text: "portal.tile.admin.text", Href: "/admin/"}
+)
 
 // Deps are the collaborators of the portal.
 type Deps struct {
 	Directory   Directory
 	Groups      Groups
 	Notices     Notices
-	Tiles       func(p core.Principal) []Tile // the services of this principal
+	Tiles       func(ctx context.Context, p core.Principal) []Tile // the services of this principal, in order
 	CAAvailable bool                          // a CA certificate can be downloaded
 	Fingerprint string                        // SHA-256 of the CA, for technicians to compare
 }
@@ -91,7 +113,8 @@ type homeView struct {
 	Person         *directory.Person
 	Establishments []*directory.Establishment
 	Groups         []directory.PersonGroup
-	Tiles          []Tile
+	Tiles          []Tile // services
+	AccountTiles   []Tile
 	Notices        []*notify.Notice
 	Admin          bool
 }
@@ -116,7 +139,13 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if h.deps.Tiles != nil {
-		v.Tiles = h.deps.Tiles(p)
+		for _, t := range h.deps.Tiles(ctx, p) {
+			if t.Account {
+				v.AccountTiles = append(v.AccountTiles, t)
+			} else {
+				v.Tiles = append(v.Tiles, t)
+			}
+		}
 	}
 	h.rd.Page(w, r, http.StatusOK, "portal/home", v)
 	return nil

@@ -290,3 +290,21 @@ func (s *Service) EndDelegate(ctx context.Context, est, id string) error {
 	}
 	return s.store.EndPrivacyDelegate(ctx, est, id, s.clock.Now())
 }
+
+// ContactHref returns the link of a contact: the https address itself, or a
+// mailto: link for an e-mail address.
+func ContactHref(contact string) string {
+	if strings.HasPrefix(contact, "https://") {
+		return contact
+	}
+	return "mailto:" + contact
+}
+
+// ContactHref is the link of the controller's contact.
+func (c *Controller) ContactHref() string { return ContactHref(c.Contact) }
+
+// DPOContactHref is the link of the data protection officer's contact.
+func (c *Controller) DPOContactHref() string { return ContactHref(c.DPOContact) }
+
+// ContactHref is the link of the delegate's contact.
+func (d *Delegate) ContactHref() string { return ContactHref(d.Contact) }
