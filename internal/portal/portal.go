@@ -78,8 +78,8 @@ type Deps struct {
 	Groups      Groups
 	Notices     Notices
 	Tiles       func(ctx context.Context, p core.Principal) []Tile // the services of this principal, in order
-	CAAvailable bool                          // a CA certificate can be downloaded
-	Fingerprint string                        // SHA-256 of the CA, for technicians to compare
+	CAAvailable bool                                               // a CA certificate can be downloaded
+	Fingerprint string                                             // SHA-256 of the CA, for technicians to compare
 }
 
 // Handler serves the portal.

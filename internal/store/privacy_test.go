@@ -259,4 +259,3 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 		}
 	})
 }
-

@@ -165,8 +165,8 @@ type noticeView struct {
 	Anonymous bool
 	// How long things are kept, in the units the page states them.
 	LeaverGraceDays, SessionHours, JournalDays int
-	UAI       string
-	Now       time.Time
+	UAI                                        string
+	Now                                        time.Time
 }
 
 // notice is the privacy page.
