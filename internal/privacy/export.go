@@ -394,7 +394,10 @@ func exportEntry(e *journal.Entry) ExportJournal {
 	if target == "" && e.TargetType != "session" {
 		target = e.TargetID
 	}
-	if e.TargetType != "" && target != "" {
+	switch {
+	case target == "":
+		target = e.TargetType
+	case e.TargetType != "":
 		target = e.TargetType + " " + target
 	}
 	return ExportJournal{At: e.At, Action: e.Action, Actor: e.ActorLogin, Channel: e.Channel, Source: e.Source,
