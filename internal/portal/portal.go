@@ -56,9 +56,9 @@ type Tile struct {
 // security, data, the privacy page and the charter.
 func AccountTiles() []Tile {
 	return []Tile{
-		{Icon: "🔑", Title: "portal.tile.password", Text: "portal.tile.password.text", Href: "/password", Account: true},
-		{Icon: "🛡", Title: "portal.tile.security", Text: "portal.tile.security.text", Href: "/account/security", Account: true},
-		{Icon: "🖥", Title: "portal.tile.sessions", Text: "portal.tile.sessions.text", Href: "/account/sessions", Account: true},
+		{Icon: "⚷", Title: "portal.tile.password", Text: "portal.tile.password.text", Href: "/password", Account: true},
+		{Icon: "✓", Title: "portal.tile.security", Text: "portal.tile.security.text", Href: "/account/security", Account: true},
+		{Icon: "⇆", Title: "portal.tile.sessions", Text: "portal.tile.sessions.text", Href: "/account/sessions", Account: true},
 		{Icon: "⤓", Title: "portal.tile.data", Text: "portal.tile.data.text", Href: "/account/data", Account: true},
 		{Icon: "§", Title: "portal.tile.privacy", Text: "portal.tile.privacy.text", Href: "/privacy", Account: true},
 		{Icon: "✎", Title: "portal.tile.charter", Text: "portal.tile.charter.text", Href: "/charter", Account: true},

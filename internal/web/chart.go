@@ -88,13 +88,13 @@ var chartSeq atomic.Uint64
 
 // Chart geometry, in SVG user units (the SVG scales to its container).
 const (
-	chartWidth  = 640
-	chartLabelW = 170 // left column: the row labels
-	chartValueW = 90  // right column: the figures
+	chartWidth  = 480
+	chartLabelW = 160 // left column: the row labels
+	chartValueW = 70  // right column: the figures
 	chartRowH   = 34
 	chartBarH   = 22
 	chartLegend = 28
-	chartLabelN = 26 // label characters before an ellipsis (the table has them whole)
+	chartLabelN = 18 // label characters before an ellipsis (the table has them whole)
 )
 
 // renderChart draws c in language lang (digit grouping and the fixed

@@ -81,10 +81,10 @@ func TestChartBarsAreAccessibleSVG(t *testing.T) {
 	if len(widths) != 2 {
 		t.Fatalf("bars %v", widths)
 	}
-	if a, _ := strconv.ParseFloat(widths[0][1], 64); a < 370 {
+	if a, _ := strconv.ParseFloat(widths[0][1], 64); a < 250 {
 		t.Errorf("the largest bar is %v wide, want the whole scale", a)
 	}
-	if b, _ := strconv.ParseFloat(widths[1][1], 64); b > 30 {
+	if b, _ := strconv.ParseFloat(widths[1][1], 64); b > 20 {
 		t.Errorf("56 of 1234 is %v wide", b)
 	}
 	en := drawChart(t, c, "en")
