@@ -29,3 +29,8 @@ CREATE INDEX privacy_delegates_est ON privacy_delegates (establishment_id);
 -- "My data" lists the journal entries a person acted in, as well as those
 -- about them (journal_target already serves those).
 CREATE INDEX journal_actor ON journal (actor_id);
+
+-- The dashboard counts people by profile, state and pending password
+-- change (store.PeopleStats) from this index alone (id: to probe the
+-- attachments of each person without reading the table).
+CREATE INDEX people_stats ON people (profile, state, must_change, service, id);
