@@ -259,3 +259,35 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 		}
 	})
 }
+
+// TestPersonJournal returns the newest entries where the person acted or
+// was acted on, bounded, and no one else's.
+func TestPersonJournal(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := dirtest.Ctx()
+		me, other := core.NewID(), core.NewID()
+		add := func(actor, target, action string) {
+			must(t, db.Journal(ctx, journal.Entry{Channel: "web", ActorID: actor, ActorLogin: "x", Action: action,
+				TargetType: "person", TargetID: target}))
+		}
+		add(me, other, "a1")    // I acted
+		add(other, me, "a2")    // about me
+		add(other, other, "a3") // not mine
+		add(me, me, "a4")       // both: listed once
+		es, err := db.PersonJournal(ctx, me, 10)
+		must(t, err)
+		var got []string
+		for _, e := range es {
+			got = append(got, e.Action)
+		}
+		if !slices.Equal(got, []string{"a4", "a2", "a1"}) {
+			t.Errorf("entries %v", got)
+		}
+		es, err = db.PersonJournal(ctx, me, 2)
+		must(t, err)
+		if len(es) != 2 || es[0].Action != "a4" || es[1].Action != "a2" {
+			t.Errorf("bounded: %d entries", len(es))
+		}
+	})
+}
