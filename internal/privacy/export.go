@@ -32,6 +32,16 @@ type SSOLogin struct {
 	At          time.Time `json:"at"`
 }
 
+// APIToken is a bearer token of the person for the JSON API, never its
+// value nor its hash.
+type APIToken struct {
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	LastUsed  time.Time `json:"last_used,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
 // PictureLogin says whether a person logs in with a picture sequence. It
 // never carries the sequence, nor its hash.
 type PictureLogin struct {
@@ -51,6 +61,7 @@ type Source interface {
 	FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error)
 	FindSessions(ctx context.Context, personID string) ([]*auth.Session, error)
 	PersonSSOLogins(ctx context.Context, personID string) ([]*SSOLogin, error)
+	PersonTokens(ctx context.Context, personID string) ([]*APIToken, error)
 	TOTP(ctx context.Context, personID string) (*auth.TOTPSecret, error)
 	RecoveryCodesLeft(ctx context.Context, personID string) (int, error)
 	Passkeys(ctx context.Context, personID string) ([]*auth.Passkey, error)
@@ -77,6 +88,7 @@ type Export struct {
 	PictureLogin   PictureLogin    `json:"picture_login"`
 	Sessions       []ExportSession `json:"sessions"`
 	SSOLogins      []SSOLogin      `json:"sso_logins"`
+	APITokens      []APIToken      `json:"api_tokens"`
 	Notices        []ExportNotice  `json:"notices"`
 	Journal        []ExportJournal `json:"journal"`
 	JournalLimit   int             `json:"journal_limit"` // at most this many entries, the most recent
@@ -230,7 +242,8 @@ var neverExported = []string{
 	"recovery_codes: only hashes are kept",
 	"passkey_keys: the public keys and credential identifiers of security keys",
 	"picture_sequence: only a hash of the picture sequence is kept",
-	"session_ids: the identifiers of sessions and single sign-on tickets, which would let anyone holding them act as the person",
+	"session_ids: the identifiers of sessions, single sign-on tickets and tokens, which would let anyone holding them act as the person",
+	"api_token_hashes: only a hash of each API token is kept",
 }
 
 // Deps are what Build needs beyond the store.
@@ -384,6 +397,14 @@ func (x *Export) authState(ctx context.Context, d Deps, person *directory.Person
 	for _, l := range ls {
 		x.SSOLogins = append(x.SSOLogins, SSOLogin{Application: l.Application, Service: l.Service, At: l.At})
 	}
+	ts, err := src.PersonTokens(ctx, person.ID)
+	if err != nil {
+		return err
+	}
+	for _, tk := range ts {
+		x.APITokens = append(x.APITokens, APIToken{Name: tk.Name, CreatedAt: tk.CreatedAt, ExpiresAt: tk.ExpiresAt,
+			LastUsed: tk.LastUsed, RevokedAt: tk.RevokedAt})
+	}
 	return nil
 }
 
@@ -448,6 +469,10 @@ func (x *Export) fillEmpty() {
 			if *v == nil {
 				*v = []SSOLogin{}
 			}
+		case *[]APIToken:
+			if *v == nil {
+				*v = []APIToken{}
+			}
 		case *[]ExportNotice:
 			if *v == nil {
 				*v = []ExportNotice{}
@@ -463,7 +488,7 @@ func (x *Export) fillEmpty() {
 		}
 	}
 	for _, p := range []any{&x.Establishments, &x.ExternalIDs, &x.Groups, &x.Grants, &x.SecondFactors, &x.Passkeys,
-		&x.Sessions, &x.SSOLogins, &x.Notices, &x.Journal, &x.Privacy} {
+		&x.Sessions, &x.SSOLogins, &x.APITokens, &x.Notices, &x.Journal, &x.Privacy} {
 		empty(p)
 	}
 }
@@ -473,7 +498,7 @@ func (x *Export) fillEmpty() {
 func (x *Export) Counts() map[string]int {
 	return map[string]int{"establishments": len(x.Establishments), "external_ids": len(x.ExternalIDs),
 		"groups": len(x.Groups), "grants": len(x.Grants), "second_factors": len(x.SecondFactors),
-		"passkeys": len(x.Passkeys), "sessions": len(x.Sessions), "sso_logins": len(x.SSOLogins),
+		"passkeys": len(x.Passkeys), "sessions": len(x.Sessions), "sso_logins": len(x.SSOLogins), "api_tokens": len(x.APITokens),
 		"notices": len(x.Notices), "journal": len(x.Journal), "privacy": len(x.Privacy)}
 }
 
@@ -521,7 +546,7 @@ func (x *Export) WriteCSV(w io.Writer) error {
 // jsonKeys lists the export's top-level JSON keys in declaration order.
 func jsonKeys() []string {
 	return []string{"generated_at", "identity", "establishments", "external_ids", "groups", "grants", "password",
-		"second_factors", "passkeys", "picture_login", "sessions", "sso_logins", "notices", "journal", "journal_limit",
+		"second_factors", "passkeys", "picture_login", "sessions", "sso_logins", "api_tokens", "notices", "journal", "journal_limit",
 		"privacy", "never_exported"}
 }
 

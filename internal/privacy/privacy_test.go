@@ -141,6 +141,9 @@ func (leaky) FindSessions(context.Context, string) ([]*auth.Session, error) {
 	return []*auth.Session{{ID: leakSession, PersonID: "p1", CreatedAt: at, LastSeen: at, Source: "10.0.0.1"}}, nil
 }
 func (leaky) PersonSSOLogins(context.Context, string) ([]*privacy.SSOLogin, error) { return nil, nil }
+func (leaky) PersonTokens(context.Context, string) ([]*privacy.APIToken, error) {
+	return []*privacy.APIToken{{Name: "moodle-sync", CreatedAt: at}}, nil
+}
 func (leaky) TOTP(context.Context, string) (*auth.TOTPSecret, error) {
 	return &auth.TOTPSecret{PersonID: "p1", Secret: leakTOTP, Confirmed: true, CreatedAt: at}, nil
 }

@@ -158,12 +158,15 @@ func (db *DB) EndPrivacyDelegate(ctx context.Context, establishment, id string, 
 }
 
 // PersonSSOLogins lists the applications a person logged into through
-// single sign-on in their open sessions, newest first. It never reads the
-// session identifiers or tickets out of the database.
+// single sign-on: CAS logins of their open sessions and OpenID Connect
+// grants still in force, newest first. It never reads the session
+// identifiers, tickets or tokens out of the database.
 func (db *DB) PersonSSOLogins(ctx context.Context, personID string) ([]*privacy.SSOLogin, error) {
 	rows, err := db.readRows(ctx, `SELECT c.name, l.service, l.created_at FROM sso_logins l
-		JOIN sessions s ON s.id = l.session_id JOIN sso_clients c ON c.id = l.client_id
-		WHERE s.person_id = $1 ORDER BY l.created_at DESC`, personID)
+		JOIN sessions s ON s.id = l.session_id JOIN sso_clients c ON c.id = l.client_id WHERE s.person_id = $1
+		UNION ALL SELECT c.name, '', r.created_at FROM oidc_refresh_tokens r JOIN sso_clients c ON c.id = r.client_id
+		WHERE r.person_id = $1 AND r.used_at IS NULL AND r.expires_at > $2
+		ORDER BY 3 DESC`, personID, micros(db.clock.Now()))
 	if err != nil {
 		return nil, db.classify("store.PersonSSOLogins", err)
 	}
@@ -221,4 +224,28 @@ func (db *DB) PersonJournal(ctx context.Context, personID string, limit int) ([]
 		out = append(out, e)
 	}
 	return out, db.classify("store.PersonJournal", rows.Err())
+}
+
+// PersonTokens lists a person's API tokens: name and dates, never the
+// token's hash nor its identifier.
+func (db *DB) PersonTokens(ctx context.Context, personID string) ([]*privacy.APIToken, error) {
+	rows, err := db.readRows(ctx, `SELECT name, created_at, expires_at, last_used, revoked_at FROM api_tokens
+		WHERE person_id = $1 ORDER BY created_at`, personID)
+	if err != nil {
+		return nil, db.classify("store.PersonTokens", err)
+	}
+	defer rows.Close()
+	var out []*privacy.APIToken
+	for rows.Next() {
+		var tk privacy.APIToken
+		var created int64
+		var expires, used, revoked sql.NullInt64
+		if err := rows.Scan(&tk.Name, &created, &expires, &used, &revoked); err != nil {
+			return nil, db.classify("store.PersonTokens", err)
+		}
+		tk.CreatedAt, tk.ExpiresAt = fromMicros(created), fromNullMicros(expires)
+		tk.LastUsed, tk.RevokedAt = fromNullMicros(used), fromNullMicros(revoked)
+		out = append(out, &tk)
+	}
+	return out, db.classify("store.PersonTokens", rows.Err())
 }

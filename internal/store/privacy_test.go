@@ -192,6 +192,10 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 			"picture hash":      "$argon2id$v=19$PICTURE-SEQUENCE-HASH",
 			"session id":        "sess-SECRET-0123456789abcdef",
 			"sso ticket":        "ST-SECRET-TICKET-42",
+			"api token hash":    "TOKEN-HASH-SECRET-0f0f0f",
+			"api token id":      "TOKEN-ID-SECRET",
+			"refresh token":     "RT-SECRET-REFRESH-TOKEN",
+			"refresh data":      "RT-DATA-SECRET-CLAIMS",
 		}
 		must(t, db.CreatePeople(ctx, []directory.NewPerson{{Person: pupil, PasswordHash: secrets["old password hash"]}}))
 		must(t, db.SetPasswordHash(ctx, pupil.ID, secrets["password hash"], false, journal.Entry{Action: "auth.password.change",
@@ -220,6 +224,14 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 		must(t, db.PutClient(ctx, client, journal.Entry{Action: "sso.client.register"}))
 		must(t, db.AddLogin(ctx, &sso.Login{SessionID: sess.ID, ClientID: "moodle", Service: "https://moodle.test/login",
 			Ticket: secrets["sso ticket"], CreatedAt: now}))
+		oidcClient := &sso.Client{ID: "nextcloud", Protocol: sso.OIDC, Name: "Nextcloud",
+			URIs: []string{"https://cloud.test/cb"}, MinLevel: 1, CreatedAt: now}
+		must(t, db.PutClient(ctx, oidcClient, journal.Entry{Action: "sso.client.register"}))
+		must(t, db.CreateRefreshToken(ctx, &sso.RefreshToken{ID: secrets["refresh token"], Family: "f1", ClientID: "nextcloud",
+			PersonID: pupil.ID, SessionID: sess.ID, Data: secrets["refresh data"], CreatedAt: now,
+			ExpiresAt: now.Add(24 * time.Hour)}, ""))
+		must(t, db.CreateToken(ctx, &auth.Token{ID: secrets["api token id"], PersonID: pupil.ID, Name: "jeton-cahier",
+			Hash: secrets["api token hash"], CreatedAt: now}, journal.Entry{Action: "auth.token.create"}))
 		must(t, db.CreateNotice(ctx, &notify.Notice{ID: core.NewID(), PersonID: pupil.ID, At: now,
 			Subject: "Bienvenue", Body: "Votre compte est prêt."}))
 		must(t, db.PutPrivacyController(ctx, &privacy.Controller{Establishment: est.ID, Name: "M. le DASEN",
@@ -239,7 +251,7 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 			if bytes.Contains(out, []byte("$argon2id")) {
 				t.Errorf("the %s export holds a hash", name)
 			}
-			for _, want := range []string{"lea.martin", "123456789AB", "CM1 A", "Clé bleue", "hibou", "Moodle",
+			for _, want := range []string{"lea.martin", "123456789AB", "CM1 A", "Clé bleue", "hibou", "Moodle", "Nextcloud", "jeton-cahier",
 				"192.0.2.7", "Bienvenue", "dasen@ac-demo.fr", "auth.password.change"} {
 				if !bytes.Contains(out, []byte(want)) {
 					t.Errorf("the %s export lacks %q", name, want)

@@ -108,7 +108,7 @@ func (h *Handler) dataPage(w http.ResponseWriter, r *http.Request) error {
 	v := dataView{JournalLimit: privacy.JournalLimit,
 		Withheld: []string{"password", "password_history", "totp", "recovery_codes", "passkeys", "pictures", "sessions"}}
 	for _, k := range []string{"identity", "establishments", "external_ids", "groups", "grants", "password",
-		"second_factors", "passkeys", "picture_login", "sessions", "sso_logins", "notices", "journal", "privacy"} {
+		"second_factors", "passkeys", "picture_login", "sessions", "sso_logins", "api_tokens", "notices", "journal", "privacy"} {
 		c, ok := n[k]
 		if !ok {
 			c = -1
