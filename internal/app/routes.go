@@ -5,6 +5,7 @@ package app
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
@@ -56,7 +57,7 @@ func (a *App) routes() (http.Handler, error) {
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
-	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, requireAdmin)
+	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db}, rd).Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
@@ -70,7 +71,13 @@ func (a *App) routes() (http.Handler, error) {
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
-	return web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...), nil
+	var trusted []netip.Prefix
+	for _, c := range a.cfg.Web.TrustedProxies {
+		if p, err := netip.ParsePrefix(c); err == nil { // validated when the config was read
+			trusted = append(trusted, p.Masked())
+		}
+	}
+	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...)), nil
 }
 
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.
@@ -107,6 +114,7 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
+			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
 	}
 	return items
