@@ -59,7 +59,7 @@ func openBase(ctx context.Context, cfg config.File, log *slog.Logger, clock core
 	notifier := notify.NewNotifier(mailer, db, clock, log.With("svc", "notify"))
 	a := auth.New(cfg.Auth, auth.Deps{Store: db, Clock: clock, Log: log.With("svc", "auth"),
 		Notifier: personNotifier{notifier}})
-	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory")})
+	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory"), ZonesChanged: a.ForgetZones})
 	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d}, nil
 }
 

@@ -5,6 +5,7 @@ package app
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
@@ -59,7 +60,8 @@ func (a *App) routes() (http.Handler, error) {
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles}, rd).Routes(mux, authweb.RequireLogin)
-	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Stats: a.db}, rd).Routes(mux, requireAdmin)
+	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db,
+		Stats: a.db}, rd).Routes(mux, requireAdmin)
 	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
@@ -76,7 +78,13 @@ func (a *App) routes() (http.Handler, error) {
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
-	return web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...), nil
+	var trusted []netip.Prefix
+	for _, c := range a.cfg.Web.TrustedProxies {
+		if p, err := netip.ParsePrefix(c); err == nil { // validated when the config was read
+			trusted = append(trusted, p.Masked())
+		}
+	}
+	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...)), nil
 }
 
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.
@@ -113,6 +121,7 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
+			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
 	}
 	return items
