@@ -144,6 +144,8 @@ type ExportGroup struct {
 type ExportGrant struct {
 	Right         string    `json:"right"`
 	Establishment string    `json:"establishment,omitempty"`
+	Zone          string    `json:"zone,omitempty"`      // the network zone the right is bound to
+	ViaGroup      string    `json:"via_group,omitempty"` // given to a group the person belongs to
 	GrantedBy     string    `json:"granted_by"`
 	From          time.Time `json:"from"`
 	Until         time.Time `json:"until,omitzero"`
@@ -295,8 +297,12 @@ func Build(ctx context.Context, d Deps, personID string) (*Export, error) {
 		return nil, err
 	}
 	for _, g := range gs {
-		x.Grants = append(x.Grants, ExportGrant{Right: string(g.Right), Establishment: x.estName(g.Establishment),
-			GrantedBy: g.GrantedBy, From: g.From, Until: g.Until, RevokedAt: g.RevokedAt})
+		eg := ExportGrant{Right: string(g.Right), Establishment: x.estName(g.Establishment), Zone: g.Zone,
+			GrantedBy: g.GrantedBy, From: g.From, Until: g.Until, RevokedAt: g.RevokedAt}
+		if g.GroupID != "" {
+			eg.ViaGroup = g.TargetName
+		}
+		x.Grants = append(x.Grants, eg)
 	}
 	if err := x.authState(ctx, d, person); err != nil {
 		return nil, err

@@ -204,6 +204,8 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 			SchoolYear: 2026}
 		must(t, db.CreateGroups(ctx, []*directory.Group{g}))
 		must(t, db.AddMembers(ctx, []directory.Membership{{GroupID: g.ID, PersonID: pupil.ID, Role: "member"}}))
+		must(t, db.CreateGrant(ctx, &directory.Grant{ID: core.NewID(), Establishment: est.ID, GroupID: g.ID,
+			Right: core.RightPublishPublic, GrantedBy: "dir.ecole", From: now}))
 		sess := &auth.Session{ID: secrets["session id"], PersonID: pupil.ID, CreatedAt: now, LastSeen: now,
 			ExpiresAt: now.Add(time.Hour), Source: "192.0.2.7", UserAgent: "=cmd|' /C calc'!A0", AuthLevel: 1,
 			Methods: []string{"pwd"}, AuthTime: now}
@@ -262,6 +264,9 @@ func TestMyDataExportHoldsNoSecret_INF_ANN_n1(t *testing.T) {
 		must(t, json.Unmarshal(js.Bytes(), &m))
 		if sf := m["second_factors"].([]any); len(sf) != 2 {
 			t.Errorf("second factors %v", sf)
+		}
+		if gs := m["grants"].([]any); len(gs) != 1 || gs[0].(map[string]any)["via_group"] != "CM1 A" {
+			t.Errorf("grants %v", gs)
 		}
 		if pl := m["picture_login"].(map[string]any); pl["enabled"] != true {
 			t.Errorf("picture login %v", pl)
