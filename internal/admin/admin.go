@@ -70,6 +70,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireAdmin func(http.Handler) htt
 	mux.Handle("GET /api/v1/journal", requireAdmin(web.HandlerFunc(h.journalAPI)))
 	h.rightsRoutes(mux, requireAdmin)
 	h.zoneRoutes(mux, requireAdmin)
+	mux.Handle("GET /api/v1/stats/people", requireAdmin(web.HandlerFunc(h.peopleStatsAPI)))
 }
 
 type homeView struct {

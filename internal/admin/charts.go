@@ -87,3 +87,28 @@ func PeopleCharts(ctx context.Context, counts []directory.PeopleCount) []web.Cha
 	states := web.Bars(t("admin.chart.states.title"), t("admin.chart.states.desc"), labels, values)
 	return []web.Chart{people, states, pw}
 }
+
+// peopleCountJSON is one row of /api/v1/stats/people.
+type peopleCountJSON struct {
+	Profile    core.Profile    `json:"profile"`
+	State      directory.State `json:"state"`
+	MustChange bool            `json:"must_change"`
+	Count      int             `json:"count"`
+}
+
+// peopleStatsAPI answers the dashboard's grouped count as JSON, for the
+// head's own reports and surveys (MCO-SEI-6): counts only, no person.
+func (h *Handler) peopleStatsAPI(w http.ResponseWriter, r *http.Request) error {
+	if h.deps.Stats == nil {
+		return core.E("admin.peopleStatsAPI", core.Unavailable, "statistics are not available")
+	}
+	counts, err := h.deps.Stats.PeopleStats(r.Context(), statsScope(core.PrincipalFromContext(r.Context())))
+	if err != nil {
+		return err
+	}
+	out := make([]peopleCountJSON, 0, len(counts))
+	for _, c := range counts {
+		out = append(out, peopleCountJSON{Profile: c.Profile, State: c.State, MustChange: c.MustChange, Count: c.N})
+	}
+	return web.JSON(w, http.StatusOK, map[string]any{"counts": out})
+}

@@ -236,6 +236,27 @@ func TestAdminDashboardCharts(t *testing.T) {
 			t.Errorf("dashboard lacks %q", want)
 		}
 	}
+	r, body := n.get("/api/v1/stats/people")
+	var stats struct {
+		Counts []struct {
+			Profile    string `json:"profile"`
+			State      string `json:"state"`
+			MustChange bool   `json:"must_change"`
+			Count      int    `json:"count"`
+		} `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(body), &stats); err != nil || r.StatusCode != 200 {
+		t.Fatalf("stats API: %d %v %s", r.StatusCode, err, body)
+	}
+	pupils := 0
+	for _, c := range stats.Counts {
+		if c.Profile == "pupil" && c.MustChange {
+			pupils += c.Count
+		}
+	}
+	if pupils != 1 || strings.Contains(body, "zoe.martin") {
+		t.Errorf("stats API: %s", body)
+	}
 }
 
 // TestPortalPagesAreAccessible runs axe-core over the portal, my data, the
