@@ -441,61 +441,23 @@ func (x *Export) estName(id string) string {
 // fillEmpty turns nil lists into empty ones, so that the JSON says [] (the
 // category exists and is empty) rather than null.
 func (x *Export) fillEmpty() {
-	empty := func(p any) {
-		switch v := p.(type) {
-		case *[]ExportEst:
-			if *v == nil {
-				*v = []ExportEst{}
-			}
-		case *[]ExternalID:
-			if *v == nil {
-				*v = []ExternalID{}
-			}
-		case *[]ExportGroup:
-			if *v == nil {
-				*v = []ExportGroup{}
-			}
-		case *[]ExportGrant:
-			if *v == nil {
-				*v = []ExportGrant{}
-			}
-		case *[]SecondFactor:
-			if *v == nil {
-				*v = []SecondFactor{}
-			}
-		case *[]ExportPasskey:
-			if *v == nil {
-				*v = []ExportPasskey{}
-			}
-		case *[]ExportSession:
-			if *v == nil {
-				*v = []ExportSession{}
-			}
-		case *[]SSOLogin:
-			if *v == nil {
-				*v = []SSOLogin{}
-			}
-		case *[]APIToken:
-			if *v == nil {
-				*v = []APIToken{}
-			}
-		case *[]ExportNotice:
-			if *v == nil {
-				*v = []ExportNotice{}
-			}
-		case *[]ExportJournal:
-			if *v == nil {
-				*v = []ExportJournal{}
-			}
-		case *[]ExportPrivacy:
-			if *v == nil {
-				*v = []ExportPrivacy{}
-			}
-		}
-	}
-	for _, p := range []any{&x.Establishments, &x.ExternalIDs, &x.Groups, &x.Grants, &x.SecondFactors, &x.Passkeys,
-		&x.Sessions, &x.SSOLogins, &x.APITokens, &x.Notices, &x.Journal, &x.Privacy} {
-		empty(p)
+	nonNil(&x.Establishments)
+	nonNil(&x.ExternalIDs)
+	nonNil(&x.Groups)
+	nonNil(&x.Grants)
+	nonNil(&x.SecondFactors)
+	nonNil(&x.Passkeys)
+	nonNil(&x.Sessions)
+	nonNil(&x.SSOLogins)
+	nonNil(&x.APITokens)
+	nonNil(&x.Notices)
+	nonNil(&x.Journal)
+	nonNil(&x.Privacy)
+}
+
+func nonNil[T any](s *[]T) {
+	if *s == nil {
+		*s = []T{}
 	}
 }
 
@@ -535,8 +497,14 @@ func (x *Export) WriteCSV(w io.Writer) error {
 	if err := cw.Write([]string{"category", "item", "field", "value"}); err != nil {
 		return err
 	}
-	// Categories in the order of the struct, not of the map.
-	for _, cat := range jsonKeys() {
+	// Categories in the order of the page, then any other (none is dropped).
+	order := jsonKeys()
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+	}
+	for _, cat := range order {
 		v, ok := m[cat]
 		if !ok {
 			continue
