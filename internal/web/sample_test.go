@@ -141,10 +141,18 @@ type row struct {
 func sampleComponents() any {
 	at := time.Date(2026, 11, 29, 13, 5, 0, 0, time.UTC)
 	return struct {
-		Tiles []tile
-		Rows  []row
-		When  time.Time
+		Tiles  []tile
+		Rows   []row
+		When   time.Time
+		Charts []web.Chart
 	}{
+		Charts: []web.Chart{
+			web.Bars("Personnes par profil", "Comptes par profil.", []string{"Élèves", "Enseignants", "Direction"},
+				[]int{612, 48, 3}),
+			{Title: "Charte acceptée", Series: []string{"Acceptée", "En attente", "Refusée"}, Percent: true,
+				Rows: []web.ChartRow{{Label: "Élèves", Values: []int{500, 100, 12}}, {Label: "Enseignants", Values: []int{40, 8, 0}}}},
+			{Title: "Rien encore"},
+		},
 		Tiles: []tile{
 			{"@", "sample.tile.mail", "sample.tile.mail.text"},
 			{"F", "sample.tile.files", "sample.tile.files.text"},
