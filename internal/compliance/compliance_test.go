@@ -33,7 +33,9 @@ func (f *fake) Policies(context.Context) policy.Policies { return f.policies }
 func (f *fake) AccountCounts(_ context.Context, est string) (compliance.AccountCounts, error) {
 	return f.accounts[est], nil
 }
-func (f *fake) FindZones(_ context.Context, est string) ([]*directory.Zone, error) { return f.zones[est], nil }
+func (f *fake) FindZones(_ context.Context, est string) ([]*directory.Zone, error) {
+	return f.zones[est], nil
+}
 func (f *fake) FindJournal(_ context.Context, fl journal.Filter) ([]*journal.Entry, error) {
 	var out []*journal.Entry
 	for i := len(f.entries) - 1; i >= 0; i-- {
@@ -48,7 +50,9 @@ func (f *fake) FindJournal(_ context.Context, fl journal.Filter) ([]*journal.Ent
 	return out, nil
 }
 func (f *fake) VerifyJournal(context.Context) (compliance.JournalCheck, error) { return f.check, nil }
-func (f *fake) FindClients(context.Context, sso.Protocol) ([]*sso.Client, error) { return f.clients, nil }
+func (f *fake) FindClients(context.Context, sso.Protocol) ([]*sso.Client, error) {
+	return f.clients, nil
+}
 func (f *fake) Setting(_ context.Context, scope, name string) (string, error) {
 	if v, ok := f.settings[scope+"/"+name]; ok {
 		return v, nil
