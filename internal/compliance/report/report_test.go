@@ -24,7 +24,7 @@ func sample() *compliance.Report {
 		Establishments: []*directory.Establishment{est}, Policies: policy.Defaults(),
 		Accounts: map[string]compliance.AccountCounts{"e1": {People: 12, MustChange: 3, Heads: 1, Admins: 1}},
 		Zones:    map[string][]string{}, Imports: map[string][]compliance.ImportRun{},
-		Journal:  &compliance.JournalCheck{Chains: 1, Entries: 10}, Config: compliance.Config{StrongFor: []string{"admin"}}})
+		Journal: &compliance.JournalCheck{Chains: 1, Entries: 10}, Config: compliance.Config{StrongFor: []string{"admin"}}})
 }
 
 func TestCSV(t *testing.T) {
