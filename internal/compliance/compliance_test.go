@@ -211,9 +211,14 @@ func TestBrokenJournalFlips_INF_ANN_4(t *testing.T) {
 	if r.Status != compliance.Met || !strings.Contains(r.Evidence.EN, "120 entries in 2 chains") || !strings.Contains(r.Evidence.EN, "2026-11-30 08:00 UTC") {
 		t.Fatalf("verified: %+v", r)
 	}
-	f.check.Problems = []string{"chain est-1: entry 12 altered"}
+	f.check.Problems = []compliance.JournalProblem{{Chain: "est-9", What: "chain est-9: entry 3 deleted"}}
+	if r := status(t, evaluate(t, f), "INF-ANN-4"); r.Status != compliance.Met {
+		t.Fatalf("a problem in another establishment's chain: %+v", r)
+	}
+	f.check.Problems = append(f.check.Problems, compliance.JournalProblem{Chain: "est-1", What: "chain est-1: entry 12 altered"})
 	rep := evaluate(t, f)
-	if r := status(t, rep, "INF-ANN-4"); r.Status != compliance.NotMet || !strings.Contains(r.Evidence.FR, "entry 12 altered") {
+	if r := status(t, rep, "INF-ANN-4"); r.Status != compliance.NotMet || !strings.Contains(r.Evidence.FR, "entry 12 altered") ||
+		strings.Contains(r.Evidence.FR, "est-9") {
 		t.Fatalf("tampered: %+v", r)
 	}
 	if r := status(t, rep, "UTI-ESF-10"); r.Status != compliance.NotMet {

@@ -45,7 +45,13 @@ type JournalReader interface {
 type JournalCheck struct {
 	Chains   int
 	Entries  int64
-	Problems []string // one line per chain that does not verify
+	Problems []JournalProblem // one per chain that does not verify
+}
+
+// JournalProblem is the first problem of a chain that does not verify.
+type JournalProblem struct {
+	Chain string // establishment ID or journal.DeploymentChain
+	What  string // the verifier's description
 }
 
 // JournalVerifier verifies the journal's hash chains and checkpoints
@@ -172,6 +178,10 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 		if err != nil {
 			return nil, core.Wrap(op, core.KindOf(err), err)
 		}
+		// Only the chains in scope (and the deployment's) concern the report.
+		c.Problems = slices.DeleteFunc(c.Problems, func(p JournalProblem) bool {
+			return p.Chain != journal.DeploymentChain && !slices.Contains(chains, p.Chain)
+		})
 		f.Journal = &c
 	}
 	var err error

@@ -116,7 +116,11 @@ func journalStatus(f *Facts, mech Text, bad Status) (Status, Text) {
 	case f.Journal == nil:
 		return Partly, join(mech, T("Chaînage du journal non vérifié pour ce rapport.", "Journal chain not verified for this report."), lastT)
 	case len(f.Journal.Problems) > 0:
-		p := strings.Join(f.Journal.Problems, "; ")
+		var ps []string
+		for _, p := range f.Journal.Problems {
+			ps = append(ps, p.What)
+		}
+		p := strings.Join(ps, "; ")
 		return bad, join(T(fmt.Sprintf("Le journal ne se vérifie pas (%d chaînes sur %d) : %s.", len(f.Journal.Problems), f.Journal.Chains, p),
 			fmt.Sprintf("The journal does not verify (%d of %d chains): %s.", len(f.Journal.Problems), f.Journal.Chains, p)), mech)
 	}
