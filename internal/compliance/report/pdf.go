@@ -21,7 +21,7 @@ import (
 func PDF(w io.Writer, rep *compliance.Report, lang string) error { return writePDF(w, rep, lang, true) }
 
 // column widths in mm (A4 portrait, 10 mm margins: 190 mm).
-var pdfCols = []float64{23, 13, 9, 34, 22, 89}
+var pdfCols = []float64{22, 11, 12, 32, 24, 89}
 
 func writePDF(w io.Writer, rep *compliance.Report, lang string, compress bool) error {
 	pdf := fpdf.New("P", "mm", "A4", "")
@@ -57,6 +57,7 @@ func writePDF(w io.Writer, rep *compliance.Report, lang string, compress bool) e
 	}
 	pdf.Ln(3)
 	pdfSummary(pdf, tr, rep, lang)
+	pdfChart(pdf, tr, rep, lang)
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 13)
 	pdf.CellFormat(0, 8, tr(label("details", lang)), "", 1, "L", false, 0, "")
@@ -72,7 +73,7 @@ func writePDF(w io.Writer, rep *compliance.Report, lang string, compress bool) e
 func pdfSummary(pdf *fpdf.Fpdf, tr func(string) string, rep *compliance.Report, lang string) {
 	pdf.SetFont("Helvetica", "B", 13)
 	pdf.CellFormat(0, 8, tr(label("summary", lang)), "", 1, "L", false, 0, "")
-	widths := []float64{76, 20, 20, 20, 22, 16, 16}
+	widths := []float64{73, 18, 15, 24, 28, 16, 16}
 	head := []string{label("service", lang)}
 	for _, st := range compliance.Statuses {
 		head = append(head, st.Label(lang))
@@ -117,6 +118,59 @@ func pdfSummary(pdf *fpdf.Fpdf, tr func(string) string, rep *compliance.Report, 
 	pdf.SetFont("Helvetica", "", 8)
 	pdf.MultiCell(0, 4, tr(label("score_note", lang)), "", "L", false)
 	pdf.MultiCell(0, 4, tr(label("legend", lang)), "", "L", false)
+}
+
+// pdfChart draws the stacked bars of statuses per service, as Chart does
+// in SVG.
+func pdfChart(pdf *fpdf.Fpdf, tr func(string) string, rep *compliance.Report, lang string) {
+	const labelW, barW, rowH, barH = 22.0, 150.0, 5.6, 4.2
+	pdf.Ln(3)
+	pdf.SetFont("Helvetica", "B", 11)
+	pdf.CellFormat(0, 7, tr(label("chart", lang)), "", 1, "L", false, 0, "")
+	largest := 1
+	for _, s := range rep.Services {
+		largest = max(largest, s.Total())
+	}
+	x0, y := pdf.GetX(), pdf.GetY()
+	pdf.SetFont("Helvetica", "", 7.5)
+	lx := x0 + labelW
+	for _, st := range compliance.Statuses {
+		c := pdfColors[st]
+		pdf.SetFillColor(c[0], c[1], c[2])
+		pdf.Rect(lx, y+0.6, 3, 3, "F")
+		pdf.SetXY(lx+3.5, y)
+		w := pdf.GetStringWidth(tr(st.Label(lang))) + 2
+		pdf.CellFormat(w, 4.2, tr(st.Label(lang)), "", 0, "L", false, 0, "")
+		lx += w + 8
+	}
+	y += rowH + 1
+	for _, s := range rep.Services {
+		pdf.SetTextColor(26, 26, 26)
+		pdf.SetXY(x0, y)
+		pdf.CellFormat(labelW, barH, s.Service.Code, "", 0, "L", false, 0, "")
+		x := x0 + labelW
+		for _, st := range compliance.Statuses {
+			n := s.Count(st)
+			if n == 0 {
+				continue
+			}
+			w := barW * float64(n) / float64(largest)
+			c := pdfColors[st]
+			pdf.SetFillColor(c[0], c[1], c[2])
+			pdf.Rect(x, y, w, barH, "F")
+			if w >= 5 {
+				pdf.SetTextColor(255, 255, 255)
+				pdf.SetXY(x, y)
+				pdf.CellFormat(w, barH, strconv.Itoa(n), "", 0, "C", false, 0, "")
+			}
+			x += w
+		}
+		pdf.SetTextColor(26, 26, 26)
+		pdf.SetXY(x+1.5, y)
+		pdf.CellFormat(10, barH, strconv.Itoa(s.Total()), "", 0, "L", false, 0, "")
+		y += rowH
+	}
+	pdf.SetXY(x0, y+2)
 }
 
 // pdfColors are statusColors as RGB.
