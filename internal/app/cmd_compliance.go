@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/preau/preau/internal/compliance"
 	"github.com/preau/preau/internal/compliance/report"
+	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/fsutil"
 	"github.com/preau/preau/internal/store"
@@ -69,7 +72,7 @@ func runCompliance(ctx context.Context, env Env, args []string) error {
 			ests = append(ests, &s.Establishment)
 		}
 	}
-	rep, err := compliance.Evaluate(ctx, b.complianceDeps(), ests)
+	rep, err := compliance.Evaluate(ctx, b.complianceDeps(0), ests)
 	if err != nil {
 		return err
 	}
@@ -83,31 +86,52 @@ func runCompliance(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// complianceDeps are the live sources of the compliance report.
-func (b *base) complianceDeps() compliance.Deps {
+// complianceDeps are the live sources of the compliance report; the
+// journal verification is reused for verifyTTL (0: verified each time).
+func (b *base) complianceDeps(verifyTTL time.Duration) compliance.Deps {
 	c := b.cfg
+	v := journalVerifier{db: b.db, pub: b.key.Public().(ed25519.PublicKey), clock: b.clock, ttl: verifyTTL,
+		mu: new(sync.Mutex), last: new(compliance.JournalCheck)}
 	return compliance.Deps{Passwords: b.auth, Accounts: b.db, Journal: b.db, Zones: b.db, Applications: b.db, Settings: b.db,
-		Verifier: journalVerifier{db: b.db, pub: b.key.Public().(ed25519.PublicKey)}, Clock: b.clock, Version: Version,
+		Verifier: v, Clock: b.clock, Version: Version,
 		Config: compliance.Config{StrongFor: c.Auth.StrongFor, StrongMaxAge: c.Auth.StrongMaxAge,
 			LDAPListening: c.Listen.LDAP != "" || c.Listen.LDAPS != "", AllowPlainBindRemote: c.LDAP.AllowPlainBindRemote,
 			AllowAnonymousLDAP: c.LDAP.AllowAnonymous, OperatorCertificate: c.TLS.CertFile != "", BlobStore: c.Blobs,
 			MailRelay: c.Mail.Relay != "", JournalRetention: c.Journal.Retention}}
 }
 
-// journalVerifier verifies the journal for the compliance report.
+// journalVerifier verifies the journal for the compliance report. With a
+// ttl (the server), a verification serves the reports of the next ttl, so
+// that a large journal is not walked at every page view; concurrent
+// reports wait for the one verification in progress.
 type journalVerifier struct {
-	db  *store.DB
-	pub ed25519.PublicKey
+	db    *store.DB
+	pub   ed25519.PublicKey
+	clock core.Clock
+	ttl   time.Duration
+	mu    *sync.Mutex
+	last  *compliance.JournalCheck
 }
 
 func (v journalVerifier) VerifyJournal(ctx context.Context) (compliance.JournalCheck, error) {
+	if v.ttl > 0 {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.last.Chains > 0 && v.clock.Now().Sub(v.last.At) < v.ttl {
+			return *v.last, nil
+		}
+	}
+	at := v.clock.Now()
 	rep, err := v.db.VerifyJournal(ctx, v.pub, nil)
 	if err != nil {
 		return compliance.JournalCheck{}, err
 	}
-	c := compliance.JournalCheck{Chains: rep.Chains, Entries: rep.Entries}
+	c := compliance.JournalCheck{At: at, Chains: rep.Chains, Entries: rep.Entries}
 	for _, p := range rep.Problems {
 		c.Problems = append(c.Problems, compliance.JournalProblem{Chain: p.Chain, What: p.String()})
+	}
+	if v.ttl > 0 {
+		*v.last = c
 	}
 	return c, nil
 }

@@ -5,6 +5,7 @@ package app
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
@@ -59,7 +60,7 @@ func (a *App) routes() (http.Handler, error) {
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, requireAdmin)
-	cw, err := complianceweb.New(a.dir, a.complianceDeps(), rd)
+	cw, err := complianceweb.New(a.dir, a.complianceDeps(5*time.Minute), rd)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ type JournalReader interface {
 
 // JournalCheck is the outcome of verifying every journal chain.
 type JournalCheck struct {
+	At       time.Time // when the verification ran; zero means now
 	Chains   int
 	Entries  int64
 	Problems []JournalProblem // one per chain that does not verify

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // nationalSources are the import sources CARINE names (INF-ANN-7).
@@ -124,8 +125,13 @@ func journalStatus(f *Facts, mech Text, bad Status) (Status, Text) {
 		return bad, join(T(fmt.Sprintf("Le journal ne se vérifie pas (%d chaînes sur %d) : %s.", len(f.Journal.Problems), f.Journal.Chains, p),
 			fmt.Sprintf("The journal does not verify (%d of %d chains): %s.", len(f.Journal.Problems), f.Journal.Chains, p)), mech)
 	}
+	when := Text{}
+	if !f.Journal.At.IsZero() && f.Now.Sub(f.Journal.At) > time.Minute {
+		d := day(f.Journal.At)
+		when = T("(vérification du "+d.FR+")", "(verified on "+d.EN+")")
+	}
 	return Met, join(mech, T(fmt.Sprintf("Journal chaîné vérifié : %d entrées dans %d chaînes.", f.Journal.Entries, f.Journal.Chains),
-		fmt.Sprintf("Hash-chained journal verified: %d entries in %d chains.", f.Journal.Entries, f.Journal.Chains)), lastT)
+		fmt.Sprintf("Hash-chained journal verified: %d entries in %d chains.", f.Journal.Entries, f.Journal.Chains)), when, lastT)
 }
 
 // certificate describes the TLS certificate in use.
