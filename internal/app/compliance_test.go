@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/auth/policy"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/store"
 	"github.com/preau/preau/internal/web/webtest"
 )
@@ -66,9 +68,10 @@ func complianceCSV(t *testing.T, data string, args ...string) map[string][2]stri
 // CARINE: INF-AUT-6, INF-AUT-2, INF-ANN-4, INF-PDT-15, INF-AUT-7
 func TestComplianceCommand_INF_AUT_6(t *testing.T) {
 	data := t.TempDir()
-	if out, err := preau(t, data, "init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin",
+	initArgs := []string{"init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin",
 		"--academie", "Démo", "--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie",
-		"--head-family", "Dupont", "--admin", "admin", "--hosts", "localhost", "--zone", "admin=10.1.0.0/24"); err != nil {
+		"--head-family", "Dupont", "--admin", "admin", "--hosts", "localhost"}
+	if out, err := preau(t, data, append(initArgs, "--zone", "admin=10.1.0.0/24")...); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	m := complianceCSV(t, data)
@@ -105,6 +108,15 @@ func TestComplianceCommand_INF_AUT_6(t *testing.T) {
 	if err := db.PutSetting(ctx, auth.SettingScope, auth.SettingPasswordPolicies, string(b)); err != nil {
 		t.Fatal(err)
 	}
+	// A BYOD zone keeps personal devices apart.
+	est, err := db.FindEstablishment(ctx, "0999001W")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutZone(ctx, &directory.Zone{Establishment: est.ID, Name: "byod",
+		CIDRs: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}}); err != nil {
+		t.Fatal(err)
+	}
 	// A journal row altered behind Préau's back breaks the chain.
 	if err := db.ExecForTest(ctx, `UPDATE journal SET target_name = 'forged' WHERE seq = 2`); err != nil {
 		t.Fatal(err)
@@ -113,6 +125,9 @@ func TestComplianceCommand_INF_AUT_6(t *testing.T) {
 	m = complianceCSV(t, data)
 	if m["INF-AUT-6"][0] != "partly" || !strings.Contains(m["INF-AUT-6"][1], "élèves 6 caractères, 1 types") {
 		t.Errorf("weak pupil policy: %v", m["INF-AUT-6"])
+	}
+	if m["INF-PDT-15"][0] != "partly" || !strings.Contains(m["INF-PDT-15"][1], "byod") {
+		t.Errorf("with a byod zone: %v", m["INF-PDT-15"])
 	}
 	if m["INF-ANN-4"][0] != "not-met" || !strings.Contains(m["INF-ANN-4"][1], "ne se vérifie pas") {
 		t.Errorf("tampered journal: %v", m["INF-ANN-4"])

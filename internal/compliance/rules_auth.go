@@ -76,8 +76,8 @@ var authRules = map[string]rule{
 			all = append(all, describePolicy(pr, f.Policies.For("", pr)))
 		}
 		in := list(all)
-		cur := T("Politiques en vigueur : "+in.FR+" ; mots de passe contenant le nom ou le login refusés selon la politique.",
-			"Policies in force: "+in.EN+"; passwords containing the name or login refused as the policy says.")
+		cur := T("Politiques en vigueur, appliquées à chaque changement et réinitialisation : "+in.FR+". Reprise dans les CGU : non disponible dans cette version.",
+			"Policies in force, enforced at every change and reset: "+in.EN+". Restated in the terms of use: not available in this version.")
 		if weak := weakPolicies(f); len(weak) > 0 {
 			w := list(weak)
 			return Partly, join(T("Sous le minimum (élèves 8 caractères et 2 types, adultes 12 et 3, mots de passe courants refusés) : "+w.FR+".",
