@@ -64,6 +64,10 @@ func fallback(f *Facts, q Requirement) (Status, Text) {
 	return NotMet, unavailable(q.Service)
 }
 
+// noEstablishment is the evidence of a per-establishment fact when the
+// report covers none.
+var noEstablishment = T("Aucun établissement dans le périmètre du rapport.", "No establishment in the report’s scope.")
+
 // unavailable says that a service is not in this version.
 func unavailable(service string) Text {
 	s, _ := ServiceByCode(service)
@@ -188,7 +192,10 @@ func zoneRule(names []string, ok, missing Text) rule {
 	return func(f *Facts, q Requirement) (Status, Text) {
 		with, without := withZone(f, names...)
 		z := strings.Join(names, ", ")
-		if len(f.Establishments) == 0 || len(without) > 0 {
+		if len(f.Establishments) == 0 {
+			return NotMet, join(noEstablishment, missing)
+		}
+		if len(without) > 0 {
 			return NotMet, join(T(fmt.Sprintf("Aucune zone réseau %s définie pour : %s.", z, strings.Join(without, ", ")),
 				fmt.Sprintf("No %s network zone defined for: %s.", z, strings.Join(without, ", "))), missing)
 		}

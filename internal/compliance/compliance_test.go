@@ -295,3 +295,37 @@ func TestTotalsAndFilter(t *testing.T) {
 		t.Fatalf("scope %q", s)
 	}
 }
+
+// CARINE: MCO-SVG-n3, MCO-JAL-n2, MCO-JAL-4
+func TestOrganisationalSupport_MCO_JAL_n2(t *testing.T) {
+	f := newFake()
+	rep := evaluate(t, f, func(d *compliance.Deps) { d.Config.JournalRetention = 365 * 24 * time.Hour })
+	if r := status(t, rep, "MCO-SVG-n3"); r.Status != compliance.Organisational || !strings.Contains(r.Evidence.EN, "physically apart") {
+		t.Fatalf("MCO-SVG-n3: %+v", r)
+	}
+	for _, id := range []string{"MCO-JAL-n2", "MCO-JAL-4"} {
+		if r := status(t, rep, id); r.Status != compliance.Organisational || !strings.Contains(r.Evidence.FR, "Journal d’audit conservé 365 jours") {
+			t.Fatalf("%s: %+v", id, r)
+		}
+	}
+	if r := status(t, evaluate(t, f), "MCO-JAL-n2"); !strings.Contains(r.Evidence.EN, "kept without time limit") {
+		t.Fatalf("MCO-JAL-n2 without retention: %+v", r)
+	}
+}
+
+// A deployment without any establishment yet still gets a whole report.
+func TestNoEstablishment(t *testing.T) {
+	f := newFake()
+	rep, err := compliance.Evaluate(context.Background(), f.deps(), nil)
+	if err != nil || len(rep.Results) != 183 {
+		t.Fatalf("%v, %d results", err, len(rep.Results))
+	}
+	for _, id := range []string{"INF-PDT-15", "INF-ANN-3"} {
+		if r := status(t, rep, id); !strings.Contains(r.Evidence.EN, "No establishment in the report’s scope") {
+			t.Errorf("%s: %+v", id, r)
+		}
+	}
+	if rep.Scope("en") != "no establishment" {
+		t.Errorf("scope %q", rep.Scope("en"))
+	}
+}

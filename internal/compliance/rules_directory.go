@@ -48,7 +48,10 @@ var directoryRules = map[string]rule{
 			last = append(last, T(fmt.Sprintf("%s : dernier import %s le %s", e.UAI, runs[0].Source, d.FR),
 				fmt.Sprintf("%s: last %s import on %s", e.UAI, runs[0].Source, d.EN)))
 		}
-		if len(f.Establishments) == 0 || len(never) > 0 {
+		if len(f.Establishments) == 0 {
+			return Partly, join(noEstablishment, conn)
+		}
+		if len(never) > 0 {
 			return Partly, join(T(fmt.Sprintf("Aucun import d’annuaire pour : %s (comptes saisis à la main).", strings.Join(never, ", ")),
 				fmt.Sprintf("No directory import for: %s (accounts entered by hand).", strings.Join(never, ", "))), conn)
 		}
