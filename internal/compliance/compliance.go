@@ -15,6 +15,12 @@
 // reading, so tests give it facts directly. Rendering (CSV, HTML, PDF) is in
 // subpackage report, the console page in complianceweb.
 //
+// A requirement without a rule gets the default of its tag: [X] and [S]
+// are organisational, [P] is not met because its service is not in this
+// version. When a service lands, give its requirements rules in
+// rules_*.go, reading new facts through a new small interface in Deps;
+// TestAgreesWithCoverageMatrix keeps the report and docs/carine.md in step.
+//
 // The catalogue (catalogue.json) is generated from the spec's
 // requirements.md by gen/main.go:
 //
