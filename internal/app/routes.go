@@ -6,6 +6,7 @@ package app
 import (
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
@@ -13,6 +14,7 @@ import (
 	"github.com/preau/preau/internal/auth/oidc"
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
+	"github.com/preau/preau/internal/compliance/complianceweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
@@ -25,7 +27,8 @@ import (
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets())
+		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
+		complianceweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +61,11 @@ func (a *App) routes() (http.Handler, error) {
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db}, rd).Routes(mux, requireAdmin)
+	cw, err := complianceweb.New(a.dir, a.complianceDeps(5*time.Minute), rd)
+	if err != nil {
+		return nil, err
+	}
+	cw.Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
