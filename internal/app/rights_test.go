@@ -138,3 +138,18 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 		t.Fatalf("IPv6 admin range: %+v", w)
 	}
 }
+
+// Running preau init again on a deployment (to add network zones, say)
+// keeps the accounts it made and attaches nobody twice.
+func TestInitRunsAgain(t *testing.T) {
+	n := startNode(t)
+	out := n.cli("init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin", "--academie", "Démo",
+		"--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie", "--head-family", "Dupont",
+		"--admin", "admin", "--hosts", "localhost", "--zone", "admin=10.1.0.0/24")
+	if !strings.Contains(out, "Account m.dupont exists: already attached") {
+		t.Fatalf("second init:\n%s", out)
+	}
+	if out := n.cli("journal", "export"); !strings.Contains(out, `"action":"directory.zone.put"`) {
+		t.Fatalf("the second run should have added the zone:\n%s", out)
+	}
+}
