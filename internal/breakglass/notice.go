@@ -47,6 +47,27 @@ func ScopeFR(s Scope) string {
 	return string(s)
 }
 
+// scopeOf names a scope in French, for someone else's content: "l’espace
+// de fichiers de Lou Petit".
+func scopeOf(s Scope, p Party) string {
+	var n string
+	switch s {
+	case ScopeFiles:
+		n = "l’espace de fichiers"
+	case ScopeMail:
+		n = "la messagerie"
+	case ScopeLogs:
+		n = "le contenu des journaux"
+	case ScopeBackup:
+		n = "les sauvegardes"
+	case ScopeMonitor:
+		n = "les données de supervision"
+	default:
+		n = string(s)
+	}
+	return n + " de " + who(p)
+}
+
 // BasisFR names a legal basis in French.
 func BasisFR(b Basis) string {
 	if b == Judicial {
@@ -83,9 +104,9 @@ func approvedTargetNotice(r *Request) Notice {
 
 func approvedRequesterNotice(r *Request) Notice {
 	return Notice{PersonID: r.Requester.ID, Subject: "Accès exceptionnel approuvé",
-		Body: fmt.Sprintf("Votre demande d’accès exceptionnel à %s de %s a été approuvée par %s.\n"+
+		Body: fmt.Sprintf("Votre demande d’accès exceptionnel à %s a été approuvée par %s.\n"+
 			"Accès possible jusqu’au %s. Chaque consultation est journalisée ; fermez l’accès dès que vous n’en avez plus besoin "+
-			"(/admin/breakglass/%s).\n", ScopeFR(r.Scope), who(r.Target), who(r.Approver), frTime(r.Until), r.ID)}
+			"(/admin/breakglass/%s).\n", scopeOf(r.Scope, r.Target), who(r.Approver), frTime(r.Until), r.ID)}
 }
 
 func refusedNotice(r *Request) Notice {
@@ -104,8 +125,8 @@ func endedTargetNotice(r *Request) Notice {
 
 func endedRequesterNotice(r *Request) Notice {
 	return Notice{PersonID: r.Requester.ID, Subject: "Fin de votre accès exceptionnel",
-		Body: fmt.Sprintf("Votre accès exceptionnel à %s de %s a pris fin le %s.\n",
-			ScopeFR(r.Scope), who(r.Target), frTime(r.EndedAt))}
+		Body: fmt.Sprintf("Votre accès exceptionnel à %s a pris fin le %s.\n",
+			scopeOf(r.Scope, r.Target), frTime(r.EndedAt))}
 }
 
 func lapsedNotice(r *Request) Notice {
@@ -129,9 +150,9 @@ func (s *Service) headNotices(ctx context.Context, r *Request) ([]Notice, error)
 			continue
 		}
 		out = append(out, Notice{PersonID: h.ID, Subject: "Demande d’accès exceptionnel à approuver",
-			Body: fmt.Sprintf("%s demande un accès exceptionnel à %s de %s pendant %s.\n"+
+			Body: fmt.Sprintf("%s demande un accès exceptionnel à %s pendant %s.\n"+
 				"Base légale : %s, référence %s.\nLe chef d’établissement (ou un opérateur) l’approuve ou la refuse : "+
-				"/admin/breakglass/%s\n", who(r.Requester), ScopeFR(r.Scope), who(r.Target), durationFR(r.Duration),
+				"/admin/breakglass/%s\n", who(r.Requester), scopeOf(r.Scope, r.Target), durationFR(r.Duration),
 				BasisFR(r.Basis), r.Reference, r.ID)})
 	}
 	return out, nil
