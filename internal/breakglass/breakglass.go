@@ -354,6 +354,7 @@ var (
 	ErrNotInvolved   = errors.New("breakglass: not involved")
 	ErrState         = errors.New("breakglass: wrong state")
 	ErrDuplicate     = errors.New("breakglass: duplicate")
+	ErrUnknownPerson = errors.New("breakglass: unknown person")
 	ErrNoRequest     = errors.New("breakglass: no request")
 	ErrAwaiting      = errors.New("breakglass: awaiting approval")
 	ErrEnded         = errors.New("breakglass: ended")

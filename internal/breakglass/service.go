@@ -140,7 +140,7 @@ func (s *Service) Request(ctx context.Context, a Ask) (*Request, error) {
 	}
 	if r.Establishment == "" {
 		if !s.sharesEstablishment(p, target) {
-			return nil, core.E(op, core.Invalid, "no person %q in your establishments", clip(a.Target))
+			return nil, refusal(op, core.Invalid, ErrUnknownPerson, "no person %q in your establishments", clip(a.Target))
 		}
 		return nil, s.refuse(ctx, "breakglass.request", target.MainEstablishment(), r.Target, attrs,
 			refusal(op, core.Permission, ErrMayNotRequest, "only a technical admin of the person's establishment, "+
@@ -192,12 +192,14 @@ func (s *Service) findPerson(ctx context.Context, idOrLogin string) (*directory.
 	} else {
 		login, perr := directory.ParseLogin(idOrLogin)
 		if perr != nil {
-			return nil, core.E("breakglass.Request", core.Invalid, "no person %q in your establishments", clip(idOrLogin))
+			return nil, refusal("breakglass.Request", core.Invalid, ErrUnknownPerson, "no person %q in your establishments",
+				clip(idOrLogin))
 		}
 		person, err = s.people.FindPersonByLogin(ctx, login)
 	}
 	if core.IsKind(err, core.NotFound) {
-		return nil, core.E("breakglass.Request", core.Invalid, "no person %q in your establishments", clip(idOrLogin))
+		return nil, refusal("breakglass.Request", core.Invalid, ErrUnknownPerson, "no person %q in your establishments",
+			clip(idOrLogin))
 	}
 	return person, err
 }
