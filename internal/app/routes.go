@@ -12,6 +12,7 @@ import (
 	"github.com/preau/preau/internal/auth/oidc"
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
+	"github.com/preau/preau/internal/breakglass/breakglassweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
@@ -24,7 +25,7 @@ import (
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets())
+		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), breakglassweb.Assets(), appAssets())
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +68,11 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	pics.Routes(mux, authweb.RequireLogin)
+	bgw, err := breakglassweb.New(breakglassweb.Deps{Service: a.glass, Directory: a.dir, Renderer: rd, Clock: a.clock})
+	if err != nil {
+		return nil, err
+	}
+	bgw.Routes(mux, requireAdmin, authweb.RequireLogin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -107,7 +113,7 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
-			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"}, web.NavItem{Label: "bg.nav", Href: "/admin/breakglass"})
 	}
 	return items
 }
