@@ -190,6 +190,10 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 	if _, mine = lou.get("/account/breakglass"); !strings.Contains(mine, "Expiré") {
 		t.Fatalf("the person's page after expiry:\n%s", mine)
 	}
+	if out := n.cli("breakglass", "list", "--state", "expired"); !strings.Contains(out, "lou.petit") ||
+		!strings.Contains(out, "PV 2026/118 TJ Lyon") {
+		t.Fatalf("preau breakglass list: %s", out)
+	}
 	if out := n.cli("journal", "verify"); !strings.Contains(out, "journal OK") {
 		t.Fatalf("journal verify: %s", out)
 	}
