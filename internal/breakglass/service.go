@@ -132,6 +132,13 @@ func (s *Service) Request(ctx context.Context, a Ask) (*Request, error) {
 		return nil, s.refuse(ctx, "breakglass.request", target.MainEstablishment(), r.Target, attrs,
 			refusal(op, core.Permission, ErrOwnData, "you cannot request break-glass access to your own data"))
 	}
+	if !s.sharesEstablishment(p, target) &&
+		!slices.ContainsFunc(target.Establishments, func(e string) bool { return mayRequest(p, e) }) {
+		return nil, refusal(op, core.Invalid, ErrUnknownPerson, "no person %q in your establishments", clip(a.Target))
+	}
+	if a.Establishment != "" && !slices.Contains(target.Establishments, a.Establishment) {
+		return nil, core.E(op, core.Invalid, "%s is not attached to the chosen establishment", target.Login)
+	}
 	for _, est := range target.Establishments {
 		if (a.Establishment == "" || a.Establishment == est) && mayRequest(p, est) {
 			r.Establishment = est
@@ -139,9 +146,6 @@ func (s *Service) Request(ctx context.Context, a Ask) (*Request, error) {
 		}
 	}
 	if r.Establishment == "" {
-		if !s.sharesEstablishment(p, target) {
-			return nil, refusal(op, core.Invalid, ErrUnknownPerson, "no person %q in your establishments", clip(a.Target))
-		}
 		return nil, s.refuse(ctx, "breakglass.request", target.MainEstablishment(), r.Target, attrs,
 			refusal(op, core.Permission, ErrMayNotRequest, "only a technical admin of the person's establishment, "+
 				"or a holder of the break-glass right there, may request break-glass access"))

@@ -45,10 +45,15 @@ func scanBreakGlass(sc interface{ Scan(...any) error }) (*breakglass.Request, er
 // and its journal entry.
 func (db *DB) CreateBreakGlass(ctx context.Context, r *breakglass.Request, ev *breakglass.Event,
 	notices []breakglass.Notice, e journal.Entry) error {
-	return db.write(ctx, "store.CreateBreakGlass", func(tx *Tx) error {
+	const op = "store.CreateBreakGlass"
+	return db.write(ctx, op, func(tx *Tx) error {
 		if _, err := tx.exec(`INSERT INTO breakglass_requests (`+bgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7,
 			$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,
 			$29, $30)`, bgArgs(r)...); err != nil {
+			if core.IsKind(db.classify(op, err), core.Exists) {
+				return &core.Error{Op: op, Kind: core.Conflict, Err: breakglass.ErrDuplicate,
+					Msg: "you already have an open request for this person and scope: use it or cancel it first"}
+			}
 			return err
 		}
 		return tx.breakGlassAfter(ev, notices, e)

@@ -109,6 +109,12 @@ func (m *MemStore) CreateBreakGlass(ctx context.Context, r *breakglass.Request, 
 	if _, ok := m.requests[r.ID]; ok {
 		return core.E("memstore.CreateBreakGlass", core.Exists, "duplicate request")
 	}
+	for _, o := range m.requests {
+		if o.State.Open() && o.Requester.ID == r.Requester.ID && o.Target.ID == r.Target.ID && o.Scope == r.Scope {
+			return &core.Error{Op: "memstore.CreateBreakGlass", Kind: core.Conflict, Err: breakglass.ErrDuplicate,
+				Msg: "you already have an open request for this person and scope: use it or cancel it first"}
+		}
+	}
 	c := *r
 	m.requests[r.ID] = &c
 	m.order = append(m.order, r.ID)

@@ -5,6 +5,7 @@ package breakglasstest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,20 @@ func testConditional(t *testing.T, h Harness) {
 		len(h.Journal(t, "breakglass.cancel")) != 0 {
 		t.Fatalf("a refused update half-wrote: %s, %d events, notices %v", got.State, len(evs), h.Notices(t, target.ID))
 	}
+	// A second open request for the same requester, person and scope is a
+	// conflict (two nodes racing); once the first has ended it is allowed.
+	dup := newRequest(h, h.Establishments[0], admin, target)
+	err = h.Store.CreateBreakGlass(ctx, dup, nil, nil, entry(dup, "request"))
+	wantKind(t, err, core.Conflict)
+	if !errors.Is(err, breakglass.ErrDuplicate) {
+		t.Fatalf("duplicate open request: %v", err)
+	}
+	other := newRequest(h, h.Establishments[0], admin, target)
+	other.Scope = breakglass.ScopeMail
+	must(t, h.Store.CreateBreakGlass(ctx, other, nil, nil, entry(other, "request")))
+	r.State, r.EndedAt = breakglass.Closed, h.Clock.Now()
+	must(t, h.Store.UpdateBreakGlass(ctx, r, breakglass.Approved, nil, nil, entry(r, "close")))
+	must(t, h.Store.CreateBreakGlass(ctx, dup, nil, nil, entry(dup, "request")))
 	missing := *r
 	missing.ID = core.NewID()
 	wantKind(t, h.Store.UpdateBreakGlass(ctx, &missing, breakglass.Approved, nil, nil, entry(&missing, "close")),

@@ -15,7 +15,9 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/core"
@@ -246,6 +248,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 		f.Fail("basis", "bg.form.choose", web.T(ctx, "bg.field.basis"))
 	}
 	f.MaxLen("reference", breakglass.MaxReference)
+	if a.Reference != "" && !strings.ContainsFunc(a.Reference, func(c rune) bool {
+		return unicode.IsLetter(c) || unicode.IsDigit(c)
+	}) {
+		f.Fail("reference", "bg.form.reference_chars")
+	}
 	if n := len([]rune(a.Reason)); n > 0 && n < 10 {
 		f.Fail("reason", "bg.form.reason_short", 10)
 	}
@@ -344,9 +351,9 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return core.E("breakglassweb.act", core.NotFound, "")
 	}
-	comment := f.Value("comment")
+	comment := f.MaxLen("comment", breakglass.MaxComment)
 	if action == "refuse" {
-		comment = f.Value("refuse_comment")
+		comment = f.MaxLen("refuse_comment", breakglass.MaxComment)
 	}
 	var msg string
 	status := http.StatusBadRequest

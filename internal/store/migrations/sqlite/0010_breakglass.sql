@@ -39,6 +39,10 @@ CREATE INDEX breakglass_requests_est ON breakglass_requests (establishment_id, c
 CREATE INDEX breakglass_requests_target ON breakglass_requests (target_id);
 CREATE INDEX breakglass_requests_requester ON breakglass_requests (requester_id, target_id);
 CREATE INDEX breakglass_requests_state ON breakglass_requests (state);
+-- One open request (waiting or approved) per requester, person and scope,
+-- even when two nodes take the same request at once.
+CREATE UNIQUE INDEX breakglass_requests_open ON breakglass_requests (requester_id, target_id, scope)
+    WHERE state IN ('requested', 'approved');
 
 -- The timeline of each request: transitions and uses, in order.
 CREATE TABLE breakglass_events (
