@@ -41,7 +41,8 @@
 // Authorize succeeds only when the principal is the requester of a request
 // approved for that person and scope whose window holds now, and whose
 // object (when the request names one) is the object asked or a parent of
-// it. Each success writes a breakglass.use journal entry naming the object,
+// it, and when the principal still serves the request's establishment (an
+// access stops with the admin's role there). Each success writes a breakglass.use journal entry naming the object,
 // and counts the use on the request (the person sees the count). Each
 // failure is journaled as a refused breakglass.use and returns an error of
 // kind core.Permission (core.NotFound never: the caller must not learn less

@@ -519,6 +519,11 @@ func (s *Service) authorize(ctx context.Context, op string, p core.Principal, ch
 			continue
 		}
 		switch {
+		case r.InForce(now) && Covers(r.Object, object) && !mayRequest(p, r.Establishment):
+			// The requester no longer serves the establishment (moved, role
+			// withdrawn): the access stops with their role.
+			return nil, s.refuse(ctx, "breakglass.use", r.Establishment, who, attrs, refusal(op, core.Permission,
+				ErrMayNotRequest, "you no longer hold a technical admin role or the break-glass right in this establishment"))
 		case r.InForce(now) && Covers(r.Object, object):
 			ev := &Event{RequestID: r.ID, At: now, Actor: s.party(ctx, p), Action: "use", Detail: clipObject(object)}
 			e := s.entry(r, "use")

@@ -224,6 +224,12 @@ func TestAuthorizeWindow(t *testing.T) {
 	if err != nil || got.ID != r.ID || got.Uses != 1 {
 		t.Fatalf("authorize in the window: %v %+v", err, got)
 	}
+	// The access stops with the requester's role in the establishment.
+	moved := core.PrincipalFromContext(s.as("tech"))
+	moved.Establishments = []string{estB}
+	_, err = s.svc.Authorize(core.ContextWithPrincipal(context.Background(), moved), lou, breakglass.ScopeFiles,
+		"/home/lou.petit/PERSONNEL/a.odt")
+	wantRefusal(t, err, core.Permission, breakglass.ErrMayNotRequest, "no longer")
 	// Another object, another scope, another admin: refused.
 	_, err = s.svc.Authorize(s.as("tech"), lou, breakglass.ScopeFiles, "/home/lou.petit/Documents/b.odt")
 	wantRefusal(t, err, core.Permission, breakglass.ErrNotCovered, "covers /home/lou.petit/PERSONNEL only")
@@ -247,7 +253,7 @@ func TestAuthorizeWindow(t *testing.T) {
 			refused++
 		}
 	}
-	if done != 1 || refused != 6 {
+	if done != 1 || refused != 7 {
 		t.Fatalf("use entries: %d done, %d refused", done, refused)
 	}
 
