@@ -131,6 +131,10 @@ func explain(ctx context.Context, err error) (msg string, status int, ok bool) {
 			return web.T(ctx, rk.key), status, true
 		}
 	}
+	if k == core.Conflict {
+		// Another person or node moved the request first.
+		return web.T(ctx, "bg.err.state"), status, true
+	}
 	return core.MessageOf(err), status, true
 }
 
