@@ -47,7 +47,9 @@
 // failure is journaled as a refused breakglass.use and returns an error of
 // kind core.Permission (core.NotFound never: the caller must not learn less
 // than the admin is told). Call it once per object opened, not once per
-// byte read: listing a folder is one use, opening a file another.
+// byte read: listing a folder is one use, opening a file another. A person
+// reaching their own content, or a restore they start themselves, needs no
+// break-glass: Authorize is for someone else's private content only.
 //
 // This package is a domain package: it imports neither database/sql nor
 // net/http. Its store lives in internal/store, its pages in breakglassweb.
