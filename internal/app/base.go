@@ -62,7 +62,8 @@ func openBase(ctx context.Context, cfg config.File, log *slog.Logger, clock core
 	a := auth.New(cfg.Auth, auth.Deps{Store: db, Clock: clock, Log: log.With("svc", "auth"),
 		Notifier: personNotifier{notifier}})
 	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory")})
-	bg := breakglass.New(breakglass.Deps{Store: db, People: db, Clock: clock, Log: log.With("svc", "breakglass")})
+	bg := breakglass.New(breakglass.Deps{Store: db, People: db, Clock: clock, Log: log.With("svc", "breakglass"),
+		Mail: noticeMailer{db: db, mailer: mailer, log: log.With("svc", "notify")}})
 	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d, glass: bg}, nil
 }
 

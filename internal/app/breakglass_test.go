@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -25,13 +26,17 @@ import (
 	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/notify/notifytest"
 	"github.com/preau/preau/internal/web/webtest"
 )
 
 // startClockNode is startNode with a clock the test controls.
-func startClockNode(t *testing.T, clock core.Clock) *node {
+func startClockNode(t *testing.T, clock core.Clock, opts ...func(*config.File)) *node {
 	t.Helper()
 	cfg := config.Default()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	cfg.Data = t.TempDir()
 	cfg.Listen.HTTPS, cfg.Listen.HTTP = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Listen.LDAP, cfg.Listen.LDAPS = "127.0.0.1:0", "127.0.0.1:0"
@@ -87,15 +92,19 @@ func (n *node) form(page, action string, form url.Values) (*http.Response, strin
 	return n.post(action, form)
 }
 
-// bgSchool adds a technical admin, a head and a teacher, and returns the
-// browsers of the admin and the head (both with a second factor, as the
-// console asks) and of the teacher.
+// bgSchool adds a technical admin, a head and a teacher (who has a mail
+// address), and returns the browsers of the admin and the head (both with a
+// second factor, as the console asks) and of the teacher.
 func bgSchool(t *testing.T, n *node) (tech, head, lou *node) {
 	for _, u := range [][]string{{"tech", "admin", "Sam", "Tech", "Un-Mot-De-Passe-Solide"},
 		{"cheffe", "head", "Claire", "Chef", "Cheffe-Etablissement-2026"},
-		{"lou.petit", "teacher", "Lou", "Petit", "Lou-Petit-Classe-2026"}} {
-		n.cli("user", "add", u[0], "--uai", "0999001W", "--profile", u[1], "--given", u[2], "--family", u[3],
-			"--password", u[4], "--must-change=false")
+		{"lou.petit", "teacher", "Lou", "Petit", "Lou-Petit-Classe-2026", "lou.petit@clg.demo.test"}} {
+		args := []string{"user", "add", u[0], "--uai", "0999001W", "--profile", u[1], "--given", u[2], "--family", u[3],
+			"--password", u[4], "--must-change=false"}
+		if len(u) > 5 {
+			args = append(args, "--mail", u[5])
+		}
+		n.cli(args...)
 	}
 	tech, head, lou = n.browser(), n.browser(), n.browser()
 	tech.adminLogin("tech", "Un-Mot-De-Passe-Solide")
@@ -125,8 +134,15 @@ func askAccess(t *testing.T, tech *node) string {
 // window it fails and the person is told the access ended.
 // CARINE: UTI-ESF-8, MCO-SVG-11, MCO-JAL-6, MCO-SEI-7
 func TestBreakGlassEndToEnd(t *testing.T) {
+	sink, err := notifytest.NewSink(notifytest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
 	clock := core.NewFakeClock(time.Now())
-	n := startClockNode(t, clock)
+	n := startClockNode(t, clock, func(c *config.File) {
+		c.Mail.Relay, c.Mail.From, c.Mail.TLS = sink.Addr(), "preau@clg.demo.test", "none"
+	})
 	tech, head, lou := bgSchool(t, n)
 	page := askAccess(t, tech)
 	if r, body := tech.form(page, page+"/approve", url.Values{"confirm": {"1"}}); r.StatusCode != http.StatusForbidden ||
@@ -143,6 +159,15 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 	if !strings.Contains(home, "Accès exceptionnel à vos données") ||
 		!strings.Contains(home, "réquisition judiciaire, référence PV 2026/118 TJ Lyon") || !strings.Contains(home, "Sam Tech (tech)") {
 		t.Fatalf("no approval notice for the person:\n%s", home)
+	}
+	// The person has a mailbox: the notice reaches it too.
+	msgs, err := sink.WaitFor(1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := mailText(t, msgs[0]); msgs[0].To[0] != "lou.petit@clg.demo.test" ||
+		!strings.Contains(body, "PV 2026/118 TJ Lyon") || strings.Contains(body, "enquête") {
+		t.Fatalf("approval mail to %v:\n%s", msgs[0].To, body)
 	}
 	_, mine := lou.get("/account/breakglass")
 	if !strings.Contains(mine, "Sam Tech") || !strings.Contains(mine, "Accès en cours") || strings.Contains(mine, "enquête") {
@@ -181,6 +206,10 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 	if req, _, _ = svc.Get(sys, req.ID); req.State != breakglass.Expired || req.Uses != 1 {
 		t.Fatalf("after the window: %s, %d uses", req.State, req.Uses)
 	}
+	if msgs, err := sink.WaitFor(2, 10*time.Second); err != nil ||
+		!strings.Contains(mailText(t, msgs[1]), "Nombre de consultations enregistrées : 1") {
+		t.Fatalf("end mail: %v", err)
+	}
 	lou = n.browser() // the session has aged with the clock
 	lou.login("lou.petit", "Lou-Petit-Classe-2026")
 	if _, home = lou.get("/"); !strings.Contains(home, "Fin de l’accès exceptionnel à vos données") ||
@@ -197,6 +226,16 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 	if out := n.cli("journal", "verify"); !strings.Contains(out, "journal OK") {
 		t.Fatalf("journal verify: %s", out)
 	}
+}
+
+// mailText returns the decoded text of a mail the sink received.
+func mailText(t *testing.T, m notifytest.Message) string {
+	msg, err := m.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	return string(b)
 }
 
 // proxyAs serves the node through a reverse proxy that adds b's cookies,

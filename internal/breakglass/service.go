@@ -45,12 +45,21 @@ type People interface {
 	FindPeople(ctx context.Context, f directory.PersonFilter) ([]*directory.Person, int, error)
 }
 
-// Deps are the collaborators of a Service. All fields are required.
+// Mailer sends a mail copy of a notice that is already stored, to the
+// person's institutional address when they have one. It reports failures
+// itself (log, journal): the portal notice is the record.
+type Mailer interface {
+	MailNotice(ctx context.Context, n Notice)
+}
+
+// Deps are the collaborators of a Service. All fields are required but
+// Mail, which may be nil (notices then stay on the portal only).
 type Deps struct {
 	Store  Store
 	People People
 	Clock  core.Clock
 	Log    *slog.Logger
+	Mail   Mailer
 }
 
 // Service runs break-glass requests. It is safe for concurrent use.
@@ -59,11 +68,22 @@ type Service struct {
 	people People
 	clock  core.Clock
 	log    *slog.Logger
+	mail   Mailer
 }
 
 // New returns a break-glass service.
 func New(deps Deps) *Service {
-	return &Service{store: deps.Store, people: deps.People, clock: deps.Clock, log: deps.Log}
+	return &Service{store: deps.Store, people: deps.People, clock: deps.Clock, log: deps.Log, mail: deps.Mail}
+}
+
+// mailCopies sends the mail copies of notices once they are committed.
+func (s *Service) mailCopies(ctx context.Context, notices []Notice) {
+	if s.mail == nil {
+		return
+	}
+	for _, n := range notices {
+		s.mail.MailNotice(ctx, n)
+	}
 }
 
 // Ask is what a requester fills in.
@@ -171,6 +191,7 @@ func (s *Service) Request(ctx context.Context, a Ask) (*Request, error) {
 	if err := s.store.CreateBreakGlass(ctx, r, ev, notices, s.entry(r, "request")); err != nil {
 		return nil, err
 	}
+	s.mailCopies(ctx, notices)
 	return r, nil
 }
 
@@ -373,6 +394,7 @@ func (s *Service) decide(ctx context.Context, op, id, comment string, approve bo
 	if err := s.store.UpdateBreakGlass(ctx, r, Requested, ev, notices, s.entry(r, action)); err != nil {
 		return nil, err
 	}
+	s.mailCopies(ctx, notices)
 	return r, nil
 }
 
@@ -440,6 +462,7 @@ func (s *Service) Close(ctx context.Context, id, comment string) (*Request, erro
 	if err := s.store.UpdateBreakGlass(ctx, r, Approved, ev, notices, s.entry(r, "close")); err != nil {
 		return nil, err
 	}
+	s.mailCopies(ctx, notices)
 	return r, nil
 }
 
@@ -476,6 +499,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		switch {
 		case err == nil:
 			n++
+			s.mailCopies(ctx, notices)
 		case !core.IsKind(err, core.Conflict):
 			errs = append(errs, err)
 		}

@@ -31,13 +31,20 @@ type school struct {
 	mem   *breakglasstest.MemStore
 	svc   *breakglass.Service
 	ppl   map[string]*directory.Person
+	mail  *mailLog
 }
+
+// mailLog records the mail copies asked for.
+type mailLog struct{ sent []breakglass.Notice }
+
+func (m *mailLog) MailNotice(_ context.Context, n breakglass.Notice) { m.sent = append(m.sent, n) }
 
 func newSchool(t *testing.T) *school {
 	clock := core.NewFakeClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
 	mem := breakglasstest.NewMemStore(clock)
-	s := &school{t: t, clock: clock, mem: mem, ppl: map[string]*directory.Person{},
-		svc: breakglass.New(breakglass.Deps{Store: mem, People: mem, Clock: clock, Log: slog.New(slog.DiscardHandler)})}
+	s := &school{t: t, clock: clock, mem: mem, ppl: map[string]*directory.Person{}, mail: &mailLog{}}
+	s.svc = breakglass.New(breakglass.Deps{Store: mem, People: mem, Clock: clock, Log: slog.New(slog.DiscardHandler),
+		Mail: s.mail})
 	s.add("tech", core.ProfileAdmin, estA)
 	s.add("tech2", core.ProfileAdmin, estA)
 	s.add("cheffe", core.ProfileHead, estA)
@@ -344,6 +351,11 @@ func TestPendingRequestLapses(t *testing.T) {
 	}
 	if n := s.mem.Notices(s.ppl["tech"].ID); len(n) != 1 || !strings.Contains(n[0].Subject, "expirée") {
 		t.Fatalf("requester notices: %+v", n)
+	}
+	// Every stored notice got its mail copy, after the commit: the head's
+	// and the requester's.
+	if len(s.mail.sent) != 2 || s.mail.sent[1].Subject != "Demande d’accès exceptionnel expirée" {
+		t.Fatalf("mail copies: %+v", s.mail.sent)
 	}
 }
 
