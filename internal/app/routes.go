@@ -113,7 +113,8 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
-			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"}, web.NavItem{Label: "bg.nav", Href: "/admin/breakglass"})
+			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+		items = append(items, web.NavItem{Label: "bg.nav", Href: breakglassweb.ListPath})
 	}
 	return items
 }
