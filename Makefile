@@ -35,6 +35,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzPictureSequence ./internal/auth/picture
 	$(FUZZ) -fuzz FuzzForwardedClient ./internal/web
 	$(FUZZ) -fuzz FuzzParse ./internal/compliance/gen
+	$(FUZZ) -fuzz FuzzValidate ./internal/breakglass
 	$(FUZZ) -fuzz FuzzValidKey ./internal/blob
 	$(FUZZ) -fuzz FuzzParseKeyPair -fuzzminimizetime 20x ./internal/pki
 	$(FUZZ) -fuzz FuzzBuild ./internal/notify

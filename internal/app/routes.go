@@ -14,6 +14,7 @@ import (
 	"github.com/preau/preau/internal/auth/oidc"
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
+	"github.com/preau/preau/internal/breakglass/breakglassweb"
 	"github.com/preau/preau/internal/compliance/complianceweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
@@ -28,7 +29,7 @@ import (
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +77,11 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	pics.Routes(mux, authweb.RequireLogin)
+	bgw, err := breakglassweb.New(breakglassweb.Deps{Service: a.glass, Directory: a.dir, Renderer: rd, Clock: a.clock})
+	if err != nil {
+		return nil, err
+	}
+	bgw.Routes(mux, requireAdmin, authweb.RequireLogin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -124,6 +130,7 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
 			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+		items = append(items, web.NavItem{Label: "bg.nav", Href: breakglassweb.ListPath})
 	}
 	return items
 }

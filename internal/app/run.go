@@ -48,6 +48,7 @@ func commands() []command {
 		{"sso", "applications that sign in through Préau (OIDC, CAS): add, list, remove", runSSO},
 		{"journal", "audit journal: verify, export, purge", runJournal},
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
+		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
 		{"version", "print the version", runVersion},
 	}
 }
