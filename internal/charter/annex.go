@@ -62,10 +62,11 @@ func PasswordSource(policies func(ctx context.Context) policy.Policies, forgotte
 			text = forgotten(ctx)
 		}
 		if text == "" {
-			text = "Mot de passe oublié : adressez-vous à votre professeur principal (élèves) ou à l’administrateur de l’établissement (personnels), qui vous remettra un mot de passe provisoire à changer dès la connexion suivante."
+			text = "Adressez-vous à votre professeur principal (élèves) ou à l’administrateur de l’établissement (personnels), qui vous remettra un mot de passe provisoire à changer dès la connexion suivante."
 		}
-		s.Paragraphs = append(s.Paragraphs, text)
-		return []Section{s}, nil
+		f := Section{ID: "forgotten", Title: "Mot de passe oublié", Paragraphs: []string{text,
+			"Ne communiquez jamais votre mot de passe : aucun administrateur ne vous le demandera."}}
+		return []Section{s, f}, nil
 	})
 }
 
