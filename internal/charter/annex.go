@@ -36,7 +36,9 @@ type Source interface {
 type SourceFunc func(ctx context.Context, est string) ([]Section, error)
 
 // AnnexSections implements Source.
-func (f SourceFunc) AnnexSections(ctx context.Context, est string) ([]Section, error) { return f(ctx, est) }
+func (f SourceFunc) AnnexSections(ctx context.Context, est string) ([]Section, error) {
+	return f(ctx, est)
+}
 
 var profileNames = map[core.Profile]string{
 	core.ProfilePupil:   "Élèves",
