@@ -21,8 +21,14 @@ import (
 
 // Limits of a document.
 const (
-	MaxBody  = 128 << 10 // bytes of Markdown
-	MaxTitle = 200       // characters
+	MaxBody  = 64 << 10 // bytes of Markdown
+	MaxTitle = 200      // characters
+	// MaxLine, MaxIndent and MaxNesting bound what makes Markdown parsers
+	// slow (goldmark takes seconds on 64 KB of "> > > …" or "[a](" repeated
+	// on one line): no real charter comes near them.
+	MaxLine    = 4000 // bytes per line
+	MaxIndent  = 32   // columns of leading white space
+	MaxNesting = 8    // quote markers at the start of a line
 )
 
 // md is CommonMark plus GFM tables and strikethrough, in goldmark's safe
@@ -91,6 +97,9 @@ func ValidateBody(body string) error {
 	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
 		return problem("body", "bad_text", "the text is not valid UTF-8 or contains a NUL character")
 	}
+	if err := checkShape(body); err != nil {
+		return err
+	}
 	src := []byte(body)
 	doc := md.Parser().Parse(text.NewReader(src))
 	var err error
@@ -122,6 +131,40 @@ func ValidateBody(body string) error {
 		return ast.WalkContinue, nil
 	})
 	return err
+}
+
+// checkShape refuses lines too long, too indented or too deeply quoted.
+func checkShape(body string) error {
+	for i, line := range strings.Split(body, "\n") {
+		if len(line) > MaxLine {
+			return problem("body", "line_too_long", "line %d is %d characters long; at most %d are allowed", i+1, len(line), MaxLine)
+		}
+		indent, quotes := 0, 0
+	scan:
+		for _, c := range line {
+			switch c {
+			case ' ':
+				if quotes == 0 {
+					indent++
+				}
+			case '\t':
+				if quotes == 0 {
+					indent += 4
+				}
+			case '>':
+				quotes++
+			default:
+				break scan
+			}
+		}
+		if indent > MaxIndent {
+			return problem("body", "indent", "line %d is indented by %d columns; at most %d are allowed", i+1, indent, MaxIndent)
+		}
+		if quotes > MaxNesting {
+			return problem("body", "nesting", "line %d nests %d quotes; at most %d are allowed", i+1, quotes, MaxNesting)
+		}
+	}
+	return nil
 }
 
 // Render returns the HTML of a Markdown body (safe mode: no raw HTML, no

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
@@ -54,6 +55,9 @@ type Deps struct {
 type Handler struct {
 	deps Deps
 	rd   *web.Renderer
+
+	mu       sync.Mutex
+	rendered map[string]template.HTML // published version → HTML
 }
 
 var pages = []string{"charter/mine", "charter/accept", "charter/refused", "charter/view", "charter/admin",
@@ -67,7 +71,7 @@ func New(deps Deps) (*Handler, error) {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	return &Handler{deps: deps, rd: deps.Renderer}, nil
+	return &Handler{deps: deps, rd: deps.Renderer, rendered: map[string]template.HTML{}}, nil
 }
 
 // Routes registers the pages: the personal ones behind requireLogin, the
@@ -110,11 +114,36 @@ func (h *Handler) estName(ctx context.Context, id string) string {
 // when saved and goldmark runs in safe mode, so the HTML is trusted.
 func (h *Handler) render(ctx context.Context, v *charter.Version, withAnnex bool) docView {
 	d := docView{EstID: v.Establishment, EstName: h.estName(ctx, v.Establishment), Kind: v.Kind, Version: v,
-		Title: v.Title, HTML: template.HTML(charter.Render(v.Body))} // #nosec G203 -- safe-mode goldmark output
+		Title: v.Title, HTML: h.html(v)}
 	if withAnnex && v.Kind.HasAnnex() {
 		d.Annex = h.deps.Charter.Annex(ctx, v.Establishment)
 	}
 	return d
+}
+
+// html renders a version's body, once per published version: published
+// versions never change, and the gate shows them to everyone.
+func (h *Handler) html(v *charter.Version) template.HTML {
+	key := ""
+	if !v.Draft() {
+		key = refValue(v) + "|" + v.PublishedAt.String()
+		h.mu.Lock()
+		out, ok := h.rendered[key]
+		h.mu.Unlock()
+		if ok {
+			return out
+		}
+	}
+	out := template.HTML(charter.Render(v.Body)) // #nosec G203 -- validated when saved, safe-mode goldmark
+	if key != "" {
+		h.mu.Lock()
+		if len(h.rendered) > 1000 {
+			clear(h.rendered)
+		}
+		h.rendered[key] = out
+		h.mu.Unlock()
+	}
+	return out
 }
 
 func (h *Handler) defaultDoc(ctx context.Context, est string, k charter.Kind) docView {
