@@ -95,6 +95,7 @@ func (h *Handler) mine(w http.ResponseWriter, r *http.Request) error {
 }
 
 type viewView struct {
+	Name    string // of the kind
 	Doc     docView
 	Default bool // the built-in text, not adopted by the establishment
 }
@@ -126,12 +127,12 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, v := range cur {
 		if v.Establishment == est && v.Kind == k {
-			h.rd.Page(w, r, http.StatusOK, "charter/view", viewView{Doc: h.render(ctx, v, true)})
+			h.rd.Page(w, r, http.StatusOK, "charter/view", viewView{Name: kindName(ctx, k), Doc: h.render(ctx, v, true)})
 			return nil
 		}
 	}
 	if title, _ := charter.Default(k); title != "" {
-		h.rd.Page(w, r, http.StatusOK, "charter/view", viewView{Doc: h.defaultDoc(ctx, est, k), Default: true})
+		h.rd.Page(w, r, http.StatusOK, "charter/view", viewView{Name: kindName(ctx, k), Doc: h.defaultDoc(ctx, est, k), Default: true})
 		return nil
 	}
 	return core.E("charterweb.view", core.NotFound, "charter.view.none")
