@@ -59,9 +59,27 @@ func (n *node) publishCharter(title, body string, want int) {
 	if !strings.Contains(page, "prochaine connexion") || !strings.Contains(page, title) {
 		n.t.Fatalf("the publish page does not warn that everyone must accept again:\n%s", page)
 	}
-	if r, b := n.post("/admin/charter/charte/publish", url.Values{"csrf": {tok}, "version": {itoa(want)}}); r.StatusCode != http.StatusSeeOther {
+	seen := regexp.MustCompile(`name="seen" value="(\d+)"`).FindStringSubmatch(page)
+	if seen == nil {
+		n.t.Fatalf("no draft stamp on the publish page:\n%s", page)
+	}
+	if r, b := n.post("/admin/charter/charte/publish", url.Values{"csrf": {tok}, "version": {itoa(want)},
+		"seen": {"1"}}); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/charter/charte/publish?est="+url.QueryEscape(n.est(page)) {
+		n.t.Fatalf("publishing a draft changed since it was read: %d %s\n%s", r.StatusCode, r.Header.Get("Location"), b)
+	}
+	if r, b := n.post("/admin/charter/charte/publish", url.Values{"csrf": {tok}, "version": {itoa(want)}, "seen": {seen[1]}}); r.StatusCode != http.StatusSeeOther {
 		n.t.Fatalf("publishing v%d: %d\n%s", want, r.StatusCode, b)
 	}
+}
+
+// est returns the establishment ID in a console page's hidden field.
+func (n *node) est(page string) string {
+	n.t.Helper()
+	m := regexp.MustCompile(`name="est" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		n.t.Fatalf("no establishment field:\n%s", page)
+	}
+	return m[1]
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -173,9 +173,11 @@ type Store interface {
 	// v.Kind (v.Number is ignored and set) and journals "charter.draft.save".
 	SaveCharterDraft(ctx context.Context, v *Version) error
 	// PublishCharter publishes the draft numbered n and journals
-	// "charter.publish". core.Conflict when it is no longer the draft;
-	// core.NotFound when there is no such draft.
-	PublishCharter(ctx context.Context, est string, kind Kind, n int) (*Version, error)
+	// "charter.publish". core.Conflict when it is no longer the draft, or
+	// when seen is not zero and the draft was saved at another time (it
+	// changed since the publisher read it); core.NotFound when there is no
+	// such draft.
+	PublishCharter(ctx context.Context, est string, kind Kind, n int, seen time.Time) (*Version, error)
 	// AcceptCharters records acceptances by the principal in ctx (its
 	// person), one journal entry "charter.accept" each; accepting again is
 	// not an error and writes nothing.

@@ -193,15 +193,16 @@ func (s *Service) SaveDraft(ctx context.Context, est string, k Kind, title, body
 	return v, nil
 }
 
-// Publish publishes draft n of a document of est. Everyone who must accept
-// the kind is asked to accept it at their next request.
-func (s *Service) Publish(ctx context.Context, est string, k Kind, n int) (*Version, error) {
+// Publish publishes draft n of a document of est, as saved at seen (the
+// time the publisher read it; zero: whatever it holds now). Everyone who
+// must accept the kind is asked to accept it at their next request.
+func (s *Service) Publish(ctx context.Context, est string, k Kind, n int, seen time.Time) (*Version, error) {
 	const op = "charter.Publish"
 	if !MayPublish(core.PrincipalFromContext(ctx), est) {
 		s.refuse(ctx, est, "charter.publish", k, "only the head of the establishment publishes")
 		return nil, core.E(op, core.Permission, "charter.publish.head_only")
 	}
-	v, err := s.deps.Store.PublishCharter(ctx, est, k, n)
+	v, err := s.deps.Store.PublishCharter(ctx, est, k, n, seen)
 	if err != nil {
 		return nil, err
 	}

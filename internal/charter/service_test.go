@@ -56,7 +56,7 @@ func (w *world) publish(t *testing.T, ctx context.Context, k charter.Kind, body 
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := w.svc.Publish(ctx, est, k, d.Number)
+	v, err := w.svc.Publish(ctx, est, k, d.Number, d.UpdatedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func (w *world) publishOn(t *testing.T, svc *charter.Service) {
 	head := as("head", core.ProfileHead)
 	d, err := svc.SaveDraft(head, est, charter.KindCharte, "Titre", "Texte.")
 	if err == nil {
-		_, err = svc.Publish(head, est, charter.KindCharte, d.Number)
+		_, err = svc.Publish(head, est, charter.KindCharte, d.Number, time.Time{})
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestOnlyTheHeadPublishes_INF_AUT_5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.Publish(tech, est, charter.KindCharte, d.Number); !core.IsKind(err, core.Permission) {
+	if _, err := w.svc.Publish(tech, est, charter.KindCharte, d.Number, time.Time{}); !core.IsKind(err, core.Permission) {
 		t.Fatalf("a technical admin published: %v", err)
 	}
 	if _, err := w.svc.SaveDraft(teacher, est, charter.KindCharte, "Charte", "Texte."); !core.IsKind(err, core.Permission) {
@@ -187,7 +187,7 @@ func TestOnlyTheHeadPublishes_INF_AUT_5(t *testing.T) {
 	}
 	operator := core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: "op", Login: "op",
 		Grants: []core.Grant{{Right: core.RightOperator}}})
-	if _, err := w.svc.Publish(operator, est, charter.KindCharte, d.Number); err != nil {
+	if _, err := w.svc.Publish(operator, est, charter.KindCharte, d.Number, time.Time{}); err != nil {
 		t.Fatalf("an operator may publish: %v", err)
 	}
 	headElsewhere := core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: "h2", Profile: core.ProfileHead,

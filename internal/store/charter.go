@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
@@ -127,7 +128,7 @@ func (db *DB) SaveCharterDraft(ctx context.Context, v *charter.Version) error {
 }
 
 // PublishCharter publishes the draft numbered n and journals it.
-func (db *DB) PublishCharter(ctx context.Context, est string, kind charter.Kind, n int) (*charter.Version, error) {
+func (db *DB) PublishCharter(ctx context.Context, est string, kind charter.Kind, n int, seen time.Time) (*charter.Version, error) {
 	const op = "store.PublishCharter"
 	var v *charter.Version
 	err := db.write(ctx, op, func(tx *Tx) error {
@@ -142,6 +143,9 @@ func (db *DB) PublishCharter(ctx context.Context, est string, kind charter.Kind,
 		}
 		if !v.Draft() {
 			return core.E(op, core.Conflict, "version %d is already published", n)
+		}
+		if !seen.IsZero() && micros(seen) != micros(v.UpdatedAt) {
+			return core.E(op, core.Conflict, "charter.publish.changed")
 		}
 		res, err := tx.exec(`UPDATE charter_versions SET published_at = $1, publisher_id = $2, publisher_login = $3
 			WHERE establishment_id = $4 AND kind = $5 AND version = $6 AND published_at IS NULL`,

@@ -6,6 +6,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
@@ -55,14 +56,17 @@ func TestCharterStore(t *testing.T) {
 		if cur, _ := db.CurrentCharters(ctx, []string{est.ID}); len(cur) != 0 {
 			t.Fatalf("a draft is not current: %+v", cur)
 		}
-		if _, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 2); !core.IsKind(err, core.NotFound) {
+		if _, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 2, time.Time{}); !core.IsKind(err, core.NotFound) {
 			t.Fatalf("publishing a missing draft: %v", err)
 		}
-		pub, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 1)
+		if _, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 1, v.UpdatedAt.Add(-time.Second)); !core.IsKind(err, core.Conflict) {
+			t.Fatalf("publishing a draft changed since it was read: %v", err)
+		}
+		pub, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 1, v.UpdatedAt)
 		if err != nil || pub.PublishedAt.IsZero() || pub.PublisherName != "m.head" || pub.Body != "# Un, relu\n" {
 			t.Fatalf("publish: %v %+v", err, pub)
 		}
-		if _, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 1); !core.IsKind(err, core.Conflict) {
+		if _, err := db.PublishCharter(hctx, est.ID, charter.KindCharte, 1, time.Time{}); !core.IsKind(err, core.Conflict) {
 			t.Fatalf("publishing twice: %v", err)
 		}
 		// The next draft is version 2; version 1 stays current until it is published.

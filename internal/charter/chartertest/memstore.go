@@ -125,13 +125,16 @@ func (m *MemStore) SaveCharterDraft(ctx context.Context, v *charter.Version) err
 }
 
 // PublishCharter implements charter.Store.
-func (m *MemStore) PublishCharter(ctx context.Context, est string, k charter.Kind, n int) (*charter.Version, error) {
+func (m *MemStore) PublishCharter(ctx context.Context, est string, k charter.Kind, n int, seen time.Time) (*charter.Version, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, v := range m.versions {
 		if v.Establishment == est && v.Kind == k && v.Number == n {
 			if !v.Draft() {
 				return nil, core.E("mem.PublishCharter", core.Conflict, "already published")
+			}
+			if !seen.IsZero() && !seen.Equal(v.UpdatedAt) {
+				return nil, core.E("mem.PublishCharter", core.Conflict, "charter.publish.changed")
 			}
 			p := core.PrincipalFromContext(ctx)
 			v.PublishedAt, v.PublisherID, v.PublisherName = m.now(), p.PersonID, p.Login

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
@@ -260,7 +261,20 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || n < 1 {
 		return core.E("charterweb.publish", core.Invalid, "charter.publish.bad_version")
 	}
-	v, err := h.deps.Charter.Publish(r.Context(), est, k, n)
+	var seen time.Time // the draft as the confirmation page showed it
+	if s := f.Value("seen"); s != "" {
+		us, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return core.E("charterweb.publish", core.Invalid, "charter.publish.bad_version")
+		}
+		seen = time.UnixMicro(us)
+	}
+	v, err := h.deps.Charter.Publish(r.Context(), est, k, n, seen)
+	if core.IsKind(err, core.Conflict) {
+		web.SetFlash(w, web.Flash{Kind: web.FlashWarning, Key: "charter.publish.changed"})
+		http.Redirect(w, r, "/admin/charter/"+string(k)+"/publish?est="+urlEscape(est), http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

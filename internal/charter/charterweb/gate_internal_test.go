@@ -32,7 +32,7 @@ func TestGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := svc.Publish(head, "e", charter.KindCharte, d.Number)
+	v, err := svc.Publish(head, "e", charter.KindCharte, d.Number, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
