@@ -6,8 +6,10 @@ package charterweb
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/web"
 )
@@ -21,7 +23,9 @@ import (
 //
 // It lets through: anonymous requests, system principals, service accounts
 // and API tokens (only web sessions are interactive), a session that must
-// still change its password (that comes first), and the paths a person
+// still change its password (that comes first), a session opened with a
+// picture sequence (young école pupils who cannot read yet: their charter
+// is read and signed on paper with their families), and the paths a person
 // needs to read, accept or refuse and leave: the charter pages, login,
 // logout, the password pages, static files, health, the CA certificate and
 // the SSO logout endpoints.
@@ -29,7 +33,7 @@ func (h *Handler) Gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := core.PrincipalFromContext(r.Context())
 		if p.PersonID == "" || p.System || p.Service || p.Channel != core.ChannelWeb || p.SessionID == "" ||
-			p.MustChangePassword || exempt(r.URL.Path) {
+			p.MustChangePassword || slices.Contains(p.AuthMethods, auth.PictureMethod) || exempt(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/charter/chartertest"
 	"github.com/preau/preau/internal/core"
@@ -76,7 +77,10 @@ func TestGate(t *testing.T) {
 	service.Service = true
 	mustChange := pupil
 	mustChange.MustChangePassword = true
+	pictures := pupil
+	pictures.AuthMethods = []string{auth.PictureMethod}
 	for name, p := range map[string]core.Principal{"API token": token, "service account": service, "must change": mustChange,
+		"picture login": pictures,
 		"system": core.SystemPrincipal("system:x", core.ChannelWeb), "anonymous": {}} {
 		if w := do(p, "GET", "/"); w.Code != http.StatusTeapot {
 			t.Errorf("%s: %d", name, w.Code)
