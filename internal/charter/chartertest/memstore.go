@@ -8,6 +8,7 @@ package chartertest
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,21 @@ func (m *MemStore) AddPerson(id, est string, p core.Profile) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.people[id] = [2]string{est, string(p)}
+}
+
+func name(k charter.Kind, n int) string { return string(k) + " v" + strconv.Itoa(n) }
+
+// Actions returns the journal of est as "action target actor" lines.
+func (m *MemStore) Actions(est string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, e := range m.Journal {
+		if e.Chain == est {
+			out = append(out, e.Action+" "+e.TargetName+" "+e.ActorLogin)
+		}
+	}
+	return out
 }
 
 func (m *MemStore) now() time.Time { return m.Clock.Now().UTC() }
@@ -120,7 +136,7 @@ func (m *MemStore) SaveCharterDraft(ctx context.Context, v *charter.Version) err
 	})
 	c := *v
 	m.versions = append(m.versions, &c)
-	m.journal(ctx, journal.Entry{Chain: v.Establishment, Action: "charter.draft.save", TargetName: string(v.Kind)})
+	m.journal(ctx, journal.Entry{Chain: v.Establishment, Action: "charter.draft.save", TargetName: name(v.Kind, n)})
 	return nil
 }
 
@@ -138,7 +154,7 @@ func (m *MemStore) PublishCharter(ctx context.Context, est string, k charter.Kin
 			}
 			p := core.PrincipalFromContext(ctx)
 			v.PublishedAt, v.PublisherID, v.PublisherName = m.now(), p.PersonID, p.Login
-			m.journal(ctx, journal.Entry{Chain: est, Action: "charter.publish", TargetName: string(k)})
+			m.journal(ctx, journal.Entry{Chain: est, Action: "charter.publish", TargetName: name(k, n)})
 			c := *v
 			return &c, nil
 		}
@@ -162,7 +178,7 @@ func (m *MemStore) AcceptCharters(ctx context.Context, refs []charter.Ref) error
 		}
 		m.accepts = append(m.accepts, &charter.Acceptance{PersonID: p.PersonID, Establishment: r.Establishment,
 			Kind: r.Kind, Number: r.Number, At: m.now(), Channel: p.Channel, Source: p.Source})
-		m.journal(ctx, journal.Entry{Chain: r.Establishment, Action: "charter.accept", TargetName: string(r.Kind)})
+		m.journal(ctx, journal.Entry{Chain: r.Establishment, Action: "charter.accept", TargetName: name(r.Kind, r.Number)})
 	}
 	return nil
 }
