@@ -81,7 +81,7 @@ func TestGate(t *testing.T) {
 	pictures.AuthMethods = []string{auth.PictureMethod}
 	for name, p := range map[string]core.Principal{"API token": token, "service account": service, "must change": mustChange,
 		"picture login": pictures,
-		"system": core.SystemPrincipal("system:x", core.ChannelWeb), "anonymous": {}} {
+		"system":        core.SystemPrincipal("system:x", core.ChannelWeb), "anonymous": {}} {
 		if w := do(p, "GET", "/"); w.Code != http.StatusTeapot {
 			t.Errorf("%s: %d", name, w.Code)
 		}
