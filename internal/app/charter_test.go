@@ -204,9 +204,12 @@ func TestCharterVersionBumpForcesReacceptance_INF_SEC_3(t *testing.T) {
 		!strings.Contains(b, "Cochez") {
 		t.Fatalf("accepting without ticking: %d", r.StatusCode)
 	}
-	if r, b := n.post("/charter/accept", url.Values{"csrf": {tok}, "action": {"refuse"}}); r.StatusCode != 200 ||
-		!strings.Contains(b, "Me déconnecter") {
-		t.Fatalf("refusing: %d\n%s", r.StatusCode, b)
+	if r, _ := n.post("/charter/accept", url.Values{"csrf": {tok}, "next": {"/"}, "action": {"refuse"}}); r.StatusCode != http.StatusSeeOther ||
+		r.Header.Get("Location") != "/charter/refused?next=%2F" {
+		t.Fatalf("refusing: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	if _, b := n.get("/charter/refused?next=%2F"); !strings.Contains(b, "Me déconnecter") || !strings.Contains(b, `action="/logout"`) {
+		t.Fatalf("refusal page:\n%s", b)
 	}
 	if to := n.accept(casLogin); to != casLogin {
 		t.Fatalf("after accepting, the CAS login is not resumed: %q", to)
@@ -307,11 +310,7 @@ func TestCharterPagesAreAccessible(t *testing.T) {
 	front.Close()
 	front = proxyWithCookies(t, n)
 	defer front.Close()
-	webtest.Axe(t, front.URL, "/charter/accept", "/charter/accept?lang=en")
-	tok = n.csrf("/charter/accept")
-	if r, _ := n.post("/charter/accept", url.Values{"csrf": {tok}, "action": {"refuse"}}); r.StatusCode != 200 {
-		t.Fatalf("refuse: %d", r.StatusCode)
-	}
+	webtest.Axe(t, front.URL, "/charter/accept", "/charter/accept?lang=en", "/charter/refused", "/charter/refused?lang=en")
 }
 
 // proxyWithCookies serves the node through a reverse proxy that adds the

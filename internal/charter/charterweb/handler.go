@@ -80,6 +80,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireLogin, requireAdmin func(htt
 	mux.Handle("GET /charter", requireLogin(web.HandlerFunc(h.mine)))
 	mux.Handle("GET /charter/accept", requireLogin(web.HandlerFunc(h.acceptPage)))
 	mux.Handle("POST /charter/accept", requireLogin(web.HandlerFunc(h.accept)))
+	mux.Handle("GET /charter/refused", requireLogin(web.HandlerFunc(h.refused)))
 	mux.Handle("GET /charter/{est}/{kind}", requireLogin(web.HandlerFunc(h.view)))
 	mux.Handle("GET /admin/charter", requireAdmin(web.HandlerFunc(h.admin)))
 	mux.Handle("POST /admin/charter/cgu", requireAdmin(web.HandlerFunc(h.newCGU)))

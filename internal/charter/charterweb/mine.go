@@ -181,7 +181,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request) error {
 	}
 	next := safeNext(f.Value("next"))
 	if f.Value("action") == "refuse" {
-		h.rd.Page(w, r, http.StatusOK, "charter/refused", nil)
+		http.Redirect(w, r, "/charter/refused?next="+urlEscape(next), http.StatusSeeOther)
 		return nil
 	}
 	var refs []charter.Ref
@@ -223,6 +223,13 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request) error {
 	web.AllowFormRedirects(w)
 	web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "charter.accept.done"})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// refused explains that the services need the charter, with a way back
+// to it and a logout button.
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request) error {
+	h.rd.Page(w, r, http.StatusOK, "charter/refused", struct{ Next string }{safeNext(r.URL.Query().Get("next"))})
 	return nil
 }
 
