@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -331,4 +333,31 @@ func proxyWithCookies(t *testing.T, n *node) *httptest.Server {
 	front := httptest.NewServer(proxy)
 	t.Cleanup(front.Close)
 	return front
+}
+
+// TestCharterCLI publishes a charter file from the command line while the
+// node runs: the node asks for it at the next request.
+// CARINE: INF-SEC-3
+func TestCharterCLI(t *testing.T) {
+	n := startNode(t)
+	n.cli("user", "add", "zoe.martin", "--uai", "0999001W", "--profile", "pupil", "--given", "Zoé", "--family", "Martin",
+		"--password", "Bonjour-Zoe-2026", "--must-change=false")
+	file := filepath.Join(t.TempDir(), "charte.md")
+	if err := os.WriteFile(file, []byte("# Charte\n\nAdoptée par le conseil d’administration."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := n.cli("charter", "publish", "--uai", "0999001W", "--title", "Charte du collège", file); !strings.Contains(out, "version 1 published") {
+		t.Fatalf("publish: %s", out)
+	}
+	if out := n.cli("charter", "list", "--uai", "0999001W"); !regexp.MustCompile(`charte\s+v1 Charte du collège`).MatchString(out) {
+		t.Fatalf("list: %s", out)
+	}
+	n.as("zoe.martin", "Bonjour-Zoe-2026", "/")
+	if r, _ := n.get("/"); r.Header.Get("Location") != "/charter/accept?next=%2F" {
+		t.Fatalf("the node does not ask for the charter published by the CLI: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	n.accept("/")
+	if out := n.cli("charter", "stats", "--uai", "0999001W"); !regexp.MustCompile(`pupil\s+1\s+1\s+100%`).MatchString(out) {
+		t.Fatalf("stats: %s", out)
+	}
 }
