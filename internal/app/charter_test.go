@@ -260,6 +260,15 @@ func TestCharterVersionBumpForcesReacceptance_INF_SEC_3(t *testing.T) {
 		t.Fatalf("accept page of v2:\n%s", page)
 	}
 	n.accept("/")
+	if _, page = n.get("/charter"); !strings.Contains(page, `href="/charter/`+est+`/charte?v=1"`) {
+		t.Fatalf("my acceptances do not link the versions:\n%s", page)
+	}
+	if _, page = n.get("/charter/" + est + "/charte?v=1"); !strings.Contains(page, "Version <strong>une</strong>") {
+		t.Fatalf("version 1 as accepted:\n%s", page)
+	}
+	if r, _ := n.get("/charter/" + est + "/charte?v=3"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("a version that does not exist: %d", r.StatusCode)
+	}
 
 	// Statistics: the one pupil accepted v2; the technical admin did not.
 	n.client.Jar = headJar

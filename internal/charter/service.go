@@ -385,6 +385,27 @@ func (s *Service) Accept(ctx context.Context, refs []Ref) error {
 	return s.deps.Store.AcceptCharters(ctx, refs)
 }
 
+// Published returns published version n of a document of est, for a
+// person attached to est or who administers it (people re-read what they
+// accepted). Drafts are never returned: core.NotFound.
+func (s *Service) Published(ctx context.Context, est string, k Kind, n int) (*Version, error) {
+	const op = "charter.Published"
+	p := core.PrincipalFromContext(ctx)
+	if !p.AttachedTo(est) && !MayEdit(p, est) {
+		return nil, core.E(op, core.NotFound, "charter.view.none")
+	}
+	vs, err := s.deps.Store.CharterVersions(ctx, est, k)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if v.Number == n && !v.Draft() {
+			return v, nil
+		}
+	}
+	return nil, core.E(op, core.NotFound, "charter.view.none")
+}
+
 // Acceptances returns the principal's acceptances, newest first.
 func (s *Service) Acceptances(ctx context.Context) ([]*Acceptance, error) {
 	p := core.PrincipalFromContext(ctx)

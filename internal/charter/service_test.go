@@ -126,6 +126,19 @@ func TestVersionBumpRequiresReacceptance_INF_SEC_3(t *testing.T) {
 	if err := w.svc.Accept(pupil, []charter.Ref{v2.Ref()}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := w.svc.SaveDraft(head, est, charter.KindCharte, "Titre", "Trois, brouillon."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Published(pupil, est, charter.KindCharte, 3); !core.IsKind(err, core.NotFound) {
+		t.Fatalf("a pupil read a draft: %v", err)
+	}
+	if old, err := w.svc.Published(pupil, est, charter.KindCharte, 1); err != nil || old.Body != "Un." {
+		t.Fatalf("re-reading v1: %v %+v", err, old)
+	}
+	if _, err := w.svc.Published(core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: "x",
+		Profile: core.ProfilePupil, Establishments: []string{"est-2"}}), est, charter.KindCharte, 1); !core.IsKind(err, core.NotFound) {
+		t.Fatalf("a pupil of another establishment read v1: %v", err)
+	}
 	as, _ := w.svc.Acceptances(pupil)
 	if len(as) != 2 || as[0].Number != 2 || as[1].Number != 1 {
 		t.Fatalf("acceptances: %+v", as)

@@ -39,6 +39,8 @@ type mineView struct {
 }
 
 type acceptanceRow struct {
+	EstID   string
+	Kind    charter.Kind
 	EstName string
 	Name    string
 	Number  int
@@ -87,7 +89,7 @@ func (h *Handler) mine(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			name = h.estName(ctx, a.Establishment)
 		}
-		v.Acceptances = append(v.Acceptances, acceptanceRow{EstName: name, Name: kindName(ctx, a.Kind),
+		v.Acceptances = append(v.Acceptances, acceptanceRow{EstID: a.Establishment, Kind: a.Kind, EstName: name, Name: kindName(ctx, a.Kind),
 			Number: a.Number, At: a.At})
 	}
 	h.rd.Page(w, r, http.StatusOK, "charter/mine", v)
@@ -110,6 +112,18 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) error {
 	k, err := charter.ParseKind(r.PathValue("kind"))
 	if err != nil || !(p.AttachedTo(est) || p.CanAdminister(est)) {
 		return core.E("charterweb.view", core.NotFound, "")
+	}
+	if s := r.URL.Query().Get("v"); s != "" { // an earlier version, as accepted then
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return core.E("charterweb.view", core.NotFound, "charter.view.none")
+		}
+		v, err := h.deps.Charter.Published(ctx, est, k, n)
+		if err != nil {
+			return err
+		}
+		h.rd.Page(w, r, http.StatusOK, "charter/view", viewView{Name: kindName(ctx, k), Doc: h.render(ctx, v, true)})
+		return nil
 	}
 	cur, err := h.deps.Charter.Current(ctx)
 	if err != nil {
