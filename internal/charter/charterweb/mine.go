@@ -210,6 +210,11 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(pending) == 0 { // accepted meanwhile (another tab, a second click)
+		web.AllowFormRedirects(w)
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
 	if !f.Checked("agree") {
 		f.Fail("agree", "charter.accept.tick")
 		web.AllowFormRedirects(w)
