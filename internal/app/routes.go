@@ -15,6 +15,7 @@ import (
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
 	"github.com/preau/preau/internal/breakglass/breakglassweb"
+	"github.com/preau/preau/internal/charter/charterweb"
 	"github.com/preau/preau/internal/compliance/complianceweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
@@ -29,7 +30,7 @@ import (
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +83,11 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	bgw.Routes(mux, requireAdmin, authweb.RequireLogin)
+	charters, err := a.charterPages(rd)
+	if err != nil {
+		return nil, err
+	}
+	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -91,7 +97,7 @@ func (a *App) routes() (http.Handler, error) {
 			trusted = append(trusted, p.Masked())
 		}
 	}
-	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...)), nil
+	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...)), nil
 }
 
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.
@@ -125,8 +131,10 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"},
 			web.NavItem{Label: "app.nav.pictures", Href: "/pictures/classes"})
 	}
+	items = append(items, web.NavItem{Label: "charter.nav.mine", Href: "/charter"})
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
+			web.NavItem{Label: "charter.nav.admin", Href: "/admin/charter"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
 			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
