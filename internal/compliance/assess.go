@@ -18,7 +18,7 @@ type rule func(f *Facts, q Requirement) (Status, Text)
 
 // rules maps a requirement ID to its assessment; requirements without a
 // rule get the default of their tag (see fallback).
-var rules = merge(directoryRules, authRules, infraRules, serviceRules)
+var rules = merge(directoryRules, authRules, infraRules, serviceRules, documentRules, rightsRules)
 
 func merge(ms ...map[string]rule) map[string]rule {
 	out := map[string]rule{}
@@ -58,8 +58,8 @@ func fallback(f *Facts, q Requirement) (Status, Text) {
 		return Organisational, T("Hors logiciel (matériel, câblage, achats ou droit) : relève de l’organisation de l’établissement et de la collectivité.",
 			"Outside software (hardware, cabling, procurement or law): up to the establishment’s and the local authority’s organisation.")
 	case "S":
-		return Organisational, T("Exigence organisationnelle (charte, CGU, politique de sécurité) : aucun modèle de document ni réglage de Préau ne la soutient encore dans cette version.",
-			"Organisational requirement (charter, terms of use, security policy): no document template or setting of Préau supports it yet in this version.")
+		return Organisational, T("Exigence organisationnelle (charte, CGU, politique de sécurité) : ni la charte type ni un réglage de Préau ne la traitent encore ; l’établissement peut l’écrire dans sa charte, sa politique de sécurité ou ses CGU, que Préau publie et fait accepter.",
+			"Organisational requirement (charter, terms of use, security policy): neither the model charter nor a setting of Préau covers it yet; the establishment can write it into its charter, security policy or terms of use, which Préau publishes and has accepted.")
 	}
 	return NotMet, unavailable(q.Service)
 }
@@ -200,6 +200,6 @@ func zoneRule(names []string, ok, missing Text) rule {
 				fmt.Sprintf("No %s network zone defined for: %s.", z, strings.Join(without, ", "))), missing)
 		}
 		return Partly, join(T(fmt.Sprintf("Zone réseau %s définie pour %s.", z, strings.Join(with, ", ")),
-			fmt.Sprintf("Network zone %s defined for %s.", z, strings.Join(with, ", "))), ok)
+			fmt.Sprintf("Network zone %s defined for %s.", z, strings.Join(with, ", "))), proxies(f), ok)
 	}
 }

@@ -6,8 +6,10 @@
 // whether the deployment meets it (met, partly, not-met) or that it is
 // organisational, with evidence read from the live deployment: password
 // policies, accounts still to change their password, the journal's chain,
-// network zones, TLS and LDAP settings, strong authentication, SSO
-// applications, picture login, directory imports.
+// network zones and trusted proxies, TLS and LDAP settings, strong
+// authentication, SSO applications, picture login, directory imports, the
+// charters each establishment published and who accepted them, the rights
+// the head granted, break-glass requests.
 //
 // It is a domain package: it does no I/O itself. [Gather] reads facts
 // through the small interfaces of [Deps], which the store, the auth service

@@ -6,12 +6,15 @@ package compliance_test
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/preau/preau/internal/auth/policy"
 	"github.com/preau/preau/internal/auth/sso"
+	"github.com/preau/preau/internal/breakglass"
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/compliance"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -27,6 +30,47 @@ type fake struct {
 	check    compliance.JournalCheck
 	clients  []*sso.Client
 	settings map[string]string
+	charters []*charter.Version
+	stats    map[charter.Ref][]charter.ProfileStat
+	grants   []*directory.Grant
+	glass    []*breakglass.Request
+}
+
+// CurrentCharters returns the newest published version of each document.
+func (f *fake) CurrentCharters(_ context.Context, ests []string) ([]*charter.Version, error) {
+	latest := map[string]*charter.Version{}
+	for _, v := range f.charters {
+		k := v.Establishment + "/" + string(v.Kind)
+		if slices.Contains(ests, v.Establishment) && !v.Draft() && (latest[k] == nil || v.Number > latest[k].Number) {
+			latest[k] = v
+		}
+	}
+	var out []*charter.Version
+	for _, v := range latest {
+		out = append(out, v)
+	}
+	return out, nil
+}
+func (f *fake) CharterStats(_ context.Context, ref charter.Ref) ([]charter.ProfileStat, error) {
+	return f.stats[ref], nil
+}
+func (f *fake) FindEstablishmentGrants(_ context.Context, est string) ([]*directory.Grant, error) {
+	var out []*directory.Grant
+	for _, g := range f.grants {
+		if g.Establishment == est {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+func (f *fake) FindBreakGlasses(_ context.Context, fl breakglass.Filter) ([]*breakglass.Request, error) {
+	var out []*breakglass.Request
+	for _, r := range f.glass {
+		if fl.Establishments == nil || slices.Contains(fl.Establishments, r.Establishment) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func (f *fake) Policies(context.Context) policy.Policies { return f.policies }
@@ -81,6 +125,7 @@ func newFake() *fake {
 
 func (f *fake) deps() compliance.Deps {
 	return compliance.Deps{Passwords: f, Accounts: f, Journal: f, Verifier: f, Zones: f, Applications: f, Settings: f,
+		Charters: f, Grants: f, BreakGlass: f,
 		Config: compliance.Config{StrongFor: []string{"admin"}, StrongMaxAge: 30 * time.Minute, LDAPListening: true},
 		Clock:  core.NewFakeClock(now), Version: "test"}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/preau/preau/internal/auth/sso"
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 )
@@ -65,19 +66,15 @@ var authRules = map[string]rule{
 	},
 	"INF-AUT-4": fixed(Partly, "Chacun voit ses sessions (/account/sessions) ; /whoami affiche la personne connectée sur un navigateur partagé. Affichage sur le bureau du poste (agent) non disponible.",
 		"Each person sees their sessions (/account/sessions); /whoami shows who is logged in on a shared browser. Display on the workstation desktop (agent) not available."),
-	"INF-AUT-5": func(f *Facts, q Requirement) (Status, Text) {
-		c := sumAccounts(f)
-		return Organisational, T(fmt.Sprintf("%d comptes d’administrateur technique. Charte administrateur et son acceptation non disponibles dans cette version.", c.Admins),
-			fmt.Sprintf("%d technical administrator accounts. Administrator charter and its acceptance not available in this version.", c.Admins))
-	},
 	"INF-AUT-6": func(f *Facts, q Requirement) (Status, Text) {
 		var all []Text
 		for _, pr := range core.Profiles {
 			all = append(all, describePolicy(pr, f.Policies.For("", pr)))
 		}
 		in := list(all)
-		cur := T("Politiques en vigueur, appliquées à chaque changement et réinitialisation : "+in.FR+". Reprise dans les CGU : non disponible dans cette version.",
-			"Policies in force, enforced at every change and reset: "+in.EN+". Restated in the terms of use: not available in this version.")
+		cur := join(T("Politiques en vigueur, appliquées à chaque changement et réinitialisation : "+in.FR+". L’annexe technique de la charte et de la politique de sécurité les reprend telles qu’en vigueur.",
+			"Policies in force, enforced at every change and reset: "+in.EN+". The technical annex of the charter and the security policy restates them as in force."),
+			documentState(f, charter.KindCharte))
 		if weak := weakPolicies(f); len(weak) > 0 {
 			w := list(weak)
 			return Partly, join(T("Sous le minimum (élèves 8 caractères et 2 types, adultes 12 et 3, mots de passe courants refusés) : "+w.FR+".",
@@ -115,9 +112,6 @@ var authRules = map[string]rule{
 		return journalStatus(f, mech, Partly)
 	},
 	"INF-AUT-n1": notYet("L’accès à Internet authentifié passe par le proxy filtrant.", "Authenticated internet access goes through the filtering proxy."),
-	"INF-AUT-n2": func(f *Facts, q Requirement) (Status, Text) {
-		return Organisational, join(forgotten(f), T("CGU non disponibles dans cette version.", "Terms of use not available in this version."))
-	},
 	"INF-AUT-n3": fixed(Partly, "Chaque personne, élève compris, a ses propres identifiants ; aucun compte de classe partagé ; fiches de réinitialisation imprimables. Lettres d’identifiants par classe non disponibles.",
 		"Every person, pupils included, has their own credentials; no shared class account; printable reset slips. Credential letters per class not available."),
 }

@@ -15,17 +15,13 @@ import (
 var infraRules = map[string]rule{
 	"INF-PDT-2": fixed(Organisational, "Choix du type de poste (lourd, léger, zéro) : hors logiciel ; rien dans Préau ne suppose des postes lourds.",
 		"Choice of client type (thick, thin, zero): outside software; nothing in Préau assumes thick clients."),
-	"INF-PDT-4": notYet("Le marqueur commun PERSONNEL/PRIVÉ (insensible à la casse et aux accents) existe déjà ; dossier privé du poste et CGU à venir.",
-		"The shared PERSONNEL/PRIVÉ marker (case- and accent-insensitive) exists already; workstation private folder and terms of use to come."),
 	"INF-PDT-7": notYet("Côté serveur, les postes peuvent déjà s’authentifier par LDAP sur l’annuaire.",
 		"On the server side, workstations can already authenticate over LDAP against the directory."),
 	"INF-PDT-15": zoneRule([]string{"byod"},
-		T("Portail d’enregistrement des appareils personnels et clause de charte non disponibles dans cette version.",
-			"Personal device registration portal and charter clause not available in this version."),
+		T("Portail d’enregistrement des appareils personnels non disponible dans cette version ; la charte type n’a pas de clause sur les appareils personnels : l’établissement l’ajoute à sa charte.",
+			"Personal device registration portal not available in this version; the model charter has no clause on personal devices: the establishment adds one to its charter."),
 		T("Définissez une zone byod (preau init --uai UAI --zone byod=CIDR) pour séparer les appareils personnels.",
 			"Define a byod zone (preau init --uai UAI --zone byod=CIDR) to keep personal devices apart.")),
-	"INF-SEC-3": fixed(Organisational, "Écrits en place : politiques de mots de passe par profil, procédure d’oubli affichée à la connexion. Charte, règlement intérieur et CGU non disponibles dans cette version.",
-		"Written rules in place: password policies per profile, forgotten-password procedure shown at login. Charter, internal rules and terms of use not available in this version."),
 	"INF-SEC-8": notYet("Aucune liste UT1 chargée : aucune date de liste à présenter.", "No UT1 list loaded: no list date to show."),
 	"INF-SEC-n1": func(f *Facts, q Requirement) (Status, Text) {
 		t := join(T("Chaque service servi est pensé pour la sécurité : TLS partout, aucun mot de passe par défaut, droits minimaux, journal chaîné.",
@@ -36,18 +32,10 @@ var infraRules = map[string]rule{
 		return Partly, join(t, T("Les services de filtrage, sauvegarde et supervision ne sont pas disponibles dans cette version.",
 			"The filtering, backup and supervision services are not available in this version."))
 	},
-	"INF-SEC-n3": fixed(Partly, "Le chef d’établissement est la racine des droits (attributions datées et journalisées) ; désactiver un compte ferme ses sessions. Suspension sur les services non disponibles à venir.",
-		"The head is the root of rights (dated, journaled grants); disabling an account ends its sessions. Suspension on services not yet available to come."),
-	"INF-DIF-5":  notYet("Le droit signage.publish peut déjà être accordé par la direction.", "The signage.publish right can already be granted by the head."),
 	"INF-DIF-11": fixed(Organisational, "Hors logiciel : réseau de l’établissement.", "Outside software: the establishment’s network."),
 	"MCO-SVG-8":  notYet("Aucun test de restauration enregistré : pas de date de dernier test.", "No restore test recorded: no date of a last test."),
 	"MCO-SVG-n3": fixed(Organisational, "Rappel de ce rapport : conservez les sauvegardes dans un lieu physiquement distinct des données.",
 		"Reminder from this report: keep backups in a place physically apart from the data."),
-	"MCO-SEI-9": notYet("Le droit monitor.read peut déjà être accordé par la direction.", "The monitor.read right can already be granted by the head."),
-	"MCO-JAL-4": func(f *Facts, q Requirement) (Status, Text) {
-		return Organisational, join(retention(f), T("Charte présentant les durées de conservation non disponible dans cette version.",
-			"Charter stating retention periods not available in this version."))
-	},
 	"MCO-JAL-n2": func(f *Facts, q Requirement) (Status, Text) {
 		return Organisational, join(retention(f), T("Journaux de sécurité à haut débit (accès web, DNS, syslog) non disponibles dans cette version.",
 			"High-volume security logs (web access, DNS, syslog) not available in this version."))
@@ -101,8 +89,4 @@ var serviceRules = map[string]rule{
 		return Partly, join(T("Aucun champ d’adresse privée : les notifications de Préau ne vont qu’aux adresses institutionnelles.",
 			"No private-address field: Préau’s notifications go to institutional addresses only."), relay, unavailable(q.Service))
 	},
-	"UTI-MSG-10": fixed(Partly, "Préau ne stocke jamais d’adresse privée d’élève. Texte de charte non disponible dans cette version.",
-		"Préau never stores a pupil’s private address. Charter text not available in this version."),
-	"UTI-MSG-12": notYet("Le droit sms.send peut déjà être accordé par la direction.", "The sms.send right can already be granted by the head."),
-	"UTI-PUB-6":  notYet("Le droit publish.public peut déjà être accordé par la direction.", "The publish.public right can already be granted by the head."),
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/preau/preau/internal/auth/policy"
 	"github.com/preau/preau/internal/auth/sso"
+	"github.com/preau/preau/internal/breakglass"
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/compliance"
 	"github.com/preau/preau/internal/compliance/complianceweb"
 	"github.com/preau/preau/internal/core"
@@ -35,6 +37,16 @@ func (live) FindZones(context.Context, string) ([]*directory.Zone, error)       
 func (live) FindClients(context.Context, sso.Protocol) ([]*sso.Client, error)      { return nil, nil }
 func (live) Setting(context.Context, string, string) (string, error) {
 	return "", core.E("t", core.NotFound, "")
+}
+func (live) CurrentCharters(context.Context, []string) ([]*charter.Version, error) { return nil, nil }
+func (live) CharterStats(context.Context, charter.Ref) ([]charter.ProfileStat, error) {
+	return nil, nil
+}
+func (live) FindEstablishmentGrants(context.Context, string) ([]*directory.Grant, error) {
+	return nil, nil
+}
+func (live) FindBreakGlasses(context.Context, breakglass.Filter) ([]*breakglass.Request, error) {
+	return nil, nil
 }
 func (live) VerifyJournal(context.Context) (compliance.JournalCheck, error) {
 	return compliance.JournalCheck{Chains: 1}, nil
@@ -64,7 +76,7 @@ func server(t *testing.T, p core.Principal) *httptest.Server {
 	}
 	var l live
 	h, err := complianceweb.New(l, compliance.Deps{Passwords: l, Accounts: l, Journal: l, Verifier: l, Zones: l,
-		Applications: l, Settings: l, Clock: core.NewFakeClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))}, rd)
+		Applications: l, Settings: l, Charters: l, Grants: l, BreakGlass: l, Clock: core.NewFakeClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))}, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
