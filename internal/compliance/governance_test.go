@@ -156,7 +156,7 @@ func TestGrantsCounted_INF_SEC_n3(t *testing.T) {
 	rep = evaluate(t, f)
 	want(t, rep, "UTI-MSG-12", compliance.Partly, "0999001W : 2 attributions de sms.send en vigueur (1 à des personnes, 1 à des groupes), par m.dupont.")
 	want(t, rep, "MCO-SEI-9", compliance.Partly, "0999001W: 1 grant of monitor.read in force (1 to people, 0 to groups), by op.rectorat.")
-	want(t, rep, "INF-SEC-n3", compliance.Partly, "3 grants in force: sms.send 2, monitor.read 1; granted by m.dupont, op.rectorat.", "3 attributions en vigueur")
+	want(t, rep, "INF-SEC-n3", compliance.Partly, "3 grants in force (sms.send 2, monitor.read 1), by m.dupont, op.rectorat.", "3 attributions en vigueur")
 	want(t, rep, "INF-DIF-5", compliance.Partly, "No grant of signage.publish in force")
 	wantNot(t, rep, "UTI-MSG-12", "x.autre")
 

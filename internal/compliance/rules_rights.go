@@ -124,8 +124,8 @@ func allGrants(f *Facts) Text {
 	}
 	p, b := strings.Join(parts, ", "), strings.Join(by, ", ")
 	n := count(total, "attribution", "attributions", "grant", "grants")
-	return T(fmt.Sprintf("%s en vigueur : %s ; accordées par %s.", n.FR, p, b),
-		fmt.Sprintf("%s in force: %s; granted by %s.", n.EN, p, b))
+	return T(fmt.Sprintf("%s en vigueur (%s), par %s.", n.FR, p, b),
+		fmt.Sprintf("%s in force (%s), by %s.", n.EN, p, b))
 }
 
 // adminZoneRule is a [P] requirement that binds right r to the
