@@ -104,6 +104,9 @@ func TestCharterPublicationFlips_INF_SEC_3(t *testing.T) {
 	want(t, rep, "INF-SEC-3", compliance.Organisational, accepted, "administrator charter v1 published on 2026-11-03", "security policy v1 published on 2026-11-02")
 	wantNot(t, rep, "INF-SEC-3", "not published")
 	want(t, rep, "MCO-JAL-6", compliance.Partly, "administrator charter v1 published on 2026-11-03")
+	want(t, rep, "MCO-REG-9", compliance.Organisational, "named account", "administrator charter v1 published on 2026-11-03")
+	want(t, rep, "UTI-MSG-2", compliance.NotMet, "schoolwork", accepted)
+	want(t, rep, "UTI-MSG-n3", compliance.NotMet, "private correspondence", accepted)
 	want(t, rep, "MCO-SEI-7", compliance.Partly, "administrator charter v1 published on 2026-11-03")
 }
 

@@ -66,6 +66,30 @@ var documentRules = map[string]rule{
 			"Préau never stores a pupil’s private address; the charter’s technical annex forbids writing to pupils at their private address."),
 			documentState(f, charter.KindCharte), unavailable(q.Service))
 	},
+	"MCO-SVG-9": modelCharter("L’annexe technique de la charte a une section sauvegardes et restauration qui dit que le service n’est pas encore fourni ; elle se remplira des réglages du service de sauvegarde.",
+		"The charter’s technical annex has a backup and restore section saying the service is not provided yet; it will fill in from the backup service’s settings."),
+	"UTI-ESF-7": modelCharter("La charte type dit que seuls les espaces de l’établissement sont sauvegardés ; la section quotas de l’annexe technique dit que le service de stockage n’est pas encore fourni.",
+		"The model charter says only the establishment’s spaces are backed up; the annex’s quotas section says the storage service is not provided yet."),
+	"MCO-REG-9": func(f *Facts, q Requirement) (Status, Text) {
+		return Organisational, join(T("La charte administrateur type n’admet les prestataires qu’avec un compte nominatif, aux droits limités, pour une durée définie, leurs actions journalisées.",
+			"The model administrator charter admits outside providers only with a named account, limited rights, for a set time, their actions journaled."),
+			documentState(f, charter.KindAdminCharte))
+	},
+	"UTI-MSG-2": func(f *Facts, q Requirement) (Status, Text) {
+		return NotMet, join(unavailable(q.Service), T("La charte type réserve l’adresse de l’établissement aux échanges liés à la scolarité ou au service ; règles de messagerie par groupe à venir avec la messagerie.",
+			"The model charter keeps the establishment’s address for schoolwork or duty; per-group mail rules to come with mail."),
+			documentState(f, charter.KindCharte))
+	},
+	"UTI-MSG-14": func(f *Facts, q Requirement) (Status, Text) {
+		return NotMet, join(unavailable(q.Service), T("La charte type tolère un usage personnel ponctuel et raisonnable ; quotas et limites d’envoi à venir avec la messagerie.",
+			"The model charter tolerates occasional, reasonable personal use; quotas and sending limits to come with mail."),
+			documentState(f, charter.KindCharte))
+	},
+	"UTI-MSG-n3": func(f *Facts, q Requirement) (Status, Text) {
+		return NotMet, join(unavailable(q.Service), T("L’annexe technique de la charte dit que les messages entre personnes identifiées sont une correspondance privée.",
+			"The charter’s technical annex says messages between identified people are private correspondence."),
+			documentState(f, charter.KindCharte))
+	},
 	"INF-PDT-4": func(f *Facts, q Requirement) (Status, Text) {
 		return NotMet, join(unavailable(q.Service), T("Le marqueur commun PERSONNEL/PRIVÉ (insensible à la casse et aux accents) existe et l’annexe technique de la charte énonce la règle ; dossier privé du poste à venir.",
 			"The shared PERSONNEL/PRIVÉ marker (case- and accent-insensitive) exists and the charter’s technical annex states the rule; workstation private folder to come."),
