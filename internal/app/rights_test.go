@@ -34,17 +34,6 @@ func (n *node) getFrom(path, addr string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// csrfOf returns the CSRF token of a page the logged-in client fetches.
-func (n *node) csrfOf(path string) string {
-	n.t.Helper()
-	_, page := n.get(path)
-	m := csrfRE.FindStringSubmatch(page)
-	if m == nil {
-		n.t.Fatalf("no CSRF token on %s:\n%s", path, page)
-	}
-	return m[1]
-}
-
 type whoami struct {
 	Zone      string            `json:"zone"`
 	Rights    []string          `json:"rights"`
@@ -65,7 +54,7 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 			"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
 	}
 	n.adminLogin("chef", "Un-Mot-De-Passe-Solide")
-	csrf := n.csrfOf("/admin/zones")
+	csrf := n.csrf("/admin/zones")
 	for name, cidrs := range map[string]string{"peda": "10.0.0.0/8", "admin": "10.1.0.0/24\nfd00:1::/64"} {
 		if r, body := n.post("/admin/zones", url.Values{"csrf": {csrf}, "name": {name}, "cidrs": {cidrs}}); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("zone %s: %d\n%s", name, r.StatusCode, body)
@@ -78,7 +67,7 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 	if _, body := n.get("/admin/zones?test=10.1.0.9"); !strings.Contains(body, "10.1.0.9 est dans la zone « admin »") {
 		t.Fatalf("zone tester:\n%s", body)
 	}
-	csrf = n.csrfOf("/admin/rights")
+	csrf = n.csrf("/admin/rights")
 	r, body := n.post("/admin/rights/grant", url.Values{"csrf": {csrf}, "right": {"people.manage"}, "target": {"person"},
 		"login": {"cpe"}, "zone": {"admin"}})
 	if r.StatusCode != http.StatusSeeOther {
@@ -96,7 +85,7 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 
 	n.client.Jar, _ = cookiejar.New(nil)
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
-	csrf = n.csrfOf("/admin/rights")
+	csrf = n.csrf("/admin/rights")
 	if _, body := n.get("/admin/rights"); !strings.Contains(body, "Seul·e le ou la chef d’établissement attribue") {
 		t.Fatal("a technical admin must be told that only the head grants")
 	}
@@ -136,5 +125,20 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 	}
 	if w := from("fd00:1::5"); w.Zone != "admin" {
 		t.Fatalf("IPv6 admin range: %+v", w)
+	}
+}
+
+// Running preau init again on a deployment (to add network zones, say)
+// keeps the accounts it made and attaches nobody twice.
+func TestInitRunsAgain(t *testing.T) {
+	n := startNode(t)
+	out := n.cli("init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin", "--academie", "Démo",
+		"--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie", "--head-family", "Dupont",
+		"--admin", "admin", "--hosts", "localhost", "--zone", "admin=10.1.0.0/24")
+	if !strings.Contains(out, "Account m.dupont exists: already attached") {
+		t.Fatalf("second init:\n%s", out)
+	}
+	if out := n.cli("journal", "export"); !strings.Contains(out, `"action":"directory.zone.put"`) {
+		t.Fatalf("the second run should have added the zone:\n%s", out)
 	}
 }

@@ -6,6 +6,7 @@ package app
 import (
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
@@ -13,6 +14,9 @@ import (
 	"github.com/preau/preau/internal/auth/oidc"
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
+	"github.com/preau/preau/internal/breakglass/breakglassweb"
+	"github.com/preau/preau/internal/charter/charterweb"
+	"github.com/preau/preau/internal/compliance/complianceweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
@@ -27,8 +31,8 @@ import (
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
-		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(),
-		privacyweb.Assets(), appAssets())
+		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), privacyweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +69,11 @@ func (a *App) routes() (http.Handler, error) {
 	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
+	cw, err := complianceweb.New(a.dir, a.complianceDeps(5*time.Minute), rd)
+	if err != nil {
+		return nil, err
+	}
+	cw.Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
@@ -75,6 +84,16 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	pics.Routes(mux, authweb.RequireLogin)
+	bgw, err := breakglassweb.New(breakglassweb.Deps{Service: a.glass, Directory: a.dir, Renderer: rd, Clock: a.clock})
+	if err != nil {
+		return nil, err
+	}
+	bgw.Routes(mux, requireAdmin, authweb.RequireLogin)
+	charters, err := a.charterPages(rd)
+	if err != nil {
+		return nil, err
+	}
+	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -84,7 +103,7 @@ func (a *App) routes() (http.Handler, error) {
 			trusted = append(trusted, p.Masked())
 		}
 	}
-	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...)), nil
+	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...)), nil
 }
 
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.
@@ -118,11 +137,14 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"},
 			web.NavItem{Label: "app.nav.pictures", Href: "/pictures/classes"})
 	}
+	items = append(items, web.NavItem{Label: "charter.nav.mine", Href: "/charter"})
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
+			web.NavItem{Label: "charter.nav.admin", Href: "/admin/charter"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
 			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+		items = append(items, web.NavItem{Label: "bg.nav", Href: breakglassweb.ListPath})
 	}
 	return items
 }
