@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/preau/preau/internal/admin"
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/portal"
@@ -57,4 +59,51 @@ func (a *App) routePrivacy(mux *http.ServeMux, rd *web.Renderer, requireLogin, r
 	}
 	h.Routes(mux, requireLogin, requireAdmin)
 	return nil
+}
+
+// maxCharterCharts bounds the charter charts of the console's home (an
+// operator attached to many establishments reads the others on /admin/charter).
+const maxCharterCharts = 4
+
+// charterCharts draws, on the console's home, the share of each profile
+// that accepted the current charter, for each establishment the principal
+// administers.
+func (a *App) charterCharts() admin.ChartSource {
+	svc := charter.New(charter.Deps{Store: a.db, Journal: a.db.Journal, Clock: a.clock, Log: a.log.With("svc", "charter")})
+	return func(r *http.Request) ([]web.Chart, error) {
+		ctx := r.Context()
+		p := core.PrincipalFromContext(ctx)
+		var ests []string
+		for _, e := range p.Establishments {
+			if p.CanAdminister(e) && len(ests) < maxCharterCharts {
+				ests = append(ests, e)
+			}
+		}
+		t := func(key string, args ...any) string { return web.T(ctx, key, args...) }
+		var out []web.Chart
+		for _, est := range ests {
+			cur, stats, err := svc.Stats(ctx, est, charter.KindCharte)
+			if err != nil {
+				return nil, err
+			}
+			c := web.Chart{Title: t("admin.chart.charter.title"), Desc: t("admin.chart.charter.desc"), Percent: true,
+				Series: []string{t("admin.chart.charter.accepted"), t("admin.chart.charter.pending")},
+				Empty:  t("admin.chart.charter.none")}
+			if len(ests) > 1 {
+				if e, err := a.db.FindEstablishment(ctx, est); err == nil {
+					c.Title += " — " + e.Name
+				}
+			}
+			if cur != nil {
+				for _, s := range stats {
+					if s.People > 0 {
+						c.Rows = append(c.Rows, web.ChartRow{Label: t("admin.profile." + string(s.Profile)),
+							Values: []int{s.Accepted, s.People - s.Accepted}})
+					}
+				}
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
 }

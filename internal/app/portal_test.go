@@ -11,9 +11,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/web/webtest"
 )
 
@@ -220,7 +224,8 @@ func TestPrivacyControllerAndDelegates_INF_ANN_n1(t *testing.T) {
 }
 
 // TestAdminDashboardCharts: the console's home draws people per profile,
-// account states and pending password changes as accessible SVG.
+// account states, pending password changes and charter acceptance as
+// accessible SVG; the counts are also served as JSON.
 // CARINE: MCO-SEI-6
 func TestAdminDashboardCharts(t *testing.T) {
 	n := startNode(t)
@@ -256,6 +261,31 @@ func TestAdminDashboardCharts(t *testing.T) {
 	}
 	if pupils != 1 || strings.Contains(body, "zoe.martin") {
 		t.Errorf("stats API: %s", body)
+	}
+
+	// Charter acceptance: none published yet, then one that the admin accepts.
+	if !strings.Contains(page, "Acceptation de la charte") || !strings.Contains(page, "Aucune charte publiée pour l’instant.") {
+		t.Errorf("charter chart before publication")
+	}
+	file := filepath.Join(t.TempDir(), "charte.md")
+	if err := os.WriteFile(file, []byte("# Charte\n\nAdoptée par le conseil d’administration."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.cli("charter", "publish", "--uai", "0999001W", "--title", "Charte du collège", file)
+	// The node sees the new version once its cache of published versions
+	// expires (charter.CacheFor).
+	for deadline := time.Now().Add(3 * charter.CacheFor); ; time.Sleep(200 * time.Millisecond) {
+		if r, _ := n.get("/charter/accept?next=%2Fadmin%2F"); r.StatusCode == 200 || time.Now().After(deadline) {
+			break
+		}
+	}
+	n.accept("/admin/")
+	_, page = n.get("/admin/")
+	// Two technical admins (init's and tech), one of whom accepted.
+	for _, want := range []string{"Admins techniques: Acceptée 1 (50", "Élèves: Acceptée 0 (0"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("charter chart lacks %q:\n%s", want, page[strings.Index(page, "Acceptation de la charte"):])
+		}
 	}
 }
 

@@ -65,7 +65,7 @@ func (a *App) routes() (http.Handler, error) {
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db,
-		Stats: a.db}, rd).Routes(mux, requireAdmin)
+		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}}, rd).Routes(mux, requireAdmin)
 	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
