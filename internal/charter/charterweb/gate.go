@@ -60,7 +60,8 @@ func exempt(path string) bool {
 	switch path {
 	case "/logout", "/healthz", "/readyz", "/readyz/events", "/progress", "/charter",
 		"/password", "/password/check", "/ca", "/ca.crt", "/ca.der",
-		"/oidc/end_session", "/cas/logout", "/favicon.ico":
+		"/oidc/end_session", "/cas/logout", "/favicon.ico",
+		"/privacy": // who is responsible for the data is told before anyone agrees to anything
 		return true
 	}
 	for _, prefix := range []string{"/login", "/static/", "/charter/"} {

@@ -61,12 +61,12 @@ func TestGate(t *testing.T) {
 		t.Fatalf("API: %d %s", w.Code, w.Header().Get("Content-Type"))
 	}
 	for _, path := range []string{"/charter", "/charter/accept", "/charter/e/charte", "/logout", "/login", "/login/second-factor",
-		"/password", "/static/x/preau.css", "/healthz", "/readyz", "/ca.crt", "/ca", "/oidc/end_session", "/cas/logout"} {
+		"/password", "/static/x/preau.css", "/healthz", "/readyz", "/ca.crt", "/ca", "/oidc/end_session", "/cas/logout", "/privacy"} {
 		if w := do(pupil, "GET", path); w.Code != http.StatusTeapot {
 			t.Errorf("exempt %s: %d", path, w.Code)
 		}
 	}
-	for _, path := range []string{"/cas/login", "/passwords/reset", "/admin/", "/caisse"} {
+	for _, path := range []string{"/cas/login", "/passwords/reset", "/admin/", "/caisse", "/privacy/x", "/account/data"} {
 		if w := do(pupil, "GET", path); w.Code != http.StatusSeeOther {
 			t.Errorf("not exempt %s: %d", path, w.Code)
 		}
