@@ -17,6 +17,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/journal"
+	"github.com/preau/preau/internal/privacy"
 )
 
 // Passwords gives the password policies in force (*auth.Service).
@@ -93,6 +94,20 @@ type BreakGlass interface {
 	FindBreakGlasses(ctx context.Context, f breakglass.Filter) ([]*breakglass.Request, error)
 }
 
+// Privacy reads who is responsible for each establishment's data
+// (*store.DB).
+type Privacy interface {
+	PrivacyController(ctx context.Context, establishment string) (*privacy.Controller, error)
+	PrivacyDelegates(ctx context.Context, establishment string) ([]*privacy.Delegate, error)
+}
+
+// PrivacyRecord says whether an establishment named its data controller and
+// how many delegations are in force (INF-ANN-n1).
+type PrivacyRecord struct {
+	Controller bool
+	Delegates  int
+}
+
 // Settings reads stored settings (*store.DB).
 type Settings interface {
 	Setting(ctx context.Context, scope, name string) (string, error)
@@ -125,6 +140,7 @@ type Deps struct {
 	Charters     Charters
 	Grants       Grants
 	BreakGlass   BreakGlass
+	Privacy      Privacy // nil: the data-controller records are not assessed
 	Config       Config
 	Clock        core.Clock
 	Version      string
@@ -178,9 +194,10 @@ type Facts struct {
 	Documents      map[string][]Document                // published documents by establishment ID, in charter.FixedKinds order then CGUs
 	Grants         map[string][]*directory.Grant        // grants in force now, by establishment ID
 	BreakGlass     BreakGlassCounts
-	Imports        map[string][]ImportRun // newest first, by establishment ID
-	Journal        *JournalCheck          // nil when not verified
-	LastEntry      time.Time              // newest journal entry of the establishments
+	Privacy        map[string]PrivacyRecord // by establishment ID; nil when not read
+	Imports        map[string][]ImportRun   // newest first, by establishment ID
+	Journal        *JournalCheck            // nil when not verified
+	LastEntry      time.Time                // newest journal entry of the establishments
 	Clients        []*sso.Client
 	ForgottenText  bool // the establishment wrote its own forgotten-password procedure
 	Config         Config
@@ -249,6 +266,29 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 	}
 	if err := gatherBreakGlass(ctx, deps.BreakGlass, f, chains); err != nil {
 		return nil, core.Wrap(op, core.KindOf(err), err)
+	}
+	if deps.Privacy != nil {
+		f.Privacy = map[string]PrivacyRecord{}
+		for _, e := range ests {
+			var rec PrivacyRecord
+			_, err := deps.Privacy.PrivacyController(ctx, e.ID)
+			switch {
+			case err == nil:
+				rec.Controller = true
+			case !core.IsKind(err, core.NotFound):
+				return nil, core.Wrap(op, core.KindOf(err), err)
+			}
+			ds, err := deps.Privacy.PrivacyDelegates(ctx, e.ID)
+			if err != nil {
+				return nil, core.Wrap(op, core.KindOf(err), err)
+			}
+			for _, d := range ds {
+				if d.InForce(f.Now) {
+					rec.Delegates++
+				}
+			}
+			f.Privacy[e.ID] = rec
+		}
 	}
 	if deps.Verifier != nil {
 		c, err := deps.Verifier.VerifyJournal(ctx)

@@ -4,6 +4,7 @@
 package compliance_test
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/preau/preau/internal/compliance"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/privacy"
 )
 
 // want checks one result's status and that its evidence holds every
@@ -250,5 +252,50 @@ func TestSupportRowsStayOrganisational(t *testing.T) {
 				t.Errorf("%s still says %q", r.ID, stale)
 			}
 		}
+	}
+}
+
+// fakePrivacy holds the data-controller records of the report's
+// establishment.
+type fakePrivacy struct {
+	controller bool
+	delegates  []*privacy.Delegate
+}
+
+func (p fakePrivacy) PrivacyController(context.Context, string) (*privacy.Controller, error) {
+	if !p.controller {
+		return nil, core.E("fake", core.NotFound, "")
+	}
+	return &privacy.Controller{Name: "Mme Martin"}, nil
+}
+
+func (p fakePrivacy) PrivacyDelegates(context.Context, string) ([]*privacy.Delegate, error) {
+	return p.delegates, nil
+}
+
+// TestPrivacyRecordsInReport_INF_ANN_n1: the report says which
+// establishments have not named their data controller, and how many
+// delegations are in force; the requirement stays organisational.
+// CARINE: INF-ANN-n1
+func TestPrivacyRecordsInReport_INF_ANN_n1(t *testing.T) {
+	evidence := func(p compliance.Privacy) (compliance.Status, string) {
+		for _, r := range evaluate(t, newFake(), func(d *compliance.Deps) { d.Privacy = p }).Results {
+			if r.ID == "INF-ANN-n1" {
+				return r.Status, r.Evidence.EN
+			}
+		}
+		t.Fatal("no INF-ANN-n1")
+		return "", ""
+	}
+	st, ev := evidence(fakePrivacy{})
+	if st != compliance.Organisational || !strings.Contains(ev, "Data controller not entered") || !strings.Contains(ev, "0999001W") {
+		t.Errorf("without a controller: %s %s", st, ev)
+	}
+	in := &privacy.Delegate{From: now.Add(-time.Hour)}
+	ended := &privacy.Delegate{From: now.Add(-48 * time.Hour), Until: now.Add(-24 * time.Hour)}
+	st, ev = evidence(fakePrivacy{controller: true, delegates: []*privacy.Delegate{in, ended}})
+	if st != compliance.Organisational || !strings.Contains(ev, "1 delegation(s) in force") ||
+		!strings.Contains(ev, "entered for every establishment") {
+		t.Errorf("with a controller: %s %s", st, ev)
 	}
 }

@@ -106,8 +106,30 @@ var directoryRules = map[string]rule{
 		if len(none) > 0 {
 			t = join(t, T("Aucun compte de direction pour : "+strings.Join(none, ", ")+".", "No head account for: "+strings.Join(none, ", ")+"."))
 		}
-		return Organisational, join(t, T("Registre des délégués et page de confidentialité non disponibles dans cette version.",
-			"Delegate register and privacy page not available in this version."))
+		if f.Privacy == nil {
+			return Organisational, join(t, T("Registre des délégués et page de confidentialité non lus pour ce rapport.",
+				"Delegate register and privacy page not read for this report."))
+		}
+		var unnamed []string
+		delegates := 0
+		for _, e := range f.Establishments {
+			rec := f.Privacy[e.ID]
+			if !rec.Controller {
+				unnamed = append(unnamed, e.UAI)
+			}
+			delegates += rec.Delegates
+		}
+		t = join(t, T(fmt.Sprintf("Page « Protection des données » (/privacy) montrée à tous ; %d délégation(s) en cours ; chaque changement est journalisé.", delegates),
+			fmt.Sprintf("Privacy page (/privacy) shown to everyone; %d delegation(s) in force; every change is journaled.", delegates)))
+		// An [S] requirement stays organisational: the evidence says what
+		// the establishment still has to enter.
+		if len(unnamed) > 0 {
+			t = join(t, T("Responsable des données non renseigné (Administration › Protection des données) pour : "+strings.Join(unnamed, ", ")+".",
+				"Data controller not entered (Administration › Data protection) for: "+strings.Join(unnamed, ", ")+"."))
+		} else {
+			t = join(t, T("Responsable des données renseigné pour chaque établissement.", "Data controller entered for every establishment."))
+		}
+		return Organisational, t
 	},
 }
 
