@@ -20,7 +20,7 @@ type ImportChanges struct {
 	// school-year rollover archives them): the class's board code and its
 	// pupils' picture secrets are deleted before RemoveMembers.
 	EndPictureLogins []string
-	Run           journal.Entry // the run's summary: operator, files, counts
+	Run              journal.Entry // the run's summary: operator, files, counts
 }
 
 // PersonChange is an update of one existing person.

@@ -68,7 +68,7 @@ type Rollover struct {
 // Leave are not in the files; Arrive are new in the level's new classes;
 // After is the level's total in the new year.
 type LevelCount struct {
-	Level                                      string
+	Level                                        string
 	Before, MoveUp, Repeat, Leave, Arrive, After int
 }
 
@@ -77,7 +77,7 @@ type LevelCount struct {
 // Leaving leave. For the new year's classes: Pupils in all, Moving coming
 // from last year's classes, Staying repeating, Arriving new.
 type ClassCount struct {
-	Code, Level                               string
+	Code, Level                                string
 	Pupils, Moving, Staying, Leaving, Arriving int
 }
 
