@@ -128,7 +128,7 @@ func (e *Engine) rolloverYears(ctx context.Context, st *state, in *Incoming) (*R
 			}
 		}
 		if pupils > 0 {
-			return nil, core.E(op, core.Conflict, "school year %s already has %d classes while the classes of %s still have %d pupils: these classes were not made by a rollover; remove them, or import the files without --rollover from 1 September",
+			return nil, core.E(op, core.Conflict, "school year %s already has classes (%d) while the classes of %s still have %d pupils: these classes were not made by a rollover; remove them, or import the files without --rollover from 1 September",
 				YearName(to), classes[to], YearName(from), pupils)
 		}
 	}
