@@ -88,6 +88,14 @@ func TestSchoolYearRollover_INF_ANN_3(t *testing.T) {
 			t.Fatalf("March rollover: %v", err)
 		}
 
+		// On 3 September, before any rollover, the directory still holds
+		// 2026-2027: the same files roll it into 2027-2028, the clock's year.
+		early := &dirsync.Engine{Store: db, Clock: core.NewFakeClock(time.Date(2027, 9, 3, 9, 0, 0, 0, time.UTC)), Hash: cheapHash}
+		ep, err := early.Plan(ctx, dirsync.FromBatch(nationalFiles(t, next)), dirsync.Options{Rollover: true})
+		if err != nil || ep.Rollover.From != 2026 || ep.Rollover.To != 2027 || ep.Rollover.OutsideWindow {
+			t.Fatalf("early-September rollover: %v", err)
+		}
+
 		aug := core.NewFakeClock(time.Date(2027, 8, 28, 9, 0, 0, 0, time.UTC))
 		eng = &dirsync.Engine{Store: db, Clock: aug, Hash: cheapHash}
 		plan, err = eng.Plan(ctx, dirsync.FromBatch(nationalFiles(t, next)), dirsync.Options{Rollover: true})
