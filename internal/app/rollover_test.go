@@ -9,6 +9,9 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +22,7 @@ import (
 	"github.com/preau/preau/internal/app"
 	"github.com/preau/preau/internal/demo"
 	"github.com/preau/preau/internal/directory/dirsync"
+	"github.com/preau/preau/internal/web/webtest"
 )
 
 // TestSchoolYearRollover_INF_ANN_3: the demo collège's SIECLE and STS-Web
@@ -86,6 +90,9 @@ func TestSchoolYearRollover_INF_ANN_3(t *testing.T) {
 	if !dirsync.InRolloverWindow(now) && !strings.Contains(preview, "entre juin et septembre") {
 		t.Fatal("a rollover outside June–September: no warning in the preview")
 	}
+	if !testing.Short() {
+		axePage(t, n, "/admin/import/rollover-preview", preview)
+	}
 
 	// The dry run.
 	out := n.cli(append([]string{"import", "--rollover", "--dry-run"}, next...)...)
@@ -131,4 +138,25 @@ func TestSchoolYearRollover_INF_ANN_3(t *testing.T) {
 	if strings.Count(journal, `"action":"directory.import.rollover"`) != 1 || !strings.Contains(journal, "from:"+strconv.Itoa(d.SchoolYear)) {
 		t.Fatal("the rollover is not journaled once as directory.import.rollover")
 	}
+}
+
+// axePage runs axe-core on html, a page the node answered to a POST (the
+// browser of the harness only GETs): a front server answers path with it
+// and passes everything else (styles, scripts) to the node.
+func axePage(t *testing.T, n *node, path, html string) {
+	t.Helper()
+	target, _ := url.Parse(n.base)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.Transport = n.client.Transport
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, html)
+			return
+		}
+		r.Host = target.Host
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	webtest.Axe(t, front.URL, path)
 }
