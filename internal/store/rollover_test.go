@@ -165,6 +165,16 @@ func TestSchoolYearRollover_INF_ANN_3(t *testing.T) {
 			t.Fatalf("journal %v %v", es, err)
 		}
 
+		// Until 1 September the directory is in 2027-2028: last year's
+		// files are refused, this year's import as they are.
+		_, err = eng.Plan(ctx, dirsync.FromBatch(nationalFiles(t, files)), dirsync.Options{Mode: dirsync.Full})
+		if !core.IsKind(err, core.Invalid) || !strings.Contains(core.MessageOf(err), "current school year is 2027-2028") {
+			t.Fatalf("last year's files after the rollover: %v", err)
+		}
+		if p, err := eng.Plan(ctx, dirsync.FromBatch(nationalFiles(t, next)), dirsync.Options{Mode: dirsync.Full}); err != nil || !p.Empty() {
+			t.Fatalf("an ordinary import of the new year's files after the rollover: %v", err)
+		}
+
 		// Re-running the same rollover changes nothing.
 		again, err := eng.Plan(ctx, dirsync.FromBatch(nationalFiles(t, next)), dirsync.Options{Rollover: true})
 		if err != nil || !again.Empty() {

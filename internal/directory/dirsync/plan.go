@@ -140,8 +140,18 @@ func (e *Engine) load(ctx context.Context, in *Incoming) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	next := false
 	for _, g := range gs {
 		st.byID[g.ID] = g
+		next = next || g.Kind == directory.Class && g.SchoolYear == st.year+1
+	}
+	if next {
+		// A rollover was made before 1 September: the directory is
+		// already in the next school year (files without a year, such as
+		// AAF, go there; last year's files are refused).
+		st.year++
+	}
+	for _, g := range gs {
 		if (g.Kind == directory.Class || g.Kind == directory.Teaching) && g.SchoolYear != st.year {
 			continue
 		}
