@@ -20,6 +20,10 @@ func printRollover(w io.Writer, r *dirsync.Rollover, verbose bool) {
 		fmt.Fprintf(w, "warning: a rollover is expected between June and September; check that these really are the files of %s\n",
 			dirsync.YearName(r.To))
 	}
+	if r.NoServices {
+		fmt.Fprintf(w, "warning: no STS-Web file: teachers keep no class or group of %s until its sts_emp file is imported (again with --rollover)\n",
+			dirsync.YearName(r.To))
+	}
 	fmt.Fprintf(w, "\n  %-10s %7s %8s %7s %6s %7s %7s\n", "level", "before", "move up", "repeat", "leave", "arrive", "after")
 	for _, l := range r.Levels {
 		fmt.Fprintf(w, "  %-10s %7d %8d %7d %6d %7d %7d\n", l.Level, l.Before, l.MoveUp, l.Repeat, l.Leave, l.Arrive, l.After)

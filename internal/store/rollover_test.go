@@ -81,11 +81,29 @@ func TestSchoolYearRollover_INF_ANN_3(t *testing.T) {
 			!strings.Contains(msg, "2028-2029") || !strings.Contains(msg, "only into 2027-2028") {
 			t.Fatalf("year+2: %v", err)
 		}
+		// The STS-Web file alone would leave the pupils without a class:
+		// refused; SIECLE alone warns that teachers' services are missing.
+		var stsOnly, siecleOnly []string
+		for _, f := range next {
+			if strings.Contains(f, "sts_emp_") {
+				stsOnly = append(stsOnly, f)
+			} else {
+				siecleOnly = append(siecleOnly, f)
+			}
+		}
+		_, err = eng.Plan(ctx, dirsync.FromBatch(nationalFiles(t, stsOnly)), dirsync.Options{Rollover: true})
+		if !core.IsKind(err, core.Invalid) || !strings.Contains(core.MessageOf(err), "ElevesSansAdresses.xml") {
+			t.Fatalf("STS-only rollover: %v", err)
+		}
 		// In March the rollover works but warns.
 		march := &dirsync.Engine{Store: db, Clock: core.NewFakeClock(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)), Hash: cheapHash}
 		mp, err := march.Plan(ctx, dirsync.FromBatch(nationalFiles(t, next)), dirsync.Options{Rollover: true})
-		if err != nil || !mp.Rollover.OutsideWindow {
+		if err != nil || !mp.Rollover.OutsideWindow || mp.Rollover.NoServices {
 			t.Fatalf("March rollover: %v", err)
+		}
+		sp, err := march.Plan(ctx, dirsync.FromBatch(nationalFiles(t, siecleOnly)), dirsync.Options{Rollover: true})
+		if err != nil || !sp.Rollover.NoServices {
+			t.Fatalf("SIECLE-only rollover: %v", err)
 		}
 
 		// On 3 September, before any rollover, the directory still holds

@@ -51,6 +51,7 @@ const RolloverMaxDisableShare = 0.35
 type Rollover struct {
 	From, To         int  // school years, by their first calendar year
 	OutsideWindow    bool // run outside June–September: the preview warns
+	NoServices       bool // the files carry no teacher's service (no STS-Web file): the preview warns
 	Levels           []LevelCount
 	Old              []ClassCount // last year's classes, archived
 	New              []ClassCount // the new year's classes
@@ -112,7 +113,7 @@ func (e *Engine) rolloverYears(ctx context.Context, st *state, in *Incoming) (*R
 	to := from + 1
 	switch {
 	case in.SchoolYear == 0:
-		return nil, core.E(op, core.Invalid, "%s: a rollover needs files that name their school year (SIECLE, STS-Web); these do not", files)
+		return nil, core.E(op, core.Invalid, "%s: a rollover needs files that name their school year (SIECLE, STS-Web, or a CSV with a school_year column, as for an école); these do not", files)
 	case in.SchoolYear == from:
 		return nil, core.E(op, core.Invalid, "%s is for school year %s, the directory's current one: a rollover needs the files of %s; import these files without --rollover",
 			files, YearName(in.SchoolYear), YearName(to))
@@ -120,13 +121,23 @@ func (e *Engine) rolloverYears(ctx context.Context, st *state, in *Incoming) (*R
 		return nil, core.E(op, core.Invalid, "%s is for school year %s: a rollover goes from %s only into %s",
 			files, YearName(in.SchoolYear), YearName(from), YearName(to))
 	}
-	if classes[to] > 0 {
-		pupils := 0
-		for _, g := range st.byID {
-			if g.Kind == directory.Class && g.SchoolYear != 0 && g.SchoolYear < to {
-				pupils += g.Members
-			}
+	pupils, incoming, teaching := 0, 0, false // in last year's classes; in the files
+	for _, g := range st.byID {
+		if g.Kind == directory.Class && g.SchoolYear != 0 && g.SchoolYear < to {
+			pupils += g.Members
 		}
+	}
+	for _, p := range in.People {
+		if p.Profile == core.ProfilePupil {
+			incoming++
+		}
+		teaching = teaching || len(p.Teaches) > 0
+	}
+	if pupils > 0 && incoming == 0 {
+		return nil, core.E(op, core.Invalid, "%s: a rollover needs the pupils of %s (SIECLE ElevesSansAdresses.xml), else last year's %d pupils would be left without a class",
+			files, YearName(to), pupils)
+	}
+	if classes[to] > 0 {
 		if pupils > 0 {
 			return nil, core.E(op, core.Conflict, "school year %s already has classes (%d) while the classes of %s still have %d pupils: these classes were not made by a rollover; remove them, or import the files without --rollover from 1 September",
 				YearName(to), classes[to], YearName(from), pupils)
@@ -140,7 +151,7 @@ func (e *Engine) rolloverYears(ctx context.Context, st *state, in *Incoming) (*R
 		}
 		st.groups[g.Code] = g
 	}
-	return &Rollover{From: from, To: to, OutsideWindow: !InRolloverWindow(now)}, nil
+	return &Rollover{From: from, To: to, OutsideWindow: !InRolloverWindow(now), NoServices: !teaching}, nil
 }
 
 // rollover plans the archiving of last year's groups and writes the report.
