@@ -55,8 +55,12 @@ func (e *Engine) Plan(ctx context.Context, in *Incoming, opt Options) (*Plan, er
 			return nil, err
 		}
 	} else if in.SchoolYear != 0 && in.SchoolYear != st.year {
-		return nil, core.E(op, core.Invalid, "%s is for school year %d-%d but the current school year is %d-%d: import it as a previewed rollover (--rollover)",
-			strings.Join(in.Files, ", "), in.SchoolYear, in.SchoolYear+1, st.year, st.year+1)
+		hint := "only the current school year's files can be imported"
+		if in.SchoolYear == st.year+1 {
+			hint = "import it as a previewed school-year rollover (--rollover)"
+		}
+		return nil, core.E(op, core.Invalid, "%s is for school year %d-%d but the current school year is %d-%d: %s",
+			strings.Join(in.Files, ", "), in.SchoolYear, in.SchoolYear+1, st.year, st.year+1, hint)
 	}
 	b := &builder{e: e, st: st, in: in, opt: opt, plan: &Plan{Establishment: st.est, Mode: opt.Mode, Dropped: in.Dropped,
 		Changes: &directory.ImportChanges{}}, seen: map[string]bool{}}
