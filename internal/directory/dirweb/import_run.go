@@ -22,6 +22,9 @@ type previewView struct {
 	Dropped  []droppedCount
 	Warnings []string
 	Limit    int
+	// A rollover's school years ("2026-2027") and the classes whose
+	// picture login ends.
+	FromName, ToName, Pictures string
 }
 
 type droppedCount struct {
@@ -49,6 +52,9 @@ func (h *ImportPages) preview(w http.ResponseWriter, r *http.Request) error {
 				warnings: batch.Warnings, state: "preview", updates: make(chan struct{}, 1)}
 			h.mu.Unlock()
 			v := previewView{Token: token, Files: names, Plan: plan, Warnings: batch.Warnings, Limit: 50}
+			if r := plan.Rollover; r != nil {
+				v.FromName, v.ToName, v.Pictures = dirsync.YearName(r.From), dirsync.YearName(r.To), strings.Join(r.PictureLogins, ", ")
+			}
 			for k, n := range batch.Dropped {
 				v.Dropped = append(v.Dropped, droppedCount{k, n})
 			}
