@@ -127,7 +127,11 @@ func (db *DB) FindPeople(ctx context.Context, f directory.PersonFilter) ([]*dire
 		where = append(where, "p.state = "+arg(f.State))
 	}
 	if f.Group != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id AND m.group_id = "+arg(f.Group)+")")
+		role := ""
+		if f.Role != "" {
+			role = " AND m.role = " + arg(f.Role)
+		}
+		where = append(where, "EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id AND m.group_id = "+arg(f.Group)+role+")")
 	}
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		a := arg(likePrefix(q))
