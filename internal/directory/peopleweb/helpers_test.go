@@ -74,6 +74,7 @@ func newWorld(t *testing.T, pupilsPerClass int) *world {
 	var ms []directory.Membership
 	add := func(login string, prof core.Profile, est string) *directory.Person {
 		p := dirtest.NewPerson(login, prof, est)
+		must(t, p.Validate())
 		w.people[login] = p
 		nps = append(nps, directory.NewPerson{Person: p})
 		return p
