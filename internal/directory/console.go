@@ -30,6 +30,20 @@ func MayManagePerson(p core.Principal, est string, prof core.Profile) bool {
 	return prof != core.ProfileHead && prof != core.ProfileAdmin && p.HasRight(core.RightPeopleManage, est)
 }
 
+// EstablishmentList lists the establishments the principal may see, as
+// Establishments does, without the counts.
+func (s *Service) EstablishmentList(ctx context.Context) ([]*Establishment, error) {
+	p := core.PrincipalFromContext(ctx)
+	var ids []string
+	if !p.Operator() {
+		if p.Anonymous() {
+			return nil, core.E("directory.EstablishmentList", core.Unauthenticated, "")
+		}
+		ids = append([]string{}, p.Establishments...)
+	}
+	return s.store.ListEstablishments(ctx, ids)
+}
+
 // Group returns a group by ID if the principal may manage its establishment.
 func (s *Service) Group(ctx context.Context, id string) (*Group, error) {
 	if !core.ValidID(id) {

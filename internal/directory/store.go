@@ -22,6 +22,9 @@ type Store interface {
 	// FindEstablishments returns establishments with counts, by UAI order.
 	// ids, when not nil, restricts the result to those IDs.
 	FindEstablishments(ctx context.Context, ids []string, schoolYear int) ([]*EstablishmentSummary, error)
+	// ListEstablishments is FindEstablishments without the counts, for
+	// pickers: cheap whatever the size of the establishments.
+	ListEstablishments(ctx context.Context, ids []string) ([]*Establishment, error)
 
 	// CreatePeople creates people (with their initial password hashes, which
 	// may be empty) in one transaction: all or none.
@@ -120,6 +123,7 @@ type GroupFilter struct {
 	SchoolYear    int // 0: any
 	Code          string
 	ID            string
+	NoCounts      bool // leave Members and Owners at 0 (pickers: cheaper)
 }
 
 // GroupUpdate lists the group fields to change; nil fields stay.

@@ -162,3 +162,35 @@ func (db *DB) PeopleClasses(ctx context.Context, ids []string, schoolYear int) (
 	}
 	return out, db.classify("store.PeopleClasses", rows.Err())
 }
+
+// ListEstablishments lists establishments by UAI, without counts; ids, when
+// not nil, restricts the list to those IDs.
+func (db *DB) ListEstablishments(ctx context.Context, ids []string) ([]*directory.Establishment, error) {
+	if ids != nil && len(ids) == 0 {
+		return nil, nil
+	}
+	q := `SELECT ` + establishmentColumns + ` FROM establishments`
+	var args []any
+	if ids != nil {
+		ph := make([]string, len(ids))
+		for i, id := range ids {
+			args = append(args, id)
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		q += ` WHERE id IN (` + strings.Join(ph, ", ") + `)`
+	}
+	rows, err := db.r.QueryContext(ctx, q+` ORDER BY uai`, args...)
+	if err != nil {
+		return nil, db.classify("store.ListEstablishments", err)
+	}
+	defer rows.Close()
+	var out []*directory.Establishment
+	for rows.Next() {
+		e, err := scanEstablishment(rows)
+		if err != nil {
+			return nil, db.classify("store.ListEstablishments", err)
+		}
+		out = append(out, e)
+	}
+	return out, db.classify("store.ListEstablishments", rows.Err())
+}

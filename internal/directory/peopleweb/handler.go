@@ -41,7 +41,7 @@ func Assets() fs.FS {
 // Directory is what the pages ask of the directory service; every change
 // goes through it, so it is checked and journaled.
 type Directory interface {
-	Establishments(ctx context.Context) ([]*directory.EstablishmentSummary, error)
+	EstablishmentList(ctx context.Context) ([]*directory.Establishment, error)
 	People(ctx context.Context, f directory.PersonFilter) ([]*directory.Person, int, error)
 	Person(ctx context.Context, idOrLogin string) (*directory.Person, error)
 	UpdatePerson(ctx context.Context, id string, upd directory.PersonUpdate) (*directory.Person, error)
@@ -123,7 +123,7 @@ func (h *Handler) Routes(mux *http.ServeMux, login func(http.Handler) http.Handl
 type scope struct {
 	Est     string // establishment ID; "" for every establishment (operators)
 	EstName string
-	Choices []*directory.EstablishmentSummary
+	Choices []*directory.Establishment
 	All     bool // the principal may list every establishment at once
 }
 
@@ -152,7 +152,7 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 	return web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		p := core.PrincipalFromContext(ctx)
-		ests, err := h.Directory.Establishments(ctx)
+		ests, err := h.Directory.EstablishmentList(ctx)
 		if err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 		switch {
 		case want == "*" && s.All:
 		case want != "":
-			i := slices.IndexFunc(s.Choices, func(e *directory.EstablishmentSummary) bool { return e.ID == want || e.UAI == want })
+			i := slices.IndexFunc(s.Choices, func(e *directory.Establishment) bool { return e.ID == want || e.UAI == want })
 			if i < 0 {
 				if z := p.ZoneRefusal(core.RightPeopleManage, want); z != "" {
 					return h.zoneRefusal(w, r, z)

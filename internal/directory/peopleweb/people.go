@@ -125,7 +125,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, s *scope) error {
 		States: []directory.State{directory.Active, directory.Pending, directory.Disabled, directory.ToDelete}}
 	if s.Est != "" {
 		if v.Classes, err = h.Directory.Groups(ctx, directory.GroupFilter{Establishment: s.Est, Kind: string(directory.Class),
-			SchoolYear: core.SchoolYear(h.now())}); err != nil {
+			SchoolYear: core.SchoolYear(h.now()), NoCounts: true}); err != nil {
 			return err
 		}
 	}
