@@ -6,6 +6,7 @@ package peopleweb
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -190,10 +191,8 @@ func errorText(r *http.Request, err error) string {
 // backURL keeps a same-site return address of the console, else the list.
 func backURL(u string, s *scope) string {
 	if len(u) > 1 && u[0] == '/' && u[1] != '/' && u[1] != '\\' && len(u) < 2000 &&
-		(hasPrefix(u, PeoplePath) || hasPrefix(u, GroupsPath)) {
+		(strings.HasPrefix(u, PeoplePath) || strings.HasPrefix(u, GroupsPath)) {
 		return u
 	}
 	return PeoplePath + "?est=" + s.Param()
 }
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

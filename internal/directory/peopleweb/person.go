@@ -85,8 +85,9 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, s *scope,
 	}
 	jf := journal.Filter{Target: p.ID, NewFirst: true, Limit: 50}
 	if !pr.Operator() {
+		// The chains of the establishments the principal manages; never
+		// the deployment's, which only operators read.
 		jf.Chains = slices.DeleteFunc(slices.Clone(p.Establishments), func(e string) bool { return !directory.MayManage(pr, e) })
-		jf.Chains = append(jf.Chains, journal.DeploymentChain)
 	}
 	if v.Journal, err = h.Reader.FindJournal(ctx, jf); err != nil {
 		return err

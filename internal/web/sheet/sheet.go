@@ -61,12 +61,13 @@ type Sheet struct {
 	Uncompressed bool
 }
 
-// Card geometry on A4 portrait, in millimetres: two columns of five.
+// Card geometry on A4 portrait, in millimetres: two columns of five,
+// 2·93 + 4 = 190 wide and 5·51 + 4·4 = 271 high inside 10 mm margins.
 const (
 	margin   = 10.0
-	cardW    = 92.0
-	cardH    = 53.0
-	gap      = 6.0
+	cardW    = 93.0
+	cardH    = 51.0
+	gap      = 4.0
 	perRow   = 2
 	perPage  = 10
 	innerPad = 4.0
