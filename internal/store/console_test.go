@@ -36,6 +36,18 @@ func TestConsoleGroupWrites_INF_ANN_4(t *testing.T) {
 			{GroupID: a.ID, PersonID: pupil.ID, Role: directory.RoleMember}, {GroupID: a.ID, PersonID: teacher.ID, Role: directory.RoleOwner},
 			{GroupID: club.ID, PersonID: pupil.ID, Role: directory.RoleMember}}))
 
+		other := dirtest.NewEstablishment(999302, directory.Lycee)
+		check(t, db.CreateEstablishment(ctx, other))
+		if es, err := db.ListEstablishments(ctx, nil); err != nil || len(es) != 2 || es[0].UAI != e.UAI || es[1].Name != other.Name {
+			t.Fatalf("every establishment: %v %+v", err, es)
+		}
+		if es, err := db.ListEstablishments(ctx, []string{other.ID}); err != nil || len(es) != 1 || es[0].ID != other.ID {
+			t.Fatalf("one establishment: %v %+v", err, es)
+		}
+		if es, err := db.ListEstablishments(ctx, []string{}); err != nil || len(es) != 0 {
+			t.Fatalf("no establishment: %v %+v", err, es)
+		}
+
 		name := "Club d’échecs"
 		g, err := db.UpdateGroup(ctx, club.ID, directory.GroupUpdate{Name: &name})
 		if err != nil || g.Name != name || g.Members != 1 {

@@ -77,6 +77,9 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, s *scope,
 	}
 	now := h.now()
 	for _, g := range grants {
+		if g.Establishment != "" && !directory.MayManage(pr, g.Establishment) {
+			continue // a grant of another establishment is that one's business
+		}
 		v.Grants = append(v.Grants, grantRow{Grant: g, EstName: s.Name(g.Establishment), Zone: core.RequiredZone(g.Right),
 			InForce: g.InForce(now)})
 	}
