@@ -72,3 +72,16 @@ func (s *Service) ResetMany(ctx context.Context, people []*directory.Person) ([]
 	}
 	return out, nil
 }
+
+// EstablishmentName returns the name of an establishment for a password
+// sheet, or "" when it cannot be read.
+func (s *Service) EstablishmentName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	e, err := s.store.FindEstablishment(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return e.Name
+}

@@ -127,7 +127,7 @@ func TestTeacherAdHocSheet_INF_AUT_9(t *testing.T) {
 	}
 	cards := regexp.MustCompile(`<code>(eleve\.[ab])</code></dd>\s*<dt>Mot de passe</dt><dd><code class="sheet-secret">([a-z]+-[a-z]+-\d\d)</code>`).
 		FindAllStringSubmatch(body, -1)
-	if len(cards) != 2 || !strings.Contains(body, `href="data:application/pdf;base64,JVBER`) ||
+	if len(cards) != 2 || !strings.Contains(body, `href="data:application/pdf;base64,JVBER`) || !strings.Contains(body, e.Name) ||
 		!strings.Contains(body, "<dd>6A</dd>") || !strings.Contains(body, "<dd>LATIN</dd>") {
 		t.Fatalf("sheet cards: %v\n%s", cards, body)
 	}

@@ -95,12 +95,17 @@ func (h *Handler) sheet(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := sheetView{Title: web.T(ctx, "auth.sheet.title")}
 	portal := "https://" + r.Host + "/"
+	estNames := map[string]string{}
 	for _, rs := range resets {
 		if rs.Err != nil {
 			v.Failed = append(v.Failed, rs.Person.Login+" : "+failText(r, rs.Err))
 			continue
 		}
-		v.Cards = append(v.Cards, sheet.Card{Name: rs.Person.DisplayName, Class: classOf[rs.Person.ID],
+		est := rs.Person.MainEstablishment()
+		if _, ok := estNames[est]; !ok {
+			estNames[est] = h.auth.EstablishmentName(ctx, est)
+		}
+		v.Cards = append(v.Cards, sheet.Card{Establishment: estNames[est], Name: rs.Person.DisplayName, Class: classOf[rs.Person.ID],
 			Login: rs.Person.Login, Password: rs.Password, Portal: portal})
 	}
 	doc := sheet.Sheet{Cards: v.Cards, At: h.auth.Now(), Labels: sheet.LabelsFor(ctx, v.Title)}
