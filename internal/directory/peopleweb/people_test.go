@@ -47,6 +47,19 @@ func TestPeopleListFiltersAndPaging(t *testing.T) {
 	if code, _ := w.get("/admin/people?est=" + w.other.ID); code != 403 {
 		t.Fatalf("another establishment's list: %d", code)
 	}
+	if code, _ := w.get("/admin/people?est=*"); code != 403 {
+		t.Fatalf("every establishment for a non-operator: %d", code)
+	}
+	// An operator lists every establishment at once, with the establishment
+	// column, and picks one among all.
+	w.as = core.Principal{PersonID: core.NewID(), Login: "rectorat", Channel: core.ChannelWeb,
+		Grants: []core.Grant{{Right: core.RightOperator}}}
+	_, body = w.get("/admin/people?est=*&q=lyc")
+	contains(t, body, "Tous les établissements", "lyceen", w.other.Name, `<option value="*" selected>`)
+	_, body = w.get("/admin/groups?est=" + w.est.ID)
+	if strings.Contains(body, `<option value="*"`) {
+		t.Fatal("the groups page offers every establishment at once")
+	}
 }
 
 // CARINE: INF-ANN-4 — bulk disable and enable go through a confirmation
