@@ -55,6 +55,9 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 			t.Fatalf("add %s: %d\n%s", add[0], r.StatusCode, body)
 		}
 	}
+	if _, home := n.get("/"); !strings.Contains(home, `href="/admin/people"`) {
+		t.Fatal("the admin's navigation lacks the people pages")
+	}
 	_, list := n.get("/admin/people?q=zoe")
 	pm := regexp.MustCompile(`href="(/admin/people/[0-9a-f-]{36})\?`).FindStringSubmatch(list)
 	if pm == nil {
@@ -105,6 +108,9 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		t.Fatalf("teacher login: %d", r.StatusCode)
 	}
 	cookies = n.client.Jar.Cookies(target)
+	if _, home := n.get("/"); strings.Contains(home, `href="/admin/people"`) {
+		t.Fatal("a teacher's navigation offers the console's people pages")
+	}
 	if err := webtest.Do(ctx, chromedp.Navigate(front.URL+"/passwords/reset"),
 		chromedp.Click(`input[name="pupil"][value="zoe.martin"]`),
 		chromedp.Click(`input[name="pupil"][value="leo.bernard"]`)); err != nil {
