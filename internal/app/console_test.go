@@ -58,6 +58,14 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	if _, home := n.get("/"); !strings.Contains(home, `href="/admin/people"`) {
 		t.Fatal("the admin's navigation lacks the people pages")
 	}
+	// A second group of the teacher: ticking all of one group leaves the other alone.
+	r, _ = n.post("/admin/groups", url.Values{"csrf": {csrf}, "code": {"LATIN"}})
+	latin := strings.SplitN(r.Header.Get("Location"), "?", 2)[0]
+	for _, add := range [][2]string{{"lou.petit", "owner"}, {"ines.roux", "member"}} {
+		if r, _ := n.post(latin, url.Values{"csrf": {csrf}, "action": {"add"}, "login": {add[0]}, "role": {add[1]}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add %s to LATIN: %d", add[0], r.StatusCode)
+		}
+	}
 	_, list := n.get("/admin/people?q=zoe")
 	pm := regexp.MustCompile(`href="(/admin/people/[0-9a-f-]{36})\?`).FindStringSubmatch(list)
 	if pm == nil {
@@ -111,10 +119,14 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	if _, home := n.get("/"); strings.Contains(home, `href="/admin/people"`) {
 		t.Fatal("a teacher's navigation offers the console's people pages")
 	}
-	if err := webtest.Do(ctx, chromedp.Navigate(front.URL+"/passwords/reset"),
-		chromedp.Click(`input[name="pupil"][value="zoe.martin"]`),
-		chromedp.Click(`input[name="pupil"][value="leo.bernard"]`)); err != nil {
+	gid := strings.TrimPrefix(group, "/admin/groups/")
+	if err := webtest.Do(ctx, chromedp.Navigate(front.URL+"/passwords/reset"), chromedp.Click(`#all-`+gid)); err != nil {
 		t.Fatal(err)
+	}
+	ticked, err := webtest.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('input[name=pupil]:checked')).map(function (c) { return c.value })`))
+	if err != nil || strings.Join(ticked, " ") != "leo.bernard zoe.martin" {
+		t.Fatalf("ticking the whole SOUTIEN group: %v %v", ticked, err)
 	}
 	webtest.AxeCurrent(t, ctx, "reset page with the pupils to tick")
 	if err := webtest.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.confirm = function () { return true }`)); err != nil {

@@ -6,7 +6,8 @@
 //   data-autofocus moves the focus to an element (the form error summary).
 //   The user menu closes on Escape and on a click outside it.
 //   data-print on a button prints the page; data-check-all="name" on a
-//   checkbox checks or clears every checkbox of that name in its form.
+//   checkbox checks or clears every checkbox of that name in its table,
+//   section or fieldset (else its form).
 (function () {
   'use strict';
   document.documentElement.classList.add('js');
@@ -21,8 +22,9 @@
 
   document.addEventListener('change', function (ev) {
     var all = ev.target.getAttribute && ev.target.getAttribute('data-check-all');
-    if (all && ev.target.form) {
-      ev.target.form.querySelectorAll('input[type=checkbox][name="' + all + '"]').forEach(function (c) {
+    var scope = all && (ev.target.closest('table, section, fieldset') || ev.target.form);
+    if (scope) {
+      scope.querySelectorAll('input[type=checkbox][name="' + all + '"]').forEach(function (c) {
         c.checked = ev.target.checked;
       });
     }
