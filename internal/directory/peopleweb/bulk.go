@@ -35,6 +35,7 @@ type selection struct {
 	Action  string
 	Class   *directory.Group // for actMove
 	Group   *directory.Group // when the selection is a group's members
+	Filter  *listQuery       // when the selection is whoever the list's filter matches
 	People  []*directory.Person
 	Classes map[string]string
 	Skipped []string // IDs that are nobody the principal may manage
@@ -54,7 +55,7 @@ func (h *Handler) selected(r *http.Request, s *scope) (*selection, *web.Form, er
 		return nil, nil, core.E("peopleweb.bulk", core.Invalid, "people.bulk.no_action")
 	}
 	if sel.Action == actMove {
-		g, err := h.Directory.Group(ctx, f.Value("class"))
+		g, err := h.Directory.Group(ctx, f.Value("to_class"))
 		if err != nil || g.Kind != directory.Class {
 			return nil, nil, core.E("peopleweb.bulk", core.Invalid, "people.bulk.no_class")
 		}
@@ -74,6 +75,25 @@ func (h *Handler) selected(r *http.Request, s *scope) (*selection, *web.Form, er
 		}
 		for _, m := range members {
 			ids = append(ids, m.ID)
+		}
+	} else if f.Checked("matching") {
+		// Everyone the list's filter matches, not only the ticked page.
+		q := parseListQuery(r.PostForm)
+		sel.Filter = &q
+		pf := directory.PersonFilter{Profile: q.Profile, State: q.State, Query: q.Q, Group: q.Class, Sort: q.Sort,
+			Limit: maxSelection + 1}
+		if s.Est != "" {
+			pf.Establishments = []string{s.Est}
+		}
+		people, total, err := h.Directory.People(ctx, pf)
+		if err != nil {
+			return nil, nil, err
+		}
+		if total > maxSelection {
+			return nil, nil, core.E("peopleweb.bulk", core.Invalid, "people.bulk.too_many")
+		}
+		for _, p := range people {
+			ids = append(ids, p.ID)
 		}
 	} else {
 		ids = r.PostForm["id"]

@@ -98,12 +98,32 @@ func TestBulkDisableEnable_INF_ANN_4(t *testing.T) {
 	}
 }
 
+// CARINE: INF-ANN-4 — a bulk action may take everyone the list's filter
+// matches (not only the ticked page): the confirmation lists them all.
+func TestBulkOnWholeFilter_INF_ANN_4(t *testing.T) {
+	w := newWorld(t, 60)
+	_, body := w.get("/admin/people?est=" + w.est.ID + "&profile=pupil&class=" + w.c6B.ID)
+	contains(t, body, `name="matching"`, "Toutes les personnes du filtre : 60")
+	sel := url.Values{"est": {w.est.ID}, "action": {"disable"}, "matching": {"1"}, "profile": {"pupil"},
+		"class": {w.c6B.ID}, "id": {w.pupilsA[0].ID}}
+	_, body = w.post("/admin/people/bulk", sel)
+	contains(t, body, "60 comptes seront désactivés", "b.eleve059", `name="matching" value="1"`)
+	if strings.Contains(body, "a.eleve000") {
+		t.Fatal("a ticked box outside the filter joined the selection")
+	}
+	_, body = w.post("/admin/people/bulk/apply", sel)
+	contains(t, body, "60 comptes désactivés.")
+	if w.person("b.eleve030").State != directory.Disabled || w.person("a.eleve000").State != directory.Active {
+		t.Fatal("the filter's people, and only they, are disabled")
+	}
+}
+
 // CARINE: INF-ANN-4 — moving pupils to another class leaves their old
 // class of the year, journaled per membership; a teacher cannot be moved,
 // and the failure is reported for that person only.
 func TestBulkMoveToClass_INF_ANN_4(t *testing.T) {
 	w := newWorld(t, 2)
-	sel := url.Values{"est": {w.est.ID}, "action": {"move"}, "class": {w.c6B.ID},
+	sel := url.Values{"est": {w.est.ID}, "action": {"move"}, "to_class": {w.c6B.ID},
 		"id": append(ids(w.pupilsA...), w.people["prof.durand"].ID)}
 	_, body := w.post("/admin/people/bulk", sel)
 	contains(t, body, "3 élèves passeront dans la classe 6B")
@@ -120,7 +140,7 @@ func TestBulkMoveToClass_INF_ANN_4(t *testing.T) {
 	if n := len(w.journal("directory.group.member.remove")); n != 2 {
 		t.Fatalf("%d removals journaled", n)
 	}
-	r, _ := w.post("/admin/people/bulk", url.Values{"est": {w.est.ID}, "action": {"move"}, "class": {"nope"}, "id": ids(w.pupilsA...)})
+	r, _ := w.post("/admin/people/bulk", url.Values{"est": {w.est.ID}, "action": {"move"}, "to_class": {"nope"}, "id": ids(w.pupilsA...)})
 	if r.StatusCode != 400 {
 		t.Fatalf("move without a class: %d", r.StatusCode)
 	}
