@@ -29,6 +29,12 @@ type groupsView struct {
 // groupsPage lists the groups of the establishment by kind: classes and
 // teaching groups of the current school year, then the others.
 func (h *Handler) groupsPage(w http.ResponseWriter, r *http.Request, s *scope) error {
+	if s.Est == "" && len(s.Choices) > 0 {
+		// Groups belong to one establishment: an operator coming from the
+		// list of every establishment starts with the first.
+		http.Redirect(w, r, GroupsPath+"?est="+url.QueryEscape(s.Choices[0].ID), http.StatusSeeOther)
+		return nil
+	}
 	return h.renderGroups(w, r, s, web.NewForm(r.Context(), nil), http.StatusOK)
 }
 
