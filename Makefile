@@ -33,6 +33,11 @@ fuzz:
 	$(FUZZ) -fuzz FuzzMatchService ./internal/auth/sso
 	$(FUZZ) -fuzz FuzzCheck ./internal/auth/policy
 	$(FUZZ) -fuzz FuzzPictureSequence ./internal/auth/picture
+	$(FUZZ) -fuzz FuzzForwardedClient ./internal/web
+	$(FUZZ) -fuzz FuzzParse ./internal/compliance/gen
+	$(FUZZ) -fuzz FuzzValidate ./internal/breakglass
+	$(FUZZ) -fuzz FuzzValidateAndRender ./internal/charter
+	$(FUZZ) -fuzz FuzzParseRef ./internal/charter/charterweb
 	$(FUZZ) -fuzz FuzzValidKey ./internal/blob
 	$(FUZZ) -fuzz FuzzParseKeyPair -fuzzminimizetime 20x ./internal/pki
 	$(FUZZ) -fuzz FuzzBuild ./internal/notify

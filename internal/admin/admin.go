@@ -48,6 +48,8 @@ type Deps struct {
 	Directory Directory
 	Journal   Journal
 	Progress  Progress
+	Rights    Rights
+	Groups    Groups
 }
 
 // Handler serves the console.
@@ -64,6 +66,8 @@ func (h *Handler) Routes(mux *http.ServeMux, requireAdmin func(http.Handler) htt
 	mux.Handle("GET /admin/{$}", requireAdmin(web.HandlerFunc(h.home)))
 	mux.Handle("GET /admin/journal", requireAdmin(web.HandlerFunc(h.journal)))
 	mux.Handle("GET /api/v1/journal", requireAdmin(web.HandlerFunc(h.journalAPI)))
+	h.rightsRoutes(mux, requireAdmin)
+	h.zoneRoutes(mux, requireAdmin)
 }
 
 type homeView struct {

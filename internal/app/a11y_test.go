@@ -54,5 +54,6 @@ func TestPagesAreAccessible(t *testing.T) {
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
 	cookies = n.client.Jar.Cookies(target)
 	webtest.Axe(t, front.URL, "/admin/", "/admin/?lang=en", "/admin/journal", "/admin/journal?lang=en&action=auth.",
-		"/admin/import", "/admin/import?lang=en", "/account/security", "/login/second-factor?lang=en")
+		"/admin/import", "/admin/import?lang=en", "/account/security", "/login/second-factor?lang=en",
+		"/admin/rights", "/admin/rights?person=tech&lang=en", "/admin/zones", "/admin/zones?test=10.0.0.1&lang=en")
 }

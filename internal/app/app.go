@@ -111,6 +111,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	a.goBackground(ctx, "auth-purge", a.purgeAuthState)
+	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 
 	"github.com/preau/preau/internal/auth"
+	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -34,6 +35,7 @@ type base struct {
 	key   ed25519.PrivateKey
 	auth  *auth.Service
 	dir   *directory.Service
+	glass *breakglass.Service
 }
 
 // openBase opens the data folder, the database (migrating it) and builds
@@ -59,8 +61,10 @@ func openBase(ctx context.Context, cfg config.File, log *slog.Logger, clock core
 	notifier := notify.NewNotifier(mailer, db, clock, log.With("svc", "notify"))
 	a := auth.New(cfg.Auth, auth.Deps{Store: db, Clock: clock, Log: log.With("svc", "auth"),
 		Notifier: personNotifier{notifier}})
-	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory")})
-	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d}, nil
+	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory"), ZonesChanged: a.ForgetZones})
+	bg := breakglass.New(breakglass.Deps{Store: db, People: db, Clock: clock, Log: log.With("svc", "breakglass"),
+		Mail: noticeMailer{db: db, mailer: mailer, log: log.With("svc", "notify")}})
+	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d, glass: bg}, nil
 }
 
 func (b *base) Close() error { return b.db.Close() }

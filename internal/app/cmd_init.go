@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -157,7 +158,16 @@ func doInit(ctx context.Context, env Env, f initFlags) error {
 // to be changed at first login; an existing account gets the establishment.
 func initAccount(ctx context.Context, b *base, out io.Writer, p *directory.Person) error {
 	if cur, err := b.dir.Person(ctx, p.Login); err == nil {
-		ests := append(cur.Establishments, p.Establishments...)
+		ests := slices.Clone(cur.Establishments)
+		for _, e := range p.Establishments {
+			if !slices.Contains(ests, e) {
+				ests = append(ests, e)
+			}
+		}
+		if len(ests) == len(cur.Establishments) {
+			fmt.Fprintf(out, "Account %s exists: already attached to the establishment.\n", cur.Login)
+			return nil
+		}
 		if _, err := b.dir.UpdatePerson(ctx, cur.ID, directory.PersonUpdate{Establishments: &ests}); err != nil {
 			return err
 		}

@@ -5,7 +5,9 @@ package app
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/auth/authweb"
@@ -13,6 +15,9 @@ import (
 	"github.com/preau/preau/internal/auth/oidc"
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
+	"github.com/preau/preau/internal/breakglass/breakglassweb"
+	"github.com/preau/preau/internal/charter/charterweb"
+	"github.com/preau/preau/internal/compliance/complianceweb"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
@@ -26,8 +31,8 @@ import (
 // middleware and CSRF checks.
 func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log},
-		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(),
-		peopleweb.Assets(), appAssets())
+		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +65,12 @@ func (a *App) routes() (http.Handler, error) {
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint()}, rd).Routes(mux, authweb.RequireLogin)
-	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress}, rd).Routes(mux, requireAdmin)
+	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db}, rd).Routes(mux, requireAdmin)
+	cw, err := complianceweb.New(a.dir, a.complianceDeps(5*time.Minute), rd)
+	if err != nil {
+		return nil, err
+	}
+	cw.Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
 		PublicURL: a.cfg.Web.PublicURL}).Routes(mux, requireConsole)
@@ -73,10 +83,26 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	pics.Routes(mux, authweb.RequireLogin)
+	bgw, err := breakglassweb.New(breakglassweb.Deps{Service: a.glass, Directory: a.dir, Renderer: rd, Clock: a.clock})
+	if err != nil {
+		return nil, err
+	}
+	bgw.Routes(mux, requireAdmin, authweb.RequireLogin)
+	charters, err := a.charterPages(rd)
+	if err != nil {
+		return nil, err
+	}
+	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
-	return web.Secure(rd.Wrap(limitBodies(auth.Middleware(web.CSRF(mux)))), oidc.CrossOriginPaths...), nil
+	var trusted []netip.Prefix
+	for _, c := range a.cfg.Web.TrustedProxies {
+		if p, err := netip.ParsePrefix(c); err == nil { // validated when the config was read
+			trusted = append(trusted, p.Masked())
+		}
+	}
+	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...)), nil
 }
 
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.
@@ -110,13 +136,17 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"},
 			web.NavItem{Label: "app.nav.pictures", Href: "/pictures/classes"})
 	}
+	items = append(items, web.NavItem{Label: "charter.nav.mine", Href: "/charter"})
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightPeopleManage }) {
 		items = append(items, web.NavItem{Label: "app.nav.people", Href: peopleweb.PeoplePath})
 	}
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
+			web.NavItem{Label: "charter.nav.admin", Href: "/admin/charter"},
 			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
+			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+		items = append(items, web.NavItem{Label: "bg.nav", Href: breakglassweb.ListPath})
 	}
 	return items
 }

@@ -201,6 +201,7 @@ type Service struct {
 	dummy    string // a hash to verify against for unknown logins, so timing does not tell
 	notifier Notifier
 	hashing  chan struct{} // bounds concurrent password verifications to the cores
+	zones    zoneCache
 	keyCache
 }
 

@@ -116,7 +116,7 @@ func (s *Service) principalFor(ctx context.Context, person *directory.Person) (c
 	var inForce []core.Grant
 	for _, g := range gs {
 		if g.InForce(now) {
-			inForce = append(inForce, core.Grant{Right: g.Right, Establishment: g.Establishment})
+			inForce = append(inForce, core.Grant{Right: g.Right, Establishment: g.Establishment, Zone: g.Zone})
 		}
 	}
 	return s.principalWith(ctx, person, inForce), nil

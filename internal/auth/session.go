@@ -8,7 +8,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"net/netip"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -231,34 +230,4 @@ func (s *Service) EndOwnSession(ctx context.Context, handle string) error {
 		}
 	}
 	return core.E(op, core.NotFound, "this session has already ended")
-}
-
-// Zones returns the network zones of establishments, for ZoneOf.
-func (s *Service) Zones(ctx context.Context, establishments []string) ([]*directory.Zone, error) {
-	var out []*directory.Zone
-	for _, est := range establishments {
-		zs, err := s.store.FindZones(ctx, est)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, zs...)
-	}
-	return out, nil
-}
-
-// ZoneOf names the zone of zones that contains addr ("peda", "wifi"…), or
-// "" when none does.
-func ZoneOf(zones []*directory.Zone, addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return ""
-	}
-	for _, z := range zones {
-		for _, c := range z.CIDRs {
-			if c.Contains(ip.Unmap()) {
-				return z.Name
-			}
-		}
-	}
-	return ""
 }

@@ -75,13 +75,18 @@ func (g *Group) Validate() error {
 	return checkText("level", g.Level, 0, 32)
 }
 
-// Grant is a right given by the head (or an operator) to a person, in one
-// establishment or, for operators, in every one (Establishment == "").
+// Grant is a right given by the head (or an operator) to a person or to a
+// group (exactly one of PersonID and GroupID), in one establishment or, for
+// operators, in every one (Establishment == ""). A person holds the grants
+// of every group they belong to, as member or owner.
 type Grant struct {
 	ID            string
 	Establishment string
 	PersonID      string
+	GroupID       string
 	Right         core.Right
+	Zone          string // network zone the right is bound to; "" for any
+	TargetName    string // read only: the login of the person, or the group's name
 	GrantedBy     string // login of the granter
 	From          time.Time
 	Until         time.Time // zero: no end
@@ -106,6 +111,26 @@ type Zone struct {
 
 // ZoneNames are the standard zones.
 var ZoneNames = []string{"admin", "peda", "wifi", "byod", "guest", "servers"}
+
+// ZoneOf names the zone of zones that contains addr ("peda", "wifi"…), or
+// "" when none does. When ranges overlap, the narrowest wins, so that an
+// admin range carved inside a wider peda range is the admin zone.
+func ZoneOf(zones []*Zone, addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return ""
+	}
+	ip = ip.Unmap()
+	best, bits := "", -1
+	for _, z := range zones {
+		for _, c := range z.CIDRs {
+			if c.Contains(ip) && c.Bits() > bits {
+				best, bits = z.Name, c.Bits()
+			}
+		}
+	}
+	return best
+}
 
 // ParseCIDRs parses a list of CIDR ranges (or single addresses), naming the
 // first bad one.

@@ -18,20 +18,29 @@ type Deps struct {
 	Store Store
 	Clock core.Clock
 	Log   *slog.Logger
+	// ZonesChanged, when set, is told of every change to an
+	// establishment's network zones made through this service, so that
+	// caches on this node forget them at once (other nodes within their TTL).
+	ZonesChanged func(establishment string)
 }
 
 // Service is the directory: it checks input and rights, then calls Store.
 // A refused attempt is journaled with result "refused" before the error is
 // returned (INF-ANN-4).
 type Service struct {
-	store Store
-	clock core.Clock
-	log   *slog.Logger
+	store        Store
+	clock        core.Clock
+	log          *slog.Logger
+	zonesChanged func(string)
 }
 
 // New returns a directory service.
 func New(deps Deps) *Service {
-	return &Service{store: deps.Store, clock: deps.Clock, log: deps.Log}
+	changed := deps.ZonesChanged
+	if changed == nil {
+		changed = func(string) {}
+	}
+	return &Service{store: deps.Store, clock: deps.Clock, log: deps.Log, zonesChanged: changed}
 }
 
 // refuse journals a refused attempt and returns a Permission error.

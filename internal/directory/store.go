@@ -48,11 +48,17 @@ type Store interface {
 	// class of the same establishment and school year, in one transaction.
 	MoveToClass(ctx context.Context, personID, classID string) error
 
+	// CreateGrant records a grant to a person or to a group.
 	CreateGrant(ctx context.Context, g *Grant) error
 	RevokeGrant(ctx context.Context, id string) error
+	// FindGrants lists a person's grants, their own and their groups'.
 	FindGrants(ctx context.Context, personID string) ([]*Grant, error)
+	FindGroupGrants(ctx context.Context, groupID string) ([]*Grant, error)
+	// FindEstablishmentGrants lists every grant of an establishment, newest first.
+	FindEstablishmentGrants(ctx context.Context, establishment string) ([]*Grant, error)
 
 	PutZone(ctx context.Context, z *Zone) error
+	DeleteZone(ctx context.Context, establishment, name string) error
 	FindZones(ctx context.Context, establishment string) ([]*Zone, error)
 
 	// Journal records an event that changes no row, e.g. a refused attempt.

@@ -43,11 +43,17 @@ type dialect struct {
 }
 
 // personAggregates are the establishments of person p in order and its
-// grants in force at $2 as "right establishment" pairs, comma-joined; the
-// %s are the dialect's string aggregates.
+// grants in force at $2 — given to the person or to a group they belong
+// to — as "right establishment zone" triples, comma-joined; the %s are the
+// dialect's string aggregates.
 const personAggregates = `COALESCE((SELECT %[1]s FROM person_establishments pe WHERE pe.person_id = p.id), ''),
-	COALESCE((SELECT %[2]s FROM grants g WHERE g.person_id = p.id AND g.revoked_at IS NULL
-		AND g.valid_from <= $2 AND (g.valid_until IS NULL OR g.valid_until > $2)), '')`
+	COALESCE((SELECT %[2]s FROM (
+		SELECT g.right_name, g.establishment_id, g.zone FROM grants g WHERE g.person_id = p.id AND g.revoked_at IS NULL
+			AND g.valid_from <= $2 AND (g.valid_until IS NULL OR g.valid_until > $2)
+		UNION ALL
+		SELECT gg.right_name, gg.establishment_id, gg.zone FROM memberships m JOIN group_grants gg ON gg.group_id = m.group_id
+			WHERE m.person_id = p.id AND gg.revoked_at IS NULL
+			AND gg.valid_from <= $2 AND (gg.valid_until IS NULL OR gg.valid_until > $2)) g), '')`
 
 // sessionPersonSelect reads a session, its person and the aggregates.
 const sessionPersonSelect = `SELECT s.id, s.person_id, s.created_at, s.last_seen, s.expires_at, s.source,
@@ -60,8 +66,8 @@ const loginPersonSelect = `SELECT ` + personColumns + `, COALESCE(c.hash, ''), `
 	FROM people p LEFT JOIN credentials c ON c.person_id = p.id WHERE p.login = $1`
 
 const (
-	sqliteAggregates   = "group_concat(pe.establishment_id, ',' ORDER BY pe.position)\x00group_concat(g.right_name || ' ' || COALESCE(g.establishment_id, ''), ',')"
-	postgresAggregates = "string_agg(pe.establishment_id, ',' ORDER BY pe.position)\x00string_agg(g.right_name || ' ' || COALESCE(g.establishment_id, ''), ',')"
+	sqliteAggregates   = "group_concat(pe.establishment_id, ',' ORDER BY pe.position)\x00group_concat(g.right_name || ' ' || COALESCE(g.establishment_id, '') || ' ' || g.zone, ',')"
+	postgresAggregates = "string_agg(pe.establishment_id, ',' ORDER BY pe.position)\x00string_agg(g.right_name || ' ' || COALESCE(g.establishment_id, '') || ' ' || g.zone, ',')"
 )
 
 // withAggregates fills a query's aggregate placeholders.

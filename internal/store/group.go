@@ -192,7 +192,7 @@ func (db *DB) FindMemberships(ctx context.Context, personID string) ([]directory
 	return out, rows.Err()
 }
 
-// CreateGrant inserts a grant and journals it.
+// CreateGrant inserts a grant to a person or a group and journals it.
 func (db *DB) CreateGrant(ctx context.Context, g *directory.Grant) error {
 	return db.write(ctx, "store.CreateGrant", func(tx *Tx) error {
 		g.CreatedAt = tx.now
@@ -200,19 +200,41 @@ func (db *DB) CreateGrant(ctx context.Context, g *directory.Grant) error {
 		if g.Establishment != "" {
 			est = sql.NullString{String: g.Establishment, Valid: true}
 		}
-		if _, err := tx.exec(`INSERT INTO grants (id, establishment_id, person_id, right_name, granted_by, valid_from,
-			valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			g.ID, est, g.PersonID, string(g.Right), g.GrantedBy, micros(g.From), nullMicros(g.Until), micros(tx.now)); err != nil {
+		e := journal.Entry{Chain: grantChain(g.Establishment), Action: "directory.grant.create",
+			Attributes: grantAttributes(string(g.Right), g.Zone)}
+		if g.GroupID != "" {
+			if _, err := tx.exec(`INSERT INTO group_grants (id, establishment_id, group_id, right_name, zone, granted_by,
+				valid_from, valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				g.ID, g.Establishment, g.GroupID, string(g.Right), g.Zone, g.GrantedBy, micros(g.From),
+				nullMicros(g.Until), micros(tx.now)); err != nil {
+				return err
+			}
+			e.TargetType, e.TargetID = "group", g.GroupID
+			if err := tx.queryRow(`SELECT name FROM school_groups WHERE id = $1`, g.GroupID).Scan(&e.TargetName); err != nil {
+				return err
+			}
+			return tx.journal(e)
+		}
+		if _, err := tx.exec(`INSERT INTO grants (id, establishment_id, person_id, right_name, zone, granted_by, valid_from,
+			valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			g.ID, est, g.PersonID, string(g.Right), g.Zone, g.GrantedBy, micros(g.From), nullMicros(g.Until), micros(tx.now)); err != nil {
 			return err
 		}
-		var login string
-		if err := tx.queryRow(`SELECT login FROM people WHERE id = $1`, g.PersonID).Scan(&login); err != nil {
+		e.TargetType, e.TargetID = "person", g.PersonID
+		if err := tx.queryRow(`SELECT login FROM people WHERE id = $1`, g.PersonID).Scan(&e.TargetName); err != nil {
 			return err
 		}
-		return tx.journal(journal.Entry{Chain: grantChain(g.Establishment),
-			Action: "directory.grant.create", TargetType: "person", TargetID: g.PersonID, TargetName: login,
-			Attributes: []string{string(g.Right)}})
+		return tx.journal(e)
 	})
+}
+
+// grantAttributes names a grant in the journal: its right, and its zone
+// when it has one.
+func grantAttributes(right, zone string) []string {
+	if zone == "" {
+		return []string{right}
+	}
+	return []string{right, "zone:" + zone}
 }
 
 // grantChain is the chain of a grant: its establishment's, or the
@@ -224,52 +246,89 @@ func grantChain(est string) string {
 	return est
 }
 
-// RevokeGrant ends a grant now and journals it.
+// RevokeGrant ends a grant (to a person or a group) now and journals it.
 func (db *DB) RevokeGrant(ctx context.Context, id string) error {
 	return db.write(ctx, "store.RevokeGrant", func(tx *Tx) error {
 		var est sql.NullString
-		var right, pid, login string
-		err := tx.queryRow(`SELECT g.establishment_id, g.right_name, g.person_id, p.login FROM grants g
-			JOIN people p ON p.id = g.person_id WHERE g.id = $1 AND g.revoked_at IS NULL`, id).Scan(&est, &right, &pid, &login)
+		var right, zone string
+		e := journal.Entry{Action: "directory.grant.revoke", TargetType: "person"}
+		table := "grants"
+		err := tx.queryRow(`SELECT g.establishment_id, g.right_name, g.zone, g.person_id, p.login FROM grants g
+			JOIN people p ON p.id = g.person_id WHERE g.id = $1 AND g.revoked_at IS NULL`, id).Scan(
+			&est, &right, &zone, &e.TargetID, &e.TargetName)
+		if err == sql.ErrNoRows {
+			table, e.TargetType = "group_grants", "group"
+			err = tx.queryRow(`SELECT g.establishment_id, g.right_name, g.zone, g.group_id, sg.name FROM group_grants g
+				JOIN school_groups sg ON sg.id = g.group_id WHERE g.id = $1 AND g.revoked_at IS NULL`, id).Scan(
+				&est, &right, &zone, &e.TargetID, &e.TargetName)
+		}
 		if err == sql.ErrNoRows {
 			return core.E("store.RevokeGrant", core.NotFound, "no such grant in force")
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(`UPDATE grants SET revoked_at = $1 WHERE id = $2`, micros(tx.now), id); err != nil {
+		if _, err := tx.exec(`UPDATE `+table+` SET revoked_at = $1 WHERE id = $2`, micros(tx.now), id); err != nil {
 			return err
 		}
-		chain := journal.DeploymentChain
-		if est.Valid {
-			chain = est.String
-		}
-		return tx.journal(journal.Entry{Chain: chain, Action: "directory.grant.revoke", TargetType: "person",
-			TargetID: pid, TargetName: login, Attributes: []string{right}})
+		e.Chain, e.Attributes = grantChain(est.String), grantAttributes(right, zone)
+		return tx.journal(e)
 	})
 }
 
-const grantsQuery = `SELECT id, establishment_id, person_id, right_name, granted_by, valid_from,
-	valid_until, revoked_at, created_at FROM grants WHERE person_id = $1 ORDER BY created_at`
+// grantColumns are read by scanGrants, from grants or group_grants (g) with
+// the target's name.
+const grantColumns = `g.id, COALESCE(g.establishment_id, ''), %s, g.right_name, g.zone, g.granted_by,
+	g.valid_from, g.valid_until, g.revoked_at, g.created_at, %s`
 
-// FindGrants lists every grant of a person, in force or not.
+// grantsQuery lists a person's grants: their own and those of their groups.
+var grantsQuery = `SELECT ` + fmt.Sprintf(grantColumns, "g.person_id, ''", "''") + ` FROM grants g WHERE g.person_id = $1
+	UNION ALL
+	SELECT ` + fmt.Sprintf(grantColumns, "'', g.group_id", "sg.name") + ` FROM memberships m
+	JOIN group_grants g ON g.group_id = m.group_id JOIN school_groups sg ON sg.id = g.group_id
+	WHERE m.person_id = $1 ORDER BY 10`
+
+// FindGrants lists every grant of a person, in force or not: given to them
+// (GroupID empty) or to a group they belong to (GroupID and TargetName
+// set). A group grant appears once per role the person has in the group.
 func (db *DB) FindGrants(ctx context.Context, personID string) ([]*directory.Grant, error) {
-	rows, err := db.readRows(ctx, grantsQuery, personID)
+	return db.findGrants(ctx, "store.FindGrants", grantsQuery, personID)
+}
+
+// FindGroupGrants lists every grant given to a group, in force or not.
+func (db *DB) FindGroupGrants(ctx context.Context, groupID string) ([]*directory.Grant, error) {
+	return db.findGrants(ctx, "store.FindGroupGrants", `SELECT `+fmt.Sprintf(grantColumns, "'', g.group_id", "sg.name")+`
+		FROM group_grants g JOIN school_groups sg ON sg.id = g.group_id WHERE g.group_id = $1 ORDER BY g.created_at`, groupID)
+}
+
+// FindEstablishmentGrants lists the grants of an establishment, to people
+// and to groups, in force or not, newest first, with the target's name.
+func (db *DB) FindEstablishmentGrants(ctx context.Context, est string) ([]*directory.Grant, error) {
+	return db.findGrants(ctx, "store.FindEstablishmentGrants", `SELECT `+fmt.Sprintf(grantColumns, "g.person_id, ''", "p.login")+`
+		FROM grants g JOIN people p ON p.id = g.person_id WHERE g.establishment_id = $1
+		UNION ALL
+		SELECT `+fmt.Sprintf(grantColumns, "'', g.group_id", "sg.name")+`
+		FROM group_grants g JOIN school_groups sg ON sg.id = g.group_id WHERE g.establishment_id = $1
+		ORDER BY 10 DESC`, est)
+}
+
+func (db *DB) findGrants(ctx context.Context, op, query string, arg string) ([]*directory.Grant, error) {
+	rows, err := db.readRows(ctx, query, arg)
 	if err != nil {
-		return nil, db.classify("store.FindGrants", err)
+		return nil, db.classify(op, err)
 	}
 	defer rows.Close()
 	var out []*directory.Grant
 	for rows.Next() {
 		var g directory.Grant
-		var est sql.NullString
 		var right string
 		var from, created int64
 		var until, revoked sql.NullInt64
-		if err := rows.Scan(&g.ID, &est, &g.PersonID, &right, &g.GrantedBy, &from, &until, &revoked, &created); err != nil {
-			return nil, err
+		if err := rows.Scan(&g.ID, &g.Establishment, &g.PersonID, &g.GroupID, &right, &g.Zone, &g.GrantedBy,
+			&from, &until, &revoked, &created, &g.TargetName); err != nil {
+			return nil, db.classify(op, err)
 		}
-		g.Establishment, g.Right = est.String, core.Right(right)
+		g.Right = core.Right(right)
 		g.From, g.Until, g.RevokedAt, g.CreatedAt = fromMicros(from), fromNullMicros(until), fromNullMicros(revoked), fromMicros(created)
 		out = append(out, &g)
 	}
@@ -291,6 +350,23 @@ func (db *DB) PutZone(ctx context.Context, z *directory.Zone) error {
 		}
 		return tx.journal(journal.Entry{Chain: z.Establishment, Action: "directory.zone.put", TargetType: "zone",
 			TargetName: z.Name, Attributes: []string{"cidrs"}})
+	})
+}
+
+// DeleteZone deletes the zone of an establishment by name and journals it.
+// Grants bound to that zone stay, and hold from nowhere until a zone of
+// that name exists again: a deleted range never widens a right.
+func (db *DB) DeleteZone(ctx context.Context, establishment, name string) error {
+	return db.write(ctx, "store.DeleteZone", func(tx *Tx) error {
+		res, err := tx.exec(`DELETE FROM zones WHERE establishment_id = $1 AND name = $2`, establishment, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.E("store.DeleteZone", core.NotFound, "no zone %q in this establishment", name)
+		}
+		return tx.journal(journal.Entry{Chain: establishment, Action: "directory.zone.delete", TargetType: "zone",
+			TargetName: name})
 	})
 }
 

@@ -57,8 +57,8 @@ func splitAggregates(ests, grants string) ([]string, []core.Grant) {
 	}
 	var gs []core.Grant
 	for _, g := range strings.Split(grants, ",") {
-		if right, est, ok := strings.Cut(g, " "); ok {
-			gs = append(gs, core.Grant{Right: core.Right(right), Establishment: est})
+		if f := strings.SplitN(g, " ", 3); len(f) == 3 {
+			gs = append(gs, core.Grant{Right: core.Right(f[0]), Establishment: f[1], Zone: f[2]})
 		}
 	}
 	return es, gs

@@ -5,6 +5,7 @@ package store_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -47,6 +48,27 @@ func TestSessionPrincipalInOneQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Grants to a group she belongs to: one in force with a zone, one revoked.
+		grp := &directory.Group{ID: core.NewID(), Establishment: e2.ID, Code: "VS", Name: "Vie scolaire",
+			Kind: directory.Staff}
+		if err := db.CreateGroups(ctx, []*directory.Group{grp}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddMembers(ctx, []directory.Membership{{GroupID: grp.ID, PersonID: p.ID, Role: directory.RoleMember}}); err != nil {
+			t.Fatal(err)
+		}
+		viaGroup := &directory.Grant{ID: core.NewID(), Establishment: e2.ID, GroupID: grp.ID, Right: core.RightPeopleManage,
+			Zone: "admin", From: now.Add(-time.Hour)}
+		revoked := &directory.Grant{ID: core.NewID(), Establishment: e2.ID, GroupID: grp.ID, Right: core.RightJournalRead,
+			From: now.Add(-time.Hour)}
+		for _, g := range []*directory.Grant{viaGroup, revoked} {
+			if err := db.CreateGrant(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.RevokeGrant(ctx, revoked.ID); err != nil {
+			t.Fatal(err)
+		}
 		cookie, _, err := a.Login(context.Background(), auth.Attempt{Login: "anne.roux", Password: "Tableau-Noir-2026",
 			Channel: core.ChannelWeb, Source: "10.0.0.3"})
 		if err != nil {
@@ -64,10 +86,21 @@ func TestSessionPrincipalInOneQuery(t *testing.T) {
 			got[g] = true
 		}
 		want := map[core.Grant]bool{{Right: core.RightSignagePublish, Establishment: e1.ID}: true,
-			{Right: core.RightMonitorRead, Establishment: e2.ID}: true}
-		if len(got) != len(want) || !got[core.Grant{Right: core.RightSignagePublish, Establishment: e1.ID}] ||
-			!got[core.Grant{Right: core.RightMonitorRead, Establishment: e2.ID}] {
+			{Right: core.RightMonitorRead, Establishment: e2.ID}:                 true,
+			{Right: core.RightPeopleManage, Establishment: e2.ID, Zone: "admin"}: true}
+		if !maps.Equal(got, want) {
 			t.Fatalf("grants in force: %v, want %v", pr.Grants, want)
+		}
+		all, err := db.FindGrants(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 6 || all[5].GroupID != grp.ID && all[4].GroupID != grp.ID {
+			t.Fatalf("FindGrants: own and group grants, got %d", len(all))
+		}
+		byEst, err := db.FindEstablishmentGrants(ctx, e2.ID)
+		if err != nil || len(byEst) != 5 {
+			t.Fatalf("establishment grants: %d %v", len(byEst), err)
 		}
 	})
 }

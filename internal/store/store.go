@@ -94,9 +94,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.prepareHot(ctx); err != nil {
-		db.Close()
-		return nil, err
+	// A database held at an older version (tests of migrations) lacks
+	// tables the hot statements read.
+	if cfg.migrateTo == 0 {
+		if err := db.prepareHot(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }

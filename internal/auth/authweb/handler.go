@@ -81,14 +81,14 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 				web.Error(w, r, err)
 				return
 			}
-			p.Source = src
+			p.Source, p.Zone = src, h.auth.ZoneFor(ctx, p.Establishments, src)
 			next.ServeHTTP(w, r.WithContext(core.ContextWithPrincipal(ctx, p)))
 			return
 		}
 		if c, err := r.Cookie(CookieName); err == nil {
 			p, err := h.auth.SessionPrincipal(ctx, c.Value)
 			if err == nil {
-				p.Source = src
+				p.Source, p.Zone = src, h.auth.ZoneFor(ctx, p.Establishments, src)
 				ctx = core.ContextWithPrincipal(ctx, p)
 				ctx = web.ContextWithCSRFToken(ctx, auth.CSRFToken(p.SessionID))
 				if p.MustChangePassword && !mayPassWhileRestricted(r) {

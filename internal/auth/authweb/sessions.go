@@ -10,6 +10,7 @@ import (
 
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/web"
 )
 
@@ -50,7 +51,7 @@ func (h *Handler) sessionsPage(w http.ResponseWriter, r *http.Request) error {
 	rows := make([]sessionRow, 0, len(ss))
 	for _, s := range ss {
 		rows = append(rows, sessionRow{Handle: auth.SessionHandle(s.ID), Device: deviceOf(s.UserAgent),
-			Zone: auth.ZoneOf(zones, s.Source), Source: s.Source, Since: s.CreatedAt,
+			Zone: directory.ZoneOf(zones, s.Source), Source: s.Source, Since: s.CreatedAt,
 			LastSeen: s.LastSeen, Current: s.ID == p.SessionID, Strong: s.AuthLevel >= 2})
 	}
 	h.rd.Page(w, r, http.StatusOK, "auth/sessions", rows)
@@ -84,6 +85,12 @@ type whoamiView struct {
 	Since       time.Time `json:"since,omitzero"`
 	Methods     []string  `json:"amr,omitempty"`
 	Strong      bool      `json:"strong"`
+	Address     string    `json:"address,omitempty"` // the source address Préau sees
+	Zone        string    `json:"zone,omitempty"`    // its network zone
+	// Rights held now, as "right establishment-id"; ZoneBound lists those
+	// granted but not usable from this zone, with the zone they need.
+	Rights    []string          `json:"rights,omitempty"`
+	ZoneBound map[string]string `json:"zone_bound,omitempty"`
 }
 
 func (h *Handler) whoamiOf(r *http.Request) (whoamiView, error) {
@@ -95,8 +102,20 @@ func (h *Handler) whoamiOf(r *http.Request) (whoamiView, error) {
 	if err != nil {
 		return whoamiView{}, err
 	}
-	return whoamiView{Login: p.Login, DisplayName: person.DisplayName, Profile: string(p.Profile), Since: p.AuthTime,
-		Methods: p.AuthMethods, Strong: p.AuthLevel >= 2}, nil
+	v := whoamiView{Login: p.Login, DisplayName: person.DisplayName, Profile: string(p.Profile), Since: p.AuthTime,
+		Methods: p.AuthMethods, Strong: p.AuthLevel >= 2, Address: p.Source, Zone: p.Zone}
+	for _, g := range p.Grants {
+		key := string(g.Right) + " " + g.Establishment
+		if p.HasRight(g.Right, g.Establishment) {
+			v.Rights = append(v.Rights, key)
+		} else if z := p.ZoneRefusal(g.Right, g.Establishment); z != "" {
+			if v.ZoneBound == nil {
+				v.ZoneBound = map[string]string{}
+			}
+			v.ZoneBound[key] = z
+		}
+	}
+	return v, nil
 }
 
 // whoami shows who is logged in on this browser, in large type, for the

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright (c) the Préau authors
 
-package auth_test
+package directory_test
 
 import (
 	"net/netip"
 	"testing"
 
-	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/directory"
 )
 
@@ -19,8 +18,23 @@ func TestZoneOf_INF_AUT_4(t *testing.T) {
 		{Name: "wifi", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("fd00::/8")}}}
 	for addr, want := range map[string]string{"10.12.3.4": "peda", "::ffff:10.20.0.9": "wifi", "fd00::1": "wifi",
 		"192.0.2.1": "", "": "", "not-an-ip": "", "10.12.3.4:5555": ""} {
-		if got := auth.ZoneOf(zones, addr); got != want {
+		if got := directory.ZoneOf(zones, addr); got != want {
 			t.Errorf("ZoneOf(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// An admin range carved inside a wider pedagogical range is the admin
+// zone: the narrowest range wins, whatever the order zones are listed in.
+func TestZoneOfNarrowestWins(t *testing.T) {
+	peda := &directory.Zone{Name: "peda", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	admin := &directory.Zone{Name: "admin", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.1.2.0/24")}}
+	for _, zs := range [][]*directory.Zone{{peda, admin}, {admin, peda}} {
+		if got := directory.ZoneOf(zs, "10.1.2.7"); got != "admin" {
+			t.Errorf("10.1.2.7 in %q, want admin", got)
+		}
+		if got := directory.ZoneOf(zs, "10.1.3.7"); got != "peda" {
+			t.Errorf("10.1.3.7 in %q, want peda", got)
 		}
 	}
 }

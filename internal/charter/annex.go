@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package charter
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/preau/preau/internal/auth/policy"
+	"github.com/preau/preau/internal/core"
+)
+
+// Section is one part of the technical annex, in French like the documents
+// it completes (the annex is part of the establishment's legal text). It is
+// plain text: the page escapes it.
+type Section struct {
+	ID         string   // stable anchor: "passwords", "private", "logs"…
+	Title      string   // heading
+	Paragraphs []string // paragraphs, in order
+	Items      []string // a list after the paragraphs
+	// Pending is set when the service the section describes is not part of
+	// this version of Préau: the section says so instead of inventing values.
+	Pending bool
+}
+
+// Source provides sections of the annex, computed from the live settings of
+// an establishment at each call, so that the annex is always true.
+type Source interface {
+	AnnexSections(ctx context.Context, est string) ([]Section, error)
+}
+
+// SourceFunc adapts a function to Source.
+type SourceFunc func(ctx context.Context, est string) ([]Section, error)
+
+// AnnexSections implements Source.
+func (f SourceFunc) AnnexSections(ctx context.Context, est string) ([]Section, error) {
+	return f(ctx, est)
+}
+
+var profileNames = map[core.Profile]string{
+	core.ProfilePupil:   "Élèves",
+	core.ProfileTeacher: "Enseignants",
+	core.ProfileStaff:   "Personnels",
+	core.ProfileHead:    "Direction",
+	core.ProfileAdmin:   "Administrateurs techniques",
+}
+
+// PasswordSource describes the password policy of each profile in the
+// establishment (INF-AUT-6, INF-AUT-8) and the forgotten-password procedure
+// (INF-AUT-9), read from the auth settings at each call. forgotten may be nil.
+func PasswordSource(policies func(ctx context.Context) policy.Policies, forgotten func(ctx context.Context) string) Source {
+	return SourceFunc(func(ctx context.Context, est string) ([]Section, error) {
+		ps := policies(ctx)
+		s := Section{ID: "passwords", Title: "Mots de passe",
+			Paragraphs: []string{"Règles appliquées par le serveur à chaque création ou changement de mot de passe, quel que soit le service utilisé :"}}
+		for _, pr := range core.Profiles {
+			s.Items = append(s.Items, profileNames[pr]+" : "+DescribePolicy(ps.For(est, pr)))
+		}
+		text := ""
+		if forgotten != nil {
+			text = forgotten(ctx)
+		}
+		if text == "" {
+			text = "Adressez-vous à votre professeur principal (élèves) ou à l’administrateur de l’établissement (personnels), qui vous remettra un mot de passe provisoire à changer dès la connexion suivante."
+		}
+		f := Section{ID: "forgotten", Title: "Mot de passe oublié", Paragraphs: []string{text,
+			"Ne communiquez jamais votre mot de passe : aucun administrateur ne vous le demandera."}}
+		return []Section{s, f}, nil
+	})
+}
+
+// DescribePolicy says a password policy in one French sentence.
+func DescribePolicy(p policy.Policy) string {
+	parts := []string{fmt.Sprintf("au moins %d caractères", p.MinLength)}
+	if p.MinClasses > 1 {
+		parts = append(parts, fmt.Sprintf("mêlant au moins %d types de caractères parmi minuscules, majuscules, chiffres et autres signes", p.MinClasses))
+	}
+	if p.RejectCommon {
+		parts = append(parts, "mots de passe courants refusés")
+	}
+	if p.RejectPersonal {
+		parts = append(parts, "mots de passe contenant le nom ou l’identifiant refusés")
+	}
+	if p.History > 0 {
+		parts = append(parts, fmt.Sprintf("les %d derniers mots de passe ne peuvent pas être réutilisés", p.History))
+	}
+	if p.MaxAge > 0 {
+		parts = append(parts, fmt.Sprintf("à changer tous les %d jours", int(p.MaxAge/policy.Day)))
+	} else {
+		parts = append(parts, "sans expiration")
+	}
+	return strings.Join(parts, " ; ")
+}
+
+// PrivateSource states the PERSONNEL/PRIVÉ rule (INF-PDT-4, UTI-ESF-6,
+// UTI-MSG-n2) with the marker words of the establishment: the two of
+// CARINE plus those extra returns (nil: none).
+func PrivateSource(extra func(ctx context.Context, est string) []string) Source {
+	return SourceFunc(func(ctx context.Context, est string) ([]Section, error) {
+		words := []string{"PERSONNEL", "PRIVÉ"}
+		if extra != nil {
+			for _, w := range extra(ctx, est) {
+				if w = strings.TrimSpace(w); w != "" && !core.IsPrivate(w) {
+					words = append(words, strings.ToUpper(w))
+				}
+			}
+		}
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "« " + w + " »"
+		}
+		list := strings.Join(quoted[:len(quoted)-1], ", ") + " ou " + quoted[len(quoted)-1]
+		return []Section{{ID: "private", Title: "Données personnelles et privées",
+			Paragraphs: []string{
+				"Est privé tout dossier, fichier ou dossier de messagerie dont le nom commence par " + list +
+					" (en majuscules ou minuscules, avec ou sans accent, avec ou sans crochets), ainsi que tout message dont l’objet commence par « [PRIVÉ] », « [PERSONNEL] » ou « [MESSAGE PRIVÉ] ».",
+				"Un élément privé et tout ce qu’il contient ne sont accessibles qu’à leur propriétaire : ils ne peuvent pas être partagés, ne sont pas indexés par la recherche et n’apparaissent pas dans les outils d’administration.",
+				"Les messages échangés entre personnes identifiées sont une correspondance privée ; ceux rangés dans un dossier « personnel » ou « privé » sont privés quel que soit leur objet.",
+			}}}, nil
+	})
+}
+
+// LogSource states how long the journal and the logs are kept (MCO-JAL-4).
+// journalRetention is the configured retention of the audit journal (0:
+// kept without limit); logsEnabled says whether the log service runs.
+func LogSource(journalRetention time.Duration, logsEnabled bool) Source {
+	return SourceFunc(func(context.Context, string) ([]Section, error) {
+		j := "Le journal d’audit (connexions, tentatives de connexion, modifications de l’annuaire, des droits et des réglages, acceptations de la charte) est conservé sans limite de durée."
+		if journalRetention > 0 {
+			j = fmt.Sprintf("Le journal d’audit (connexions, tentatives de connexion, modifications de l’annuaire, des droits et des réglages, acceptations de la charte) est conservé %s, puis effacé.", days(journalRetention))
+		}
+		s := Section{ID: "logs", Title: "Journaux et durées de conservation", Paragraphs: []string{j,
+			"Les données de connexion (accès au web, requêtes DNS, connexions Wi-Fi, journaux des équipements réseau) sont conservées un an, durée fixée par la loi pour les données de connexion."}}
+		if !logsEnabled {
+			s.Paragraphs = append(s.Paragraphs, "Le service de collecte de ces journaux n’est pas activé dans cette version de Préau : aucune de ces données n’est collectée à ce jour.")
+			s.Pending = true
+		}
+		s.Paragraphs = append(s.Paragraphs, "Seuls les administrateurs techniques habilités consultent ces journaux ; la lecture d’un contenu personnel suit la procédure d’accès exceptionnel ci-dessous.")
+		return []Section{s}, nil
+	})
+}
+
+func days(d time.Duration) string {
+	n := int(d / policy.Day)
+	if n%365 == 0 {
+		if n == 365 {
+			return "un an"
+		}
+		return fmt.Sprintf("%d ans", n/365)
+	}
+	return fmt.Sprintf("%d jours", n)
+}
+
+// NotYetSource is a section for a service that this version of Préau does
+// not run yet: it says so honestly rather than inventing values.
+func NotYetSource(id, title, what string) Source {
+	return SourceFunc(func(context.Context, string) ([]Section, error) {
+		return []Section{{ID: id, Title: title, Pending: true, Paragraphs: []string{
+			what + " Ce service n’est pas encore fourni par cette version de Préau ; cette section sera complétée automatiquement à partir de ses réglages lorsqu’il sera activé."}}}, nil
+	})
+}
+
+// StandardPendingSources are the sections of the services not built yet:
+// storage quotas (UTI-ESF-7), backups (MCO-SVG-9) and filtering (INF-SEC-3).
+func StandardPendingSources() []Source {
+	return []Source{
+		NotYetSource("quotas", "Espaces de stockage et quotas", "Les quotas des espaces de stockage seront indiqués ici."),
+		NotYetSource("backups", "Sauvegardes et restauration", "Le calendrier des sauvegardes, leur durée de conservation et la procédure de restauration seront indiqués ici."),
+		NotYetSource("filtering", "Filtrage de l’accès à internet", "Les principes du filtrage (catégories bloquées, listes, dérogations) seront indiqués ici."),
+	}
+}
+
+// MailForwardingSource states the ban on automatic forwarding to private
+// mailboxes (UTI-MSG-8).
+func MailForwardingSource() Source {
+	return SourceFunc(func(context.Context, string) ([]Section, error) {
+		return []Section{{ID: "forwarding", Title: "Transfert de la messagerie", Paragraphs: []string{
+			"Le transfert ou la copie automatique des messages de la messagerie de l’établissement vers une adresse personnelle est interdit, pour préserver le secret professionnel et la vie privée des élèves, pour la plupart mineurs.",
+			"Les adresses personnelles ne sont pas utilisées pour le travail pédagogique ou administratif, et les personnels n’écrivent pas aux élèves sur leurs adresses personnelles.",
+		}}}, nil
+	})
+}
+
+// BreakGlassSource describes the exceptional access of an administrator to
+// a person's private content (MCO-SVG-11, UTI-ESF-8, MCO-JAL-6).
+func BreakGlassSource() Source {
+	return SourceFunc(func(context.Context, string) ([]Section, error) {
+		return []Section{{ID: "break-glass", Title: "Accès exceptionnel aux données privées (« bris de glace »)",
+			Paragraphs: []string{"Aucun administrateur ne consulte le contenu privé d’un utilisateur, ni ses journaux personnels, en dehors de la procédure suivante :"},
+			Items: []string{
+				"une base légale est enregistrée : l’accord écrit de la personne concernée, ou la référence d’une réquisition judiciaire ;",
+				"le chef d’établissement approuve la demande ;",
+				"l’accès est limité dans le temps et à ce que la demande désigne ;",
+				"chaque étape (demande, approbation, accès, fin) est inscrite au journal d’audit ;",
+				"la personne concernée en est informée, sauf si l’autorité judiciaire s’y oppose.",
+			}}}, nil
+	})
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package compliance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// nationalSources are the import sources CARINE names (INF-ANN-7).
+var nationalSources = []string{"siecle", "sts", "stsweb", "aaf", "structures", "nomenclature", "be1d"}
+
+var directoryRules = map[string]rule{
+	"INF-ANN-1": func(f *Facts, q Requirement) (Status, Text) {
+		c := sumAccounts(f)
+		count := T(fmt.Sprintf("%d comptes actifs, chacun avec un identifiant interne immuable et un login unique ; %d comptes de service marqués non interactifs.", c.People, c.Service),
+			fmt.Sprintf("%d active accounts, each with an immutable internal ID and a unique login; %d service accounts flagged non-interactive.", c.People, c.Service))
+		if f.Config.AllowAnonymousLDAP {
+			return NotMet, join(T("[ldap] allow_anonymous est activé : des recherches LDAP anonymes sont permises.",
+				"[ldap] allow_anonymous is on: anonymous LDAP searches are allowed."), count)
+		}
+		return Partly, join(count, T("Aucun accès anonyme aux services servis (web, API, LDAP, OIDC, CAS) ; l’accès à Internet, au Wi-Fi et aux partages relève de services non disponibles dans cette version.",
+			"No anonymous access to the services served (web, API, LDAP, OIDC, CAS); internet, Wi-Fi and share access belong to services not available in this version."))
+	},
+	"INF-ANN-2": func(f *Facts, q Requirement) (Status, Text) {
+		if !f.Config.LDAPListening {
+			return Partly, T("API JSON paginée /api/v1/people filtrée selon les droits ; aucun port LDAP configuré.",
+				"Paginated JSON API /api/v1/people filtered by rights; no LDAP listener configured.")
+		}
+		return Met, T("Serveur LDAPv3 (StartTLS, LDAPS, recherche paginée ; inetOrgPerson, posixAccount, groupOfNames) et API JSON paginée /api/v1/people, filtrés selon les droits de l’appelant.",
+			"LDAPv3 server (StartTLS, LDAPS, paged search; inetOrgPerson, posixAccount, groupOfNames) and paginated JSON API /api/v1/people, filtered by the caller’s rights.")
+	},
+	"INF-ANN-3": func(f *Facts, q Requirement) (Status, Text) {
+		conn := T("Connecteurs : SIECLE, STS-Web, AAF complet et delta, Structures, Nomenclature, CSV, LDIF ; essai à blanc, modes complet et partiel ; exports LDIF, CSV, OneRoster sans secret.",
+			"Connectors: SIECLE, STS-Web, AAF full and delta, Structures, Nomenclature, CSV, LDIF; dry run, full and partial modes; LDIF, CSV, OneRoster exports without secrets.")
+		var last []Text
+		var never []string
+		for _, e := range f.Establishments {
+			runs := f.Imports[e.ID]
+			if len(runs) == 0 {
+				never = append(never, e.UAI)
+				continue
+			}
+			d := day(runs[0].At)
+			last = append(last, T(fmt.Sprintf("%s : dernier import %s le %s", e.UAI, runs[0].Source, d.FR),
+				fmt.Sprintf("%s: last %s import on %s", e.UAI, runs[0].Source, d.EN)))
+		}
+		if len(f.Establishments) == 0 {
+			return Partly, join(noEstablishment, conn)
+		}
+		if len(never) > 0 {
+			return Partly, join(T(fmt.Sprintf("Aucun import d’annuaire pour : %s (comptes saisis à la main).", strings.Join(never, ", ")),
+				fmt.Sprintf("No directory import for: %s (accounts entered by hand).", strings.Join(never, ", "))), conn)
+		}
+		l := list(last)
+		return Met, join(T(l.FR+".", l.EN+"."), conn)
+	},
+	"INF-ANN-4": func(f *Facts, q Requirement) (Status, Text) {
+		mech := T("Chaque modification et chaque tentative refusée est journalisée dans la même transaction (auteur, canal, source, cible, attributs, résultat).",
+			"Every change and every refused attempt is journaled in the same transaction (actor, channel, source, target, attributes, result).")
+		return journalStatus(f, mech, NotMet)
+	},
+	"INF-ANN-5": func(f *Facts, q Requirement) (Status, Text) {
+		if f.Config.AllowPlainBindRemote {
+			return NotMet, T("[ldap] allow_plain_bind_remote est activé : des mots de passe peuvent circuler en clair hors de la boucle locale.",
+				"[ldap] allow_plain_bind_remote is on: passwords may travel in clear beyond loopback.")
+		}
+		return Met, join(T("LDAPS et StartTLS ; liaisons simples sans TLS refusées hors boucle locale ; web, API et dépôts de fichiers d’import en HTTPS uniquement.",
+			"LDAPS and StartTLS; simple binds without TLS refused beyond loopback; web, API and import uploads over HTTPS only."), certificate(f))
+	},
+	"INF-ANN-6": fixed(Met, "Les imports lisent une liste blanche d’attributs : le reste est écarté à la lecture et seulement compté, jamais stocké.",
+		"Imports read an allow-list of attributes: everything else is dropped while reading and only counted, never stored."),
+	"INF-ANN-7": func(f *Facts, q Requirement) (Status, Text) {
+		var generic []string
+		for _, e := range f.Establishments {
+			for _, r := range f.Imports[e.ID] {
+				if !slices.Contains(nationalSources, strings.ToLower(r.Source)) && !slices.Contains(generic, r.Source) {
+					generic = append(generic, r.Source)
+				}
+			}
+		}
+		base := T("Les connecteurs intégrés couvrent les sources nationales (SIECLE, STS-Web, AAF, BE1D).",
+			"Built-in connectors cover the national sources (SIECLE, STS-Web, AAF, BE1D).")
+		if len(generic) > 0 {
+			g := strings.Join(generic, ", ")
+			return Organisational, join(base, T(fmt.Sprintf("Sources génériques importées (%s) : la justification et la référence des formalités CNIL (RGPD) doivent être tenues par l’établissement.", g),
+				fmt.Sprintf("Generic sources imported (%s): the establishment must keep their justification and CNIL (GDPR) formality reference.", g)))
+		}
+		return Organisational, join(base, T("Aucune source générique importée.", "No generic source imported."))
+	},
+	"INF-ANN-8": fixed(Met, "Le schéma n’a aucun attribut de date de naissance, téléphone, adresse ou responsable légal ; les imports les écartent, l’API et LDAP les refusent par leur nom ; les mots de passe initiaux sont aléatoires.",
+		"The schema has no birth date, phone, address or guardian attribute; imports drop them, the API and LDAP refuse them by name; initial passwords are random."),
+	"INF-ANN-n1": func(f *Facts, q Requirement) (Status, Text) {
+		var none []string
+		for _, e := range f.Establishments {
+			if f.Accounts[e.ID].Heads == 0 {
+				none = append(none, e.UAI)
+			}
+		}
+		c := sumAccounts(f)
+		t := T(fmt.Sprintf("Responsable des données : le chef d’établissement ou directeur (%d comptes de direction).", c.Heads),
+			fmt.Sprintf("Data controller: the head of the establishment (%d head accounts).", c.Heads))
+		if len(none) > 0 {
+			t = join(t, T("Aucun compte de direction pour : "+strings.Join(none, ", ")+".", "No head account for: "+strings.Join(none, ", ")+"."))
+		}
+		return Organisational, join(t, T("Registre des délégués et page de confidentialité non disponibles dans cette version.",
+			"Delegate register and privacy page not available in this version."))
+	},
+}
+
+// journalStatus assesses a requirement that rests on the journal: met when
+// every chain verifies, bad when one does not, partly when not verified.
+func journalStatus(f *Facts, mech Text, bad Status) (Status, Text) {
+	last := day(f.LastEntry)
+	lastT := T("Dernière entrée : "+last.FR+".", "Last entry: "+last.EN+".")
+	switch {
+	case f.Journal == nil:
+		return Partly, join(mech, T("Chaînage du journal non vérifié pour ce rapport.", "Journal chain not verified for this report."), lastT)
+	case len(f.Journal.Problems) > 0:
+		var ps []string
+		for _, p := range f.Journal.Problems {
+			ps = append(ps, p.What)
+		}
+		p := strings.Join(ps, "; ")
+		return bad, join(T(fmt.Sprintf("Le journal ne se vérifie pas (%d chaînes sur %d) : %s.", len(f.Journal.Problems), f.Journal.Chains, p),
+			fmt.Sprintf("The journal does not verify (%d of %d chains): %s.", len(f.Journal.Problems), f.Journal.Chains, p)), mech)
+	}
+	when := Text{}
+	if !f.Journal.At.IsZero() && f.Now.Sub(f.Journal.At) > time.Minute {
+		d := day(f.Journal.At)
+		when = T("(vérification du "+d.FR+")", "(verified on "+d.EN+")")
+	}
+	return Met, join(mech, T(fmt.Sprintf("Journal chaîné vérifié : %d entrées dans %d chaînes.", f.Journal.Entries, f.Journal.Chains),
+		fmt.Sprintf("Hash-chained journal verified: %d entries in %d chains.", f.Journal.Entries, f.Journal.Chains)), when, lastT)
+}
+
+// certificate describes the TLS certificate in use.
+func certificate(f *Facts) Text {
+	if f.Config.OperatorCertificate {
+		return T("Certificat TLS fourni par l’exploitant.", "TLS certificate provided by the operator.")
+	}
+	return T("Certificat TLS émis par l’autorité de certification propre à Préau (téléchargeable depuis le portail).",
+		"TLS certificate issued by Préau’s own certificate authority (downloadable from the portal).")
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package compliance
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// infraRules cover INF-PDT, INF-SEC, INF-DIF and the MCO services: most of
+// them are services this version does not have, but some rest on facts that
+// exist already (zones, grants, the journal).
+var infraRules = map[string]rule{
+	"INF-PDT-2": fixed(Organisational, "Choix du type de poste (lourd, léger, zéro) : hors logiciel ; rien dans Préau ne suppose des postes lourds.",
+		"Choice of client type (thick, thin, zero): outside software; nothing in Préau assumes thick clients."),
+	"INF-PDT-7": notYet("Côté serveur, les postes peuvent déjà s’authentifier par LDAP sur l’annuaire.",
+		"On the server side, workstations can already authenticate over LDAP against the directory."),
+	"INF-PDT-15": zoneRule([]string{"byod"},
+		T("Portail d’enregistrement des appareils personnels non disponible dans cette version ; la charte type n’a pas de clause sur les appareils personnels : l’établissement l’ajoute à sa charte.",
+			"Personal device registration portal not available in this version; the model charter has no clause on personal devices: the establishment adds one to its charter."),
+		T("Définissez une zone byod (preau init --uai UAI --zone byod=CIDR) pour séparer les appareils personnels.",
+			"Define a byod zone (preau init --uai UAI --zone byod=CIDR) to keep personal devices apart.")),
+	"INF-SEC-8": notYet("Aucune liste UT1 chargée : aucune date de liste à présenter.", "No UT1 list loaded: no list date to show."),
+	"INF-SEC-n1": func(f *Facts, q Requirement) (Status, Text) {
+		t := join(T("Chaque service servi est pensé pour la sécurité : TLS partout, aucun mot de passe par défaut, droits minimaux, journal chaîné.",
+			"Every service served takes security into account: TLS everywhere, no default password, least privilege, hash-chained journal."), certificate(f))
+		if f.Config.AllowPlainBindRemote {
+			t = join(t, T("Attention : liaisons LDAP en clair permises hors boucle locale.", "Warning: plain LDAP binds allowed beyond loopback."))
+		}
+		return Partly, join(t, T("Les services de filtrage, sauvegarde et supervision ne sont pas disponibles dans cette version.",
+			"The filtering, backup and supervision services are not available in this version."))
+	},
+	"INF-DIF-11": fixed(Organisational, "Hors logiciel : réseau de l’établissement.", "Outside software: the establishment’s network."),
+	"MCO-SVG-8":  notYet("Aucun test de restauration enregistré : pas de date de dernier test.", "No restore test recorded: no date of a last test."),
+	"MCO-SVG-n3": fixed(Organisational, "Rappel de ce rapport : conservez les sauvegardes dans un lieu physiquement distinct des données.",
+		"Reminder from this report: keep backups in a place physically apart from the data."),
+	"MCO-JAL-n2": func(f *Facts, q Requirement) (Status, Text) {
+		return Organisational, join(retention(f), T("Journaux de sécurité à haut débit (accès web, DNS, syslog) non disponibles dans cette version.",
+			"High-volume security logs (web access, DNS, syslog) not available in this version."))
+	},
+	"MCO-PAR-12": zoneRule([]string{"byod", "guest"},
+		T("Politiques propres à ces zones (filtrage, débit, isolement) non disponibles dans cette version.",
+			"Per-zone policies (filtering, bandwidth, isolation) not available in this version."),
+		T("Définissez une zone byod ou guest pour les appareils hors parc.", "Define a byod or guest zone for off-fleet devices.")),
+}
+
+// retention describes the audit journal's retention.
+func retention(f *Facts) Text {
+	if f.Config.JournalRetention <= 0 {
+		return T("Journal d’audit conservé sans limite de durée.", "Audit journal kept without time limit.")
+	}
+	d := int(f.Config.JournalRetention.Hours() / 24)
+	return T(fmt.Sprintf("Journal d’audit conservé %d jours.", d), fmt.Sprintf("Audit journal kept %d days.", d))
+}
+
+// serviceRules cover the user services (UTI).
+var serviceRules = map[string]rule{
+	"UTI-ESF-10": func(f *Facts, q Requirement) (Status, Text) {
+		mech := T("Journal d’audit chaîné et points de contrôle signés, vérifiables par « preau journal verify » ; archives de journaux et sommes de contrôle des sauvegardes à venir.",
+			"Hash-chained audit journal with signed checkpoints, checked by “preau journal verify”; log archives and backup checksums to come.")
+		st, t := journalStatus(f, mech, NotMet)
+		if st == Met {
+			st = Partly
+		}
+		return st, t
+	},
+	"UTI-ESF-n1": func(f *Facts, q Requirement) (Status, Text) {
+		where := T("Données hébergées dans le dossier de données local.", "Data hosted in the local data folder.")
+		if u, err := url.Parse(f.Config.BlobStore); err == nil && strings.HasPrefix(f.Config.BlobStore, "s3://") {
+			host := u.Query().Get("endpoint")
+			if host == "" {
+				host = u.Host
+			}
+			where = T(fmt.Sprintf("Objets stockés sur un service S3 (%s) : vérifiez qu’il est hébergé dans l’UE.", host),
+				fmt.Sprintf("Objects stored on an S3 service (%s): check that it is hosted in the EU.", host))
+		}
+		return Partly, join(where, T("Aucun connecteur cloud, aucune télémétrie. Service de stockage de fichiers non disponible dans cette version.",
+			"No cloud connector, no telemetry. File storage service not available in this version."))
+	},
+	"UTI-MSG-3": notYet("L’annuaire ne contient que l’adresse institutionnelle.", "The directory holds the institutional address only."),
+	"UTI-MSG-9": func(f *Facts, q Requirement) (Status, Text) {
+		relay := T("Aucun relais sortant configuré : les avis restent sur le portail.", "No outbound relay configured: notices stay on the portal.")
+		if f.Config.MailRelay {
+			relay = T("Les avis partent par le relais configuré, vers l’adresse institutionnelle seulement.",
+				"Notices go out through the configured relay, to the institutional address only.")
+		}
+		return Partly, join(T("Aucun champ d’adresse privée : les notifications de Préau ne vont qu’aux adresses institutionnelles.",
+			"No private-address field: Préau’s notifications go to institutional addresses only."), relay, unavailable(q.Service))
+	},
+}
