@@ -18,7 +18,7 @@ import (
 type grantRow struct {
 	*directory.Grant
 	EstName string
-	Zone    string // the zone the right demands, if any
+	Zone    string // the zone the grant or the right demands, if any
 	InForce bool
 }
 
@@ -80,8 +80,11 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, s *scope,
 		if g.Establishment != "" && !directory.MayManage(pr, g.Establishment) {
 			continue // a grant of another establishment is that one's business
 		}
-		v.Grants = append(v.Grants, grantRow{Grant: g, EstName: s.Name(g.Establishment), Zone: core.RequiredZone(g.Right),
-			InForce: g.InForce(now)})
+		zone := g.Zone // the grant's own zone, else the one the right demands
+		if zone == "" {
+			zone = core.RequiredZone(g.Right)
+		}
+		v.Grants = append(v.Grants, grantRow{Grant: g, EstName: s.Name(g.Establishment), Zone: zone, InForce: g.InForce(now)})
 	}
 	if v.Sessions, err = h.Reader.FindSessions(ctx, p.ID); err != nil {
 		return err

@@ -23,12 +23,14 @@ func TestPersonPage_INF_ANN_4(t *testing.T) {
 	teacher := w.people["prof.durand"]
 	must(t, w.db.CreateGrant(ctx, &directory.Grant{ID: core.NewID(), Establishment: w.est.ID, PersonID: teacher.ID,
 		Right: core.RightSignagePublish, GrantedBy: "principal", From: w.clock.Now().Add(-time.Hour)}))
+	must(t, w.db.CreateGrant(ctx, &directory.Grant{ID: core.NewID(), Establishment: w.est.ID, PersonID: teacher.ID,
+		Right: core.RightPeopleManage, Zone: "peda", GrantedBy: "principal", From: w.clock.Now().Add(-time.Hour)}))
 	page := "/admin/people/" + teacher.ID + "?est=" + w.est.ID
 	code, body := w.get(page)
 	if code != 200 {
 		t.Fatalf("person page: %d\n%s", code, body)
 	}
-	contains(t, body, "prof.durand", "6e A", "Responsable", "signage.publish", "<td>admin</td>", "Gérer les droits",
+	contains(t, body, "prof.durand", "6e A", "Responsable", "signage.publish", "<td>admin</td>", "people.manage", "<td>peda</td>", "Gérer les droits",
 		`href="/admin/rights?person=`+teacher.ID+`"`, "directory.grant.create", "Aucune session ouverte.")
 
 	form := url.Values{"est": {w.est.ID}, "action": {"edit"}, "given": {"Hélène"}, "family": {"Durand-Kahn"},
