@@ -49,6 +49,9 @@ fuzz:
 	$(FUZZ) -fuzz FuzzParseAAF ./internal/directory/importer
 	$(FUZZ) -fuzz FuzzParseCSV ./internal/directory/importer
 	$(FUZZ) -fuzz FuzzParseLDIF ./internal/directory/importer
+	$(FUZZ) -fuzz FuzzParseListQuery ./internal/directory/peopleweb
+	$(FUZZ) -fuzz FuzzBackURL ./internal/directory/peopleweb
+	$(FUZZ) -fuzz FuzzWritePDF ./internal/web/sheet
 
 bench:
 	bench/journal.sh

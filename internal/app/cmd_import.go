@@ -35,7 +35,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.mode, "mode", "partial", "full (the files are the whole truth: people missing from them are disabled) or partial (add and update only)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "show what would change, change nothing")
 	fs.BoolVar(&f.confirm, "confirm-disable", false, "go on when a full import would disable more than 10% of the accounts")
-	fs.BoolVar(&f.rollover, "rollover", false, "accept files of another school year (a school-year rollover)")
+	fs.BoolVar(&f.rollover, "rollover", false, "school-year rollover: import the SIECLE/STS files of the next school year in full mode, archiving last year's classes (preview with --dry-run)")
 	fs.StringVar(&f.credentials, "credentials", "", "write the initial passwords of created accounts to this CSV file (mode 0600) instead of the terminal")
 	fs.BoolVar(&f.verbose, "v", false, "list every change, not only the first 20 of each kind")
 	fs.Usage = func() {
@@ -79,6 +79,9 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if !p.CanAdminister(plan.Establishment.ID) {
 		return core.E("import", core.Permission, "%s may not import into %s", p.Login, plan.Establishment.UAI)
 	}
+	if plan.Rollover != nil {
+		printRollover(env.Stdout, plan.Rollover, f.verbose)
+	}
 	printPlan(env.Stdout, plan, batch, f.verbose)
 	if f.dryRun || plan.Empty() {
 		if plan.Empty() {
@@ -99,7 +102,12 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Import applied to %s in one transaction, and journaled.\n", plan.Establishment.UAI)
+	if plan.Rollover != nil {
+		fmt.Fprintf(env.Stdout, "Rollover into %s applied to %s in one transaction, and journaled.\n",
+			dirsync.YearName(plan.Rollover.To), plan.Establishment.UAI)
+	} else {
+		fmt.Fprintf(env.Stdout, "Import applied to %s in one transaction, and journaled.\n", plan.Establishment.UAI)
+	}
 	return writeCredentials(env.Stdout, f.credentials, plan.Credentials)
 }
 

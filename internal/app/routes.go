@@ -6,6 +6,7 @@ package app
 import (
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/preau/preau/internal/admin"
@@ -20,6 +21,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
+	"github.com/preau/preau/internal/directory/peopleweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -32,7 +34,7 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), privacyweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +49,9 @@ func (a *App) routes() (http.Handler, error) {
 
 	auth := authweb.New(a.auth, rd, a.log)
 	auth.Routes(mux)
-	requireAdmin, requireAdminNow := authweb.RequireAdmin, authweb.RequireAdmin
+	requireAdmin, requireAdminNow, requireConsole := authweb.RequireAdmin, authweb.RequireAdmin, authweb.RequireLogin
 	if a.cfg.Auth.Strong("admin") {
+		requireConsole = func(h http.Handler) http.Handler { return authweb.RequireLogin(authweb.RequireStrong(h)) }
 		recent := auth.RequireRecentProof(a.cfg.Auth.StrongMaxAge)
 		requireAdmin = func(h http.Handler) http.Handler { return authweb.RequireAdmin(authweb.RequireStrong(h)) }
 		requireAdminNow = func(h http.Handler) http.Handler { return authweb.RequireAdmin(recent(h)) }
@@ -75,6 +78,8 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	cw.Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
+	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
+		PublicURL: a.cfg.Web.PublicURL}).Routes(mux, requireConsole)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
 	pics, err := pictureweb.New(pictureweb.Deps{Renderer: rd, Log: a.log, SetSessionCookie: authweb.SetSessionCookie,
@@ -138,6 +143,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 			web.NavItem{Label: "app.nav.pictures", Href: "/pictures/classes"})
 	}
 	items = append(items, web.NavItem{Label: "charter.nav.mine", Href: "/charter"})
+	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightPeopleManage }) {
+		items = append(items, web.NavItem{Label: "app.nav.people", Href: peopleweb.PeoplePath})
+	}
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
 			web.NavItem{Label: "charter.nav.admin", Href: "/admin/charter"},

@@ -110,6 +110,9 @@ type Store interface {
 	FindZones(ctx context.Context, establishment string) ([]*directory.Zone, error)
 	FindMemberships(ctx context.Context, personID string) ([]directory.PersonGroup, error)
 	FindPeople(ctx context.Context, f directory.PersonFilter) ([]*directory.Person, int, error)
+	// FindEstablishment finds an establishment by ID or UAI (its name goes on
+	// password sheets).
+	FindEstablishment(ctx context.Context, idOrUAI string) (*directory.Establishment, error)
 	// PasswordHash returns the stored hash of a person, core.NotFound if none.
 	PasswordHash(ctx context.Context, personID string) (string, error)
 	// SetPasswordHash replaces the hash and journals entry (action and reason

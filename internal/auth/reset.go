@@ -13,7 +13,8 @@ import (
 
 // MayReset reports whether the principal may reset person's password
 // (INF-AUT-9): system principals and operators; the head and technical
-// admins of one of the person's establishments; a teacher for the pupils of
+// admins of one of the person's establishments, and whoever holds
+// people.manage there for a pupil, teacher or staff member; a teacher for the pupils of
 // the classes and groups they teach (owner of a group the pupil is in).
 func (s *Service) MayReset(ctx context.Context, person *directory.Person) (bool, error) {
 	p := core.PrincipalFromContext(ctx)
@@ -21,7 +22,7 @@ func (s *Service) MayReset(ctx context.Context, person *directory.Person) (bool,
 		return true, nil
 	}
 	for _, est := range person.Establishments {
-		if p.CanAdminister(est) {
+		if directory.MayManagePerson(p, est, person.Profile) {
 			return true, nil
 		}
 	}

@@ -16,7 +16,11 @@ type ImportChanges struct {
 	Updates       []PersonChange
 	AddMembers    []Membership
 	RemoveMembers []Membership
-	Run           journal.Entry // the run's summary: operator, files, counts
+	// EndPictureLogins lists classes whose picture login ends (a
+	// school-year rollover archives them): the class's board code and its
+	// pupils' picture secrets are deleted before RemoveMembers.
+	EndPictureLogins []string
+	Run              journal.Entry // the run's summary: operator, files, counts
 }
 
 // PersonChange is an update of one existing person.

@@ -190,7 +190,8 @@ func (s *Service) People(ctx context.Context, f PersonFilter) ([]*Person, int, e
 }
 
 // UpdatePerson changes a person. The principal must administer one of the
-// person's establishments (and the new ones); profile changes to admin or
+// person's establishments (and the new ones), or hold people.manage there
+// for a person who is neither head nor admin (MayManagePerson); profile changes to admin or
 // head need a technical admin or an operator. A refused attempt is journaled.
 func (s *Service) UpdatePerson(ctx context.Context, id string, upd PersonUpdate) (*Person, error) {
 	person, err := s.store.FindPerson(ctx, id)
@@ -200,10 +201,12 @@ func (s *Service) UpdatePerson(ctx context.Context, id string, upd PersonUpdate)
 	p := core.PrincipalFromContext(ctx)
 	attrs := upd.Attributes()
 	chain := chainOf(person.Establishments)
-	allowed := p.Operator() || slices.ContainsFunc(person.Establishments, p.CanAdminister)
+	allowed := p.Operator() || slices.ContainsFunc(person.Establishments, func(est string) bool {
+		return MayManagePerson(p, est, person.Profile)
+	})
 	if upd.Establishments != nil {
 		for _, est := range *upd.Establishments {
-			allowed = allowed && p.CanAdminister(est)
+			allowed = allowed && MayManagePerson(p, est, person.Profile)
 		}
 	}
 	if person.Profile == core.ProfileAdmin && p.Profile != core.ProfileAdmin && !p.Operator() {

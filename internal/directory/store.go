@@ -22,6 +22,9 @@ type Store interface {
 	// FindEstablishments returns establishments with counts, by UAI order.
 	// ids, when not nil, restricts the result to those IDs.
 	FindEstablishments(ctx context.Context, ids []string, schoolYear int) ([]*EstablishmentSummary, error)
+	// ListEstablishments is FindEstablishments without the counts, for
+	// pickers: cheap whatever the size of the establishments.
+	ListEstablishments(ctx context.Context, ids []string) ([]*Establishment, error)
 
 	// CreatePeople creates people (with their initial password hashes, which
 	// may be empty) in one transaction: all or none.
@@ -37,6 +40,13 @@ type Store interface {
 	AddMembers(ctx context.Context, ms []Membership) error
 	RemoveMember(ctx context.Context, m Membership) error
 	FindMemberships(ctx context.Context, personID string) ([]PersonGroup, error)
+	// UpdateGroup changes a group's name or level.
+	UpdateGroup(ctx context.Context, id string, upd GroupUpdate) (*Group, error)
+	// DeleteGroup deletes a group and its memberships.
+	DeleteGroup(ctx context.Context, id string) error
+	// MoveToClass makes a person a member of class classID and of no other
+	// class of the same establishment and school year, in one transaction.
+	MoveToClass(ctx context.Context, personID, classID string) error
 
 	// CreateGrant records a grant to a person or to a group.
 	CreateGrant(ctx context.Context, g *Grant) error
@@ -68,6 +78,7 @@ type PersonFilter struct {
 	State          string
 	Query          string // case-insensitive prefix of login, given, family or display name
 	Group          string // member of this group ID
+	Role           string // with Group: only this role (RoleMember, RoleOwner); "" either
 	Sort           string // "name" (default), "login", "created"
 	Offset, Limit  int    // Limit 0 means 50; at most 1,000
 }
@@ -118,6 +129,25 @@ type GroupFilter struct {
 	SchoolYear    int // 0: any
 	Code          string
 	ID            string
+	NoCounts      bool // leave Members and Owners at 0 (pickers: cheaper)
+}
+
+// GroupUpdate lists the group fields to change; nil fields stay.
+type GroupUpdate struct {
+	Name  *string
+	Level *string
+}
+
+// Attributes returns the names of the attributes upd changes, for the journal.
+func (u *GroupUpdate) Attributes() []string {
+	var a []string
+	if u.Name != nil {
+		a = append(a, "name")
+	}
+	if u.Level != nil {
+		a = append(a, "level")
+	}
+	return a
 }
 
 // Membership ties a person to a group with a role.

@@ -70,11 +70,13 @@ func (db *DB) FindGroups(ctx context.Context, f directory.GroupFilter) ([]*direc
 	if f.Code != "" {
 		where = append(where, "g.code = "+arg(f.Code))
 	}
+	counts := `(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'member'),
+		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'owner')`
+	if f.NoCounts {
+		counts = `0, 0`
+	}
 	q := `SELECT g.id, g.establishment_id, g.code, g.name, g.kind, g.school_year, g.level, g.created_at, g.updated_at,
-		COALESCE(g.gid_number, 0),
-		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'member'),
-		(SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id AND m.role = 'owner')
-		FROM school_groups g`
+		COALESCE(g.gid_number, 0), ` + counts + ` FROM school_groups g`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -13,20 +13,6 @@ import (
 	"github.com/preau/preau/internal/web"
 )
 
-// resetWithNew resets person's password to a new generated one (for a
-// pupil, words they can read), drawing again when one happens to contain
-// the person's names.
-func (h *Handler) resetWithNew(r *http.Request, person *directory.Person) (string, error) {
-	var err error
-	for range 5 {
-		pw := auth.GenerateFor(person.Profile)
-		if err = h.auth.ResetPassword(r.Context(), person.Login, pw); core.KindOf(err) != core.Invalid {
-			return pw, err
-		}
-	}
-	return "", err
-}
-
 // ResetPath is the page where teachers reset their pupils' passwords and
 // admins anyone's in their establishments (INF-AUT-9).
 const ResetPath = "/passwords/reset"
@@ -47,6 +33,7 @@ type slipView struct {
 func (h *Handler) resetRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+ResetPath, RequireLogin(web.HandlerFunc(h.resetPage)))
 	mux.Handle("POST "+ResetPath, RequireLogin(web.HandlerFunc(h.reset)))
+	mux.Handle("POST "+SheetPath, RequireLogin(web.HandlerFunc(h.sheet)))
 }
 
 func (h *Handler) resetView(r *http.Request, f *web.Form) (resetView, error) {
@@ -89,7 +76,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		} else {
-			pw, err := h.resetWithNew(r, person)
+			pw, err := h.auth.ResetGenerated(r.Context(), person)
 			switch core.KindOf(err) {
 			case core.Permission:
 				f.Fail("login", "auth.reset.not_yours")

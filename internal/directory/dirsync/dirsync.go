@@ -79,7 +79,11 @@ type Options struct {
 	MaxDisableShare float64       // a full import that would disable more than this share stops; default 0.10
 	ConfirmDisable  bool          // go on past MaxDisableShare
 	Grace           time.Duration // disabled people are deleted after this; default 30 days
-	Rollover        bool          // accept a file for another school year (an explicit rollover)
+	// Rollover makes the import a school-year rollover: the files must be
+	// of the next school year; it plans in full mode, creates that year's
+	// classes and groups, ends last year's memberships and picture logins
+	// (see Rollover).
+	Rollover bool
 }
 
 // Store is what the engine needs from the store.
@@ -118,6 +122,7 @@ type Plan struct {
 	NewGroups     []string
 	Credentials   []Credential
 	Dropped       map[string]int
+	Rollover      *Rollover // the rollover report; nil for an ordinary import
 	Changes       *directory.ImportChanges
 }
 
@@ -125,5 +130,5 @@ type Plan struct {
 func (p *Plan) Empty() bool {
 	c := p.Changes
 	return len(c.NewGroups) == 0 && len(c.NewPeople) == 0 && len(c.Updates) == 0 && len(c.AddMembers) == 0 &&
-		len(c.RemoveMembers) == 0
+		len(c.RemoveMembers) == 0 && len(c.EndPictureLogins) == 0
 }

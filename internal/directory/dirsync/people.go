@@ -34,6 +34,7 @@ func (b *builder) people(ctx context.Context) error {
 			continue
 		}
 		b.seen[cur.ID] = true
+		b.matched = append(b.matched, match{id: cur.ID, in: in})
 		b.update(cur, in)
 		b.memberships(cur.ID, cur.Login, cur.DisplayName, in)
 	}
@@ -194,6 +195,7 @@ func (b *builder) create(ctx context.Context, fresh []Person) error {
 		b.plan.Creates = append(b.plan.Creates, Line{Login: p.Login, Name: p.DisplayName, Profile: p.Profile, Detail: in.Class})
 		b.plan.Credentials = append(b.plan.Credentials, Credential{Login: p.Login, Name: p.DisplayName, Class: in.Class,
 			Password: pw, Profile: p.Profile})
+		b.matched = append(b.matched, match{id: p.ID, in: in, fresh: true, login: p.Login, name: p.DisplayName})
 		b.memberships(p.ID, p.Login, p.DisplayName, in)
 	}
 	return nil

@@ -40,23 +40,42 @@ const op = "dirsync.Plan"
 // Errors (core.Invalid or NotFound) name the problem: an unknown UAI, a file
 // for another school year, too many disables.
 func (e *Engine) Plan(ctx context.Context, in *Incoming, opt Options) (*Plan, error) {
+	if opt.Rollover && opt.MaxDisableShare == 0 {
+		opt.MaxDisableShare = RolloverMaxDisableShare // a whole level leaves
+	}
 	opt.defaults()
 	st, err := e.load(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	if in.SchoolYear != 0 && in.SchoolYear != st.year && !opt.Rollover {
-		return nil, core.E(op, core.Invalid, "%s is for school year %d-%d but the current school year is %d-%d: import it as a previewed rollover (--rollover)",
-			strings.Join(in.Files, ", "), in.SchoolYear, in.SchoolYear+1, st.year, st.year+1)
+	var roll *Rollover
+	if opt.Rollover {
+		opt.Mode = Full // the next year's files are the whole truth: leavers are disabled
+		if roll, err = e.rolloverYears(ctx, st, in); err != nil {
+			return nil, err
+		}
+	} else if in.SchoolYear != 0 && in.SchoolYear != st.year {
+		hint := "only the current school year's files can be imported"
+		if in.SchoolYear == st.year+1 {
+			hint = "import it as a previewed school-year rollover (--rollover)"
+		}
+		return nil, core.E(op, core.Invalid, "%s is for school year %d-%d but the current school year is %d-%d: %s",
+			strings.Join(in.Files, ", "), in.SchoolYear, in.SchoolYear+1, st.year, st.year+1, hint)
 	}
 	b := &builder{e: e, st: st, in: in, opt: opt, plan: &Plan{Establishment: st.est, Mode: opt.Mode, Dropped: in.Dropped,
 		Changes: &directory.ImportChanges{}}, seen: map[string]bool{}}
+	b.plan.Rollover = roll
 	b.groups()
 	if err := b.people(ctx); err != nil {
 		return nil, err
 	}
 	if err := b.disables(); err != nil {
 		return nil, err
+	}
+	if roll != nil {
+		if err := b.rollover(ctx); err != nil {
+			return nil, err
+		}
 	}
 	b.summary()
 	return b.plan, nil
@@ -125,8 +144,18 @@ func (e *Engine) load(ctx context.Context, in *Incoming) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	next := false
 	for _, g := range gs {
 		st.byID[g.ID] = g
+		next = next || g.Kind == directory.Class && g.SchoolYear == st.year+1
+	}
+	if next {
+		// A rollover was made before 1 September: the directory is
+		// already in the next school year (files without a year, such as
+		// AAF, go there; last year's files are refused).
+		st.year++
+	}
+	for _, g := range gs {
 		if (g.Kind == directory.Class || g.Kind == directory.Teaching) && g.SchoolYear != st.year {
 			continue
 		}
@@ -160,6 +189,16 @@ type builder struct {
 	opt  Options
 	plan *Plan
 	seen map[string]bool // person IDs present in the import
+	// matched pairs each known person with their incoming record, and
+	// fresh ones too (for the rollover report).
+	matched []match
+}
+
+type match struct {
+	id          string
+	in          Person
+	fresh       bool
+	login, name string // of a fresh person
 }
 
 // groups plans the classes and teaching groups the import names (or that
@@ -275,6 +314,14 @@ func (b *builder) summary() {
 		dropped += n
 	}
 	attrs = append(attrs, fmt.Sprintf("dropped-values:%d", dropped))
-	p.Changes.Run = journal.Entry{Chain: b.st.est.ID, Action: "directory.import.run", TargetType: "establishment",
-		TargetID: b.st.est.ID, TargetName: b.st.est.UAI, Attributes: attrs, Reason: b.in.Source + " " + string(b.opt.Mode)}
+	action, reason := "directory.import.run", b.in.Source+" "+string(b.opt.Mode)
+	if r := p.Rollover; r != nil {
+		action = "directory.import.rollover"
+		reason = fmt.Sprintf("%s rollover %s → %s", b.in.Source, YearName(r.From), YearName(r.To))
+		attrs = append(attrs, fmt.Sprintf("from:%d", r.From), fmt.Sprintf("to:%d", r.To),
+			fmt.Sprintf("archived-groups:%d", len(r.Archived)), fmt.Sprintf("ended-memberships:%d", r.EndedMemberships),
+			fmt.Sprintf("picture-logins-ended:%d", len(r.PictureLogins)))
+	}
+	p.Changes.Run = journal.Entry{Chain: b.st.est.ID, Action: action, TargetType: "establishment",
+		TargetID: b.st.est.ID, TargetName: b.st.est.UAI, Attributes: attrs, Reason: reason}
 }

@@ -5,6 +5,7 @@ package dirweb
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/web"
+	"github.com/preau/preau/internal/web/sheet"
 )
 
 type previewView struct {
@@ -22,6 +24,9 @@ type previewView struct {
 	Dropped  []droppedCount
 	Warnings []string
 	Limit    int
+	// A rollover's school years ("2026-2027") and the classes whose
+	// picture login ends.
+	FromName, ToName, Pictures string
 }
 
 type droppedCount struct {
@@ -49,6 +54,9 @@ func (h *ImportPages) preview(w http.ResponseWriter, r *http.Request) error {
 				warnings: batch.Warnings, state: "preview", updates: make(chan struct{}, 1)}
 			h.mu.Unlock()
 			v := previewView{Token: token, Files: names, Plan: plan, Warnings: batch.Warnings, Limit: 50}
+			if r := plan.Rollover; r != nil {
+				v.FromName, v.ToName, v.Pictures = dirsync.YearName(r.From), dirsync.YearName(r.To), strings.Join(r.PictureLogins, ", ")
+			}
 			for k, n := range batch.Dropped {
 				v.Dropped = append(v.Dropped, droppedCount{k, n})
 			}
@@ -161,15 +169,18 @@ func (h *ImportPages) events(w http.ResponseWriter, r *http.Request) error {
 type passwordsView struct {
 	Establishment string
 	Classes       []classSheet
+	PDF           template.URL // every card as one PDF, built in this request
 }
 
 type classSheet struct {
-	Class    string
-	Accounts []dirsync.Credential
+	Class string
+	Cards []sheet.Card
 }
 
 // passwords shows the initial passwords of the created accounts once, as
-// printable sheets per class; they are then wiped from memory (INF-AUT-10).
+// printable sheets per class (the shared password-sheet cards, with the same
+// cards as a PDF built in this request); they are then wiped from memory
+// (INF-AUT-10).
 func (h *ImportPages) passwords(w http.ResponseWriter, r *http.Request) error {
 	x, err := h.get(r)
 	if err != nil {
@@ -183,15 +194,29 @@ func (h *ImportPages) passwords(w http.ResponseWriter, r *http.Request) error {
 	creds := x.plan.Credentials
 	x.plan.Credentials, x.shown = nil, true
 	h.mu.Unlock()
-	byClass := map[string][]dirsync.Credential{}
+	est := x.plan.Establishment.Name
+	portal := "https://" + r.Host + "/"
+	byClass := map[string][]sheet.Card{}
 	for _, c := range creds {
-		byClass[c.Class] = append(byClass[c.Class], c)
+		byClass[c.Class] = append(byClass[c.Class], sheet.Card{Establishment: est, Name: c.Name, Class: c.Class,
+			Login: c.Login, Password: c.Password, Portal: portal})
 	}
-	v := passwordsView{Establishment: x.plan.Establishment.Name}
+	v := passwordsView{Establishment: est}
 	for c, list := range byClass {
-		v.Classes = append(v.Classes, classSheet{Class: c, Accounts: list})
+		v.Classes = append(v.Classes, classSheet{Class: c, Cards: list})
 	}
 	sort.Slice(v.Classes, func(i, j int) bool { return v.Classes[i].Class < v.Classes[j].Class })
+	var all []sheet.Card
+	for _, c := range v.Classes {
+		all = append(all, c.Cards...)
+	}
+	if len(all) > 0 {
+		pdf, err := sheet.Sheet{Cards: all, At: time.Now(), Labels: sheet.LabelsFor(r.Context(), web.T(r.Context(), "dir.import.passwords_title"))}.DataURL()
+		if err != nil {
+			return err
+		}
+		v.PDF = template.URL(pdf) // built here from base64, not from input
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.rd.Page(w, r, http.StatusOK, "dir/import_passwords", v)
 	return nil
