@@ -142,17 +142,15 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 		items = append(items, web.NavItem{Label: "app.nav.resets", Href: "/passwords/reset"},
 			web.NavItem{Label: "app.nav.pictures", Href: "/pictures/classes"})
 	}
-	items = append(items, web.NavItem{Label: "charter.nav.mine", Href: "/charter"})
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightPeopleManage }) {
 		items = append(items, web.NavItem{Label: "app.nav.people", Href: peopleweb.PeoplePath})
 	}
+	// The console's other sections (import, rights, zones, charters,
+	// compliance, break-glass, privacy, journal) are listed on its home
+	// page, which keeps this bar on one line.
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
-			web.NavItem{Label: "charter.nav.admin", Href: "/admin/charter"},
-			web.NavItem{Label: "app.nav.import", Href: "/admin/import"},
-			web.NavItem{Label: "app.nav.rights", Href: "/admin/rights"},
 			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
-		items = append(items, web.NavItem{Label: "bg.nav", Href: breakglassweb.ListPath})
 	}
 	return items
 }

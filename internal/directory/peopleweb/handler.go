@@ -157,12 +157,12 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 			return err
 		}
 		s := &scope{All: p.Operator()}
-		zoneRefused := ""
+		zoneRefusedIn := ""
 		for _, e := range ests {
 			if directory.MayManage(p, e.ID) {
 				s.Choices = append(s.Choices, e)
-			} else if z := p.ZoneRefusal(core.RightPeopleManage, e.ID); z != "" && zoneRefused == "" {
-				zoneRefused = z
+			} else if z := p.ZoneRefusal(core.RightPeopleManage, e.ID); z != "" && zoneRefusedIn == "" {
+				zoneRefusedIn = e.ID
 			}
 		}
 		want := r.FormValue("est")
@@ -172,15 +172,15 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 			i := slices.IndexFunc(s.Choices, func(e *directory.Establishment) bool { return e.ID == want || e.UAI == want })
 			if i < 0 {
 				if z := p.ZoneRefusal(core.RightPeopleManage, want); z != "" {
-					return h.zoneRefusal(w, r, z)
+					return h.zoneRefusal(w, r, want)
 				}
 				return core.E("peopleweb", core.Permission, "people.refused")
 			}
 			s.Est, s.EstName = s.Choices[i].ID, s.Choices[i].Name
 		case len(s.Choices) > 0:
 			s.Est, s.EstName = s.Choices[0].ID, s.Choices[0].Name
-		case zoneRefused != "":
-			return h.zoneRefusal(w, r, zoneRefused)
+		case zoneRefusedIn != "":
+			return h.zoneRefusal(w, r, zoneRefusedIn)
 		default:
 			return core.E("peopleweb", core.Permission, "people.refused")
 		}
@@ -188,16 +188,10 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 	})
 }
 
-// zoneRefusal shows why a right held by grant does not apply from here.
-func (h *Handler) zoneRefusal(w http.ResponseWriter, r *http.Request, zone string) error {
-	p := core.PrincipalFromContext(r.Context())
-	from := p.Zone
-	if from == "" {
-		from = web.T(r.Context(), "people.zone_none")
-	}
-	h.Renderer.Page(w, r, http.StatusForbidden, "error", web.ErrorPage{Status: http.StatusForbidden, Kind: core.Permission.String(),
-		Message: web.T(r.Context(), "people.zone_refused", zone, from)})
-	return nil
+// zoneRefusal shows why a right held by grant does not apply from here:
+// the zone it needs and where the request comes from.
+func (h *Handler) zoneRefusal(w http.ResponseWriter, r *http.Request, est string) error {
+	return web.RightRefusal(r.Context(), core.RightPeopleManage, est)
 }
 
 // manages checks that the principal may manage establishment est (the

@@ -206,7 +206,8 @@ func TestPeopleManageZoneRefusal(t *testing.T) {
 	if code != 403 {
 		t.Fatalf("from the peda zone: %d", code)
 	}
-	contains(t, body, "Ce droit ne s’utilise que depuis la zone réseau « admin » ; vous vous connectez depuis « peda ».")
+	contains(t, body, "Le droit « Gérer les personnes et les groupes » ne s’exerce que depuis la zone réseau « admin ».")
+	contains(t, body, "(zone : peda)")
 	_, body = w.get("/admin/people?est=" + w.est.ID)
 	contains(t, body, "« admin »")
 	w.as.Zone = core.ZoneAdmin
