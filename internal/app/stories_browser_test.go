@@ -94,9 +94,13 @@ func (s *story) login(login, pw string) {
 		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
 		return err
 	}))
-	s.do(chromedp.Navigate(s.n.base+"/login"), chromedp.WaitVisible("#f-login"),
+	if err := webtest.Do(s.ctx, chromedp.Navigate(s.n.base+"/login"), chromedp.WaitVisible("#f-login"),
 		chromedp.SendKeys("#f-login", login), chromedp.SendKeys("#f-password", pw+"\r"),
-		chromedp.WaitNotPresent("#f-password"), chromedp.WaitVisible("h1"))
+		chromedp.WaitNotPresent("#f-password"), chromedp.WaitVisible("h1")); err != nil {
+		loc, _ := webtest.Run(s.ctx, chromedp.Location())
+		body, _ := webtest.Run(s.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		s.t.Fatalf("login of %s: %v; at %s:\n%.1500s", login, err, loc, body)
+	}
 	s.axe("after login of " + login)
 }
 
@@ -122,6 +126,7 @@ const peoplePath = "/admin/people"
 //     refused from a peda-zone address with a message naming the zone, and
 //     allowed from an admin-zone address;
 //   - a teacher prints the password sheet of an ad-hoc group;
+//   - a pupil downloads "my data", which holds no secret;
 //   - publishing a new charter version forces re-acceptance at next login.
 //
 // CARINE: INF-SEC-3, INF-SEC-n3, INF-DIF-1, INF-AUT-9
@@ -200,6 +205,40 @@ func TestConsoleStoriesInBrowser(t *testing.T) {
 	}
 	if _, err := webtest.Run(s.ctx, chromedp.Evaluate[bool](`!!document.querySelector('a[href^="data:application/pdf"], a[download]')`)); err != nil {
 		t.Fatal(err)
+	}
+
+	// A pupil downloads "my data": it holds what Préau knows of them and no
+	// secret (password, its hash, the session cookie).
+	s.login("ines.blanc", "Un-Mot-De-Passe-Solide") // zoe.martin's password is on the sheet now
+	s.visit("/account/data")
+	cookies, err := webtest.Run(s.ctx, chromedp.Action[[]*network.Cookie](
+		func(ctx context.Context, tg *chromedp.Target) ([]*network.Cookie, error) {
+			res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{n.base + "/"}})
+			return res.Cookies, err
+		}))
+	if err != nil || len(cookies) == 0 {
+		t.Fatalf("cookies: %v %v", cookies, err)
+	}
+	for _, format := range []string{"json", "csv"} {
+		data, err := webtest.Run(s.ctx, chromedp.Evaluate[string](
+			`fetch("/account/data.`+format+`").then(r => r.ok ? r.text() : "HTTP " + r.status)`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(data, "ines.blanc") || !strings.Contains(data, "Collège Jean Moulin") {
+			t.Fatalf("my data (%s) lacks the pupil's own data:\n%.2000s", format, data)
+		}
+		secrets := []string{"Un-Mot-De-Passe-Solide", "$argon2id$"}
+		for _, c := range cookies {
+			if len(c.Value) >= 16 {
+				secrets = append(secrets, c.Value)
+			}
+		}
+		for _, secret := range secrets {
+			if strings.Contains(data, secret) {
+				t.Fatalf("my data (%s) holds a secret: %q", format, secret)
+			}
+		}
 	}
 
 	// A charter version bump forces re-acceptance at next login.
