@@ -64,10 +64,14 @@ type Handler struct {
 func New(deps Deps, rd *web.Renderer) *Handler { return &Handler{deps: deps, rd: rd} }
 
 // Routes registers the console pages, each wrapped by requireAdmin.
-func (h *Handler) Routes(mux *http.ServeMux, requireAdmin func(http.Handler) http.Handler) {
+//
+// The journal pages are wrapped by requireJournal instead, which must also
+// let through those the head granted journal.read: each sees only the
+// chains of the establishments where they hold it.
+func (h *Handler) Routes(mux *http.ServeMux, requireAdmin, requireJournal func(http.Handler) http.Handler) {
 	mux.Handle("GET /admin/{$}", requireAdmin(web.HandlerFunc(h.home)))
-	mux.Handle("GET /admin/journal", requireAdmin(web.HandlerFunc(h.journal)))
-	mux.Handle("GET /api/v1/journal", requireAdmin(web.HandlerFunc(h.journalAPI)))
+	mux.Handle("GET /admin/journal", requireJournal(web.HandlerFunc(h.journal)))
+	mux.Handle("GET /api/v1/journal", requireJournal(web.HandlerFunc(h.journalAPI)))
 	h.rightsRoutes(mux, requireAdmin)
 	h.zoneRoutes(mux, requireAdmin)
 	mux.Handle("GET /api/v1/stats/people", requireAdmin(web.HandlerFunc(h.peopleStatsAPI)))

@@ -73,6 +73,10 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("grant: %d\n%s", r.StatusCode, body)
 	}
+	if r, body := n.post("/admin/rights/grant", url.Values{"csrf": {csrf}, "right": {"journal.read"}, "target": {"person"},
+		"login": {"cpe"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("grant journal.read: %d\n%s", r.StatusCode, body)
+	}
 	r, body = n.post("/admin/rights/grant", url.Values{"csrf": {csrf}, "right": {"logs.read"}, "target": {"person"},
 		"login": {"cpe"}, "zone": {"guest"}})
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "guest") {
@@ -112,10 +116,13 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 		return w
 	}
 	admin, peda := from("10.1.0.7"), from("10.2.3.4")
-	if admin.Zone != "admin" || !slices.ContainsFunc(admin.Rights, func(s string) bool { return strings.HasPrefix(s, "people.manage ") }) {
+	holds := func(w whoami, right string) bool {
+		return slices.ContainsFunc(w.Rights, func(s string) bool { return strings.HasPrefix(s, right+" ") })
+	}
+	if admin.Zone != "admin" || !holds(admin, "people.manage") {
 		t.Fatalf("from the admin zone the right holds: %+v", admin)
 	}
-	if peda.Zone != "peda" || len(peda.Rights) != 0 || len(peda.ZoneBound) != 1 {
+	if peda.Zone != "peda" || holds(peda, "people.manage") || !holds(peda, "journal.read") || len(peda.ZoneBound) != 1 {
 		t.Fatalf("from the peda zone the right must not hold, and say which zone it needs: %+v", peda)
 	}
 	for _, z := range peda.ZoneBound {
@@ -125,6 +132,14 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 	}
 	if w := from("fd00:1::5"); w.Zone != "admin" {
 		t.Fatalf("IPv6 admin range: %+v", w)
+	}
+	// journal.read, granted without a zone, opens the journal viewer to a
+	// staff member who is no administrator.
+	if r, body := n.get("/admin/journal?action=directory.grant."); r.StatusCode != 200 || !strings.Contains(body, "directory.grant.create") {
+		t.Fatalf("journal for a journal.read holder: %d\n%.2000s", r.StatusCode, body)
+	}
+	if r, _ := n.get("/admin/rights"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("the rest of the console stays closed: %d", r.StatusCode)
 	}
 }
 

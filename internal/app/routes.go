@@ -68,7 +68,7 @@ func (a *App) routes() (http.Handler, error) {
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
 		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db,
-		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}}, rd).Routes(mux, requireAdmin)
+		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}}, rd).Routes(mux, requireAdmin, requireJournal(requireAdmin))
 	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
@@ -111,6 +111,34 @@ func (a *App) routes() (http.Handler, error) {
 	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...)), nil
 }
 
+// requireJournal lets administrators through admin (their usual wrapper,
+// strong authentication included) and the holders of journal.read (granted
+// by the head, perhaps bound to a zone) through a login check; the journal
+// pages then show each only the chains they may read.
+func requireJournal(admin func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		viaAdmin := admin(next)
+		return authweb.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := core.PrincipalFromContext(r.Context())
+			if p.IsAdmin() {
+				viaAdmin.ServeHTTP(w, r)
+				return
+			}
+			for _, e := range p.Establishments {
+				if p.HasRight(core.RightJournalRead, e) {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+			est := ""
+			if len(p.Establishments) > 0 {
+				est = p.Establishments[0]
+			}
+			web.Error(w, r, web.RightRefusal(r.Context(), core.RightJournalRead, est))
+		}))
+	}
+}
+
 // maxBody bounds request bodies (forms, JSON); uploads have their own bound.
 const maxBody = 1 << 20
 
@@ -149,8 +177,10 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	// compliance, break-glass, privacy, journal) are listed on its home
 	// page, which keeps this bar on one line.
 	if p.IsAdmin() {
-		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"},
-			web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"})
+	}
+	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightJournalRead }) {
+		items = append(items, web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
 	}
 	return items
 }
