@@ -109,17 +109,11 @@ func (h *Handler) sheet(w http.ResponseWriter, r *http.Request) error {
 			Login: rs.Person.Login, Password: rs.Password, Portal: portal})
 	}
 	doc := sheet.Sheet{Cards: v.Cards, At: h.auth.Now(), Labels: sheet.LabelsFor(ctx, v.Title)}
-	w.Header().Set("Cache-Control", "no-store")
-	if f.Value("format") == "pdf" {
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Header().Set("Content-Disposition", `attachment; filename="fiches-mots-de-passe.pdf"`)
-		return doc.WritePDF(w)
-	}
-	pdf, err := doc.DataURL()
-	if err != nil {
+	pdf, sent, err := doc.Respond(w, f.Value("format") == "pdf")
+	if err != nil || sent {
 		return err
 	}
-	v.PDF = template.URL(pdf) // built here from base64, not from input
+	v.PDF = pdf
 	h.rd.Page(w, r, http.StatusOK, "auth/sheet", v)
 	return nil
 }

@@ -50,17 +50,11 @@ func (h *Handler) sheet(w http.ResponseWriter, r *http.Request, s *scope, sel *s
 			Name: rs.Person.DisplayName, Class: class, Login: rs.Person.Login, Password: rs.Password, Portal: h.portal(r)})
 	}
 	doc := sheet.Sheet{Cards: v.Cards, At: h.now(), Labels: sheet.LabelsFor(ctx, v.Title)}
-	w.Header().Set("Cache-Control", "no-store")
-	if r.PostFormValue("format") == "pdf" {
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Header().Set("Content-Disposition", `attachment; filename="fiches-mots-de-passe.pdf"`)
-		return doc.WritePDF(w)
-	}
-	pdf, err := doc.DataURL()
-	if err != nil {
+	pdf, sent, err := doc.Respond(w, r.PostFormValue("format") == "pdf")
+	if err != nil || sent {
 		return err
 	}
-	v.PDF = template.URL(pdf) // #nosec: built here from base64, not from input
+	v.PDF = pdf
 	h.Renderer.Page(w, r, http.StatusOK, "people/sheet", v)
 	return nil
 }

@@ -16,7 +16,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"html/template"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -140,6 +142,21 @@ func (s Sheet) DataURL() (string, error) {
 		return "", err
 	}
 	return "data:application/pdf;base64," + base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// Respond starts the answer to a request for the sheet, marked no-store
+// (the passwords are shown once): with asPDF it writes the PDF itself as
+// a download and reports sent; otherwise it returns the PDF's data: URL for
+// the page that shows the same cards to embed as its download link.
+func (s Sheet) Respond(w http.ResponseWriter, asPDF bool) (pdf template.URL, sent bool, err error) {
+	w.Header().Set("Cache-Control", "no-store")
+	if asPDF {
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="fiches-mots-de-passe.pdf"`)
+		return "", true, s.WritePDF(w)
+	}
+	u, err := s.DataURL()
+	return template.URL(u), false, err // built here from base64, not from input
 }
 
 func clip(s string, n int) string {
