@@ -23,6 +23,7 @@ import (
 
 	"github.com/preau/preau/internal/app"
 	"github.com/preau/preau/internal/config"
+	"github.com/preau/preau/internal/core"
 )
 
 // node is a running App with a browser-like client that trusts its CA.
@@ -50,6 +51,13 @@ func (n *node) cli(args ...string) string {
 
 func startNode(t *testing.T, opts ...func(*config.File)) *node {
 	t.Helper()
+	return startClockNode(t, nil, opts...)
+}
+
+// startClockNode is startNode with a clock the test controls (nil: the
+// real one).
+func startClockNode(t *testing.T, clock core.Clock, opts ...func(*config.File)) *node {
+	t.Helper()
 	cfg := config.Default()
 	for _, o := range opts {
 		o(&cfg)
@@ -61,7 +69,7 @@ func startNode(t *testing.T, opts ...func(*config.File)) *node {
 	n.cli("init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin", "--academie", "Démo",
 		"--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie", "--head-family", "Dupont",
 		"--admin", "admin", "--hosts", "localhost")
-	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.DiscardHandler)})
+	a, err := app.New(context.Background(), cfg, app.Options{Clock: clock, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

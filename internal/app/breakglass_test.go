@@ -5,11 +5,8 @@ package app_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
-	"log/slog"
 	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
@@ -22,56 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/preau/preau/internal/app"
 	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/notify/notifytest"
 	"github.com/preau/preau/internal/web/webtest"
 )
-
-// startClockNode is startNode with a clock the test controls.
-func startClockNode(t *testing.T, clock core.Clock, opts ...func(*config.File)) *node {
-	t.Helper()
-	cfg := config.Default()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	cfg.Data = t.TempDir()
-	cfg.Listen.HTTPS, cfg.Listen.HTTP = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Listen.LDAP, cfg.Listen.LDAPS = "127.0.0.1:0", "127.0.0.1:0"
-	n := &node{t: t, data: cfg.Data}
-	n.cli("init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin", "--academie", "Démo",
-		"--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie", "--head-family", "Dupont",
-		"--admin", "admin", "--hosts", "localhost")
-	a, err := app.New(context.Background(), cfg, app.Options{Clock: clock, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Shutdown(ctx)
-	})
-	n.app, n.base = a, "https://"+a.Addr("https")
-	resp, err := http.Get("http://" + a.Addr("http") + "/ca.crt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		t.Fatal("no CA certificate")
-	}
-	jar, _ := cookiejar.New(nil)
-	n.client = &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return n
-}
 
 // browser returns another browser (its own cookies) on the same node.
 func (n *node) browser() *node {
