@@ -10,8 +10,6 @@ import (
 	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os/exec"
 	"regexp"
@@ -193,23 +191,7 @@ func mailText(t *testing.T, m notifytest.Message) string {
 
 // proxyAs serves the node through a reverse proxy that adds b's cookies,
 // since the browser of the accessibility harness starts without them.
-func proxyAs(t *testing.T, b *node) string {
-	target, _ := url.Parse(b.base)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.Transport = b.client.Transport
-	cookies := b.client.Jar.Cookies(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Host = target.Host
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-	}
-	front := httptest.NewServer(proxy)
-	t.Cleanup(front.Close)
-	return front.URL
-}
+func proxyAs(t *testing.T, b *node) string { return proxyWithCookies(t, b).URL }
 
 // TestBreakGlassPagesAreAccessible runs axe-core (WCAG 2.1 AA) on every
 // break-glass page, in French and English: the console as the requester

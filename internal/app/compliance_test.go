@@ -10,10 +10,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,20 +195,7 @@ func TestCompliancePage_INF_AUT_2(t *testing.T) {
 	if testing.Short() {
 		return
 	}
-	target, _ := url.Parse(n.base)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.Transport = n.client.Transport
-	cookies := n.client.Jar.Cookies(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Host = target.Host
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-	}
-	front := httptest.NewServer(proxy)
-	defer front.Close()
+	front := proxyWithCookies(t, n)
 	webtest.Axe(t, front.URL, "/admin/compliance", "/admin/compliance?lang=en", "/admin/compliance?service=INF-AUT&status=met",
 		"/admin/compliance?status=organisational&lang=en")
 }

@@ -6,8 +6,6 @@ package app_test
 import (
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strings"
@@ -72,20 +70,7 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		t.Fatalf("people list:\n%s", list)
 	}
 
-	target, _ := url.Parse(n.base)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.Transport = n.client.Transport
-	cookies := n.client.Jar.Cookies(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Host = target.Host
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-	}
-	front := httptest.NewServer(proxy)
-	defer front.Close()
+	front := proxyWithCookies(t, n)
 	webtest.Axe(t, front.URL, "/admin/people", "/admin/people?lang=en&profile=pupil&sort=login", "/admin/people?q=zz",
 		pm[1], pm[1]+"?lang=en", "/admin/groups", "/admin/groups?lang=en", group, group+"?lang=en&find=l")
 
@@ -115,7 +100,7 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	if r := n.login("lou.petit", "Lou-Petit-Classe-2026"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("teacher login: %d", r.StatusCode)
 	}
-	cookies = n.client.Jar.Cookies(target)
+	front = proxyWithCookies(t, n)
 	if _, home := n.get("/"); strings.Contains(home, `href="/admin/people"`) {
 		t.Fatal("a teacher's navigation offers the console's people pages")
 	}

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -306,20 +304,7 @@ func TestPortalPagesAreAccessible(t *testing.T) {
 		"contact": {"ce.0999001w@ac-demo.fr"}})
 	n.post("/admin/privacy/delegates", url.Values{"csrf": {csrf}, "d_name": {"Le référent numérique"},
 		"d_scope": {"Sauvegardes"}, "from": {"2020-09-01"}})
-	target, _ := url.Parse(n.base)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.Transport = n.client.Transport
-	cookies := n.client.Jar.Cookies(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Host = target.Host
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-	}
-	front := httptest.NewServer(proxy)
-	defer front.Close()
+	front := proxyWithCookies(t, n)
 	webtest.Axe(t, front.URL, "/", "/?lang=en", "/account/data", "/account/data?lang=en", "/privacy", "/privacy?lang=en",
 		"/admin/privacy", "/admin/privacy?lang=en", "/admin/", "/admin/?lang=en")
 }
