@@ -75,31 +75,16 @@ var documentRules = map[string]rule{
 			"The model administrator charter admits outside providers only with a named account, limited rights, for a set time, their actions journaled."),
 			documentState(f, charter.KindAdminCharte))
 	},
-	"UTI-MSG-2": func(f *Facts, q Requirement) (Status, Text) {
-		return NotMet, join(unavailable(q.Service), T("La charte type réserve l’adresse de l’établissement aux échanges liés à la scolarité ou au service ; règles de messagerie par groupe à venir avec la messagerie.",
-			"The model charter keeps the establishment’s address for schoolwork or duty; per-group mail rules to come with mail."),
-			documentState(f, charter.KindCharte))
-	},
-	"UTI-MSG-14": func(f *Facts, q Requirement) (Status, Text) {
-		return NotMet, join(unavailable(q.Service), T("La charte type tolère un usage personnel ponctuel et raisonnable ; quotas et limites d’envoi à venir avec la messagerie.",
-			"The model charter tolerates occasional, reasonable personal use; quotas and sending limits to come with mail."),
-			documentState(f, charter.KindCharte))
-	},
-	"UTI-MSG-n3": func(f *Facts, q Requirement) (Status, Text) {
-		return NotMet, join(unavailable(q.Service), T("L’annexe technique de la charte dit que les messages entre personnes identifiées sont une correspondance privée.",
-			"The charter’s technical annex says messages between identified people are private correspondence."),
-			documentState(f, charter.KindCharte))
-	},
-	"INF-PDT-4": func(f *Facts, q Requirement) (Status, Text) {
-		return NotMet, join(unavailable(q.Service), T("Le marqueur commun PERSONNEL/PRIVÉ (insensible à la casse et aux accents) existe et l’annexe technique de la charte énonce la règle ; dossier privé du poste à venir.",
-			"The shared PERSONNEL/PRIVÉ marker (case- and accent-insensitive) exists and the charter’s technical annex states the rule; workstation private folder to come."),
-			documentState(f, charter.KindCharte))
-	},
-	"UTI-ESF-6": func(f *Facts, q Requirement) (Status, Text) {
-		return NotMet, join(unavailable(q.Service), T("Le marqueur commun PERSONNEL/PRIVÉ existe et l’annexe technique de la charte énonce la règle ; le stockage qui doit l’appliquer est à venir.",
-			"The shared PERSONNEL/PRIVÉ marker exists and the charter’s technical annex states the rule; the storage that must enforce it is to come."),
-			documentState(f, charter.KindCharte))
-	},
+	"UTI-MSG-2": serviceMissingCharterSays("La charte type réserve l’adresse de l’établissement aux échanges liés à la scolarité ou au service ; règles de messagerie par groupe à venir avec la messagerie.",
+		"The model charter keeps the establishment’s address for schoolwork or duty; per-group mail rules to come with mail."),
+	"UTI-MSG-14": serviceMissingCharterSays("La charte type tolère un usage personnel ponctuel et raisonnable ; quotas et limites d’envoi à venir avec la messagerie.",
+		"The model charter tolerates occasional, reasonable personal use; quotas and sending limits to come with mail."),
+	"UTI-MSG-n3": serviceMissingCharterSays("L’annexe technique de la charte dit que les messages entre personnes identifiées sont une correspondance privée.",
+		"The charter’s technical annex says messages between identified people are private correspondence."),
+	"INF-PDT-4": serviceMissingCharterSays("Le marqueur commun PERSONNEL/PRIVÉ (insensible à la casse et aux accents) existe et l’annexe technique de la charte énonce la règle ; dossier privé du poste à venir.",
+		"The shared PERSONNEL/PRIVÉ marker (case- and accent-insensitive) exists and the charter’s technical annex states the rule; workstation private folder to come."),
+	"UTI-ESF-6": serviceMissingCharterSays("Le marqueur commun PERSONNEL/PRIVÉ existe et l’annexe technique de la charte énonce la règle ; le stockage qui doit l’appliquer est à venir.",
+		"The shared PERSONNEL/PRIVÉ marker exists and the charter’s technical annex states the rule; the storage that must enforce it is to come."),
 }
 
 // modelCharter is an [S] requirement the model charter supports: it stays
@@ -108,6 +93,15 @@ var documentRules = map[string]rule{
 func modelCharter(fr, en string) rule {
 	return func(f *Facts, q Requirement) (Status, Text) {
 		return Organisational, join(T(fr, en), documentState(f, charter.KindCharte))
+	}
+}
+
+// serviceMissingCharterSays is a [P] requirement whose service is not in
+// this version while the model charter already states the rule: not met,
+// saying so, with the state of the charte.
+func serviceMissingCharterSays(fr, en string) rule {
+	return func(f *Facts, q Requirement) (Status, Text) {
+		return NotMet, join(unavailable(q.Service), T(fr, en), documentState(f, charter.KindCharte))
 	}
 }
 
