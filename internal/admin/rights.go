@@ -146,6 +146,9 @@ func (h *Handler) grant(w http.ResponseWriter, r *http.Request) error {
 	}
 	g.From = parseDay(f, "from", false)
 	g.Until = parseDay(f, "until", true)
+	if !g.Until.IsZero() && !g.Until.After(g.From) && (!g.From.IsZero() || !g.Until.After(time.Now())) {
+		f.Fail("until", "admin.rights.until_before")
+	}
 	if f.Valid() {
 		err = h.deps.Rights.Grant(ctx, g)
 		if k := core.KindOf(err); k == core.Invalid || k == core.NotFound {

@@ -82,6 +82,20 @@ func TestHeadGrantsZoneBoundRight(t *testing.T) {
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "guest") {
 		t.Fatalf("a zone the establishment lacks must be refused: %d", r.StatusCode)
 	}
+	for _, bad := range []struct{ from, until, want string }{
+		{"", "2026-13-45", "« 2026-13-45 » n’est pas une date"},
+		{"2027-03-10", "2027-03-01", "la date de fin"},
+	} {
+		r, body := n.post("/admin/rights/grant", url.Values{"csrf": {csrf}, "right": {"monitor.read"}, "target": {"person"},
+			"login": {"cpe"}, "from": {bad.from}, "until": {bad.until}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(strings.ToLower(body), strings.ToLower(bad.want)) {
+			t.Fatalf("dates %q → %q: %d, want a message with %q", bad.from, bad.until, r.StatusCode, bad.want)
+		}
+	}
+	if r, _ := n.post("/admin/rights/grant", url.Values{"csrf": {csrf}, "right": {"no.such"}, "target": {"person"},
+		"login": {"cpe"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an unknown right: %d", r.StatusCode)
+	}
 	if _, body := n.get("/admin/rights?person=cpe"); !strings.Contains(body, "attribué par chef") ||
 		!strings.Contains(body, "uniquement depuis la zone « admin »") {
 		t.Fatalf("effective rights are not explained:\n%s", body)
