@@ -94,9 +94,15 @@ func (s *story) login(login, pw string) {
 		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
 		return err
 	}))
-	if err := webtest.Do(s.ctx, chromedp.Navigate(s.n.base+"/login"), chromedp.WaitVisible("#f-login"),
-		chromedp.SendKeys("#f-login", login), chromedp.SendKeys("#f-password", pw+"\r"),
-		chromedp.WaitNotPresent("#f-password"), chromedp.WaitVisible("h1")); err != nil {
+	// Enter sends the form; AwaitNavigation waits out the page change,
+	// during which a query on the old page may never return.
+	s.do(chromedp.Navigate(s.n.base+"/login"), chromedp.WaitVisible("#f-login"),
+		chromedp.SendKeys("#f-login", login), chromedp.SendKeys("#f-password", pw))
+	err := webtest.AwaitNavigation(s.ctx, func() error { return webtest.Do(s.ctx, chromedp.SendKeys("#f-password", "\r")) })
+	if err == nil {
+		err = webtest.Do(s.ctx, chromedp.WaitNotPresent("#f-password"), chromedp.WaitVisible("h1"))
+	}
+	if err != nil {
 		loc, _ := webtest.Run(s.ctx, chromedp.Location())
 		body, _ := webtest.Run(s.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 		s.t.Fatalf("login of %s: %v; at %s:\n%.1500s", login, err, loc, body)
