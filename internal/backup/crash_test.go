@@ -145,7 +145,9 @@ func TestKill9DuringBackupAndRestore(t *testing.T) {
 
 	// Backup: kill once a few packs are on disk.
 	cmd := startChild(t, "backup", dir, f.key.Recipient)
-	waitFor(t, "packs", func() bool { return countFiles(filepath.Join(dir, "repo", "data"), func(string) bool { return true }) >= 3 })
+	waitFor(t, "packs", func() bool {
+		return countFiles(filepath.Join(dir, "repo", "data"), func(string) bool { return true }) >= 3
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	ctx := context.Background()

@@ -70,6 +70,7 @@ func (p Retention) Apply(snaps []SnapshotRef) (keep, forget []SnapshotRef) {
 // PruneReport says what a prune removed.
 type PruneReport struct {
 	Kept, Forgotten int
+	Incomplete      int // snapshots with missing blobs: not counted toward retention, not removed
 	PacksRemoved    int
 	BytesRemoved    int64
 	PacksKept       int
@@ -108,8 +109,28 @@ func (r *Repo) Prune(ctx context.Context, pol Retention, now time.Time, dryRun b
 	if len(bad) > 0 {
 		return nil, core.E(op, core.Conflict, "%d snapshot objects are unreadable (%s); run check and repair first", len(bad), bad[0])
 	}
-	keep, forget := pol.Apply(snaps)
-	rep := &PruneReport{Kept: len(keep), Forgotten: len(forget)}
+	// A snapshot whose blobs are not all indexed (a killed sender's, or one
+	// a compromised sender planted) does not count toward retention: it
+	// could otherwise push real snapshots out. It is left for check to
+	// report.
+	var complete []SnapshotRef
+	incomplete := 0
+	for _, s := range snaps {
+		ok := true
+		for _, id := range s.Blobs {
+			if !r.idx.Has(id) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			complete = append(complete, s)
+		} else {
+			incomplete++
+		}
+	}
+	keep, forget := pol.Apply(complete)
+	rep := &PruneReport{Kept: len(keep), Forgotten: len(forget), Incomplete: incomplete}
 	for _, f := range forget {
 		rep.ForgottenIDs = append(rep.ForgottenIDs, f.ID)
 	}
