@@ -22,6 +22,7 @@ import (
 	"github.com/preau/preau/internal/backup/backupd"
 	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/blob/bloburl"
+	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/fsutil"
 )
@@ -95,6 +96,23 @@ func setupRecoveryKey(data string, extra []string) (*backup.RecoveryKey, error) 
 		return nil, err
 	}
 	return k, nil
+}
+
+// openBlobStore opens the blob store exactly as app.New does, so a backup
+// reads (and a restore writes) where the running services keep their blobs.
+func openBlobStore(ctx context.Context, cfg config.File, getenv func(string) string) (bloburl.Store, error) {
+	return bloburl.Open(ctx, cfg.Blobs, filepath.Join(cfg.Data, "blobs"), getenv)
+}
+
+// blobFolder returns the folder of a local blob store as app.New opens it,
+// or "" for S3.
+func blobFolder(cfg config.File) string {
+	t, err := bloburl.Parse(cfg.Blobs, filepath.Join(cfg.Data, "blobs"), func(string) string { return "" })
+	if err != nil || t.FS == nil {
+		return ""
+	}
+	d, _ := filepath.Abs(t.FS.Dir)
+	return d
 }
 
 // openBackend returns the repository backend: a local folder, or an
@@ -349,8 +367,6 @@ func (s restoreSink) File(ctx context.Context, n backup.Node, write func(io.Writ
 	}
 	return backup.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(rel)), os.FileMode(n.Mode&0o777), n.ModTime, write)
 }
-
-var _ bloburl.Store = (bloburl.Store)(nil)
 
 // progressBar draws a one-line progress bar on w (the CLI's stderr).
 func progressBar(w io.Writer) func(backup.Progress) {

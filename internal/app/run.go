@@ -50,6 +50,8 @@ func commands() []command {
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
 		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
 		{"charter", "charters and policy documents: list, publish, stats", runCharter},
+		{"backup", "encrypted, deduplicated backups: init, run, list, check, prune, receive", runBackupCmd},
+		{"restore", "restore a deployment (disaster) or some files (selective) from a backup", runRestore},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/preau/preau/internal/backup"
+	"github.com/preau/preau/internal/backup/backupd"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/fsutil"
+	"github.com/preau/preau/internal/pki"
+	"github.com/preau/preau/internal/store"
+)
+
+// errBackupCheck makes `preau backup check` exit non-zero on a problem.
+var errBackupCheck = errors.New("the backup repository does not verify")
+
+type backupFlags struct {
+	g                              globals
+	repo, token, ca, keyFile       string
+	keyOut                         string
+	full, dryRun, jsonOut, quiet   bool
+	last, daily, weekly, monthly   int
+	yearly                         int
+	recipients                     multiFlag
+	listen, root, tokens, cert, ky string
+}
+
+func runBackupCmd(ctx context.Context, env Env, args []string) error {
+	var f backupFlags
+	fs := flag.NewFlagSet("preau backup", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.g.register(fs)
+	fs.StringVar(&f.repo, "repo", "", "repository: a folder (another disk, removable media) or https://receiver:port")
+	fs.StringVar(&f.token, "token", "", "receiver token (or env PREAU_BACKUP_TOKEN)")
+	fs.StringVar(&f.ca, "ca", "", "PEM CA of the receiver's certificate (default: system roots)")
+	fs.StringVar(&f.keyFile, "key", "", "recovery key file: check with a full restore drill")
+	fs.StringVar(&f.keyOut, "key-out", "", "init/first run: write the new recovery key to this file instead of the screen")
+	fs.BoolVar(&f.full, "full", false, "run: read every file again (not trusting sizes and dates)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "prune: say what would go, remove nothing")
+	fs.BoolVar(&f.jsonOut, "json", false, "list: JSON output")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.IntVar(&f.last, "keep-last", -1, "prune: keep the last N snapshots (default: the stored policy)")
+	fs.IntVar(&f.daily, "keep-daily", -1, "prune: keep one a day for N days")
+	fs.IntVar(&f.weekly, "keep-weekly", -1, "prune: keep one a week for N weeks")
+	fs.IntVar(&f.monthly, "keep-monthly", -1, "prune: keep one a month for N months")
+	fs.IntVar(&f.yearly, "keep-yearly", -1, "prune: keep one a year for N years")
+	fs.Var(&f.recipients, "recipient", "init: a further age recipient (age1…), e.g. the académie's; repeatable")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8444", "receive: address to listen on (HTTPS)")
+	fs.StringVar(&f.root, "root", "", "receive: folder holding one repository per sender")
+	fs.StringVar(&f.tokens, "tokens", "", "receive: file of 'sender token' lines")
+	fs.StringVar(&f.cert, "cert", "", "receive: TLS certificate (default: the data folder's)")
+	fs.StringVar(&f.ky, "tls-key", "", "receive: TLS key (default: the data folder's)")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, `Usage: preau backup init [--recipient age1…] [--key-out FILE]
+       preau backup run --repo PATH|URL [--full]
+       preau backup list --repo PATH|URL [--json]
+       preau backup check --repo PATH|URL [--key KEYFILE]
+       preau backup prune --repo PATH [--keep-last N --keep-daily N …] [--dry-run]
+       preau backup receive --listen ADDR --root DIR --tokens FILE
+
+Flags:`)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageErr("preau backup needs one of init, run, list, check, prune, receive")
+	}
+	b, ctx, err := openCLI(ctx, env, f.g, "")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	progress := progressBar(env.Stderr)
+	if f.quiet {
+		progress = nil
+	}
+	switch pos[0] {
+	case "init":
+		k, err := setupRecoveryKey(b.cfg.Data, f.recipients)
+		if err != nil {
+			return err
+		}
+		return showRecoveryKey(env, k, f.keyOut, b.cfg.Data)
+	case "run":
+		blobs, err := openBlobStore(ctx, b.cfg, env.Getenv)
+		if err != nil {
+			return err
+		}
+		pol, err := b.db.BackupPolicy(ctx, "")
+		if err != nil {
+			pol = backup.DefaultPolicy()
+		}
+		kind := "incremental"
+		if f.full {
+			kind = "full"
+		}
+		run, err := b.runBackup(ctx, blobs, backupRequest{repo: f.repo, token: f.token, ca: f.ca, kind: kind, policy: pol,
+			progress: progress, onKey: func(k *backup.RecoveryKey) error { return showRecoveryKey(env, k, f.keyOut, b.cfg.Data) }})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "snapshot %s saved: %d files, %s, %s added; repository %s\n", run.Snapshot[:8], run.Files,
+			humanBytes(run.Bytes), humanBytes(run.AddedBytes), humanBytes(run.RepoBytes))
+		return nil
+	case "list":
+		return backupList(ctx, env, f)
+	case "check":
+		return b.backupCheck(ctx, env, f, progress)
+	case "prune":
+		return b.backupPrune(ctx, env, f)
+	case "receive":
+		return b.backupReceive(ctx, env, f)
+	}
+	return usageErr("unknown subcommand preau backup %s", pos[0])
+}
+
+// showRecoveryKey shows a new recovery key once: on the screen, or in the
+// file named by keyOut (mode 0600). The server keeps no copy.
+func showRecoveryKey(env Env, k *backup.RecoveryKey, keyOut, data string) error {
+	sheet := k.Sheet(data)
+	if keyOut != "" {
+		if err := fsutil.WriteFile(keyOut, 0o600, false, func(w io.Writer) error { _, err := io.WriteString(w, sheet); return err }); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Recovery key written to %s. Print it, store it away from the server, then delete the file.\n", keyOut)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "\n=== CLÉ DE SECOURS / RECOVERY KEY — shown once, never stored by Préau ===\n%s"+
+		"=== Print it or copy it now: without it, no backup can be restored. ===\n\n", sheet)
+	return nil
+}
+
+func backupList(ctx context.Context, env Env, f backupFlags) error {
+	be, err := openBackend(f.repo, f.token, f.ca)
+	if err != nil {
+		return err
+	}
+	r, err := backup.Open(ctx, be)
+	if err != nil {
+		return err
+	}
+	snaps, bad, err := r.Snapshots(ctx)
+	if err != nil {
+		return err
+	}
+	if f.jsonOut {
+		type row struct {
+			ID   string       `json:"id"`
+			Time time.Time    `json:"time"`
+			Kind string       `json:"kind"`
+			Host string       `json:"host"`
+			Stat backup.Stats `json:"stats"`
+		}
+		var out []row
+		for _, s := range snaps {
+			out = append(out, row{s.ID.String(), s.Time, s.Kind, s.Host, s.Stats})
+		}
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "%-10s %-20s %-12s %8s %12s %12s\n", "snapshot", "time (UTC)", "kind", "files", "size", "added")
+	for _, s := range snaps {
+		fmt.Fprintf(env.Stdout, "%-10s %-20s %-12s %8d %12s %12s\n", s.ID.Short(), s.Time.Format("2006-01-02 15:04:05"), s.Kind,
+			s.Stats.Files, humanBytes(s.Stats.Bytes), humanBytes(s.Stats.AddedBytes))
+	}
+	for _, x := range bad {
+		fmt.Fprintf(env.Stdout, "UNREADABLE %s\n", x)
+	}
+	return nil
+}
+
+func (b *base) backupCheck(ctx context.Context, env Env, f backupFlags, progress func(backup.Progress)) error {
+	run := &backup.Run{Op: backup.OpCheck, Repo: f.repo, Started: b.clock.Now()}
+	rep, err := b.doCheck(ctx, env, f, run, progress)
+	run.Finished = b.clock.Now()
+	run.Result = "done"
+	if err != nil {
+		run.Result, run.Detail = "failed", err.Error()
+	} else if !rep.OK() {
+		run.Result = "failed"
+		run.Detail = fmt.Sprintf("%d problems: %s", len(rep.Problems), rep.Problems[0])
+	}
+	if rerr := b.db.RecordBackupRun(ctx, run); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(env.Stdout, "PROBLEM %s\n", p)
+	}
+	if !rep.OK() {
+		return errBackupCheck
+	}
+	what := "structure and ciphertext integrity"
+	if run.Op == backup.OpDrill {
+		what = "restore drill (" + run.Detail + ")"
+	}
+	fmt.Fprintf(env.Stdout, "repository OK: %d snapshots, %d packs, %d blobs, %s read; %s verified\n",
+		rep.Snapshots, rep.Packs, rep.Blobs, humanBytes(rep.Bytes), what)
+	return nil
+}
+
+func (b *base) doCheck(ctx context.Context, env Env, f backupFlags, run *backup.Run, progress func(backup.Progress)) (*backup.CheckReport, error) {
+	be, err := openBackend(f.repo, f.token, f.ca)
+	if err != nil {
+		return nil, err
+	}
+	run.RepoBytes = repoSize(ctx, be)
+	r, err := backup.Open(ctx, be)
+	if err != nil {
+		return nil, err
+	}
+	if f.keyFile == "" {
+		return r.Check(ctx, backup.CheckOptions{ReadData: true, Progress: progress})
+	}
+	run.Op = backup.OpDrill
+	ids, err := readIdentities(env, f.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Unlock(ctx, ids); err != nil {
+		return nil, err
+	}
+	snap, err := r.FindSnapshot(ctx, "", time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	run.Snapshot = snap.ID.String()
+	scratch, err := os.MkdirTemp("", "preau-drill-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	sink := restoreSink{data: filepath.Join(scratch, "data"), bdir: filepath.Join(scratch, "data", "blobs"), db: filepath.Join(scratch, "db")}
+	rep, st, err := r.Drill(ctx, snap, sink, progress)
+	if err != nil {
+		return nil, err
+	}
+	run.Files, run.Bytes = st.Files, st.Bytes
+	run.Detail = fmt.Sprintf("%d files restored into a scratch folder and checked", st.Files)
+	// The restored database opens and its journal verifies.
+	if dbf := filepath.Join(scratch, "db", "preau.db"); fileExists(dbf) {
+		msg, err := verifyRestoredDB(ctx, dbf, filepath.Join(scratch, "data"))
+		if err != nil {
+			rep.Problems = append(rep.Problems, "restored database: "+err.Error())
+		} else {
+			run.Detail += "; " + msg
+		}
+	}
+	return rep, nil
+}
+
+// verifyRestoredDB opens a restored SQLite database and verifies its
+// journal with the restored journal key.
+func verifyRestoredDB(ctx context.Context, dbFile, data string) (string, error) {
+	key, err := loadOrCreateKeyNoCreate(filepath.Join(data, "keys", "journal.ed25519"))
+	if err != nil {
+		return "", err
+	}
+	db, err := store.Open(ctx, store.Config{DSN: dbFile, DataDir: data})
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	rep, err := db.VerifyJournal(ctx, key.Public().(ed25519.PublicKey), nil)
+	if err != nil {
+		return "", err
+	}
+	if len(rep.Problems) > 0 {
+		return "", fmt.Errorf("journal does not verify: %s", rep.Problems[0])
+	}
+	return fmt.Sprintf("database opens, journal verifies (%d entries)", rep.Entries), nil
+}
+
+func loadOrCreateKeyNoCreate(p string) (ed25519.PrivateKey, error) {
+	if !fileExists(p) {
+		return nil, fmt.Errorf("no journal key in the backup (%s)", p)
+	}
+	return loadOrCreateKey(p)
+}
+
+// readIdentities reads the recovery key ("-": standard input).
+func readIdentities(env Env, keyFile string) ([]age.Identity, error) {
+	var r io.Reader
+	if keyFile == "-" {
+		r = env.Stdin
+	} else {
+		f, err := os.Open(keyFile)
+		if err != nil {
+			return nil, core.E("backup.key", core.Invalid, "cannot read the recovery key file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	return backup.ParseIdentities(r)
+}
+
+// receiverTLS uses the given certificate, or the data folder's own (the
+// Préau CA that senders pin with --ca).
+func (b *base) receiverTLS(cert, key string) (*tls.Config, error) {
+	p, err := pki.Load(pki.Config{CertFile: cert, KeyFile: key, Hosts: tlsHosts(b.cfg)}, filepath.Join(b.cfg.Data, "tls"), b.clock)
+	if err != nil {
+		return nil, fmt.Errorf("preparing TLS: %w", err)
+	}
+	return p.TLSConfig(), nil
+}
+
+func (b *base) backupPrune(ctx context.Context, env Env, f backupFlags) error {
+	pol, err := b.db.BackupPolicy(ctx, "")
+	if err != nil {
+		pol = backup.DefaultPolicy()
+	}
+	ret := pol.Retention
+	for _, o := range []struct {
+		v   int
+		dst *int
+	}{{f.last, &ret.Last}, {f.daily, &ret.Daily}, {f.weekly, &ret.Weekly}, {f.monthly, &ret.Monthly}, {f.yearly, &ret.Yearly}} {
+		if o.v >= 0 {
+			*o.dst = o.v
+		}
+	}
+	run := &backup.Run{Op: backup.OpPrune, Repo: f.repo, Started: b.clock.Now()}
+	be, err := openBackend(f.repo, f.token, f.ca)
+	if err != nil {
+		return err
+	}
+	var rep *backup.PruneReport
+	r, err := backup.Open(ctx, be)
+	if err == nil {
+		rep, err = r.Prune(ctx, ret, b.clock.Now(), f.dryRun)
+	}
+	run.Finished = b.clock.Now()
+	run.Result = "done"
+	if err != nil {
+		run.Result, run.Detail = "failed", err.Error()
+	} else {
+		run.Detail = fmt.Sprintf("kept %d snapshots, forgot %d, removed %d packs (%s)", rep.Kept, rep.Forgotten, rep.PacksRemoved, humanBytes(rep.BytesRemoved))
+		if f.dryRun {
+			run.Detail = "dry run: " + run.Detail
+		}
+		run.RepoBytes = repoSize(ctx, be)
+	}
+	if !f.dryRun || err != nil {
+		if rerr := b.db.RecordBackupRun(ctx, run); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, run.Detail)
+	return nil
+}
+
+func (b *base) backupReceive(ctx context.Context, env Env, f backupFlags) error {
+	if f.root == "" || f.tokens == "" {
+		return usageErr("receive needs --root DIR and --tokens FILE")
+	}
+	tf, err := os.Open(f.tokens)
+	if err != nil {
+		return err
+	}
+	toks, err := backupd.ParseTokens(tf)
+	tf.Close()
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := b.receiverTLS(f.cert, f.ky)
+	if err != nil {
+		return err
+	}
+	srv := &backupd.Server{Root: f.root, Tokens: toks, Log: b.log,
+		Journal: func(ctx context.Context, sender, action, object, result string) {
+			jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("backup-sender:"+sender, core.ChannelJob))
+			_ = b.db.RecordBackupRun(jctx, &backup.Run{Op: "receive", Repo: filepath.Join(f.root, sender), Result: "failed",
+				Detail: action + " " + object + ": " + result})
+		}}
+	l, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "backup receiver on https://%s (append-only; %d senders)\n", l.Addr(), len(toks))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	return srv.Serve(tlsListener(l, tlsCfg))
+}
