@@ -279,4 +279,3 @@ func equalHashes(a, b map[string][32]byte) bool {
 	}
 	return true
 }
-
