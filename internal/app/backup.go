@@ -400,3 +400,22 @@ func humanBytes(n int64) string {
 }
 
 var _ = time.Now
+
+// demoRecoveryKey sets up the backup recovery key of a demo deployment and
+// writes it beside the demo accounts — a demo-only exception: a real
+// deployment shows it once and never stores it (MCO-SVG-11).
+func demoRecoveryKey(data string) error {
+	if _, ok, _ := backupRecipients(data); ok {
+		return nil
+	}
+	k, err := setupRecoveryKey(data, nil)
+	if err != nil {
+		return err
+	}
+	text := "# DEMO ONLY — a real Préau deployment never writes its recovery key on the server.\n" +
+		"# DÉMO SEULEMENT — un déploiement réel ne garde jamais la clé de secours sur le serveur.\n" + k.Sheet(data)
+	return fsutil.WriteFile(filepath.Join(data, RecoveryKeyDemoFile), 0o600, false, func(w io.Writer) error {
+		_, err := io.WriteString(w, text)
+		return err
+	})
+}

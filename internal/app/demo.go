@@ -46,6 +46,9 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 			a.ready.finish("demo picture logins failed: " + err.Error())
 			return
 		}
+		if err := demoRecoveryKey(a.cfg.Data); err != nil {
+			a.log.Error("demo backup recovery key failed", "err", err)
+		}
 		a.ready.finish("")
 		ldapURL := ""
 		if addr := a.Addr("ldap"); addr != "" {
@@ -60,6 +63,7 @@ func printDemo(out io.Writer, url, ldapURL, base, data string, d *demo.Deploymen
 	fmt.Fprintf(out, "\nPréau demo is ready: %s\n", url)
 	fmt.Fprintf(out, "CA certificate for your devices: %sca\n", url)
 	fmt.Fprintf(out, "Every account, with its password: %s\n", filepath.Join(data, demoseed.AccountsFile))
+	fmt.Fprintf(out, "Backup recovery key (demo only; try preau backup run/restore): %s\n", filepath.Join(data, RecoveryKeyDemoFile))
 	fmt.Fprintf(out, "École pupils' picture logins (board at %spictures): %s\n", url, filepath.Join(data, PicturesFile))
 	if ldapURL != "" {
 		fmt.Fprintf(out, "LDAP directory: %s (base %s; bind with a login and its password)\n", ldapURL, base)
