@@ -112,6 +112,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	a.goBackground(ctx, "auth-purge", a.purgeAuthState)
 	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
+	a.goBackground(ctx, "backup-scheduler", a.backupScheduler)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}

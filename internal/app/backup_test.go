@@ -197,6 +197,15 @@ func TestBackupDemoSchoolRestore(t *testing.T) {
 		t.Fatalf("drill: %s", out)
 	}
 
+	// The policy is stored and journaled; the report shows the dates of
+	// the last check and drill, and the charter annex the live policy.
+	mustCLI(t, "backup", "policy", "set", "--data", data, "--repo", repo, "--schedule", "weekdays 21:00", "--keep-daily", "30")
+	rep := mustCLI(t, "compliance", "--data", data)
+	today := time.Now().UTC().Format("2006-01-02")
+	if !strings.Contains(rep, "Dernier exercice de restauration : "+today+" (réussi)") || !strings.Contains(rep, "du lundi au vendredi à 21:00") {
+		t.Fatalf("compliance report lacks the backup dates or policy:\n%s", grepLines(rep, "MCO-SVG"))
+	}
+
 	// Selective, point in time: Alice's folder as in the first snapshot,
 	// beside; then Bob's deleted file in place.
 	if _, err := cli(t, "restore", "--data", data, "--repo", repo, "--key", keyFile, "--snapshot", snap1,
@@ -278,4 +287,14 @@ func equalHashes(a, b map[string][32]byte) bool {
 		}
 	}
 	return true
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -18,6 +18,7 @@ func (a *App) charterPages(rd *web.Renderer) (*charterweb.Handler, error) {
 		charter.LogSource(a.cfg.Journal.Retention, false),
 		charter.MailForwardingSource(),
 	}
+	sources = append(sources, a.backupAnnex())
 	sources = append(sources, charter.StandardPendingSources()...)
 	sources = append(sources, charter.BreakGlassSource())
 	svc := charter.New(charter.Deps{Store: a.db, Journal: a.db.Journal, Sources: sources, Clock: a.clock,

@@ -41,6 +41,10 @@ type backupFlags struct {
 	yearly                         int
 	recipients                     multiFlag
 	listen, root, tokens, cert, ky string
+	schedule, checkSchedule, est   string
+	fullEvery, drillDays           int
+	include, exclude               multiFlag
+	disable                        bool
 }
 
 func runBackupCmd(ctx context.Context, env Env, args []string) error {
@@ -68,6 +72,14 @@ func runBackupCmd(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.tokens, "tokens", "", "receive: file of 'sender token' lines")
 	fs.StringVar(&f.cert, "cert", "", "receive: TLS certificate (default: the data folder's)")
 	fs.StringVar(&f.ky, "tls-key", "", "receive: TLS key (default: the data folder's)")
+	fs.StringVar(&f.schedule, "schedule", "", "policy: when to back up (daily 02:30, weekdays 21:00, weekly sun 03:00, monthly 1 04:00, every 6h)")
+	fs.StringVar(&f.checkSchedule, "check-schedule", "", "policy: when to verify the repository unattended")
+	fs.StringVar(&f.est, "establishment", "", "policy: establishment UAI (default: the deployment's policy)")
+	fs.IntVar(&f.fullEvery, "full-every", -1, "policy: every Nth run reads every file again (0: never)")
+	fs.IntVar(&f.drillDays, "drill-days", -1, "policy: prompt a restore drill with the recovery key every N days")
+	fs.Var(&f.include, "include", "policy: back up only this path (data/…, blobs/files/…, db); repeatable")
+	fs.Var(&f.exclude, "exclude", "policy: skip names matching this pattern (*.iso); repeatable")
+	fs.BoolVar(&f.disable, "disable", false, "policy: stop scheduled backups")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, `Usage: preau backup init [--recipient age1…] [--key-out FILE]
        preau backup run --repo PATH|URL [--full]
@@ -75,6 +87,7 @@ func runBackupCmd(ctx context.Context, env Env, args []string) error {
        preau backup check --repo PATH|URL [--key KEYFILE]
        preau backup prune --repo PATH [--keep-last N --keep-daily N …] [--dry-run]
        preau backup receive --listen ADDR --root DIR --tokens FILE
+       preau backup policy show|set [--repo …] [--schedule …] [--keep-daily N …] [--check-schedule …] [--drill-days N]
 
 Flags:`)
 		fs.PrintDefaults()
@@ -83,9 +96,9 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	if len(pos) != 1 && !(len(pos) == 2 && pos[0] == "policy") {
 		fs.Usage()
-		return usageErr("preau backup needs one of init, run, list, check, prune, receive")
+		return usageErr("preau backup needs one of init, run, list, check, prune, receive, policy show|set")
 	}
 	b, ctx, err := openCLI(ctx, env, f.g, "")
 	if err != nil {
@@ -132,6 +145,8 @@ Flags:`)
 		return b.backupPrune(ctx, env, f)
 	case "receive":
 		return b.backupReceive(ctx, env, f)
+	case "policy":
+		return b.backupPolicy(ctx, env, f, pos[1])
 	}
 	return usageErr("unknown subcommand preau backup %s", pos[0])
 }
@@ -411,4 +426,64 @@ func (b *base) backupReceive(ctx context.Context, env Env, f backupFlags) error 
 		srv.Shutdown(sctx)
 	}()
 	return srv.Serve(tlsListener(l, tlsCfg))
+}
+
+func (b *base) backupPolicy(ctx context.Context, env Env, f backupFlags, sub string) error {
+	est := ""
+	if f.est != "" {
+		e, err := b.dir.Establishment(ctx, f.est)
+		if err != nil {
+			return err
+		}
+		est = e.ID
+	}
+	p, err := b.db.BackupPolicy(ctx, est)
+	if core.IsKind(err, core.NotFound) {
+		p, err = backup.DefaultPolicy(), nil
+		p.Establishment = est
+	}
+	if err != nil {
+		return err
+	}
+	if sub == "set" {
+		if f.repo != "" {
+			p.Repo = f.repo
+		}
+		if f.schedule != "" {
+			p.Schedule = f.schedule
+		}
+		if f.checkSchedule != "" {
+			p.CheckSchedule = f.checkSchedule
+		}
+		if f.fullEvery >= 0 {
+			p.FullEvery = f.fullEvery
+		}
+		if f.drillDays >= 0 {
+			p.DrillDays = f.drillDays
+		}
+		if len(f.include) > 0 {
+			p.Include = f.include
+		}
+		if len(f.exclude) > 0 {
+			p.Exclude = f.exclude
+		}
+		for _, o := range []struct {
+			v   int
+			dst *int
+		}{{f.last, &p.Retention.Last}, {f.daily, &p.Retention.Daily}, {f.weekly, &p.Retention.Weekly},
+			{f.monthly, &p.Retention.Monthly}, {f.yearly, &p.Retention.Yearly}} {
+			if o.v >= 0 {
+				*o.dst = o.v
+			}
+		}
+		p.Enabled = !f.disable
+		if err := b.db.PutBackupPolicy(ctx, p); err != nil {
+			return err
+		}
+	} else if sub != "show" {
+		return usageErr("preau backup policy show|set")
+	}
+	out, _ := json.MarshalIndent(p, "", "  ")
+	fmt.Fprintln(env.Stdout, string(out))
+	return nil
 }

@@ -378,3 +378,54 @@ func TestRetentionBuckets(t *testing.T) {
 		t.Fatal("an empty policy keeps everything")
 	}
 }
+
+// CARINE: MCO-SVG-9, MCO-SVG-10 — the annex text follows the live policy.
+func TestAnnexFromPolicy(t *testing.T) {
+	p := backup.DefaultPolicy()
+	p.Repo = "https://sauvegardes.ac-demo.fr:8444"
+	paras, items := backup.AnnexParagraphs(p, true)
+	all := strings.Join(append(paras, items...), "\n")
+	for _, want := range []string{"chaque nuit à 02:30", "une sauvegarde par jour pendant 14 jours", "une par mois pendant 12 mois",
+		"site distant", "tous les 90 jours", "chaque dimanche à 05:00", "Ne sont pas sauvegardés", "réquisition judiciaire"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("annex lacks %q:\n%s", want, all)
+		}
+	}
+	p.Schedule = "weekdays 21:00"
+	p.Retention = backup.Retention{Last: 5}
+	p.Repo = "/mnt/disk2"
+	paras, _ = backup.AnnexParagraphs(p, true)
+	all = strings.Join(paras, "\n")
+	if !strings.Contains(all, "du lundi au vendredi à 21:00") || !strings.Contains(all, "les 5 dernières sauvegardes") || strings.Contains(all, "site distant") {
+		t.Fatalf("annex after a policy change:\n%s", all)
+	}
+	if paras, _ := backup.AnnexParagraphs(p, false); !strings.Contains(paras[0], "pas encore en service") {
+		t.Fatal(paras)
+	}
+}
+
+// CARINE: MCO-SVG-2 — calendar expressions.
+func TestCalendar(t *testing.T) {
+	at := time.Date(2026, 9, 4, 23, 0, 0, 0, time.UTC) // a Friday
+	for expr, want := range map[string]string{
+		"daily 02:30":      "2026-09-05 02:30",
+		"weekdays 02:30":   "2026-09-07 02:30",
+		"weekly sun 03:00": "2026-09-06 03:00",
+		"monthly 1 04:00":  "2026-10-01 04:00",
+		"hourly":           "2026-09-05 00:00",
+		"every 6h":         "2026-09-05 00:00",
+	} {
+		c, err := backup.ParseCalendar(expr)
+		if err != nil {
+			t.Fatal(expr, err)
+		}
+		if got := c.Next(at).Format("2006-01-02 15:04"); got != want {
+			t.Errorf("%s: next %s, want %s", expr, got, want)
+		}
+	}
+	for _, bad := range []string{"", "daily", "daily 25:00", "weekly xyz 03:00", "monthly 31 01:00", "every 1m", "cron * * *"} {
+		if _, err := backup.ParseCalendar(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -164,11 +164,11 @@ func NotYetSource(id, title, what string) Source {
 }
 
 // StandardPendingSources are the sections of the services not built yet:
-// storage quotas (UTI-ESF-7), backups (MCO-SVG-9) and filtering (INF-SEC-3).
+// storage quotas (UTI-ESF-7) and filtering (INF-SEC-3). Backups (MCO-SVG-9)
+// come from the backup service's live policy (internal/app backupAnnex).
 func StandardPendingSources() []Source {
 	return []Source{
 		NotYetSource("quotas", "Espaces de stockage et quotas", "Les quotas des espaces de stockage seront indiqués ici."),
-		NotYetSource("backups", "Sauvegardes et restauration", "Le calendrier des sauvegardes, leur durée de conservation et la procédure de restauration seront indiqués ici."),
 		NotYetSource("filtering", "Filtrage de l’accès à internet", "Les principes du filtrage (catégories bloquées, listes, dérogations) seront indiqués ici."),
 	}
 }

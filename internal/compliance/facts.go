@@ -141,6 +141,7 @@ type Deps struct {
 	Grants       Grants
 	BreakGlass   BreakGlass
 	Privacy      Privacy // nil: the data-controller records are not assessed
+	Backups      Backups // nil: no backup facts (MCO-SVG assessed as not set up)
 	Config       Config
 	Clock        core.Clock
 	Version      string
@@ -200,6 +201,7 @@ type Facts struct {
 	LastEntry      time.Time                // newest journal entry of the establishments
 	Clients        []*sso.Client
 	ForgottenText  bool // the establishment wrote its own forgotten-password procedure
+	Backup         *BackupFacts
 	Config         Config
 }
 
@@ -214,6 +216,13 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 		Policies: deps.Passwords.Policies(ctx), Accounts: map[string]AccountCounts{},
 		Zones: map[string][]string{}, ZoneRanges: map[string]map[string][]netip.Prefix{}, Imports: map[string][]ImportRun{},
 		Documents: map[string][]Document{}, Grants: map[string][]*directory.Grant{}}
+	if deps.Backups != nil {
+		b, err := deps.Backups.BackupFacts(ctx)
+		if err != nil {
+			return nil, core.Wrap(op, core.KindOf(err), err)
+		}
+		f.Backup = b
+	}
 	var chains []string
 	for _, e := range ests {
 		chains = append(chains, e.ID)

@@ -33,7 +33,6 @@ var infraRules = map[string]rule{
 			"The filtering, backup and supervision services are not available in this version."))
 	},
 	"INF-DIF-11": fixed(Organisational, "Hors logiciel : réseau de l’établissement.", "Outside software: the establishment’s network."),
-	"MCO-SVG-8":  notYet("Aucun test de restauration enregistré : pas de date de dernier test.", "No restore test recorded: no date of a last test."),
 	"MCO-SVG-n3": fixed(Organisational, "Rappel de ce rapport : conservez les sauvegardes dans un lieu physiquement distinct des données.",
 		"Reminder from this report: keep backups in a place physically apart from the data."),
 	"MCO-JAL-n2": func(f *Facts, q Requirement) (Status, Text) {

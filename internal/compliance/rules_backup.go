@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package compliance
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// BackupFacts are the backup service's facts (MCO-SVG), from its history.
+type BackupFacts struct {
+	Configured     bool      // a recovery key is set up
+	PolicyText     Text      // the live policy in words ("" when none stored)
+	LastBackup     time.Time // last successful backup (zero: none)
+	LastBackupFail time.Time // last failed backup
+	LastCheck      time.Time // last verification (no key), any result
+	LastCheckOK    bool
+	LastDrill      time.Time // last restore drill with the recovery key, any result
+	LastDrillOK    bool
+	DrillDays      int  // the policy's drill interval
+	OffSite        bool // the last backup went to a receiver (https://…)
+	Restores       int  // restores recorded
+	RetentionSet   bool
+	ScheduleSet    bool
+}
+
+// Backups gives the backup facts.
+type Backups interface {
+	BackupFacts(ctx context.Context) (*BackupFacts, error)
+}
+
+func ymd(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func backupMissing(f *Facts) (Status, Text, bool) {
+	if f.Backup == nil || !f.Backup.Configured {
+		return NotMet, T("Aucune sauvegarde configurée, donc aucune restauration possible ni testée : lancez « preau backup init » puis « preau backup run --repo DOSSIER ».",
+			"No backup set up, so no restore possible nor tested: run “preau backup init” then “preau backup run --repo FOLDER”."), true
+	}
+	return "", Text{}, false
+}
+
+// backupRules assess MCO-SVG from the backup history.
+var backupRules = map[string]rule{
+	"MCO-SVG-1": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		b := f.Backup
+		if b.LastBackup.IsZero() {
+			return NotMet, T("Aucune sauvegarde réussie enregistrée.", "No successful backup recorded.")
+		}
+		t := T("Sauvegarde chiffrée et dédupliquée de la base, du dossier de données (clés, configuration) et de tous les objets stockés ; dernière sauvegarde réussie le "+ymd(b.LastBackup)+".",
+			"Encrypted, deduplicated backup of the database, the data folder (keys, configuration) and every stored object; last successful backup on "+ymd(b.LastBackup)+".")
+		if f.Now.Sub(b.LastBackup) > 72*time.Hour {
+			return Partly, join(t, T("Attention : plus de trois jours sans sauvegarde réussie.", "Warning: more than three days without a successful backup."))
+		}
+		return Met, t
+	},
+	"MCO-SVG-2": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		if !f.Backup.ScheduleSet {
+			return Partly, T("Politique par défaut (chaque nuit, lecture complète chaque semaine) : enregistrez la politique de l’établissement.",
+				"Default policy (nightly, a full read weekly): record the establishment’s policy.")
+		}
+		return Met, f.Backup.PolicyText
+	},
+	"MCO-SVG-3": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		return Met, join(T("Plusieurs versions conservées selon la politique de rétention ; restauration à une date donnée (« preau restore --at »).",
+			"Several versions kept by the retention policy; restore at a given date (“preau restore --at”)."), f.Backup.PolicyText)
+	},
+	"MCO-SVG-5": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		if f.Backup.OffSite {
+			return Met, T("La dernière sauvegarde est partie vers un récepteur distant en ajout seul.", "The last backup went to a remote append-only receiver.")
+		}
+		return Partly, T("Sauvegarde locale : vérifiez qu’elle est sur un autre disque ; ajoutez une copie vers un récepteur distant (académie).",
+			"Local backup: check it is on another disk; add a copy to a remote receiver (académie).")
+	},
+	"MCO-SVG-8": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		b := f.Backup
+		check := T("Aucune vérification enregistrée.", "No verification recorded.")
+		if !b.LastCheck.IsZero() {
+			r := map[bool][2]string{true: {"réussie", "passed"}, false: {"ÉCHEC", "FAILED"}}[b.LastCheckOK]
+			check = T("Dernière vérification de l’intégrité : "+ymd(b.LastCheck)+" ("+r[0]+").", "Last integrity check: "+ymd(b.LastCheck)+" ("+r[1]+").")
+		}
+		drill := T("Aucun exercice de restauration avec la clé de secours enregistré.", "No restore drill with the recovery key recorded.")
+		if !b.LastDrill.IsZero() {
+			r := map[bool][2]string{true: {"réussi", "passed"}, false: {"ÉCHEC", "FAILED"}}[b.LastDrillOK]
+			drill = T("Dernier exercice de restauration : "+ymd(b.LastDrill)+" ("+r[0]+").", "Last restore drill: "+ymd(b.LastDrill)+" ("+r[1]+").")
+		}
+		t := join(check, drill)
+		days := b.DrillDays
+		if days <= 0 {
+			days = 90
+		}
+		switch {
+		case b.LastCheck.IsZero() || b.LastDrill.IsZero() || !b.LastCheckOK || !b.LastDrillOK:
+			return NotMet, t
+		case f.Now.Sub(b.LastDrill) > time.Duration(days)*24*time.Hour:
+			return Partly, join(t, T(fmt.Sprintf("Exercice en retard (un tous les %d jours).", days), fmt.Sprintf("Drill overdue (one every %d days).", days)))
+		}
+		return Met, t
+	},
+	"MCO-SVG-13": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		return Met, T(fmt.Sprintf("Chaque sauvegarde, vérification, purge et restauration est inscrite au journal d’audit (qui, quoi, quand, résultat, tailles) ; %d restaurations enregistrées.", f.Backup.Restores),
+			fmt.Sprintf("Every backup, verification, prune and restore is in the audit journal (who, what, when, result, sizes); %d restores recorded.", f.Backup.Restores))
+	},
+}
