@@ -15,6 +15,7 @@ import (
 	"github.com/preau/preau/internal/auth/oidc"
 	"github.com/preau/preau/internal/auth/picture"
 	"github.com/preau/preau/internal/auth/picture/pictureweb"
+	"github.com/preau/preau/internal/backup/backupweb"
 	"github.com/preau/preau/internal/breakglass/breakglassweb"
 	"github.com/preau/preau/internal/charter/charterweb"
 	"github.com/preau/preau/internal/compliance/complianceweb"
@@ -34,7 +35,8 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
+		backupweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +101,9 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
+	if err := a.routeBackup(mux, rd, requireAdmin); err != nil {
+		return nil, err
+	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
