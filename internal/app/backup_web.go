@@ -118,4 +118,3 @@ func (a *App) routeBackup(mux *http.ServeMux, rd *web.Renderer, requireAdmin fun
 	h.Routes(mux, requireAdmin)
 	return nil
 }
-
