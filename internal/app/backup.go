@@ -323,6 +323,9 @@ type restoreSink struct {
 	blobs blob.Store // store for blobs/… (nil: blobDir)
 	bdir  string     // folder for blobs/… when blobs is nil ("" skips)
 	db    string     // folder for db/… ("" skips)
+	// staged: files go into a staging folder synced as a whole before it
+	// is renamed into place, so each file needs no sync of its own.
+	staged bool
 }
 
 func (s restoreSink) route(p string) (dir, rel string, toBlob bool) {
@@ -364,6 +367,9 @@ func (s restoreSink) File(ctx context.Context, n backup.Node, write func(io.Writ
 	}
 	if dir == "" || rel == "" {
 		return nil
+	}
+	if s.staged {
+		return backup.WriteFileStaged(filepath.Join(dir, filepath.FromSlash(rel)), os.FileMode(n.Mode&0o777), n.ModTime, write)
 	}
 	return backup.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(rel)), os.FileMode(n.Mode&0o777), n.ModTime, write)
 }

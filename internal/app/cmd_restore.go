@@ -121,9 +121,19 @@ func disasterRestore(ctx context.Context, env Env, g globals, r *backup.Repo, sn
 	}
 	cfg := config.Default()
 	cfg.Data, cfg.DB, cfg.Blobs = data, g.db, g.blobs
-	sink := restoreSink{data: staging, db: filepath.Join(staging, ".restore-db")}
+	sink := restoreSink{data: staging, db: filepath.Join(staging, ".restore-db"), staged: true}
 	var blobs bloburl.Store
-	if g.blobs != "" { // a new blob store (S3): objects go there directly
+	if dir := blobFolder(cfg); g.blobs != "" && dir != "" && !strings.HasPrefix(dir, data+string(filepath.Separator)) {
+		// A blob folder of its own: written like the staging folder, and
+		// synced with it before the rename.
+		if es, err := os.ReadDir(dir); err == nil && len(es) > 0 {
+			return core.E("restore", core.Exists, "the blob folder %s is not empty", dir)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		sink.bdir = dir
+	} else if g.blobs != "" { // a new blob store (S3): objects go there directly
 		var err error
 		if blobs, err = bloburl.Open(ctx, g.blobs, "", env.Getenv); err != nil {
 			return err
@@ -160,6 +170,14 @@ func disasterRestore(ctx context.Context, env Env, g globals, r *backup.Repo, sn
 	case fileExists(pgDump):
 		if !isPostgresDSN(g.db) {
 			return core.E("restore", core.Invalid, "this backup holds a PostgreSQL dump: give --db postgres://… of a fresh database")
+		}
+	}
+	if err := backup.SyncFS(staging); err != nil {
+		return err
+	}
+	if sink.bdir != "" {
+		if err := backup.SyncFS(sink.bdir); err != nil {
+			return err
 		}
 	}
 	if err := os.Rename(staging, data); err != nil {

@@ -12,7 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/restic/chunker"
@@ -92,6 +95,13 @@ func (r *Repo) Backup(ctx context.Context, items []Item, o Options) (SnapshotRef
 		}
 	}
 	w := &writer{r: r, ctx: ctx, o: o, used: map[ID]bool{}}
+	w.start()
+	finished := false
+	defer func() {
+		if !finished {
+			w.finish()
+		}
+	}()
 	for _, it := range items {
 		if it.Type == "file" {
 			w.prog.TotalFiles++
@@ -158,12 +168,10 @@ func (r *Repo) Backup(ctx context.Context, items []Item, o Options) (SnapshotRef
 		}
 		tree = append(tree, id)
 	}
-	if err := w.flushPack(); err != nil {
-		return SnapshotRef{}, err
-	}
 	w.prog.Phase = "index"
 	w.report()
-	if err := w.flushIndex(); err != nil {
+	finished = true
+	if err := w.finish(); err != nil {
 		return SnapshotRef{}, err
 	}
 	blobs := make([]ID, 0, len(w.used))
@@ -199,17 +207,112 @@ func btoi(b bool) int64 {
 }
 
 type writer struct {
-	r       *Repo
-	ctx     context.Context
-	o       Options
-	pack    *packWriter
-	pending []IndexPack // saved packs not yet in an index object
-	used    map[ID]bool
-	added   map[ID]bool
-	stats   Stats
-	prog    Progress
-	packs   int
-	last    time.Time
+	r     *Repo
+	ctx   context.Context
+	o     Options
+	used  map[ID]bool
+	added map[ID]bool
+	stats Stats
+	prog  Progress
+	last  time.Time
+
+	// The pipeline: blob() (the caller's goroutine) names chunks and
+	// deduplicates; workers compress; one packer seals into packs and
+	// saves them. Only the packer touches the fields below.
+	jobs       chan sealJob
+	results    chan sealJob
+	workers    sync.WaitGroup
+	packerDone chan struct{}
+	perr       atomic.Pointer[error]
+	addedBytes atomic.Int64
+	pack       *packWriter
+	pending    []IndexPack // saved packs not yet in an index object
+	indexes    []indexWritten
+	packs      int
+}
+
+type sealJob struct {
+	t      byte
+	id     ID
+	data   []byte // the chunk, then its compressed plaintext
+	rawLen int
+}
+
+type indexWritten struct {
+	id ID
+	f  *IndexFile
+}
+
+func (w *writer) start() {
+	n := runtime.GOMAXPROCS(0)
+	w.jobs = make(chan sealJob, 2*n)
+	w.results = make(chan sealJob, 2*n)
+	w.packerDone = make(chan struct{})
+	for i := 0; i < n; i++ {
+		w.workers.Add(1)
+		go func() {
+			defer w.workers.Done()
+			for j := range w.jobs {
+				j.rawLen = len(j.data)
+				j.data = compress(j.data)
+				w.results <- j
+			}
+		}()
+	}
+	go w.packer()
+}
+
+func (w *writer) fail(err error) {
+	if err != nil {
+		w.perr.CompareAndSwap(nil, &err)
+	}
+}
+
+func (w *writer) err() error {
+	if p := w.perr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (w *writer) packer() {
+	defer close(w.packerDone)
+	for j := range w.results {
+		if w.err() != nil {
+			continue // drain
+		}
+		if w.pack == nil {
+			p, err := newPackWriter(w.r.rs)
+			if err != nil {
+				w.fail(err)
+				continue
+			}
+			w.pack = p
+		}
+		w.pack.addPlain(j.t, j.id, j.data, j.rawLen)
+		if w.pack.size() >= w.o.PackSize {
+			w.fail(w.flushPack())
+		}
+	}
+	if w.err() == nil {
+		w.fail(w.flushPack())
+	}
+	if w.err() == nil {
+		w.fail(w.flushIndex())
+	}
+}
+
+// finish drains the pipeline and makes this run's index objects known.
+func (w *writer) finish() error {
+	close(w.jobs)
+	w.workers.Wait()
+	close(w.results)
+	<-w.packerDone
+	for _, x := range w.indexes {
+		w.r.idx.addFile(x.id, x.f)
+	}
+	w.stats.AddedBytes = w.addedBytes.Load()
+	return w.err()
 }
 
 func (w *writer) report() {
@@ -218,7 +321,7 @@ func (w *writer) report() {
 	}
 	if now := time.Now(); w.prog.Phase != "backup" || now.Sub(w.last) > 100*time.Millisecond {
 		w.last = now
-		w.prog.Added = w.stats.AddedBytes
+		w.prog.Added = w.addedBytes.Load()
 		w.o.Progress(w.prog)
 	}
 }
@@ -275,21 +378,18 @@ func (w *writer) blob(t byte, data []byte) (ID, error) {
 	if w.r.idx.Has(id) || w.added[id] {
 		return id, nil
 	}
-	if w.pack == nil {
-		p, err := newPackWriter(w.r.rs)
-		if err != nil {
-			return id, err
-		}
-		w.pack = p
+	if err := w.err(); err != nil {
+		return id, err
 	}
-	w.pack.add(t, id, data)
 	if w.added == nil {
 		w.added = map[ID]bool{}
 	}
 	w.added[id] = true
 	w.stats.NewBlobs++
-	if w.pack.size() >= w.o.PackSize {
-		return id, w.flushPack()
+	select {
+	case w.jobs <- sealJob{t: t, id: id, data: append([]byte(nil), data...)}:
+	case <-w.ctx.Done():
+		return id, w.ctx.Err()
 	}
 	return id, nil
 }
@@ -306,7 +406,7 @@ func (w *writer) flushPack() error {
 	if err := w.r.be.Save(w.ctx, Handle{KindData, id.String()}, b); err != nil && !errors.Is(err, ErrExists) {
 		return err
 	}
-	w.stats.AddedBytes += int64(len(b))
+	w.addedBytes.Add(int64(len(b)))
 	w.pending = append(w.pending, IndexPack{ID: id, Size: int64(len(b)), Blobs: entries})
 	w.packs++
 	if w.o.AfterPack != nil {
@@ -328,7 +428,7 @@ func (w *writer) flushIndex() error {
 	if err := w.r.be.Save(w.ctx, Handle{KindIndex, id.String()}, b); err != nil && !errors.Is(err, ErrExists) {
 		return err
 	}
-	w.r.idx.addFile(id, &f)
+	w.indexes = append(w.indexes, indexWritten{id, &f})
 	w.pending = nil
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"filippo.io/age"
@@ -44,8 +45,8 @@ type PackEntry struct {
 }
 
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20))
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(64<<20))
 )
 
 // packWriter accumulates sealed blobs under one fresh data key.
@@ -87,15 +88,26 @@ func blobAdditional(t byte, id ID) []byte {
 
 // add compresses and seals a chunk.
 func (p *packWriter) add(t byte, id ID, chunk []byte) PackEntry {
+	return p.addPlain(t, id, compress(chunk), len(chunk))
+}
+
+// compress returns a blob's plaintext: flag and payload (§5).
+func compress(chunk []byte) []byte {
 	plain := make([]byte, 1, len(chunk)/2+16)
 	plain[0] = flagZstd
 	plain = zenc.EncodeAll(chunk, plain)
 	if len(plain)-1 >= len(chunk) {
 		plain = append(append(plain[:0], flagRaw), chunk...)
 	}
+	return plain
+}
+
+// addPlain seals a compressed blob plaintext into the pack.
+func (p *packWriter) addPlain(t byte, id ID, plain []byte, rawLen int) PackEntry {
+	chunk := struct{ n int }{rawLen}
 	nonce := make([]byte, chacha20poly1305.NonceSizeX)
 	rand.Read(nonce)
-	e := PackEntry{Type: t, ID: id, Offset: uint32(p.buf.Len()), RawLength: uint32(len(chunk))}
+	e := PackEntry{Type: t, ID: id, Offset: uint32(p.buf.Len()), RawLength: uint32(chunk.n)}
 	p.buf.Write(nonce)
 	p.buf.Write(p.aead.Seal(nil, nonce, plain, blobAdditional(t, id)))
 	e.Length = uint32(p.buf.Len()) - e.Offset

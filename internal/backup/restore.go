@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -66,6 +68,7 @@ func (r *Repo) Restore(ctx context.Context, s *Snapshot, sink Sink, o RestoreOpt
 	if len(sel) == 0 {
 		return st, core.E("backup.Restore", core.NotFound, "nothing in snapshot matches %s", strings.Join(o.Include, ", "))
 	}
+	var mu sync.Mutex // guards prog, st and last
 	last := time.Time{}
 	report := func(force bool) {
 		if o.Progress != nil && (force || time.Since(last) > 100*time.Millisecond) {
@@ -73,42 +76,80 @@ func (r *Repo) Restore(ctx context.Context, s *Snapshot, sink Sink, o RestoreOpt
 			o.Progress(prog)
 		}
 	}
+	var files []Node
 	for _, n := range sel {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
 		if n.Type == "dir" {
 			if err := sink.Dir(ctx, n); err != nil {
 				return st, err
 			}
 			continue
 		}
-		err := sink.File(ctx, n, func(w io.Writer) error {
-			var written int64
-			for _, id := range n.Chunks {
-				b, err := r.LoadBlob(ctx, id)
+		files = append(files, n)
+	}
+	// Files are restored by several workers: decryption and decompression
+	// use every core, as reading the packs overlaps with writing.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan Node)
+	var wg sync.WaitGroup
+	var firstErr error
+	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range work {
+				err := sink.File(ctx, n, func(w io.Writer) error {
+					var written int64
+					for _, id := range n.Chunks {
+						b, err := r.LoadBlob(ctx, id)
+						if err != nil {
+							return err
+						}
+						if _, err := w.Write(b); err != nil {
+							return err
+						}
+						written += int64(len(b))
+						mu.Lock()
+						prog.Bytes += int64(len(b))
+						report(false)
+						mu.Unlock()
+					}
+					if written != n.Size {
+						return core.E("backup.Restore", core.Invalid, "%s: restored %d bytes, the listing says %d", n.Path, written, n.Size)
+					}
+					return nil
+				})
+				mu.Lock()
 				if err != nil {
-					return err
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+				} else {
+					st.Files++
+					st.Bytes += n.Size
+					prog.Files++
+					report(false)
 				}
-				if _, err := w.Write(b); err != nil {
-					return err
-				}
-				written += int64(len(b))
-				prog.Bytes += int64(len(b))
-				report(false)
+				mu.Unlock()
 			}
-			if written != n.Size {
-				return core.E("backup.Restore", core.Invalid, "%s: restored %d bytes, the listing says %d", n.Path, written, n.Size)
-			}
-			return nil
-		})
-		if err != nil {
-			return st, err
+		}()
+	}
+feed:
+	for _, n := range files {
+		select {
+		case work <- n:
+		case <-ctx.Done():
+			break feed
 		}
-		st.Files++
-		st.Bytes += n.Size
-		prog.Files++
-		report(false)
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return st, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
 	}
 	report(true)
 	return st, nil
@@ -156,6 +197,17 @@ func (d DirSink) File(ctx context.Context, n Node, write func(io.Writer) error) 
 
 // WriteFileAtomic writes path through a synced temporary file and a rename.
 func WriteFileAtomic(path string, mode os.FileMode, mtime time.Time, write func(io.Writer) error) error {
+	return writeFile(path, mode, mtime, true, write)
+}
+
+// WriteFileStaged writes path through a temporary file and a rename, without
+// syncing: for a restore into a staging folder that is synced as a whole
+// (SyncFS) before it is renamed into place.
+func WriteFileStaged(path string, mode os.FileMode, mtime time.Time, write func(io.Writer) error) error {
+	return writeFile(path, mode, mtime, false, write)
+}
+
+func writeFile(path string, mode os.FileMode, mtime time.Time, sync bool, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -172,7 +224,7 @@ func WriteFileAtomic(path string, mode os.FileMode, mtime time.Time, write func(
 	if err == nil {
 		err = write(tmp)
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -187,5 +239,19 @@ func WriteFileAtomic(path string, mode os.FileMode, mtime time.Time, write func(
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
+	if !sync {
+		return nil
+	}
 	return syncDir(dir)
+}
+
+// SyncFS flushes the file system holding path (syncfs(2)), so everything
+// written there without a sync becomes durable at once.
+func SyncFS(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return syncfs(f)
 }
