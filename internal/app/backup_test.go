@@ -111,8 +111,12 @@ func hashTree(t *testing.T, root string) map[string][32]byte {
 // dumpTables returns each table's rows (as JSON lines, sorted), from a
 // logical dump of the data folder's database.
 func dumpTables(t *testing.T, data string) map[string][]string {
+	return dumpTablesDSN(t, data, "")
+}
+
+func dumpTablesDSN(t *testing.T, data, dsn string) map[string][]string {
 	t.Helper()
-	db, err := store.Open(context.Background(), store.Config{DataDir: data})
+	db, err := store.Open(context.Background(), store.Config{DataDir: data, DSN: dsn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,12 +217,15 @@ type writer struct {
 	last  time.Time
 
 	// The pipeline: blob() (the caller's goroutine) names chunks and
-	// deduplicates; workers compress; one packer seals into packs and
-	// saves them. Only the packer touches the fields below.
+	// deduplicates; workers compress; one packer seals into packs; one
+	// saver stores them and their index objects. pack is the packer's;
+	// pending, indexes and packs are the saver's.
 	jobs       chan sealJob
 	results    chan sealJob
 	workers    sync.WaitGroup
 	packerDone chan struct{}
+	saves      chan packed
+	saverDone  chan struct{}
 	perr       atomic.Pointer[error]
 	addedBytes atomic.Int64
 	pack       *packWriter
@@ -248,6 +251,9 @@ func (w *writer) start() {
 	w.jobs = make(chan sealJob, 2*n)
 	w.results = make(chan sealJob, 2*n)
 	w.packerDone = make(chan struct{})
+	w.saves = make(chan packed, 1)
+	w.saverDone = make(chan struct{})
+	go w.saver()
 	for i := 0; i < n; i++ {
 		w.workers.Add(1)
 		go func() {
@@ -297,9 +303,8 @@ func (w *writer) packer() {
 	if w.err() == nil {
 		w.fail(w.flushPack())
 	}
-	if w.err() == nil {
-		w.fail(w.flushIndex())
-	}
+	close(w.saves)
+	<-w.saverDone
 }
 
 // finish drains the pipeline and makes this run's index objects known.
@@ -403,6 +408,37 @@ func (w *writer) flushPack() error {
 	b, id := w.pack.finish()
 	entries := w.pack.entries
 	w.pack = nil
+	// The saver writes it while the next pack fills.
+	select {
+	case w.saves <- packed{b, id, entries}:
+		return nil
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	}
+}
+
+type packed struct {
+	b       []byte
+	id      ID
+	entries []PackEntry
+}
+
+// saver stores finished packs in order and, every 8 packs and at the end,
+// an index object naming them: an index never names a pack not yet saved.
+func (w *writer) saver() {
+	defer close(w.saverDone)
+	for p := range w.saves {
+		if w.err() != nil {
+			continue
+		}
+		w.fail(w.savePack(p.b, p.id, p.entries))
+	}
+	if w.err() == nil {
+		w.fail(w.flushIndex())
+	}
+}
+
+func (w *writer) savePack(b []byte, id ID, entries []PackEntry) error {
 	if err := w.r.be.Save(w.ctx, Handle{KindData, id.String()}, b); err != nil && !errors.Is(err, ErrExists) {
 		return err
 	}
