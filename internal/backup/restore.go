@@ -93,7 +93,8 @@ func (r *Repo) Restore(ctx context.Context, s *Snapshot, sink Sink, o RestoreOpt
 	work := make(chan Node)
 	var wg sync.WaitGroup
 	var firstErr error
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+	// More workers than cores, so reading packs and writing files overlap.
+	for i := 0; i < max(4, 2*runtime.GOMAXPROCS(0)); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
