@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"filippo.io/age"
@@ -305,6 +306,9 @@ func (b *base) doBackup(ctx context.Context, blobs blob.Store, req backupRequest
 	_ = fsutil.WriteFile(cachePath, 0o600, false, func(w io.Writer) error { return json.NewEncoder(w).Encode(cache) })
 	run.Kind, run.Files, run.Bytes, run.AddedBytes = kind, snap.Stats.Files, snap.Stats.Bytes, snap.Stats.AddedBytes
 	run.RepoBytes = repoSize(ctx, be)
+	if sameDisk(req.repo, b.cfg.Data) {
+		run.Detail = "warning: the repository is on the same disk as the data folder; keep a copy elsewhere (MCO-SVG-5)"
+	}
 	return snap, nil
 }
 
@@ -424,4 +428,23 @@ func demoRecoveryKey(data string) error {
 		_, err := io.WriteString(w, text)
 		return err
 	})
+}
+
+// sameDisk reports whether a local repository lies on the same file system
+// as the data folder, which a disaster would take together (MCO-SVG-5).
+func sameDisk(repo, data string) bool {
+	if strings.Contains(repo, "://") {
+		return false
+	}
+	a, errA := os.Stat(filepath.Dir(filepath.Clean(repo)))
+	if fi, err := os.Stat(repo); err == nil {
+		a, errA = fi, nil
+	}
+	b, errB := os.Stat(data)
+	if errA != nil || errB != nil {
+		return false
+	}
+	sa, okA := a.Sys().(*syscall.Stat_t)
+	sb, okB := b.Sys().(*syscall.Stat_t)
+	return okA && okB && sa.Dev == sb.Dev
 }

@@ -136,6 +136,9 @@ Flags:`)
 		}
 		fmt.Fprintf(env.Stdout, "snapshot %s saved: %d files, %s, %s added; repository %s\n", run.Snapshot[:8], run.Files,
 			humanBytes(run.Bytes), humanBytes(run.AddedBytes), humanBytes(run.RepoBytes))
+		if run.Detail != "" {
+			fmt.Fprintln(env.Stdout, run.Detail)
+		}
 		return nil
 	case "list":
 		return backupList(ctx, env, f)
