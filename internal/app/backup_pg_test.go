@@ -57,7 +57,9 @@ func TestBackupPostgresDisasterRestore(t *testing.T) {
 	if _, err := cli(t, "restore", "--data", fresh, "--repo", repo, "--key", key); err == nil {
 		t.Fatal("a PostgreSQL backup restored without --db")
 	}
-	os.RemoveAll(fresh + ".restoring")
+	if _, err := os.Stat(fresh + ".restoring"); err == nil {
+		t.Fatal("a refused restore wrote a staging folder")
+	}
 	out := mustCLI(t, "restore", "--data", fresh, "--db", dst, "--repo", repo, "--key", key, "--quiet")
 	if !strings.Contains(out, "journal OK") {
 		t.Fatal(out)

@@ -114,6 +114,20 @@ func disasterRestore(ctx context.Context, env Env, g globals, r *backup.Repo, sn
 	if es, err := os.ReadDir(data); err == nil && len(es) > 0 {
 		return core.E("restore", core.Exists, "%s is not empty: a disaster restore goes into a fresh data folder", data)
 	}
+	// Which database the snapshot holds decides where it goes: check
+	// before writing anything.
+	nodes, err := r.Listing(ctx, snap.Snapshot)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		switch {
+		case n.Path == "db/postgres.jsonl" && !isPostgresDSN(g.db):
+			return core.E("restore", core.Invalid, "this backup holds a PostgreSQL dump: give --db postgres://… of a fresh database")
+		case n.Path == "db/preau.db" && isPostgresDSN(g.db):
+			return core.E("restore", core.Invalid, "this backup holds a SQLite database; restore it without --db postgres://…")
+		}
+	}
 	staging := data + ".restoring"
 	os.RemoveAll(staging) // a killed earlier attempt
 	if err := os.MkdirAll(staging, 0o700); err != nil {
