@@ -337,8 +337,12 @@ func readIdentities(env Env, keyFile string) ([]age.Identity, error) {
 
 // receiverTLS uses the given certificate, or the data folder's own (the
 // Préau CA that senders pin with --ca).
-func (b *base) receiverTLS(cert, key string) (*tls.Config, error) {
-	p, err := pki.Load(pki.Config{CertFile: cert, KeyFile: key, Hosts: tlsHosts(b.cfg)}, filepath.Join(b.cfg.Data, "tls"), b.clock)
+func (b *base) receiverTLS(cert, key, listen string) (*tls.Config, error) {
+	hosts := tlsHosts(b.cfg)
+	if h, _, err := net.SplitHostPort(listen); err == nil && h != "" && h != "0.0.0.0" && h != "::" {
+		hosts = append(hosts, h)
+	}
+	p, err := pki.Load(pki.Config{CertFile: cert, KeyFile: key, Hosts: hosts}, filepath.Join(b.cfg.Data, "tls"), b.clock)
 	if err != nil {
 		return nil, fmt.Errorf("preparing TLS: %w", err)
 	}
@@ -405,7 +409,7 @@ func (b *base) backupReceive(ctx context.Context, env Env, f backupFlags) error 
 	if err != nil {
 		return err
 	}
-	tlsCfg, err := b.receiverTLS(f.cert, f.ky)
+	tlsCfg, err := b.receiverTLS(f.cert, f.ky, f.listen)
 	if err != nil {
 		return err
 	}
