@@ -429,3 +429,28 @@ func TestCalendar(t *testing.T) {
 		}
 	}
 }
+
+// CARINE: MCO-SVG-2 — selection by paths and name patterns.
+func TestPolicySelection(t *testing.T) {
+	p := backup.Policy{Include: []string{"blobs/files/alice", "db"}, Exclude: []string{"*.iso", "*.tmp"}}
+	for path, want := range map[string]bool{
+		"blobs":                       true, // on the way to a selected folder
+		"blobs/files":                 true,
+		"blobs/files/alice/notes.txt": true,
+		"blobs/files/alice/film.iso":  false,
+		"blobs/files/bob/notes.txt":   false,
+		"blobs/files/alicea/x":        false,
+		"db/preau.db":                 true,
+		"data/keys/journal.ed25519":   false,
+	} {
+		if got := p.Selects(path); got != want {
+			t.Errorf("%s: selected %v, want %v", path, got, want)
+		}
+	}
+	if err := (backup.Policy{Schedule: "daily 02:30", Include: []string{"../etc"}}).Validate(); err == nil {
+		t.Error("a selection outside the listing was accepted")
+	}
+	if err := (backup.Policy{Schedule: "daily 02:30", Exclude: []string{"[x"}}).Validate(); err == nil {
+		t.Error("a bad pattern was accepted")
+	}
+}
