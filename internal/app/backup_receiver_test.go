@@ -78,4 +78,27 @@ func TestBackupToReceiver(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(blobDir(fresh), "files", "a.txt")); string(b) != "à garder hors du site" {
 		t.Fatalf("restored %q", b)
 	}
+
+	// The receiver prunes on its own policy: a second receiver on the same
+	// folder keeping only the last snapshot prunes at start.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() {
+		done2 <- app.Run(ctx2, []string{"backup", "receive", "--data", recv, "--listen", "127.0.0.1:0", "--root", root,
+			"--tokens", tokens, "--keep-last", "1"}, app.Env{Getenv: func(string) string { return "" }, Stdin: strings.NewReader(""),
+			Stdout: io.Discard, Stderr: io.Discard})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out := mustCLI(t, "backup", "list", "--data", t.TempDir(), "--repo", filepath.Join(root, "clg-moulin"))
+		if strings.Count(out, "\n") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver did not prune on its own policy:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel2()
+	<-done2
 }

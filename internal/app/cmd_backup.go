@@ -419,6 +419,13 @@ func (b *base) backupReceive(ctx context.Context, env Env, f backupFlags) error 
 			_ = b.db.RecordBackupRun(jctx, &backup.Run{Op: "receive", Repo: filepath.Join(f.root, sender), Result: "failed",
 				Detail: action + " " + object + ": " + result})
 		}}
+	// The receiver prunes on its own policy (the --keep-* flags), never on
+	// the senders' word: once at start, then daily.
+	ret := backup.Retention{Last: max(f.last, 0), Daily: max(f.daily, 0), Weekly: max(f.weekly, 0),
+		Monthly: max(f.monthly, 0), Yearly: max(f.yearly, 0)}
+	if !ret.KeepsAll() {
+		go b.receiverPrune(ctx, f.root, ret)
+	}
 	l, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
@@ -493,4 +500,40 @@ func (b *base) backupPolicy(ctx context.Context, env Env, f backupFlags, sub str
 	out, _ := json.MarshalIndent(p, "", "  ")
 	fmt.Fprintln(env.Stdout, string(out))
 	return nil
+}
+
+// receiverPrune prunes every sender's repository under root with the
+// receiver's retention, daily, and journals each prune.
+func (b *base) receiverPrune(ctx context.Context, root string, ret backup.Retention) {
+	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:backup-receiver", core.ChannelJob))
+	for {
+		es, _ := os.ReadDir(root)
+		for _, e := range es {
+			if !e.IsDir() {
+				continue
+			}
+			dir := filepath.Join(root, e.Name())
+			run := &backup.Run{Op: backup.OpPrune, Repo: dir, Started: b.clock.Now(), Result: "done"}
+			r, err := backup.Open(jctx, backup.Local{Root: dir})
+			var rep *backup.PruneReport
+			if err == nil {
+				rep, err = r.Prune(jctx, ret, b.clock.Now(), false)
+			}
+			if err != nil {
+				run.Result, run.Detail = "failed", err.Error()
+			} else {
+				run.Detail = fmt.Sprintf("receiver policy: kept %d snapshots, forgot %d, %d incomplete not counted, removed %d packs",
+					rep.Kept, rep.Forgotten, rep.Incomplete, rep.PacksRemoved)
+			}
+			run.Finished = b.clock.Now()
+			if ctx.Err() == nil {
+				_ = b.db.RecordBackupRun(jctx, run)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }
