@@ -162,11 +162,22 @@ func showRecoveryKey(env Env, k *backup.RecoveryKey, keyOut, data string) error 
 		if err := fsutil.WriteFile(keyOut, 0o600, false, func(w io.Writer) error { _, err := io.WriteString(w, sheet); return err }); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "Recovery key written to %s. Print it, store it away from the server, then delete the file.\n", keyOut)
+		svg, err := k.QRSVG()
+		if err != nil {
+			return err
+		}
+		if err := fsutil.WriteFile(keyOut+".svg", 0o600, false, func(w io.Writer) error { _, err := io.WriteString(w, svg); return err }); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Recovery key written to %s (QR code: %s.svg). Print them, store them away from the server, then delete the files.\n", keyOut, keyOut)
 		return nil
 	}
-	fmt.Fprintf(env.Stdout, "\n=== CLÉ DE SECOURS / RECOVERY KEY — shown once, never stored by Préau ===\n%s"+
-		"=== Print it or copy it now: without it, no backup can be restored. ===\n\n", sheet)
+	code, err := k.QRText()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "\n=== CLÉ DE SECOURS / RECOVERY KEY — shown once, never stored by Préau ===\n%s\n%s"+
+		"=== Print it or copy it now: without it, no backup can be restored. ===\n\n", sheet, code)
 	return nil
 }
 

@@ -454,3 +454,24 @@ func TestPolicySelection(t *testing.T) {
 		t.Error("a bad pattern was accepted")
 	}
 }
+
+// CARINE: MCO-SVG-11 — the recovery key's printable sheet: text and QR.
+func TestRecoveryKeySheetQR(t *testing.T) {
+	k, err := backup.NewRecoveryKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt, err := k.QRText()
+	if err != nil || strings.Count(txt, "\n") < 20 || !strings.Contains(txt, "█") {
+		t.Fatalf("QR text: %v\n%s", err, txt)
+	}
+	svg, err := k.QRSVG()
+	if err != nil || !strings.HasPrefix(svg, "<svg") || !strings.Contains(svg, k.Identity) {
+		t.Fatalf("QR SVG: %v", err)
+	}
+	// The sheet's text parses back into the identity.
+	ids, err := backup.ParseIdentities(strings.NewReader(k.Sheet("test")))
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("sheet: %v", err)
+	}
+}
