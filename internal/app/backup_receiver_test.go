@@ -102,3 +102,25 @@ func TestBackupToReceiver(t *testing.T) {
 	cancel2()
 	<-done2
 }
+
+// CARINE: MCO-SVG-11 — the two-person procedure: the recovery key is split
+// between the head and the technician; a restore needs both shares.
+func TestBackupTwoPersonRestore(t *testing.T) {
+	data, repo := t.TempDir(), filepath.Join(t.TempDir(), "repo")
+	key := filepath.Join(t.TempDir(), "key")
+	writeFile(t, filepath.Join(blobDir(data), "files", "a.txt"), "contenu privé")
+	if out := mustCLI(t, "backup", "init", "--data", data, "--split", "--key-out", key); !strings.Contains(out, "a restore needs both") {
+		t.Fatal(out)
+	}
+	mustCLI(t, "backup", "run", "--data", data, "--repo", repo, "--quiet")
+	fresh := filepath.Join(t.TempDir(), "new")
+	if _, err := cli(t, "restore", "--data", fresh, "--repo", repo, "--key", key+".1"); err == nil || !strings.Contains(err.Error(), "one share") {
+		t.Fatalf("one share: %v", err)
+	}
+	if out := mustCLI(t, "restore", "--data", fresh, "--repo", repo, "--key", key+".2", "--key", key+".1", "--quiet"); !strings.Contains(out, "journal OK") {
+		t.Fatal(out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(blobDir(fresh), "files", "a.txt")); string(b) != "contenu privé" {
+		t.Fatalf("restored %q", b)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,7 +35,9 @@ var errBackupCheck = errors.New("the backup repository does not verify")
 
 type backupFlags struct {
 	g                              globals
-	repo, token, ca, keyFile       string
+	repo, token, ca                string
+	keyFiles                       multiFlag
+	split                          bool
 	keyOut                         string
 	full, dryRun, jsonOut, quiet   bool
 	last, daily, weekly, monthly   int
@@ -55,7 +58,8 @@ func runBackupCmd(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.repo, "repo", "", "repository: a folder (another disk, removable media) or https://receiver:port")
 	fs.StringVar(&f.token, "token", "", "receiver token (or env PREAU_BACKUP_TOKEN)")
 	fs.StringVar(&f.ca, "ca", "", "PEM CA of the receiver's certificate (default: system roots)")
-	fs.StringVar(&f.keyFile, "key", "", "recovery key file: check with a full restore drill")
+	fs.Var(&f.keyFiles, "key", "recovery key file (or twice: the two shares): check with a full restore drill")
+	fs.BoolVar(&f.split, "split", false, "init/first run: split the new recovery key into two shares (head and technician), both needed to restore")
 	fs.StringVar(&f.keyOut, "key-out", "", "init/first run: write the new recovery key to this file instead of the screen")
 	fs.BoolVar(&f.full, "full", false, "run: read every file again (not trusting sizes and dates)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "prune: say what would go, remove nothing")
@@ -115,7 +119,7 @@ Flags:`)
 		if err != nil {
 			return err
 		}
-		return showRecoveryKey(env, k, f.keyOut, b.cfg.Data)
+		return showRecoveryKey(env, k, f.keyOut, b.cfg.Data, f.split)
 	case "run":
 		blobs, err := openBlobStore(ctx, b.cfg, env.Getenv)
 		if err != nil {
@@ -130,7 +134,7 @@ Flags:`)
 			kind = "full"
 		}
 		run, err := b.runBackup(ctx, blobs, backupRequest{repo: f.repo, token: f.token, ca: f.ca, kind: kind, policy: pol,
-			progress: progress, onKey: func(k *backup.RecoveryKey) error { return showRecoveryKey(env, k, f.keyOut, b.cfg.Data) }})
+			progress: progress, onKey: func(k *backup.RecoveryKey) error { return showRecoveryKey(env, k, f.keyOut, b.cfg.Data, f.split) }})
 		if err != nil {
 			return err
 		}
@@ -156,7 +160,28 @@ Flags:`)
 
 // showRecoveryKey shows a new recovery key once: on the screen, or in the
 // file named by keyOut (mode 0600). The server keeps no copy.
-func showRecoveryKey(env Env, k *backup.RecoveryKey, keyOut, data string) error {
+func showRecoveryKey(env Env, k *backup.RecoveryKey, keyOut, data string, split bool) error {
+	if split {
+		if keyOut == "" {
+			return usageErr("--split needs --key-out FILE: the shares go to FILE.1 and FILE.2")
+		}
+		a, b, err := k.SplitKey()
+		if err != nil {
+			return err
+		}
+		for i, sh := range []string{a, b} {
+			text := fmt.Sprintf("# Préau — part %d sur 2 de la clé de secours / share %d of 2 of the recovery key\n"+
+				"# Une part seule ne permet rien ; une restauration demande les deux. / One share alone opens nothing.\n%s", i+1, i+1, sh)
+			if err := fsutil.WriteFile(fmt.Sprintf("%s.%d", keyOut, i+1), 0o600, false, func(w io.Writer) error {
+				_, err := io.WriteString(w, text)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(env.Stdout, "Recovery key split into %s.1 (for the head) and %s.2 (for the technician); a restore needs both.\n", keyOut, keyOut)
+		return nil
+	}
 	sheet := k.Sheet(data)
 	if keyOut != "" {
 		if err := fsutil.WriteFile(keyOut, 0o600, false, func(w io.Writer) error { _, err := io.WriteString(w, sheet); return err }); err != nil {
@@ -261,11 +286,11 @@ func (b *base) doCheck(ctx context.Context, env Env, f backupFlags, run *backup.
 	if err != nil {
 		return nil, err
 	}
-	if f.keyFile == "" {
+	if len(f.keyFiles) == 0 {
 		return r.Check(ctx, backup.CheckOptions{ReadData: true, Progress: progress})
 	}
 	run.Op = backup.OpDrill
-	ids, err := readIdentities(env, f.keyFile)
+	ids, err := readIdentities(env, f.keyFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -330,20 +355,32 @@ func loadOrCreateKeyNoCreate(p string) (ed25519.PrivateKey, error) {
 	return loadOrCreateKey(p)
 }
 
-// readIdentities reads the recovery key ("-": standard input).
-func readIdentities(env Env, keyFile string) ([]age.Identity, error) {
-	var r io.Reader
-	if keyFile == "-" {
-		r = env.Stdin
-	} else {
-		f, err := os.Open(keyFile)
+// readIdentities reads the recovery key ("-": standard input), or
+// rebuilds it from the two shares of the two-person procedure.
+func readIdentities(env Env, keyFiles []string) ([]age.Identity, error) {
+	var texts []string
+	for _, kf := range keyFiles {
+		var b []byte
+		var err error
+		if kf == "-" {
+			b, err = io.ReadAll(io.LimitReader(env.Stdin, 1<<16))
+		} else {
+			b, err = os.ReadFile(kf)
+		}
 		if err != nil {
 			return nil, core.E("backup.key", core.Invalid, "cannot read the recovery key file: %v", err)
 		}
-		defer f.Close()
-		r = f
+		texts = append(texts, string(b))
 	}
-	return backup.ParseIdentities(r)
+	switch {
+	case len(texts) == 2 && backup.IsShare(texts[0]) && backup.IsShare(texts[1]):
+		return backup.CombineShares(texts[0], texts[1])
+	case len(texts) == 1 && backup.IsShare(texts[0]):
+		return nil, core.E("backup.key", core.Invalid, "this is one share of a two-person key: give both with --key SHARE1 --key SHARE2")
+	case len(texts) == 1:
+		return backup.ParseIdentities(strings.NewReader(texts[0]))
+	}
+	return nil, core.E("backup.key", core.Invalid, "give one recovery key file, or the two shares of a two-person key")
 }
 
 // receiverTLS uses the given certificate, or the data folder's own (the

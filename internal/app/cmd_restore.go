@@ -25,7 +25,8 @@ import (
 // a file at a point in time, beside (--target) or in place (--in-place).
 func runRestore(ctx context.Context, env Env, args []string) error {
 	var g globals
-	var repo, token, ca, keyFile, snapID, at, target, reason string
+	var repo, token, ca, snapID, at, target, reason string
+	var keyFiles multiFlag
 	var paths multiFlag
 	var inPlace, quiet bool
 	fs := flag.NewFlagSet("preau restore", flag.ContinueOnError)
@@ -34,7 +35,7 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&repo, "repo", "", "repository: a folder or https://receiver:port")
 	fs.StringVar(&token, "token", "", "receiver token (or env PREAU_BACKUP_TOKEN)")
 	fs.StringVar(&ca, "ca", "", "PEM CA of the receiver's certificate")
-	fs.StringVar(&keyFile, "key", "", "recovery key file (- for standard input); required")
+	fs.Var(&keyFiles, "key", "recovery key file (- for standard input), or twice: the two shares of a two-person key; required")
 	fs.StringVar(&snapID, "snapshot", "latest", "snapshot ID (a prefix is enough) or latest")
 	fs.StringVar(&at, "at", "", "the latest snapshot taken at or before this time (2026-09-01 or RFC 3339)")
 	fs.Var(&paths, "path", "restore only this path of the snapshot (data/…, blobs/…, db/…); repeatable")
@@ -60,7 +61,7 @@ Flags:`)
 		fs.Usage()
 		return usageErr("unexpected argument %q", pos[0])
 	}
-	if keyFile == "" {
+	if len(keyFiles) == 0 {
 		return usageErr("--key KEYFILE is required: a restore needs the deployment recovery key")
 	}
 	when, err := parseTimeFlag("at", at)
@@ -75,7 +76,7 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	ids, err := readIdentities(env, keyFile)
+	ids, err := readIdentities(env, keyFiles)
 	if err != nil {
 		return err
 	}

@@ -475,3 +475,39 @@ func TestRecoveryKeySheetQR(t *testing.T) {
 		t.Fatalf("sheet: %v", err)
 	}
 }
+
+// CARINE: MCO-SVG-11 — the two-person procedure: each share alone opens
+// nothing; both together open the repository.
+func TestTwoPersonShares(t *testing.T) {
+	f := newFixture(t)
+	f.write("a.txt", []byte("bonjour"))
+	f.run(backup.Options{})
+	a, b, err := f.key.SplitKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(a+b, f.key.Identity[20:40]) {
+		t.Fatal("a share shows part of the key")
+	}
+	for _, one := range []string{a, b} {
+		if _, err := backup.ParseIdentities(strings.NewReader(one)); err == nil {
+			t.Fatal("one share parses as a key")
+		}
+	}
+	ids, err := backup.CombineShares(b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := backup.Open(context.Background(), f.be)
+	if err := r.Unlock(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := backup.NewRecoveryKey()
+	_, b2, _ := other.SplitKey()
+	if _, err := backup.CombineShares(a, b2); err == nil {
+		t.Fatal("shares of two keys combined")
+	}
+	if _, err := backup.CombineShares(a, a); err == nil {
+		t.Fatal("the same share twice combined")
+	}
+}
