@@ -55,6 +55,8 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			"       preau user list [--uai UAI] [--profile P] [--state S] [--q TEXT] [--format table|json|csv]\n"+
 			"       preau user show|disable|enable LOGIN\n       preau user reset-password LOGIN [--password PW]\n"+
 			"       preau user reset-2fa LOGIN   (a lost phone or key: removes the authenticator app and passkeys)\n"+
+			"       preau user factors LOGIN     (lists the authenticator app and passkeys, with their IDs)\n"+
+			"       preau user remove-factor LOGIN ID   (removes one of them: a lost key, the others kept)\n"+
 			"       preau user token LOGIN --name NAME [--ttl 720h]\n\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -72,7 +74,10 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	}
 	defer b.Close()
 	sub, rest := pos[0], pos[1:]
-	if sub != "list" && len(rest) != 1 {
+	switch {
+	case sub == "remove-factor" && len(rest) != 2:
+		return usageErr("preau user remove-factor needs a LOGIN and a factor ID (see preau user factors LOGIN)")
+	case sub != "list" && sub != "remove-factor" && len(rest) != 1:
 		return usageErr("preau user %s needs exactly one LOGIN", sub)
 	}
 	switch sub {
@@ -116,6 +121,14 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "Removed %d second factor(s) of %s; they set up a new one at their next strong login.\n", n, lower(rest[0]))
+		return nil
+	case "factors":
+		return userFactors(ctx, b, env.Stdout, rest[0])
+	case "remove-factor":
+		if err := b.auth.RemoveSecondFactor(ctx, rest[0], rest[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Removed second factor %s of %s; the others stay.\n", rest[1], lower(rest[0]))
 		return nil
 	case "token":
 		tok, err := b.auth.CreateToken(ctx, rest[0], f.name, f.ttl)
@@ -243,4 +256,34 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// userFactors prints the second factors of login, one per line: ID, kind,
+// name, creation and last use.
+func userFactors(ctx context.Context, b *base, out io.Writer, login string) error {
+	p, err := b.dir.Person(ctx, login)
+	if err != nil {
+		return err
+	}
+	fs, err := b.auth.SecondFactors(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if len(fs) == 0 {
+		fmt.Fprintf(out, "%s has no second factor.\n", p.Login)
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tCREATED\tLAST USED")
+	for _, f := range fs {
+		used := "-" // an authenticator app's last use is not kept
+		if f.Kind == "passkey" {
+			used = "never"
+		}
+		if !f.LastUsed.IsZero() {
+			used = f.LastUsed.UTC().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Kind, f.Name, f.CreatedAt.UTC().Format(time.DateTime), used)
+	}
+	return tw.Flush()
 }

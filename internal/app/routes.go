@@ -78,7 +78,7 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	cw.Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
-	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
+	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Factors: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
 		PublicURL: a.cfg.Web.PublicURL}).Routes(mux, requireConsole)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
