@@ -6,8 +6,8 @@ package app_test
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
