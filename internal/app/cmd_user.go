@@ -17,6 +17,7 @@ import (
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/directory/dirldap"
 )
 
 // userFlags are the flags of every `preau user` subcommand.
@@ -28,6 +29,8 @@ type userFlags struct {
 	limit                                  int
 	ttl                                    time.Duration
 	mustChange, service                    bool
+	ldapAttrs, ldapProfiles                string
+	defaultScope                           bool
 }
 
 func runUser(ctx context.Context, env Env, args []string) error {
@@ -46,6 +49,9 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.mail, "mail", "", "institutional mail address")
 	fs.StringVar(&f.password, "password", "", "password (default: generate one and print it once)")
 	fs.StringVar(&f.name, "name", "", "token name")
+	fs.StringVar(&f.ldapAttrs, "ldap-attrs", "", "service account: the only attributes it reads of people over LDAP (comma-separated)")
+	fs.StringVar(&f.ldapProfiles, "ldap-profiles", "", "service account: the only profiles of people it sees over LDAP (comma-separated)")
+	fs.BoolVar(&f.defaultScope, "default", false, "scope: give the service account the default LDAP scope back")
 	fs.IntVar(&f.limit, "limit", 1000, "list at most this many")
 	fs.DurationVar(&f.ttl, "ttl", 0, "token lifetime (0: no end)")
 	fs.BoolVar(&f.mustChange, "must-change", true, "the person must change the password at next login")
@@ -57,7 +63,9 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			"       preau user reset-2fa LOGIN   (a lost phone or key: removes the authenticator app and passkeys)\n"+
 			"       preau user factors LOGIN     (lists the authenticator app and passkeys, with their IDs)\n"+
 			"       preau user remove-factor LOGIN ID   (removes one of them: a lost key, the others kept)\n"+
-			"       preau user token LOGIN --name NAME [--ttl 720h]\n\nFlags:")
+			"       preau user token LOGIN --name NAME [--ttl 720h]\n"+
+			"       preau user scope LOGIN [--ldap-attrs uid,cn,mail] [--ldap-profiles pupil,teacher] [--default]\n"+
+			"                                    (what a service account reads over LDAP; without flags, shows it)\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -124,6 +132,8 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		return nil
 	case "factors":
 		return userFactors(ctx, b, env.Stdout, rest[0])
+	case "scope":
+		return userScope(ctx, b, env.Stdout, rest[0], f)
 	case "remove-factor":
 		if err := b.auth.RemoveSecondFactor(ctx, rest[0], rest[1]); err != nil {
 			return err
@@ -159,6 +169,9 @@ func userAdd(ctx context.Context, b *base, out io.Writer, login string, f userFl
 		return err
 	}
 	fmt.Fprintf(out, "Created %s (%s). Initial password (shown once): %s\n", p.Login, p.Profile, pw)
+	if f.ldapAttrs != "" || f.ldapProfiles != "" {
+		return userScope(ctx, b, out, p.Login, f)
+	}
 	return nil
 }
 
@@ -286,4 +299,41 @@ func userFactors(ctx context.Context, b *base, out io.Writer, login string) erro
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Kind, f.Name, f.CreatedAt.UTC().Format(time.DateTime), used)
 	}
 	return tw.Flush()
+}
+
+// userScope shows or sets the LDAP read scope of a service account.
+func userScope(ctx context.Context, b *base, out io.Writer, login string, f userFlags) error {
+	p, err := b.dir.Person(ctx, login)
+	if err != nil {
+		return err
+	}
+	if f.ldapAttrs != "" || f.ldapProfiles != "" || f.defaultScope {
+		var sc directory.ServiceScope
+		if !f.defaultScope {
+			if sc, err = directory.ParseServiceScope(f.ldapAttrs, f.ldapProfiles, dirldap.CanonicalAttribute); err != nil {
+				return err
+			}
+		}
+		if err := b.dir.SetServiceScope(ctx, p.Login, sc); err != nil {
+			return err
+		}
+	}
+	scopes, err := b.db.ServiceScopes(ctx)
+	if err != nil {
+		return err
+	}
+	sc := scopes[p.ID]
+	attrs, profiles := "default (identity, POSIX and groups; no national join keys)", "all"
+	if len(sc.Attrs) > 0 {
+		attrs = "objectclass," + strings.Join(sc.Attrs, ",")
+	}
+	if len(sc.Profiles) > 0 {
+		ps := make([]string, len(sc.Profiles))
+		for i, pr := range sc.Profiles {
+			ps[i] = string(pr)
+		}
+		profiles = strings.Join(ps, ",")
+	}
+	fmt.Fprintf(out, "LDAP scope of %s: attributes %s; profiles %s\n", p.Login, attrs, profiles)
+	return nil
 }
