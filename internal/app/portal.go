@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/charter"
@@ -106,4 +107,15 @@ func (a *App) charterCharts() admin.ChartSource {
 		}
 		return out, nil
 	}
+}
+
+// passwordWarning is how long before their password expires people are
+// warned on the portal (INF-AUT-8).
+const passwordWarning = 14 * 24 * time.Hour
+
+// passwordExpiry tells the portal when a person's password expires, and
+// whether within passwordWarning.
+func (a *App) passwordExpiry(ctx context.Context, p *directory.Person) (time.Time, bool) {
+	at, ok := a.auth.PasswordExpiresAt(ctx, p)
+	return at, ok && at.Sub(a.clock.Now()) < passwordWarning
 }

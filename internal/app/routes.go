@@ -66,9 +66,9 @@ func (a *App) routes() (http.Handler, error) {
 	oidc.New(oidc.Deps{Auth: a.auth, Store: a.db, Clock: a.clock, Log: a.log, Issuer: a.cfg.Web.PublicURL,
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
-		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles}, rd).Routes(mux, authweb.RequireLogin)
+		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles, PasswordExpiry: a.passwordExpiry}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db,
-		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}}, rd).Routes(mux, requireAdmin, requireJournal(requireAdmin))
+		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}, Passwords: a.auth}, rd).Routes(mux, requireAdmin, requireJournal(requireAdmin))
 	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
