@@ -106,11 +106,17 @@ func (h *Handler) passwordsView(r *http.Request, f, tf *web.Form) (passwordsView
 }
 
 func (h *Handler) passwordsPage(w http.ResponseWriter, r *http.Request) error {
-	v, err := h.passwordsView(r, nil, nil)
+	return h.renderPasswords(w, r, nil, nil, http.StatusOK)
+}
+
+// renderPasswords renders the page with the given forms (nil: filled from
+// the settings) and status.
+func (h *Handler) renderPasswords(w http.ResponseWriter, r *http.Request, f, tf *web.Form, code int) error {
+	v, err := h.passwordsView(r, f, tf)
 	if err != nil {
 		return err
 	}
-	h.rd.Page(w, r, http.StatusOK, "admin/passwords", v)
+	h.rd.Page(w, r, code, "admin/passwords", v)
 	return nil
 }
 
@@ -151,12 +157,7 @@ func (h *Handler) putPolicy(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !f.Valid() {
-		v, err := h.passwordsView(r, f, nil)
-		if err != nil {
-			return err
-		}
-		h.rd.Page(w, r, http.StatusUnprocessableEntity, "admin/passwords", v)
-		return nil
+		return h.renderPasswords(w, r, f, nil, http.StatusUnprocessableEntity)
 	}
 	key := "admin.passwords.saved"
 	if pol == nil {
@@ -180,12 +181,7 @@ func (h *Handler) putForgottenText(w http.ResponseWriter, r *http.Request) error
 	err = h.deps.Passwords.SetForgottenPasswordText(r.Context(), f.Value("text"))
 	if core.KindOf(err) == core.Invalid {
 		f.Fail("text", "admin.passwords.refused", core.MessageOf(err))
-		v, err := h.passwordsView(r, nil, f)
-		if err != nil {
-			return err
-		}
-		h.rd.Page(w, r, http.StatusUnprocessableEntity, "admin/passwords", v)
-		return nil
+		return h.renderPasswords(w, r, nil, f, http.StatusUnprocessableEntity)
 	} else if err != nil {
 		return err
 	}
