@@ -177,14 +177,18 @@ type nopSeekCloser struct{ io.ReadSeeker }
 
 func (nopSeekCloser) Close() error { return nil }
 
-// verifyReader hashes a sequential read and checks it at EOF.
+// verifyReader hashes a sequential read from the start and checks it once
+// the last byte is read. Seeks are lazy (http.ServeContent seeks to the end
+// and back to learn the size): only a read from another position turns the
+// check off.
 type verifyReader struct {
 	rc     io.ReadSeekCloser
 	h      hash.Hash
 	want   string
 	size   int64
-	pos    int64
-	off    bool // a seek happened: no check
+	pos    int64 // position of rc
+	vpos   int64 // position asked by Seek
+	off    bool  // read from elsewhere than the hashed prefix: no check
 	onBad  func()
 	failed bool
 }
@@ -194,28 +198,46 @@ type verifyReader struct {
 var ErrChecksum = errors.New("stored file does not match its checksum")
 
 func (v *verifyReader) Read(p []byte) (int, error) {
+	if v.vpos != v.pos {
+		if _, err := v.rc.Seek(v.vpos, io.SeekStart); err != nil {
+			return 0, err
+		}
+		v.pos, v.off = v.vpos, true
+	}
 	n, err := v.rc.Read(p)
 	if !v.off {
 		v.h.Write(p[:n])
 	}
 	v.pos += int64(n)
-	if err == io.EOF && !v.off && !v.failed && v.pos == v.size || err == io.EOF && !v.off && v.pos != v.size {
-		if hex.EncodeToString(v.h.Sum(nil)) != v.want {
+	v.vpos = v.pos
+	if !v.off && !v.failed && (v.pos == v.size || err == io.EOF || v.pos > v.size) {
+		if v.pos != v.size || hex.EncodeToString(v.h.Sum(nil)) != v.want {
 			v.failed = true
 			v.onBad()
 			return n, core.Wrap("files.Read", core.Internal, ErrChecksum)
 		}
+		v.off = true // checked
 	}
 	return n, err
 }
 
 func (v *verifyReader) Seek(off int64, whence int) (int64, error) {
-	pos, err := v.rc.Seek(off, whence)
-	if err == nil && pos != v.pos {
-		v.off = true
+	var t int64
+	switch whence {
+	case io.SeekStart:
+		t = off
+	case io.SeekCurrent:
+		t = v.vpos + off
+	case io.SeekEnd:
+		t = v.size + off
+	default:
+		return v.vpos, core.E("files.Seek", core.Invalid, "bad whence")
 	}
-	v.pos = pos
-	return pos, err
+	if t < 0 {
+		return v.vpos, core.E("files.Seek", core.Invalid, "negative position")
+	}
+	v.vpos = t
+	return t, nil
 }
 
 func (v *verifyReader) Close() error { return v.rc.Close() }

@@ -87,6 +87,11 @@ type Store interface {
 	FindAssignments(ctx context.Context, teacherID string) ([]*Assignment, error)
 	SetCollected(ctx context.Context, a *Assignment, e journal.Entry) error
 
+	// Dead properties (WebDAV PROPPATCH) as an opaque body ("" none).
+	FindProps(ctx context.Context, nodeID string) (string, error)
+	FindChildProps(ctx context.Context, spaceID, parentID string) (map[string]string, error)
+	SetProps(ctx context.Context, nodeID, body string) error
+
 	Journal(ctx context.Context, e journal.Entry) error
 }
 
@@ -118,15 +123,15 @@ type Commit struct {
 
 // Move describes a rename or move.
 type Move struct {
-	NodeID     string
-	FromSpace  string
-	ToSpace    string
-	ToParent   string
-	ToName     string
-	Replace    string // live node at the destination to trash first
-	Limit      int64  // destination quota when ToSpace differs
-	By         string
-	Journal    *journal.Entry
+	NodeID    string
+	FromSpace string
+	ToSpace   string
+	ToParent  string
+	ToName    string
+	Replace   string // live node at the destination to trash first
+	Limit     int64  // destination quota when ToSpace differs
+	By        string
+	Journal   *journal.Entry
 }
 
 // CopyOp describes a recursive copy.

@@ -954,3 +954,46 @@ func (db *DB) SetCollected(ctx context.Context, a *files.Assignment, e journal.E
 		return tx.journal(e)
 	})
 }
+
+// FindProps returns a node's dead properties ("" when none).
+func (db *DB) FindProps(ctx context.Context, nodeID string) (string, error) {
+	var body string
+	err := db.r.QueryRowContext(ctx, `SELECT body FROM file_props WHERE node_id = $1`, nodeID).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return body, db.classify("store.FindProps", err)
+}
+
+// FindChildProps returns the dead properties of a folder's children, by node ID.
+func (db *DB) FindChildProps(ctx context.Context, spaceID, parentID string) (map[string]string, error) {
+	const op = "store.FindChildProps"
+	rows, err := db.r.QueryContext(ctx, `SELECT p.node_id, p.body FROM file_props p JOIN file_nodes n ON n.id = p.node_id
+		WHERE n.space_id = $1 AND n.parent_id = $2 AND n.trashed_at IS NULL`, spaceID, parentID)
+	if err != nil {
+		return nil, db.classify(op, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, db.classify(op, err)
+		}
+		out[id] = body
+	}
+	return out, db.classify(op, rows.Err())
+}
+
+// SetProps stores (body "" deletes) a node's dead properties.
+func (db *DB) SetProps(ctx context.Context, nodeID, body string) error {
+	return db.write(ctx, "store.SetProps", func(tx *Tx) error {
+		if body == "" {
+			_, err := tx.exec(`DELETE FROM file_props WHERE node_id = $1`, nodeID)
+			return err
+		}
+		_, err := tx.exec(`INSERT INTO file_props (node_id, body) VALUES ($1, $2)
+			ON CONFLICT (node_id) DO UPDATE SET body = excluded.body`, nodeID, body)
+		return err
+	})
+}

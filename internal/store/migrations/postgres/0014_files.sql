@@ -87,3 +87,9 @@ CREATE TABLE file_assignment_pupils (
     handed_in_at   BIGINT,
     PRIMARY KEY (assignment_id, person_id)
 );
+
+-- WebDAV dead properties (PROPPATCH) of a node, as a JSON list.
+CREATE TABLE file_props (
+    node_id  TEXT PRIMARY KEY REFERENCES file_nodes (id) ON DELETE CASCADE,
+    body     TEXT NOT NULL
+);
