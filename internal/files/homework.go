@@ -395,3 +395,18 @@ func withActor(ctx context.Context, e journal.Entry) journal.Entry {
 	e.SetActor(core.PrincipalFromContext(ctx))
 	return e
 }
+
+// TeachingGroups lists the groups the caller may distribute work to.
+func (s *Service) TeachingGroups(ctx context.Context) []*directory.Group {
+	c, err := s.caller(ctx)
+	if err != nil || !c.p.Profile.Adult() {
+		return nil
+	}
+	var out []*directory.Group
+	for _, g := range c.groups {
+		if groupLevel(g.Role, c.p) >= Write {
+			out = append(out, g.Group)
+		}
+	}
+	return out
+}
