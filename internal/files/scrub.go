@@ -85,6 +85,15 @@ func (s *Service) Scrub(ctx context.Context, progress func(done int, bytes int64
 			rep.Orphans++
 		}
 	}
+	// Temporary data of uploads cut by a crash (fsblob's temporary files,
+	// S3's incomplete multipart uploads).
+	if c, ok := s.blobs.(blob.Cleaner); ok {
+		n, err := c.Clean(ctx, time.Hour)
+		if err != nil {
+			return rep, err
+		}
+		rep.Orphans += n
+	}
 	return rep, nil
 }
 

@@ -212,6 +212,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+		if r.Method == "PROPFIND" && h.propfind(w, r) {
+			return
+		}
 	case http.MethodPut:
 		fs.size = r.ContentLength
 		if err := h.precheckPut(r); err != nil {

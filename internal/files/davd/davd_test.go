@@ -505,3 +505,42 @@ func FuzzCheckXML(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPropfind10k measures a depth-1 PROPFIND of a folder of 10,000
+// files (issue 7: under 150 ms).
+func BenchmarkPropfind10k(b *testing.B) {
+	t := &testing.T{}
+	e := newEnv(t, files.Config{})
+	e.t = t
+	e.person("lou", core.ProfilePupil)
+	ctx := core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: e.people["lou"].ID,
+		Login: "lou", Profile: core.ProfilePupil, Establishments: []string{e.est.ID}})
+	dir, err := e.svc.Mkdir(ctx, "/home/big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, _ := e.db.FindNode(ctx, dir.NodeID)
+	now := time.Now()
+	for i := range 10000 { // metadata only: a PROPFIND never reads content
+		if _, _, err := e.db.CommitFile(ctx, &files.Commit{Space: d.Space, Parent: d.ID, Name: fmt.Sprintf("f%05d.txt", i),
+			Node: files.Node{ID: core.NewID(), Size: 1, SHA256: strings.Repeat("0", 64), BlobKey: "", ModTime: now,
+				ETag: fmt.Sprintf(`"e%d"`, i)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		req, _ := http.NewRequest("PROPFIND", e.srv.URL+"/dav/home/big/", nil)
+		req.Header.Set("Depth", "1")
+		req.SetBasicAuth("lou", password)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusMultiStatus || n < 10000*100 {
+			b.Fatalf("PROPFIND: %d, %d bytes", res.StatusCode, n)
+		}
+	}
+}
