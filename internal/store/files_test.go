@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -701,6 +702,50 @@ func TestFilesGroupSpaces(t *testing.T) {
 		js, _ := e.db.FindJournal(context.Background(), journal.Filter{Action: "files.remove"})
 		if len(js) != 1 {
 			t.Fatalf("files.remove entries = %d", len(js))
+		}
+	})
+}
+
+// fakeScanner flags content holding "EICAR".
+type fakeScanner struct{}
+
+func (fakeScanner) Scan(_ context.Context, r io.Reader) error {
+	b, _ := io.ReadAll(r)
+	if bytes.Contains(b, []byte("EICAR")) {
+		return &core.Error{Op: "fake", Kind: core.Invalid, Msg: "Local.Test.EICAR", Err: files.ErrInfected}
+	}
+	return nil
+}
+
+// TestFilesAntivirus: an infected upload is refused with the signature,
+// journaled, and leaves neither a file nor usage nor a blob.
+// CARINE: UTI-ESF-11
+func TestFilesAntivirus(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newFilesEnv(t, open, files.Config{})
+		e.svc = files.New(files.Deps{Store: e.db, Blobs: e.blobs, People: e.db, Scanner: fakeScanner{}, Clock: e.clock,
+			Log: quiet})
+		e.person(t, "lou", core.ProfilePupil)
+		ctx := e.as("lou")
+		e.put(t, ctx, "/home/ok.txt", "propre")
+		_, err := e.svc.Put(ctx, "/home/virus.com", strings.NewReader("xxEICARxx"), files.PutOptions{Size: 9})
+		if !errors.Is(err, files.ErrInfected) || !strings.Contains(core.MessageOf(err), "Local.Test.EICAR") {
+			t.Fatalf("infected upload: %v", err)
+		}
+		if _, err := e.svc.Stat(ctx, "/home/virus.com"); !core.IsKind(err, core.NotFound) {
+			t.Fatalf("infected file visible: %v", err)
+		}
+		if u := e.used(t, ctx); u != 6 {
+			t.Fatalf("used = %d", u)
+		}
+		n := 0
+		_ = e.blobs.List(context.Background(), "files/", func(blob.Info) error { n++; return nil })
+		if n != 1 {
+			t.Fatalf("%d blobs stored, want 1", n)
+		}
+		js, _ := e.db.FindJournal(context.Background(), journal.Filter{Action: "files.upload.infected"})
+		if len(js) != 1 || js[0].Result != journal.Refused {
+			t.Fatalf("infected upload journal: %+v", js)
 		}
 	})
 }
