@@ -26,11 +26,13 @@
 package davd
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -75,7 +77,7 @@ type Handler struct {
 	onLogin func(ctx context.Context, p core.Principal)
 	clock   core.Clock
 	log     *slog.Logger
-	locks   webdav.LockSystem
+	locks   *lockSystem
 
 	key   []byte
 	mu    sync.Mutex
@@ -98,7 +100,7 @@ func New(d Deps) *Handler {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &Handler{files: d.Files, auth: d.Auth, onLogin: d.OnLogin, clock: d.Clock, log: d.Log,
-		locks: webdav.NewMemLS(), key: key, cache: map[[32]byte]cached{}}
+		locks: newLockSystem(), key: key, cache: map[[32]byte]cached{}}
 }
 
 // ForgetCredentials empties the credential cache (after a password change
@@ -214,6 +216,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.Method == "PROPFIND" && h.propfind(w, r) {
 			return
+		}
+		if r.Method == "LOCK" && r.ContentLength != 0 {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if len(body) > 0 && h.lockShared(w, r, body, fs) {
+				return
+			}
 		}
 	case http.MethodPut:
 		fs.size = r.ContentLength
