@@ -33,6 +33,9 @@ func runFiles(ctx context.Context, env Env, args []string) error {
   preau files spaces [--establishment]  sizes, quotas and file counts of the spaces (never names inside)
   preau files quota LOGIN SIZE          set a person's quota (e.g. 20G, 500M; 0 = the profile's default)
   preau files quota-group GROUPID SIZE  set a group space's quota
+  preau files quota-default --establishment UAI KIND SIZE
+                                        set a default quota: KIND is pupil, teacher, staff, head, admin,
+                                        group or establishment
   preau files maintain                  apply the trash and version retention now
 
 Flags:`)
@@ -123,6 +126,23 @@ Flags:`)
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "quota of %s set to %s\n", sp.Name, files.HumanSize(n))
+		return nil
+	case "quota-default":
+		if len(pos) != 3 || est == "" {
+			return usageErr("preau files quota-default needs --establishment, a kind and a size")
+		}
+		e, err := b.db.FindEstablishment(ctx, est)
+		if err != nil {
+			return err
+		}
+		n, err := ParseSize(pos[2])
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if err := svc.SetDefaultQuota(ctx, e.ID, pos[1], n); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "default quota of %s in %s set to %s\n", pos[1], e.UAI, files.HumanSize(n))
 		return nil
 	case "maintain":
 		n, err := svc.Maintain(ctx)

@@ -26,7 +26,7 @@ func (b *base) filesService(blobs blob.Store) *files.Service {
 	if b.cfg.Files.Clamd != "" {
 		av = clamd.New(b.cfg.Files.Clamd, 30*time.Second)
 	}
-	return files.New(files.Deps{Store: b.db, Blobs: blobs, People: b.db, Glass: b.glass, Scanner: av,
+	return files.New(files.Deps{Store: b.db, Blobs: blobs, People: b.db, Glass: b.glass, Scanner: av, Settings: b.db,
 		Clock: b.clock, Log: b.log.With("svc", "files"), Config: files.DefaultConfig()})
 }
 

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -362,3 +364,47 @@ func (s *Service) AdminSpaces(ctx context.Context, est string) ([]SpaceStats, er
 }
 
 var _ = time.Now
+
+// QuotaKeys are the kinds of default quota an establishment sets: one per
+// profile, then group spaces and the establishment documents space.
+var QuotaKeys = []string{string(core.ProfilePupil), string(core.ProfileTeacher), string(core.ProfileStaff),
+	string(core.ProfileHead), string(core.ProfileAdmin), "group", "establishment"}
+
+func quotaSetting(key string) string { return "files.quota." + key }
+
+// defaultQuota is the establishment's default for key, or def.
+func (s *Service) defaultQuota(ctx context.Context, est, key string, def int64) int64 {
+	if s.set == nil || est == "" {
+		return def
+	}
+	v, err := s.set.Setting(ctx, est, quotaSetting(key))
+	if err != nil {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return def
+	}
+	return n
+}
+
+// SetDefaultQuota sets an establishment's default quota for a profile, for
+// group spaces ("group") or for its documents space ("establishment"), in
+// bytes (0: unlimited). Heads, technical admins and operators only; the
+// change is journaled (settings.put).
+func (s *Service) SetDefaultQuota(ctx context.Context, est, key string, bytes int64) error {
+	const op = "files.SetDefaultQuota"
+	if !slices.Contains(QuotaKeys, key) {
+		return core.E(op, core.Invalid, "unknown quota kind %q (%s)", key, strings.Join(QuotaKeys, ", "))
+	}
+	if bytes < 0 {
+		return core.E(op, core.Invalid, "a quota cannot be negative")
+	}
+	if !core.PrincipalFromContext(ctx).CanAdminister(est) {
+		return core.E(op, core.Permission, "only the establishment's administrators set quotas")
+	}
+	if s.set == nil {
+		return core.E(op, core.Unavailable, "settings are not available")
+	}
+	return s.set.PutSetting(ctx, est, quotaSetting(key), strconv.FormatInt(bytes, 10))
+}

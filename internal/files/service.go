@@ -30,6 +30,13 @@ type Authorizer interface {
 	Authorize(ctx context.Context, target string, scope breakglass.Scope, object string) (*breakglass.Request, error)
 }
 
+// Settings holds the defaults an establishment's administrators change
+// (internal/store: the settings table, journaled).
+type Settings interface {
+	Setting(ctx context.Context, scope, name string) (string, error)
+	PutSetting(ctx context.Context, scope, name, value string) error
+}
+
 // Scanner checks an upload for malware (a clamd client). Scan returns
 // ErrInfected wrapped with the signature name when it finds one.
 type Scanner interface {
@@ -75,14 +82,15 @@ func DefaultConfig() Config {
 
 // Deps are what New needs.
 type Deps struct {
-	Store   Store
-	Blobs   blob.Store
-	People  People
-	Glass   Authorizer // nil: no break-glass access
-	Scanner Scanner    // nil: no antivirus
-	Clock   core.Clock
-	Log     *slog.Logger
-	Config  Config
+	Store    Store
+	Blobs    blob.Store
+	People   People
+	Glass    Authorizer // nil: no break-glass access
+	Scanner  Scanner    // nil: no antivirus
+	Settings Settings   // nil: the Config defaults only
+	Clock    core.Clock
+	Log      *slog.Logger
+	Config   Config
 }
 
 // Service is the storage service.
@@ -92,6 +100,7 @@ type Service struct {
 	dir   People
 	glass Authorizer
 	av    Scanner
+	set   Settings
 	clock core.Clock
 	log   *slog.Logger
 	cfg   Config
@@ -119,7 +128,7 @@ func New(d Deps) *Service {
 	if c.TrashAge == 0 {
 		c.TrashAge = def.TrashAge
 	}
-	return &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, clock: d.Clock,
+	return &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, clock: d.Clock,
 		log: d.Log, cfg: c}
 }
 
@@ -141,14 +150,16 @@ func (s *Service) limit(ctx context.Context, sp *Space) int64 {
 	}
 	switch sp.Kind {
 	case GroupSpace:
-		return s.cfg.GroupQuota
+		return s.defaultQuota(ctx, sp.Establishment, "group", s.cfg.GroupQuota)
 	case Establishment:
-		return s.cfg.EstablishmentQuota
+		return s.defaultQuota(ctx, sp.Establishment, "establishment", s.cfg.EstablishmentQuota)
 	}
 	if p, err := s.dir.FindPerson(ctx, sp.Owner); err == nil {
+		def := s.cfg.DefaultQuota
 		if q, ok := s.cfg.Quotas[p.Profile]; ok {
-			return q
+			def = q
 		}
+		return s.defaultQuota(ctx, sp.Establishment, string(p.Profile), def)
 	}
 	return s.cfg.DefaultQuota
 }

@@ -451,6 +451,22 @@ func TestFilesQuota(t *testing.T) {
 		if len(js) != 1 {
 			t.Fatalf("files.quota.set entries = %d", len(js))
 		}
+		// The establishment's default for pupils, stored and journaled.
+		e.person(t, "max", core.ProfilePupil)
+		svc := files.New(files.Deps{Store: e.db, Blobs: e.blobs, People: e.db, Settings: e.db, Clock: e.clock,
+			Log: quiet, Config: files.Config{Quotas: map[core.Profile]int64{core.ProfilePupil: 1000}}})
+		err = svc.SetDefaultQuota(e.as("max"), e.est.ID, "pupil", 3000)
+		mustKind(t, err, core.Permission, "a pupil setting a default quota")
+		mustKind(t, svc.SetDefaultQuota(e.as("admin"), e.est.ID, "robot", 1), core.Invalid, "an unknown quota kind")
+		if err := svc.SetDefaultQuota(e.as("admin"), e.est.ID, "pupil", 3000); err != nil {
+			t.Fatal(err)
+		}
+		if q, err := svc.Quota(e.as("max"), "/home"); err != nil || q.Limit != 3000 {
+			t.Fatalf("quota from the establishment default = %+v, %v", q, err)
+		}
+		if q, _ := svc.Quota(ctx, "/home"); q.Limit != 5000 {
+			t.Fatalf("the individual override must win over the default: %+v", q)
+		}
 	})
 }
 
