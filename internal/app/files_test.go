@@ -4,6 +4,7 @@
 package app_test
 
 import (
+	"archive/zip"
 	"io"
 	"net/http"
 	"net/url"
@@ -78,6 +79,40 @@ func TestFilesOnNode(t *testing.T) {
 	}
 	if st, b := dav("GET", "/dav/home/Exposé/notes.txt", "Bonjour-Zoe-2026", nil); st != 200 || b != "notes" {
 		t.Fatalf("web upload seen over WebDAV: %d %q", st, b)
+	}
+	// The file manager's forms.
+	form := func(path string, kv ...string) string {
+		t.Helper()
+		v := url.Values{"csrf": {m[1]}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		r, _ := n.post(path, v)
+		if r.StatusCode != http.StatusSeeOther || strings.Contains(r.Header.Get("Location"), "error=") {
+			t.Fatalf("POST %s %v: %d %s", path, kv, r.StatusCode, r.Header.Get("Location"))
+		}
+		return r.Header.Get("Location")
+	}
+	form("/files/mkdir", "dir", "/home/Exposé", "name", "Images")
+	form("/files/rename", "path", "/home/Exposé/notes.txt", "name", "notes-v2.txt")
+	form("/files/delete", "path", "/home/Exposé/Images")
+	if _, page := n.get("/files/trash?path=/home"); !strings.Contains(page, "/Exposé/Images") {
+		t.Fatalf("trash page lacks the deleted folder:\n%.2000s", page)
+	}
+	r, zipBody := n.get("/files/download?path=" + url.QueryEscape("/home/Exposé"))
+	zr, err := zip.NewReader(strings.NewReader(zipBody), int64(len(zipBody)))
+	if err != nil || r.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("zip download: %v %s", err, r.Header.Get("Content-Type"))
+	}
+	var zipped []string
+	for _, f := range zr.File {
+		zipped = append(zipped, f.Name)
+	}
+	if strings.Join(zipped, ",") != "notes-v2.txt,plan.txt" {
+		t.Fatalf("zip holds %v", zipped)
+	}
+	if r, _ := n.get("/files/homework"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a pupil on the homework page: %d", r.StatusCode)
 	}
 	if out := n.cli("files", "scrub"); !strings.Contains(out, "checked 2 objects") || !strings.Contains(out, "0 mismatches") {
 		t.Fatalf("files scrub: %s", out)
