@@ -67,12 +67,12 @@ func withDAV(dav, shell http.Handler) http.Handler {
 }
 
 // routeFiles adds the web file manager.
-func (a *App) routeFiles(mux *http.ServeMux, rd *web.Renderer, login func(http.Handler) http.Handler) error {
+func (a *App) routeFiles(mux *http.ServeMux, rd *web.Renderer, login, admin func(http.Handler) http.Handler) error {
 	fw, err := filesweb.New(filesweb.Deps{Files: a.files, Renderer: rd, Clock: a.clock, Log: a.log.With("svc", "filesweb")})
 	if err != nil {
 		return err
 	}
-	fw.Routes(mux, login)
+	fw.Routes(mux, login, admin)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"archive/zip"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -161,4 +162,17 @@ func TestFilesPagesAccessible(t *testing.T) {
 	webtest.Axe(t, front.URL, "/files", "/files?lang=en", "/files?path=/home/Cours", "/files?path=/",
 		"/files/versions?path=/home/Cours/fiche.txt", "/files/share?path=/home/Cours", "/files/trash?path=/home",
 		"/files/homework", "/files/homework?lang=en")
+
+	// The console's storage page: sizes and counts, never names inside.
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	n.client.Jar, _ = cookiejar.New(nil)
+	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	r, page := n.get("/admin/files")
+	if r.StatusCode != http.StatusOK || !strings.Contains(page, "lou.petit") || strings.Contains(page, "fiche.txt") ||
+		strings.Contains(page, "Cours") {
+		t.Fatalf("admin storage page: %d\n%.3000s", r.StatusCode, page)
+	}
+	front = proxyWithCookies(t, n)
+	webtest.Axe(t, front.URL, "/admin/files", "/admin/files?lang=en")
 }

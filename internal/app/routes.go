@@ -101,7 +101,7 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
-	if err := a.routeFiles(mux, rd, authweb.RequireLogin); err != nil {
+	if err := a.routeFiles(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {

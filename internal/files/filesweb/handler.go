@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,13 +43,14 @@ func Assets() fs.FS {
 }
 
 var pages = []string{"files/browse", "files/share", "files/versions", "files/trash", "files/homework",
-	"files/assignment"}
+	"files/assignment", "files/admin"}
 
 // Paths.
 const (
 	BrowsePath   = "/files"
 	UploadPath   = "/files/upload"
 	HomeworkPath = "/files/homework"
+	AdminPath    = "/admin/files"
 	// MaxUpload bounds one web upload; the quota bounds it first.
 	MaxUpload = int64(8) << 30
 )
@@ -83,8 +85,11 @@ func New(d Deps) (*Handler, error) {
 	return &Handler{svc: d.Files, rd: d.Renderer, clock: d.Clock, log: d.Log}, nil
 }
 
-// Routes registers the pages behind requireLogin.
-func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) http.Handler) {
+// Routes registers the pages behind requireLogin, and the console's
+// storage page behind requireAdmin.
+func (h *Handler) Routes(mux *http.ServeMux, requireLogin, requireAdmin func(http.Handler) http.Handler) {
+	mux.Handle("GET "+AdminPath, requireAdmin(web.HandlerFunc(h.admin)))
+	mux.Handle("POST "+AdminPath, requireAdmin(web.HandlerFunc(h.adminSet)))
 	for pattern, fn := range map[string]web.HandlerFunc{
 		"GET " + BrowsePath:                    h.browse,
 		"GET /files/download":                  h.download,
@@ -602,4 +607,96 @@ func (h *Handler) assignmentAct(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/%s", HomeworkPath, id), http.StatusSeeOther)
 	return nil
+}
+
+type adminRow struct {
+	files.SpaceStats
+	UsedH, QuotaH string
+	Percent       int
+}
+
+type adminView struct {
+	Rows    []adminRow
+	Kinds   []string
+	Est     string
+	Error   string
+	Message string
+}
+
+// admin is the console's storage page: every space of the establishment
+// with its usage, quota and counts, never a name inside (UTI-ESF-8).
+func (h *Handler) admin(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := core.PrincipalFromContext(ctx)
+	est := r.URL.Query().Get("est")
+	if est == "" && len(p.Establishments) > 0 {
+		est = p.Establishments[0]
+	}
+	st, err := h.svc.AdminSpaces(ctx, est)
+	if err != nil {
+		return err
+	}
+	v := adminView{Kinds: files.QuotaKeys, Est: est, Error: r.URL.Query().Get("error")}
+	if r.URL.Query().Get("done") != "" {
+		v.Message = "files.admin.saved"
+	}
+	for _, s := range st {
+		row := adminRow{SpaceStats: s, UsedH: files.HumanSize(s.Used), QuotaH: files.HumanSize(s.Quota)}
+		if s.Quota > 0 {
+			row.Percent = int(min(s.Used*100/s.Quota, 100))
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.rd.Page(w, r, http.StatusOK, "files/admin", v)
+	return nil
+}
+
+func (h *Handler) adminSet(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	est := r.PostFormValue("est")
+	n, err := parseSize(r.PostFormValue("size"))
+	if err == nil {
+		switch r.PostFormValue("action") {
+		case "person":
+			_, err = h.svc.SetQuota(ctx, files.Personal, strings.TrimSpace(r.PostFormValue("login")), n)
+		case "default":
+			err = h.svc.SetDefaultQuota(ctx, est, r.PostFormValue("kind"), n)
+		default:
+			err = core.E("filesweb", core.Invalid, "unknown action")
+		}
+	}
+	target := AdminPath + "?est=" + url.QueryEscape(est)
+	if err != nil {
+		if core.IsKind(err, core.Internal) {
+			return err
+		}
+		http.Redirect(w, r, target+"&error="+url.QueryEscape(core.MessageOf(err)), http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, target+"&done=1", http.StatusSeeOther)
+	return nil
+}
+
+// parseSize reads "20G", "500M", "0" (in GiB when no unit is given).
+func parseSize(s string) (int64, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "O"), "B"), "I")
+	mult := float64(files.GiB)
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K':
+			mult, s = 1<<10, s[:len(s)-1]
+		case 'M':
+			mult, s = 1<<20, s[:len(s)-1]
+		case 'G':
+			mult, s = 1<<30, s[:len(s)-1]
+		case 'T':
+			mult, s = 1<<40, s[:len(s)-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", "."), 64)
+	if err != nil || f < 0 || f*mult > 1<<60 {
+		return 0, core.E("filesweb", core.Invalid, "%q is not a size (examples: 20G, 500M, 0)", s)
+	}
+	return int64(f * mult), nil
 }
