@@ -266,7 +266,29 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 		return total, err
 	}
 	s.free(ctx, freed)
-	return total + len(freed), nil
+	total += len(freed)
+	// The personal spaces of people deleted after their grace period go
+	// with them (their data is not kept beyond the account).
+	orphans, err := s.st.FindOrphanSpaces(ctx)
+	if err != nil {
+		return total, err
+	}
+	for _, id := range orphans {
+		sp, err := s.st.FindSpace(ctx, id)
+		if err != nil {
+			continue
+		}
+		e := journal.Entry{Chain: sp.Establishment, Action: "files.space.delete", TargetType: "space", TargetID: id,
+			TargetName: string(sp.Kind) + ":" + sp.Name, Reason: "owner deleted",
+			Attributes: []string{fmt.Sprintf("bytes:%d", sp.Used)}}
+		keys, err := s.st.DeleteSpace(ctx, id, e)
+		if err != nil {
+			return total, err
+		}
+		s.free(ctx, keys)
+		total++
+	}
+	return total, nil
 }
 
 // warnQuota sends a portal notice when a space's usage crosses 80% or 95%

@@ -87,6 +87,12 @@ type Store interface {
 	FindAssignments(ctx context.Context, teacherID string) ([]*Assignment, error)
 	SetCollected(ctx context.Context, a *Assignment, e journal.Entry) error
 
+	// FindOrphanSpaces lists the personal spaces of deleted people.
+	FindOrphanSpaces(ctx context.Context) ([]string, error)
+	// DeleteSpace deletes a space and everything in it (journaled); it
+	// returns the blob keys it referenced.
+	DeleteSpace(ctx context.Context, spaceID string, e journal.Entry) ([]string, error)
+
 	// Dead properties (WebDAV PROPPATCH) as an opaque body ("" none).
 	FindProps(ctx context.Context, nodeID string) (string, error)
 	FindChildProps(ctx context.Context, spaceID, parentID string) (map[string]string, error)

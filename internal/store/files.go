@@ -997,3 +997,61 @@ func (db *DB) SetProps(ctx context.Context, nodeID, body string) error {
 		return err
 	})
 }
+
+// FindOrphanSpaces lists personal spaces whose owner was deleted.
+func (db *DB) FindOrphanSpaces(ctx context.Context) ([]string, error) {
+	const op = "store.FindOrphanSpaces"
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM file_spaces s WHERE s.kind = 'personal'
+		AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = s.owner_id)`)
+	if err != nil {
+		return nil, db.classify(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, db.classify(op, err)
+		}
+		out = append(out, id)
+	}
+	return out, db.classify(op, rows.Err())
+}
+
+// DeleteSpace deletes a space with all its nodes, versions, ACLs and
+// properties, journaled; it returns the blob keys it referenced.
+func (db *DB) DeleteSpace(ctx context.Context, spaceID string, e journal.Entry) ([]string, error) {
+	const op = "store.DeleteSpace"
+	var keys []string
+	err := db.write(ctx, op, func(tx *Tx) error {
+		keys = nil
+		rows, err := tx.query(`SELECT blob_key FROM file_nodes WHERE space_id = $1 AND blob_key <> ''
+			UNION ALL SELECT v.blob_key FROM file_versions v JOIN file_nodes n ON n.id = v.node_id WHERE n.space_id = $1`,
+			spaceID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		for _, q := range []string{
+			`DELETE FROM file_versions WHERE node_id IN (SELECT id FROM file_nodes WHERE space_id = $1)`,
+			`DELETE FROM file_acls WHERE node_id IN (SELECT id FROM file_nodes WHERE space_id = $1)`,
+			`DELETE FROM file_props WHERE node_id IN (SELECT id FROM file_nodes WHERE space_id = $1)`,
+			`DELETE FROM file_nodes WHERE space_id = $1`,
+			`DELETE FROM file_spaces WHERE id = $1`,
+		} {
+			if _, err := tx.exec(q, spaceID); err != nil {
+				return err
+			}
+		}
+		return tx.journal(e)
+	})
+	return keys, err
+}

@@ -765,3 +765,37 @@ func TestFilesAntivirus(t *testing.T) {
 		}
 	})
 }
+
+// TestFilesSpaceOfDeletedPerson: the retention job deletes the personal
+// space of a person deleted from the directory, with its content.
+// CARINE: UTI-ESF-1
+func TestFilesSpaceOfDeletedPerson(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newFilesEnv(t, open, files.Config{})
+		e.person(t, "lou", core.ProfilePupil)
+		e.person(t, "max", core.ProfilePupil)
+		e.put(t, e.as("lou"), "/home/a.txt", "lou")
+		e.put(t, e.as("max"), "/home/b.txt", "max")
+		if err := e.db.ExecForTest(context.Background(), `DELETE FROM people WHERE id = $1`, e.people["lou"].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Maintain(dirtest.Ctx()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.FindSpaceByOwner(context.Background(), files.Personal, e.people["lou"].ID); !core.IsKind(err, core.NotFound) {
+			t.Fatalf("space of a deleted person: %v", err)
+		}
+		n := 0
+		_ = e.blobs.List(context.Background(), "files/", func(blob.Info) error { n++; return nil })
+		if n != 1 {
+			t.Fatalf("%d blobs left, want max's only", n)
+		}
+		if got, err := e.read(e.as("max"), "/home/b.txt"); err != nil || got != "max" {
+			t.Fatalf("another person's file: %q, %v", got, err)
+		}
+		js, _ := e.db.FindJournal(context.Background(), journal.Filter{Action: "files.space.delete"})
+		if len(js) != 1 {
+			t.Fatalf("files.space.delete entries = %d", len(js))
+		}
+	})
+}
