@@ -259,6 +259,12 @@ func groupLevel(role string, p core.Principal) Level {
 
 // homeSpace returns the personal space of a person.
 func (s *Service) homeSpace(ctx context.Context, personID, login, est string) (*Space, error) {
+	if est == "" {
+		if sp, err := s.st.FindSpaceByOwner(ctx, Personal, personID); err == nil {
+			return sp, nil
+		}
+		return nil, core.E("files", core.Permission, "a personal space belongs to an establishment: this account has none")
+	}
 	return s.st.EnsureSpace(ctx, &Space{ID: core.NewID(), Establishment: est, Kind: Personal, Owner: personID,
 		Name: login, CreatedAt: s.clock.Now()})
 }
