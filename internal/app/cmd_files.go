@@ -69,7 +69,15 @@ Flags:`)
 	}
 	switch pos[0] {
 	case "scrub":
-		rep, err := svc.Scrub(ctx, nil)
+		progress := func(done int, bytes int64) {
+			if done%500 == 0 {
+				fmt.Fprintf(env.Stderr, "\rscrub: %d objects, %s checked", done, files.HumanSize(bytes))
+			}
+		}
+		rep, err := svc.Scrub(ctx, progress)
+		if rep != nil && rep.Checked >= 500 {
+			fmt.Fprintln(env.Stderr)
+		}
 		if err != nil {
 			return err
 		}
