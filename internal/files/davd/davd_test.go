@@ -543,3 +543,55 @@ func BenchmarkPropfind10k(b *testing.B) {
 		}
 	}
 }
+
+// TestDAVHomework: distributed homework is plain folders over WebDAV: the
+// pupil finds the copy under /dav/home/Devoirs/, hands in by putting a file
+// in Rendu, and the teacher sees it handed in.
+// CARINE: UTI-ESF-2
+func TestDAVHomework(t *testing.T) {
+	e := newEnv(t, files.Config{})
+	e.person("prof", core.ProfileTeacher)
+	e.person("lou", core.ProfilePupil)
+	e.person("max", core.ProfilePupil)
+	ctx := dirtest.Ctx()
+	g := &directory.Group{ID: core.NewID(), Establishment: e.est.ID, Code: "5C", Name: "5C", Kind: directory.Class,
+		SchoolYear: 2026}
+	if err := e.db.CreateGroups(ctx, []*directory.Group{g}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.AddMembers(ctx, []directory.Membership{{GroupID: g.ID, PersonID: e.people["prof"].ID, Role: directory.RoleOwner},
+		{GroupID: g.ID, PersonID: e.people["lou"].ID, Role: directory.RoleMember},
+		{GroupID: g.ID, PersonID: e.people["max"].ID, Role: directory.RoleMember}}); err != nil {
+		t.Fatal(err)
+	}
+	e.status("prof", "MKCOL", "/dav/home/DM/", nil)
+	e.status("prof", "PUT", "/dav/home/DM/sujet.txt", strings.NewReader("sujet"))
+	if st, b := e.status("prof", "PROPFIND", "/dav/groups/", nil, "Depth", "1"); st != http.StatusMultiStatus ||
+		!strings.Contains(b, "/dav/groups/5C/") {
+		t.Fatalf("/dav/groups/ = %d\n%s", st, b)
+	}
+	tctx := core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: e.people["prof"].ID, Login: "prof",
+		Profile: core.ProfileTeacher, Establishments: []string{e.est.ID}})
+	a, err := e.svc.Distribute(tctx, "/home/DM", g.ID, "DM", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := "/dav/home/Devoirs/DM%20(prof)/"
+	if st, b := e.status("lou", "GET", dir+"sujet.txt", nil); st != 200 || b != "sujet" {
+		t.Fatalf("pupil's copy over WebDAV: %d %q", st, b)
+	}
+	if st, _ := e.status("lou", "PUT", dir+"Rendu/copie.txt", strings.NewReader("ma copie")); st != http.StatusCreated {
+		t.Fatalf("hand-in PUT: %d", st)
+	}
+	s, err := e.svc.Status(tctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range s.Pupils {
+		got[p.Login] = p.Status
+	}
+	if got["lou"] != files.OnTime || got["max"] != files.Missing {
+		t.Fatalf("statuses = %v", got)
+	}
+}
