@@ -62,6 +62,15 @@ func withDAV(dav, shell http.Handler) http.Handler {
 			dav.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodOptions && r.URL.Path == "/" {
+			// Windows' WebDAV client probes the server's root before mapping
+			// https://host/dav/home/ as a drive.
+			w.Header().Set("DAV", "1, 2")
+			w.Header().Set("MS-Author-Via", "DAV")
+			w.Header().Set("Allow", "OPTIONS, GET, HEAD")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		shell.ServeHTTP(w, r)
 	})
 }

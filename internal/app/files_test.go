@@ -55,6 +55,13 @@ func TestFilesOnNode(t *testing.T) {
 		!strings.Contains(b, "/dav/home/") || !strings.Contains(b, "/dav/groups/") || !strings.Contains(b, "/dav/shared/") {
 		t.Fatalf("PROPFIND /dav/: %d %s", st, b)
 	}
+	if req, _ := http.NewRequest("OPTIONS", n.base+"/", nil); req != nil {
+		res, err := n.client.Do(req)
+		if err != nil || res.StatusCode != 200 || res.Header.Get("DAV") != "1, 2" {
+			t.Fatalf("OPTIONS /: %v %v", res, err)
+		}
+		res.Body.Close()
+	}
 	if r := n.login("zoe.martin", "Bonjour-Zoe-2026"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d", r.StatusCode)
 	}
