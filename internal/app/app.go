@@ -17,6 +17,7 @@ import (
 	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
 	"github.com/preau/preau/internal/pki"
 )
 
@@ -26,6 +27,7 @@ type App struct {
 	*base
 	blobs bloburl.Store
 	pki   *pki.PKI
+	files *files.Service // storage (UTI-ESF): WebDAV and the web file manager
 
 	handler http.Handler // the HTTPS handler (tests call it directly)
 	ready   readiness
@@ -67,6 +69,7 @@ func New(ctx context.Context, cfg config.File, opt Options) (*App, error) {
 	if a.blobs, err = bloburl.Open(ctx, cfg.Blobs, filepath.Join(cfg.Data, "blobs"), nil); err != nil {
 		return nil, fmt.Errorf("opening the blob store: %w", err)
 	}
+	a.files = a.filesService(a.blobs)
 	a.pki, err = pki.Load(pki.Config{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, Hosts: tlsHosts(cfg)},
 		filepath.Join(cfg.Data, "tls"), opt.Clock)
 	if err != nil {
@@ -112,6 +115,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	a.goBackground(ctx, "auth-purge", a.purgeAuthState)
 	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
+	a.goBackground(ctx, "files-retention", a.maintainFiles)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/files/filesweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy"
 	"github.com/preau/preau/internal/privacy/privacyweb"
@@ -22,7 +23,7 @@ import (
 // portalTiles lists the services of a principal on the portal: those of
 // their role first, then their account's. Later services add theirs here.
 func (a *App) portalTiles(ctx context.Context, p core.Principal) []portal.Tile {
-	var tiles []portal.Tile
+	tiles := []portal.Tile{filesweb.Tile}
 	if p.Profile == core.ProfileTeacher || p.IsAdmin() {
 		tiles = append(tiles, portal.TileResets)
 		// Picture login is for the pupils of écoles.

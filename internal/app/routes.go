@@ -22,6 +22,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
+	"github.com/preau/preau/internal/files/filesweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -34,7 +35,8 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
+		filesweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +101,9 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
+	if err := a.routeFiles(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
+		return nil, err
+	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -108,7 +113,7 @@ func (a *App) routes() (http.Handler, error) {
 			trusted = append(trusted, p.Masked())
 		}
 	}
-	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...)), nil
+	return web.RealIP(trusted, withDAV(a.davHandler(), web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...))), nil
 }
 
 // requireJournal lets administrators through admin (their usual wrapper,
@@ -149,6 +154,9 @@ func limitBodies(h http.Handler) http.Handler {
 		n := int64(maxBody)
 		if r.URL.Path == dirweb.UploadPath {
 			n = dirweb.MaxUpload
+		}
+		if r.URL.Path == filesweb.UploadPath {
+			n = filesweb.MaxUpload // streamed to the blob store; the quota bounds it first
 		}
 		if r.ContentLength > n {
 			web.Error(w, r, core.E("app.limitBodies", core.Invalid, "the request is larger than %d MB", n>>20))

@@ -49,6 +49,7 @@ func commands() []command {
 		{"journal", "audit journal: verify, export, purge", runJournal},
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
 		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
+		{"files", "file storage: scrub, spaces, quota, maintain", runFiles},
 		{"charter", "charters and policy documents: list, publish, stats", runCharter},
 		{"version", "print the version", runVersion},
 	}

@@ -36,6 +36,14 @@ type File struct {
 	Journal       Journal     `toml:"journal"`
 	Web           Web         `toml:"web"`
 	Log           Log         `toml:"log"`
+	Files         Files       `toml:"files"`
+}
+
+// Files holds the storage service's bootstrap settings.
+type Files struct {
+	// Clamd is the ClamAV daemon's socket ("unix:/run/clamav/clamd.ctl" or
+	// "tcp:127.0.0.1:3310"); uploads are scanned when set.
+	Clamd string `toml:"clamd"`
 }
 
 // Listen holds the listen addresses (design §4). An empty address disables
