@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package logs
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// jsonRecord is the stored and exported form of a Record (MCO-JAL-1): one
+// JSON object per line, RFC 3339 UTC time, empty fields left out.
+type jsonRecord struct {
+	Time          string            `json:"time"`
+	Establishment string            `json:"establishment,omitempty"`
+	Class         Class             `json:"class"`
+	Source        string            `json:"source,omitempty"`
+	Facility      uint8             `json:"facility"`
+	Severity      Severity          `json:"severity"`
+	Service       string            `json:"service,omitempty"`
+	User          string            `json:"user,omitempty"`
+	Action        string            `json:"action,omitempty"`
+	Object        string            `json:"object,omitempty"`
+	Result        string            `json:"result,omitempty"`
+	Message       string            `json:"message,omitempty"`
+	Fields        map[string]string `json:"fields,omitempty"`
+}
+
+// EncodeJSON returns r as one JSON line (without the newline).
+func EncodeJSON(r *Record) []byte {
+	b, _ := json.Marshal(jsonRecord{Time: r.Time.UTC().Format(time.RFC3339Nano), Establishment: r.Establishment,
+		Class: r.Class, Source: r.Source, Facility: r.Facility, Severity: r.Severity, Service: r.Service,
+		User: r.User, Action: r.Action, Object: r.Object, Result: r.Result, Message: r.Message, Fields: r.Fields})
+	return b
+}
+
+func decodeRecord(b []byte, r *Record) error {
+	var j jsonRecord
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("not a JSON record: %v", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, j.Time)
+	if err != nil {
+		return fmt.Errorf("bad time %q", j.Time)
+	}
+	*r = Record{Time: t, Establishment: j.Establishment, Class: j.Class, Source: j.Source, Facility: j.Facility,
+		Severity: j.Severity, Service: j.Service, User: j.User, Action: j.Action, Object: j.Object,
+		Result: j.Result, Message: j.Message, Fields: j.Fields}
+	return nil
+}
+
+// WriteJSONLines writes records as JSON lines.
+func WriteJSONLines(w io.Writer, recs []Record) error {
+	for i := range recs {
+		b := append(EncodeJSON(&recs[i]), '\n')
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PEN is the private enterprise number used in Préau's structured-data IDs
+// (32473 is the IANA example number: a deployment may set its own).
+const PEN = "32473"
+
+// FormatRFC5424 returns r as an RFC 5424 message (without framing): the
+// standard fields go into a [preau@PEN …] structured-data element, the
+// extra fields into [fields@PEN …].
+func FormatRFC5424(r *Record) string {
+	var b strings.Builder
+	pri := int(r.Facility)*8 + int(r.Severity&7)
+	fmt.Fprintf(&b, "<%d>1 %s %s %s - %s ", pri, r.Time.UTC().Format("2006-01-02T15:04:05.000000Z"),
+		nilOr(printable(r.Source, 255)), nilOr(printable(r.Service, 48)), nilOr(printable(r.Action, 32)))
+	b.WriteString("[preau@" + PEN)
+	for _, kv := range [][2]string{{"class", string(r.Class)}, {"establishment", r.Establishment},
+		{"user", r.User}, {"object", r.Object}, {"result", r.Result}} {
+		if kv[1] != "" {
+			b.WriteString(" " + kv[0] + "=\"" + sdEscape(kv[1]) + "\"")
+		}
+	}
+	b.WriteString("]")
+	if len(r.Fields) > 0 {
+		b.WriteString("[fields@" + PEN)
+		keys := make([]string, 0, len(r.Fields))
+		for k := range r.Fields {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			name := sdName(k)
+			if name == "" {
+				continue
+			}
+			b.WriteString(" " + name + "=\"" + sdEscape(r.Fields[k]) + "\"")
+		}
+		b.WriteString("]")
+	}
+	if r.Message != "" {
+		b.WriteString(" \xEF\xBB\xBF")
+		b.WriteString(strings.ToValidUTF8(r.Message, "\uFFFD"))
+	}
+	return b.String()
+}
+
+func nilOr(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printable keeps the printable US-ASCII of s (RFC 5424 header fields), at
+// most n bytes.
+func printable(s string, n int) string {
+	out := make([]byte, 0, min(len(s), n))
+	for i := 0; i < len(s) && len(out) < n; i++ {
+		if s[i] > 32 && s[i] < 127 {
+			out = append(out, s[i])
+		}
+	}
+	return string(out)
+}
+
+// sdName makes a structured-data parameter name: printable ASCII but '=',
+// ' ', ']', '"', at most 32 bytes.
+func sdName(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(out) < 32; i++ {
+		c := s[i]
+		if c > 32 && c < 127 && c != '=' && c != ']' && c != '"' {
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+func sdEscape(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `]`, `\]`)
+	return r.Replace(s)
+}
+
+// WriteRFC5424 writes records as RFC 5424 messages with octet-counting
+// framing (RFC 6587 §3.4.1), the framing RFC 5425 requires, so that a
+// message with a newline in it stays whole.
+func WriteRFC5424(w io.Writer, recs []Record) error {
+	for i := range recs {
+		m := FormatRFC5424(&recs[i])
+		if _, err := io.WriteString(w, strconv.Itoa(len(m))+" "+m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteCSV writes records as CSV with a header row.
+func WriteCSV(w io.Writer, recs []Record) error {
+	cw := newCSV(w)
+	cw.row("time", "establishment", "class", "source", "facility", "severity", "service", "user", "action",
+		"object", "result", "message", "fields")
+	for _, r := range recs {
+		var f []string
+		for k, v := range r.Fields {
+			f = append(f, k+"="+v)
+		}
+		slices.Sort(f)
+		cw.row(r.Time.UTC().Format(time.RFC3339Nano), r.Establishment, string(r.Class), r.Source,
+			strconv.Itoa(int(r.Facility)), strconv.Itoa(int(r.Severity)), r.Service, r.User, r.Action, r.Object,
+			r.Result, r.Message, strings.Join(f, ";"))
+	}
+	return cw.flush()
+}
