@@ -110,7 +110,8 @@ func readPurged(ctx context.Context, bs blob.Store, prefix string) (*Purged, err
 
 // PurgedSegment describes one segment a purge deleted.
 type PurgedSegment struct {
-	Stream  string
+	Stream        string
+	Establishment string
 	Seq     int64
 	First   time.Time
 	Last    time.Time
@@ -170,7 +171,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy Policy) ([]Purg
 			s.mu.Lock()
 			delete(s.mans, manKey(prefix, m.Seq))
 			s.mu.Unlock()
-			out = append(out, PurgedSegment{Stream: st.String(), Seq: m.Seq, First: m.First, Last: m.Last, Records: m.Count})
+			out = append(out, PurgedSegment{Stream: st.String(), Establishment: st.Establishment, Seq: m.Seq, First: m.First, Last: m.Last, Records: m.Count})
 		}
 	}
 	return out, nil
