@@ -17,6 +17,7 @@ import (
 	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/pki"
 )
 
@@ -26,6 +27,7 @@ type App struct {
 	*base
 	blobs bloburl.Store
 	pki   *pki.PKI
+	logs  *logs.Store // nil when disabled: use LogSink
 
 	handler http.Handler // the HTTPS handler (tests call it directly)
 	ready   readiness
@@ -72,6 +74,9 @@ func New(ctx context.Context, cfg config.File, opt Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing TLS: %w", err)
 	}
+	if err := a.openLogs(ctx); err != nil {
+		return nil, err
+	}
 	if a.handler, err = a.routes(); err != nil {
 		return nil, err
 	}
@@ -106,6 +111,10 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	if err := a.startLDAP(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
+	}
+	if err := a.startLogs(ctx); err != nil {
 		a.Shutdown(context.Background())
 		return err
 	}

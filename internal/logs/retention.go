@@ -112,10 +112,10 @@ func readPurged(ctx context.Context, bs blob.Store, prefix string) (*Purged, err
 type PurgedSegment struct {
 	Stream        string
 	Establishment string
-	Seq     int64
-	First   time.Time
-	Last    time.Time
-	Records int
+	Seq           int64
+	First         time.Time
+	Last          time.Time
+	Records       int
 }
 
 // Purge deletes, in every stream of this node, the oldest whole sealed

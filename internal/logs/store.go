@@ -51,6 +51,9 @@ type Config struct {
 	Buffer            int                // default 65,536 records
 	Clock             core.Clock
 	Log               *slog.Logger
+	// ReadOnly opens the store for reading (search, verify, archive) beside
+	// a running server: no spool, no recovery, Append drops everything.
+	ReadOnly bool
 }
 
 func (c *Config) defaults() {
@@ -142,6 +145,11 @@ var _ Sink = (*Store)(nil)
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	const op = "logs.Open"
 	cfg.defaults()
+	if cfg.ReadOnly {
+		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}}
+		s.closed.Store(true)
+		return s, nil
+	}
 	if cfg.Blobs == nil || cfg.Key == nil || cfg.Spool == "" {
 		return nil, core.E(op, core.Invalid, "the log store needs a blob store, a key and a spool folder")
 	}

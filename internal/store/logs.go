@@ -71,21 +71,11 @@ func (db *DB) SetLogRetention(ctx context.Context, est string, class logs.Class,
 	})
 }
 
-// LogAccess is one consultation of log content, journaled (MCO-JAL-5,
-// MCO-JAL-6): what was asked, on what basis, and how many records came out.
-type LogAccess struct {
-	Establishment string // the chain: the establishment searched, "" when several
-	Action        string // "search" or "export"
-	Query         logs.Query
-	Justification logs.Justification
-	Format        string // export format
-	Records       int
-	Refused       string // the reason of a refusal ("" when answered)
-}
+var _ logs.AccessJournal = (*DB)(nil)
 
 // JournalLogAccess journals a consultation (answered or refused). A search
 // must not be answered if this fails.
-func (db *DB) JournalLogAccess(ctx context.Context, a LogAccess) error {
+func (db *DB) JournalLogAccess(ctx context.Context, a logs.Access) error {
 	return db.write(ctx, "store.JournalLogAccess", func(tx *Tx) error {
 		e := journal.Entry{Chain: a.Establishment, Action: "logs." + a.Action, TargetType: "logs",
 			TargetName: truncate(a.Query.Summary(), 500), Result: journal.Done}

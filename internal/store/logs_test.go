@@ -43,10 +43,10 @@ func TestLogRetentionAndAccessJournal(t *testing.T) {
 		}
 		q := logs.Query{User: "jdupont", Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 		j := logs.Justification{Basis: logs.BasisJudicial, Reference: "PV 2026/123"}
-		if err := db.JournalLogAccess(ctx, store.LogAccess{Establishment: "E1", Action: "search", Query: q, Justification: j, Records: 7}); err != nil {
+		if err := db.JournalLogAccess(ctx, logs.Access{Establishment: "E1", Action: "search", Query: q, Justification: j, Records: 7}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.JournalLogAccess(ctx, store.LogAccess{Establishment: "E1", Action: "search", Query: q, Refused: "no justification"}); err != nil {
+		if err := db.JournalLogAccess(ctx, logs.Access{Establishment: "E1", Action: "search", Query: q, Refused: "no justification"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.JournalLogPurge(ctx, []logs.PurgedSegment{{Stream: "connection/E1", Establishment: "E1", Seq: 1, Records: 5},

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/preau/preau/internal/app"
+	"github.com/preau/preau/internal/core"
+)
+
+func (n *node) cliErr(args ...string) (string, error) {
+	var out, errb bytes.Buffer
+	args = append(args, "--data", n.data)
+	err := app.Run(context.Background(), args, app.Env{Getenv: func(string) string { return "" },
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+	return out.String() + errb.String(), err
+}
+
+// TestLogsSyslogSearchJustifiedAndVerified: a syslog message sent to the
+// node is found by `preau logs search` only with a justification, the
+// refusal and the answer are journaled, and `preau logs verify` and an
+// archive verify.
+// CARINE: MCO-JAL-1, MCO-JAL-6, MCO-JAL-7, MCO-JAL-3
+func TestLogsSyslogSearchJustifiedAndVerified(t *testing.T) {
+	n := startNode(t)
+	if n.app.LogSink() == nil || n.app.LogStore() == nil {
+		t.Fatal("no log store")
+	}
+	c, err := net.Dial("udp", n.app.Addr("syslog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(c, "<86>Nov 29 10:00:00 fw01 sshd[42]: Accepted password for jdupont from 10.9.8.7")
+	c.Close()
+	tc, err := net.Dial("tcp", n.app.Addr("syslog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "<14>1 2026-11-29T10:00:01Z sw01 kernel - - - link up"
+	fmt.Fprintf(tc, "%d %s", len(msg), msg)
+	tc.Close()
+	st := n.app.LogStore()
+	var found string
+	for i := 0; i < 100 && !strings.Contains(found, "jdupont"); i++ {
+		if err := st.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		found, _ = n.cliErr("logs", "search", "--text", "jdupont", "--justification", "incident:INC-2026-042")
+	}
+	if !strings.Contains(found, "Accepted password for jdupont") || !strings.Contains(found, "fw01") {
+		t.Fatalf("search: %s", found)
+	}
+	out, err := n.cliErr("logs", "search", "--text", "jdupont")
+	if !core.IsKind(err, core.Permission) || !strings.Contains(err.Error(), "justification") {
+		t.Fatalf("unjustified search answered: %v\n%s", err, out)
+	}
+	var answered, refused bool
+	for _, l := range strings.Split(n.cli("journal", "export"), "\n") {
+		if !strings.Contains(l, `"action":"logs.search"`) || !strings.Contains(l, `"target_name":"text=jdupont"`) {
+			continue
+		}
+		answered = answered || strings.Contains(l, `"result":"done"`) && strings.Contains(l, `"reason":"incident:INC-2026-042 records=1"`)
+		refused = refused || strings.Contains(l, `"result":"refused"`)
+	}
+	if !answered || !refused {
+		t.Fatalf("journal lacks the answer or the refusal:\n%s", n.cli("journal", "export"))
+	}
+	if out, err := n.cliErr("logs", "verify"); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify: %v %s", err, out)
+	}
+	arch := filepath.Join(t.TempDir(), "a.tar")
+	if out, err := n.cliErr("logs", "archive", "--since", "2026-01-01", "--until", "2030-01-01", "--out", arch); err != nil {
+		t.Fatalf("archive: %v %s", err, out)
+	}
+	if out, err := n.cliErr("logs", "verify", "--archive", arch); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify --archive: %v %s", err, out)
+	}
+	b, _ := os.ReadFile(arch)
+	if !bytes.Contains(b, []byte("public-key.pem")) {
+		t.Fatal("archive without the public key")
+	}
+}
