@@ -10,17 +10,21 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/preau/preau/internal/auth/authweb"
 	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/logs/logsweb"
 	"github.com/preau/preau/internal/logs/syslogd"
 	"github.com/preau/preau/internal/store"
+	"github.com/preau/preau/internal/web"
 )
 
 // LogSink is where services write their high-volume records (proxy
@@ -207,4 +211,41 @@ func purgeLogsOnce(ctx context.Context, db *store.DB, st *logs.Store, now time.T
 		}
 	}
 	return err
+}
+
+// routeLogs mounts the log consultation pages: holders of logs.read (and
+// establishment admins) only, always with strong authentication
+// (MCO-JAL-7), whatever auth.strong_for says.
+func (a *App) routeLogs(mux *http.ServeMux, rd *web.Renderer) error {
+	if a.logs == nil {
+		return nil
+	}
+	h, err := logsweb.New(logsweb.Deps{Store: a.logs, Journal: a.db, Directory: a.dir, Clock: a.clock,
+		Retentions: func(ctx context.Context) ([]logsweb.Retention, error) {
+			rs, err := a.db.LogRetentions(ctx)
+			out := make([]logsweb.Retention, 0, len(rs))
+			for _, r := range rs {
+				out = append(out, logsweb.Retention{Establishment: r.Establishment, Class: r.Class, Days: r.Days})
+			}
+			return out, err
+		}}, rd)
+	if err != nil {
+		return err
+	}
+	require := func(next http.Handler) http.Handler {
+		return authweb.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := core.PrincipalFromContext(r.Context())
+			if !logsweb.Allowed(p) {
+				est := ""
+				if len(p.Establishments) > 0 {
+					est = p.Establishments[0]
+				}
+				web.Error(w, r, web.RightRefusal(r.Context(), core.RightLogsRead, est))
+				return
+			}
+			authweb.RequireStrong(next).ServeHTTP(w, r)
+		}))
+	}
+	h.Routes(mux, require)
+	return nil
 }

@@ -6,8 +6,11 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +18,8 @@ import (
 
 	"github.com/preau/preau/internal/app"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/web/webtest"
 )
 
 func (n *node) cliErr(args ...string) (string, error) {
@@ -88,4 +93,61 @@ func TestLogsSyslogSearchJustifiedAndVerified(t *testing.T) {
 	if !bytes.Contains(b, []byte("public-key.pem")) {
 		t.Fatal("archive without the public key")
 	}
+}
+
+// TestLogsPages: the console's log search refuses an unjustified search on
+// personal data and answers a justified one (both journaled), exports CSV,
+// is closed to a teacher, and passes axe in French and English.
+// CARINE: MCO-JAL-6, MCO-JAL-7
+func TestLogsPages(t *testing.T) {
+	n := startNode(t)
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	n.cli("user", "add", "lou.petit", "--uai", "0999001W", "--profile", "teacher", "--given", "Lou", "--family", "Petit",
+		"--password", "Lou-Petit-Classe-2026", "--must-change=false")
+	est := ""
+	for _, l := range strings.Split(n.cli("journal", "export"), "\n") {
+		if strings.Contains(l, `"target_name":"0999001W"`) {
+			var e struct{ Chain string }
+			json.Unmarshal([]byte(l), &e)
+			est = e.Chain
+		}
+	}
+	n.app.LogSink().Append(logs.Record{Establishment: est, Class: logs.ClassConnection, Service: "proxy", User: "jdupont", Source: "10.1.2.3",
+		Action: "block", Object: "https://jeux.example/", Result: "refused", Message: "category games"})
+	if err := n.app.LogStore().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := n.login("lou.petit", "Lou-Petit-Classe-2026"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+	if resp, _ := n.get("/admin/logs"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a teacher opens the logs: %d", resp.StatusCode)
+	}
+	n.client.Jar, _ = cookiejar.New(nil)
+	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	resp, body := n.get("/admin/logs?go=1&user=jdupont")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "peut identifier des personnes") || strings.Contains(body, "jeux.example") {
+		t.Fatalf("unjustified search: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = n.get("/admin/logs?go=1&user=jdupont&basis=judicial&reference=PV+2026%2F77")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "jeux.example") || !strings.Contains(body, "judicial:PV 2026/77") {
+		t.Fatalf("justified search: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = n.get("/admin/logs/export?format=csv&go=1&user=jdupont&basis=judicial&reference=PV+2026%2F77")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "jdupont") || !strings.HasPrefix(body, "time,establishment") {
+		t.Fatalf("export: %d\n%s", resp.StatusCode, body)
+	}
+	j := n.cli("journal", "export")
+	if !strings.Contains(j, `"action":"logs.export"`) || !strings.Contains(j, `"reason":"judicial:PV 2026/77 format=csv records=1"`) ||
+		!strings.Contains(j, `"action":"logs.search","target_type":"logs","target_name":"user=jdupont establishment=`+est+`","result":"refused"`) {
+		t.Fatalf("journal:\n%s", j)
+	}
+	if testing.Short() {
+		return
+	}
+	front := proxyWithCookies(t, n)
+	defer front.Close()
+	webtest.Axe(t, front.URL, "/admin/logs", "/admin/logs?lang=en", "/admin/logs?go=1&user=jdupont",
+		"/admin/logs?go=1&class=connection&basis=incident&reference=INC-42&lang=en")
 }

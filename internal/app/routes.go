@@ -22,6 +22,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
+	"github.com/preau/preau/internal/logs/logsweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -34,7 +35,7 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(), logsweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +100,9 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
+	if err := a.routeLogs(mux, rd); err != nil {
+		return nil, err
+	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -181,6 +185,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightJournalRead }) {
 		items = append(items, web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+	}
+	if a.logs != nil && logsweb.Allowed(p) {
+		items = append(items, web.NavItem{Label: "logs.nav", Href: logsweb.SearchPath})
 	}
 	return items
 }
