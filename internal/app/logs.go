@@ -18,6 +18,7 @@ import (
 
 	"github.com/preau/preau/internal/auth/authweb"
 	"github.com/preau/preau/internal/blob"
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/logs"
@@ -248,4 +249,29 @@ func (a *App) routeLogs(mux *http.ServeMux, rd *web.Renderer) error {
 	}
 	h.Routes(mux, require)
 	return nil
+}
+
+// logAnnexSource is the charter annex's section on logs: the live
+// retention of each log class of the establishment (MCO-JAL-4).
+func (a *App) logAnnexSource() charter.Source {
+	if a.logs == nil {
+		return charter.LogSource(a.cfg.Journal.Retention, false)
+	}
+	labels := map[logs.Class]string{
+		logs.ClassConnection: "Données de connexion (accès au web, requêtes DNS, Wi-Fi, authentification)",
+		logs.ClassSystem:     "Journaux système et des équipements réseau",
+		logs.ClassSecurity:   "Événements de sécurité",
+	}
+	return charter.LogRetentionSource(a.cfg.Journal.Retention, func(ctx context.Context, est string) ([]charter.LogRetention, error) {
+		policy, err := retentionPolicy(ctx, a.db)
+		if err != nil {
+			return nil, err
+		}
+		var out []charter.LogRetention
+		for _, r := range logs.Rules {
+			out = append(out, charter.LogRetention{Label: labels[r.Class], Days: policy(logs.Stream{Class: r.Class, Establishment: est}),
+				Basis: r.BasisFR})
+		}
+		return out, nil
+	})
 }
