@@ -203,6 +203,29 @@ func (s *Store) Append(r Record) {
 	}
 }
 
+// AppendWait queues r, waiting while the buffer is full, until ctx ends.
+// Receivers with their own flow control use it (syslog over TCP: the
+// sender slows down instead of losing records); services use Append.
+func (s *Store) AppendWait(ctx context.Context, r Record) error {
+	if s == nil || s.closed.Load() {
+		return core.E("logs.AppendWait", core.Unavailable, "the log store is closed")
+	}
+	if r.Time.IsZero() {
+		r.Time = s.cfg.Clock.Now()
+	}
+	if r.Class == "" {
+		r.Class = ClassSystem
+	}
+	select {
+	case s.ch <- r:
+		s.appended.Add(1)
+		return nil
+	case <-ctx.Done():
+		s.dropped.Add(1)
+		return ctx.Err()
+	}
+}
+
 // Stats returns the counters.
 func (s *Store) Stats() Stats {
 	st := Stats{Appended: s.appended.Load(), Dropped: s.dropped.Load(), Segments: s.segments.Load(),

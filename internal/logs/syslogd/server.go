@@ -31,8 +31,9 @@ type Config struct {
 	Mapper   Mapper         // nil: every record to the deployment stream
 	Location *time.Location // zone of RFC 3164 times; default time.Local
 	// RatePerSource is how many messages per second one sender address
-	// may send (burst: twice that); beyond, messages are dropped and
-	// counted, and a summary record says so. 0 means 2,000.
+	// may send (burst: twice that); beyond, UDP messages are dropped and
+	// counted, with a summary record, and a TCP or TLS sender is slowed
+	// down. 0 means 5,000.
 	RatePerSource int
 	Clock         core.Clock
 	Log           *slog.Logger
@@ -41,7 +42,7 @@ type Config struct {
 // Stats are the server's counters.
 type Stats struct {
 	Received    int64
-	RateLimited int64
+	RateLimited int64 // UDP messages dropped, and stream messages delayed, over the rate
 	Truncated   int64
 	BadFrames   int64
 }
@@ -74,7 +75,7 @@ func New(cfg Config) *Server {
 		cfg.Location = time.Local
 	}
 	if cfg.RatePerSource <= 0 {
-		cfg.RatePerSource = 2000
+		cfg.RatePerSource = 5000
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = core.SystemClock{}
@@ -168,8 +169,42 @@ func (s *Server) handleConn(c net.Conn) {
 		if truncated {
 			s.truncated.Add(1)
 		}
-		s.handle(msg, src, transport)
+		s.handleStream(msg, src, transport)
 	}
+}
+
+// waiter is a Sink that can wait for room (logs.Store): stream transports
+// use it so that TCP flow control slows the sender down instead of losing
+// records.
+type waiter interface {
+	AppendWait(ctx context.Context, r logs.Record) error
+}
+
+func (s *Server) handleStream(raw []byte, src netip.Addr, transport string) {
+	w, ok := s.cfg.Sink.(waiter)
+	if !ok {
+		s.handle(raw, src, transport)
+		return
+	}
+	// Over its rate, a stream sender is slowed down (throttled), not cut.
+	for throttled := false; ; throttled = true {
+		if ok, _ := s.allow(src, s.cfg.Clock.Now()); ok {
+			break
+		}
+		if !throttled {
+			s.limited.Add(1)
+		}
+		time.Sleep(time.Second / time.Duration(s.cfg.RatePerSource))
+	}
+	now := s.cfg.Clock.Now()
+	s.received.Add(1)
+	est := ""
+	if s.cfg.Mapper != nil && src.IsValid() {
+		est = s.cfg.Mapper.EstablishmentOf(src)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = w.AppendWait(ctx, ToRecord(Parse(raw, now, s.cfg.Location), src, est, transport, now))
 }
 
 // ServePacket reads UDP datagrams from pc until Shutdown.

@@ -314,3 +314,26 @@ func FuzzFrameReader(f *testing.F) {
 		t.Fatal("frame reader does not end")
 	})
 }
+
+// TestTCPOverRateIsSlowedNotDropped: a TCP sender over its rate is
+// throttled and every message is kept (TCP has flow control; UDP has not).
+// CARINE: MCO-JAL-2
+func TestTCPOverRateIsSlowedNotDropped(t *testing.T) {
+	st := startStore(t)
+	srv := New(Config{Sink: st, RatePerSource: 200})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(c, "<13>Jan  2 09:00:00 burst app: n%d\n", i)
+	}
+	c.Close()
+	recs := waitFor(t, st, logs.Query{Host: "burst", Limit: 1000}, 600)
+	if len(recs) != 600 || srv.Stats().RateLimited == 0 {
+		t.Fatalf("%d records kept, stats %+v", len(recs), srv.Stats())
+	}
+}
