@@ -32,8 +32,116 @@ type jsonRecord struct {
 	Fields        map[string]string `json:"fields,omitempty"`
 }
 
-// EncodeJSON returns r as one JSON line (without the newline).
+// EncodeJSON returns r as one JSON line (without the newline). It writes
+// exactly what encoding/json writes for jsonRecord (a test holds it to
+// that), several times faster: it runs for every record.
 func EncodeJSON(r *Record) []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, `{"time":"`...)
+	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	b = appendField(b, "establishment", r.Establishment)
+	b = append(b, `,"class":`...)
+	b = appendJSONString(b, string(r.Class))
+	b = appendField(b, "source", r.Source)
+	b = append(b, `,"facility":`...)
+	b = strconv.AppendUint(b, uint64(r.Facility), 10)
+	b = append(b, `,"severity":`...)
+	b = strconv.AppendUint(b, uint64(r.Severity), 10)
+	b = appendField(b, "service", r.Service)
+	b = appendField(b, "user", r.User)
+	b = appendField(b, "action", r.Action)
+	b = appendField(b, "object", r.Object)
+	b = appendField(b, "result", r.Result)
+	b = appendField(b, "message", r.Message)
+	if len(r.Fields) > 0 {
+		keys := make([]string, 0, len(r.Fields))
+		for k := range r.Fields {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, `,"fields":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, r.Fields[k])
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func appendField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s the way encoding/json does (HTML-safe, invalid
+// UTF-8 as U+FFFD, U+2028 and U+2029 escaped).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// encodeJSONReflect is the reference EncodeJSON is held to.
+func encodeJSONReflect(r *Record) []byte {
 	b, _ := json.Marshal(jsonRecord{Time: r.Time.UTC().Format(time.RFC3339Nano), Establishment: r.Establishment,
 		Class: r.Class, Source: r.Source, Facility: r.Facility, Severity: r.Severity, Service: r.Service,
 		User: r.User, Action: r.Action, Object: r.Object, Result: r.Result, Message: r.Message, Fields: r.Fields})

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"slices"
 	"sort"
@@ -168,12 +169,21 @@ func keyPart(s string) string {
 func segKey(prefix string, seq int64) string { return fmt.Sprintf("%s%012d.seg", prefix, seq) }
 func manKey(prefix string, seq int64) string { return fmt.Sprintf("%s%012d.man", prefix, seq) }
 
-// chainStep returns the next link of the record hash chain.
-func chainStep(prev []byte, line []byte) []byte {
-	h := sha256.New()
-	h.Write(prev)
-	h.Write(line)
-	return h.Sum(nil)
+// chainer computes the links of the record hash chain,
+// SHA-256(prev || line), with one reused hasher.
+type chainer struct {
+	h   hash.Hash
+	out [sha256.Size]byte
+}
+
+func (c *chainer) step(prev, line []byte) []byte {
+	if c.h == nil {
+		c.h = sha256.New()
+	}
+	c.h.Reset()
+	c.h.Write(prev)
+	c.h.Write(line)
+	return c.h.Sum(c.out[:0])
 }
 
 // chainStart returns the first link of a segment's chain from the previous
@@ -192,7 +202,7 @@ var (
 
 func encoder() *zstd.Encoder {
 	encOnce.Do(func() {
-		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	})
 	return enc
 }
@@ -269,6 +279,7 @@ func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
 		m.Hosts = sortedKeys(hosts)
 	}
 	chain := chainStart(prev)
+	var ch chainer
 	var out, raw bytes.Buffer
 	const perBlock = 8192
 	for b, ls := range bk {
@@ -279,7 +290,7 @@ func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
 			for _, l := range part {
 				raw.Write(l.data)
 				raw.WriteByte('\n')
-				chain = chainStep(chain, l.data)
+				chain = ch.step(chain, l.data)
 			}
 			z := encoder().EncodeAll(raw.Bytes(), nil)
 			m.Blocks = append(m.Blocks, Block{Bucket: b, Offset: int64(out.Len()), Length: int64(len(z)),
@@ -343,6 +354,7 @@ func CheckSegment(m *Manifest, data []byte) error {
 		return fmt.Errorf("segment content does not match its manifest's SHA-256: altered")
 	}
 	chain := chainStart(m.Prev)
+	var ch chainer
 	n := 0
 	for _, b := range m.Blocks {
 		if err := readBlock(data, b, func(l []byte) error {
@@ -350,7 +362,7 @@ func CheckSegment(m *Manifest, data []byte) error {
 			if err := decodeRecord(l, &r); err != nil {
 				return fmt.Errorf("record %d: %v", n+1, err)
 			}
-			chain = chainStep(chain, l)
+			chain = ch.step(chain, l)
 			n++
 			return nil
 		}); err != nil {

@@ -93,7 +93,7 @@ type Stats struct {
 // end it with Close, which seals every open stream.
 type Store struct {
 	cfg  Config
-	ch   chan Record
+	ch   chan entry
 	quit chan struct{}
 	done chan struct{}
 
@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Spool, 0o700); err != nil {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
-	s := &Store{cfg: cfg, ch: make(chan Record, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{}),
+	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}}
 	go s.sealer()
@@ -182,6 +182,25 @@ func (s *Store) Blobs() blob.Store { return s.cfg.Blobs }
 // Node returns this node's name.
 func (s *Store) Node() string { return s.cfg.Node }
 
+// entry is a record on its way to the writer, already encoded by the
+// producer's goroutine (so that encoding runs in parallel).
+type entry struct {
+	stream Stream
+	line   line
+	flush  bool
+}
+
+func (s *Store) entryOf(r *Record) entry {
+	if r.Time.IsZero() {
+		r.Time = s.cfg.Clock.Now()
+	}
+	if r.Class == "" {
+		r.Class = ClassSystem
+	}
+	return entry{stream: Stream{Class: r.Class, Establishment: r.Establishment},
+		line: line{data: EncodeJSON(r), t: r.Time.UTC(), user: r.User, host: r.Source}}
+}
+
 // Append queues r. It never blocks: when the buffer is full the record is
 // dropped and counted (Stats.Dropped), and a "dropped" record is logged once
 // the pressure eases.
@@ -189,14 +208,8 @@ func (s *Store) Append(r Record) {
 	if s == nil || s.closed.Load() {
 		return
 	}
-	if r.Time.IsZero() {
-		r.Time = s.cfg.Clock.Now()
-	}
-	if r.Class == "" {
-		r.Class = ClassSystem
-	}
 	select {
-	case s.ch <- r:
+	case s.ch <- s.entryOf(&r):
 		s.appended.Add(1)
 	default:
 		s.dropped.Add(1)
@@ -210,14 +223,15 @@ func (s *Store) AppendWait(ctx context.Context, r Record) error {
 	if s == nil || s.closed.Load() {
 		return core.E("logs.AppendWait", core.Unavailable, "the log store is closed")
 	}
-	if r.Time.IsZero() {
-		r.Time = s.cfg.Clock.Now()
-	}
-	if r.Class == "" {
-		r.Class = ClassSystem
+	e := s.entryOf(&r)
+	select {
+	case s.ch <- e:
+		s.appended.Add(1)
+		return nil
+	default:
 	}
 	select {
-	case s.ch <- r:
+	case s.ch <- e:
 		s.appended.Add(1)
 		return nil
 	case <-ctx.Done():
@@ -245,7 +259,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 	s.flushPending.Add(1)
 	select {
-	case s.ch <- Record{Service: flushMarker}:
+	case s.ch <- entry{flush: true}:
 	case <-ctx.Done():
 		s.flushPending.Add(-1)
 		return ctx.Err()
@@ -265,7 +279,6 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 }
 
-const flushMarker = "\x00flush"
 
 // Close stops the writer, seals every stream and waits for the blob store.
 func (s *Store) Close() error {
@@ -302,9 +315,9 @@ func (s *Store) writer() {
 			}
 			if d := s.dropped.Load(); d > reported {
 				s.cfg.Log.Warn("log buffer full: records dropped", "dropped", d-reported, "total", d)
-				s.write(Record{Time: now, Class: ClassSystem, Service: "logs", Action: "drop", Result: "lost",
+				s.write(s.entryOf(&Record{Time: now, Class: ClassSystem, Service: "logs", Action: "drop", Result: "lost",
 					Severity: 4, Message: fmt.Sprintf("log buffer full: %d records dropped (%d since start)", d-reported, d),
-					Fields: map[string]string{"dropped": strconv.FormatInt(d-reported, 10)}})
+					Fields: map[string]string{"dropped": strconv.FormatInt(d-reported, 10)}}))
 				reported = d
 			}
 		case <-s.quit:
@@ -330,8 +343,8 @@ func (s *Store) writer() {
 	}
 }
 
-func (s *Store) write(r Record) {
-	if r.Service == flushMarker {
+func (s *Store) write(e entry) {
+	if e.flush {
 		s.syncAll()
 		for _, sp := range s.spools {
 			if len(sp.lines) > 0 {
@@ -341,7 +354,7 @@ func (s *Store) write(r Record) {
 		s.flushPending.Add(-1)
 		return
 	}
-	st := Stream{Class: r.Class, Establishment: r.Establishment}
+	st := e.stream
 	sp := s.spools[st]
 	if sp == nil {
 		var err error
@@ -352,11 +365,10 @@ func (s *Store) write(r Record) {
 		}
 		s.spools[st] = sp
 	}
-	data := EncodeJSON(&r)
-	sp.w.Write(data)
+	sp.w.Write(e.line.data)
 	sp.w.WriteByte('\n')
 	sp.dirty = true
-	sp.lines = append(sp.lines, line{data: data, t: r.Time.UTC(), user: r.User, host: r.Source})
+	sp.lines = append(sp.lines, e.line)
 	if len(sp.lines) >= s.cfg.MaxSegmentRecords {
 		s.handOff(sp, nil)
 	}
@@ -384,7 +396,8 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 	w := bufio.NewWriterSize(f, 64<<10)
 	w.Write(h)
 	w.WriteByte('\n')
-	return &spool{stream: st, id: id, path: p, f: f, w: w, opened: now, dirty: true}, nil
+	return &spool{stream: st, id: id, path: p, f: f, w: w, opened: now, dirty: true,
+		lines: make([]line, 0, min(s.cfg.MaxSegmentRecords, 16384))}, nil
 }
 
 func orUnderscore(s string) string {

@@ -436,3 +436,18 @@ func must(m *Manifest) []byte {
 	}
 	return b
 }
+
+func FuzzEncodeJSON(f *testing.F) {
+	f.Add("jdupont", "GET <a&b> \"x\" \\ \n\t\x01 é \u2028", "k", "v\xff")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, user, msg, k, v string) {
+		r := Record{Time: t0, Class: ClassSystem, User: user, Message: msg, Source: v, Severity: 3}
+		if k != "" {
+			r.Fields = map[string]string{k: v, "z": msg}
+		}
+		got, want := EncodeJSON(&r), encodeJSONReflect(&r)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("EncodeJSON\n%s\nencoding/json\n%s", got, want)
+		}
+	})
+}

@@ -19,6 +19,7 @@ import (
 type FrameReader struct {
 	r   *bufio.Reader
 	max int
+	buf []byte // reused by octet-counted frames
 }
 
 // NewFrameReader returns a FrameReader over r keeping at most max bytes of
@@ -65,7 +66,10 @@ func (f *FrameReader) octet() ([]byte, bool, bool, error) {
 	}
 	f.r.Discard(i + 1)
 	keep := min(n, f.max)
-	buf := make([]byte, keep)
+	if cap(f.buf) < keep {
+		f.buf = make([]byte, keep)
+	}
+	buf := f.buf[:keep]
 	if _, err := io.ReadFull(f.r, buf); err != nil {
 		return nil, false, true, fmt.Errorf("%w: stream ended inside a %d-byte message", ErrFrame, n)
 	}

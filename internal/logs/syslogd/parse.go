@@ -53,7 +53,10 @@ func Parse(b []byte, now time.Time, loc *time.Location) Message {
 	if len(b) > MaxMessage {
 		b = b[:MaxMessage]
 	}
-	b = bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, nil), "\r\n ")
+	if bytes.IndexByte(b, 0) >= 0 {
+		b = bytes.ReplaceAll(b, []byte{0}, nil)
+	}
+	b = bytes.TrimRight(b, "\r\n ")
 	m := Message{Facility: 1, Severity: 5}
 	rest, ok := parsePRI(b, &m)
 	if !ok {
@@ -373,6 +376,16 @@ func isUpper(s string) bool {
 // Latin-1 byte by byte (what Windows forwarders send); control characters
 // other than tab become spaces.
 func text(b []byte) string {
+	plain := true
+	for _, c := range b {
+		if c < 32 && c != '\t' || c >= 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(b)
+	}
 	var sb strings.Builder
 	if utf8.Valid(b) {
 		for _, r := range string(b) {

@@ -60,6 +60,7 @@ type Server struct {
 	conns     map[net.Conn]bool
 	buckets   map[netip.Addr]*bucket
 	closed    bool
+	stop      chan struct{} // closed by Shutdown
 	wg        sync.WaitGroup
 }
 
@@ -87,7 +88,7 @@ func New(cfg Config) *Server {
 		cfg.Sink = logs.Discard{}
 	}
 	return &Server{cfg: cfg, listeners: map[net.Listener]bool{}, packets: map[net.PacketConn]bool{},
-		conns: map[net.Conn]bool{}, buckets: map[netip.Addr]*bucket{}}
+		conns: map[net.Conn]bool{}, buckets: map[netip.Addr]*bucket{}, stop: make(chan struct{})}
 }
 
 // Stats returns the counters.
@@ -156,6 +157,15 @@ func (s *Server) handleConn(c net.Conn) {
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // Shutdown ends a connection waiting for room in the store
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	fr := NewFrameReader(c, MaxMessage)
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
@@ -169,7 +179,7 @@ func (s *Server) handleConn(c net.Conn) {
 		if truncated {
 			s.truncated.Add(1)
 		}
-		s.handleStream(msg, src, transport)
+		s.handleStream(ctx, msg, src, transport)
 	}
 }
 
@@ -180,7 +190,7 @@ type waiter interface {
 	AppendWait(ctx context.Context, r logs.Record) error
 }
 
-func (s *Server) handleStream(raw []byte, src netip.Addr, transport string) {
+func (s *Server) handleStream(ctx context.Context, raw []byte, src netip.Addr, transport string) {
 	w, ok := s.cfg.Sink.(waiter)
 	if !ok {
 		s.handle(raw, src, transport)
@@ -202,8 +212,6 @@ func (s *Server) handleStream(raw []byte, src netip.Addr, transport string) {
 	if s.cfg.Mapper != nil && src.IsValid() {
 		est = s.cfg.Mapper.EstablishmentOf(src)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	_ = w.AppendWait(ctx, ToRecord(Parse(raw, now, s.cfg.Location), src, est, transport, now))
 }
 
@@ -240,6 +248,9 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 // connection handlers, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.stop)
+	}
 	s.closed = true
 	for ln := range s.listeners {
 		ln.Close()
