@@ -279,7 +279,6 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 }
 
-
 // Close stops the writer, seals every stream and waits for the blob store.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
