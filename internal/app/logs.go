@@ -6,12 +6,14 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -73,6 +75,9 @@ func (a *App) startLogs(ctx context.Context) error {
 		return nil
 	}
 	a.goBackground(ctx, "logs-retention", a.purgeLogs)
+	if err := a.startForward(ctx); err != nil {
+		return err
+	}
 	if a.cfg.Listen.Syslog == "" && a.cfg.Listen.SyslogTLS == "" {
 		return nil
 	}
@@ -274,4 +279,34 @@ func (a *App) logAnnexSource() charter.Source {
 		}
 		return out, nil
 	})
+}
+
+// startForward ships sealed segments to the central collector named by
+// logs.forward_to, over mutual TLS (MCO-JAL-8).
+func (a *App) startForward(ctx context.Context) error {
+	c := a.cfg.Logs
+	if a.logs == nil || c.ForwardTo == "" {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.ForwardCert, c.ForwardKey)
+	if err != nil {
+		return fmt.Errorf("logs.forward_cert/forward_key: %w", err)
+	}
+	caPEM, err := os.ReadFile(c.ForwardCA)
+	if err != nil {
+		return fmt.Errorf("logs.forward_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return fmt.Errorf("logs.forward_ca: %s holds no PEM certificate", c.ForwardCA)
+	}
+	host, _, _ := net.SplitHostPort(c.ForwardTo)
+	fw := &logs.Forwarder{Store: a.logs, Cursor: filepath.Join(a.cfg.Data, "logs-forward.json"), Log: a.log.With("svc", "logs-forward"),
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 15 * time.Second},
+				Config: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, ServerName: host, MinVersion: tls.VersionTLS12}}
+			return d.DialContext(ctx, "tcp", c.ForwardTo)
+		}}
+	a.goBackground(ctx, "logs-forward", fw.Run)
+	return nil
 }

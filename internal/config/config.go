@@ -98,6 +98,13 @@ type Logs struct {
 	Node          string        `toml:"node"`           // this node's name in segment keys; default "local"
 	FsyncInterval time.Duration `toml:"fsync_interval"` // default 1s: the most a crash loses
 	SealInterval  time.Duration `toml:"seal_interval"`  // default 5m: how often open segments are sealed
+	// ForwardTo ships sealed segments to a central syslog-TLS collector
+	// (host:port, RFC 5425) with mutual TLS: ForwardCA verifies the
+	// collector, ForwardCert/ForwardKey (PEM files) authenticate this node.
+	ForwardTo   string `toml:"forward_to"`
+	ForwardCA   string `toml:"forward_ca"`
+	ForwardCert string `toml:"forward_cert"`
+	ForwardKey  string `toml:"forward_key"`
 }
 
 // Web holds settings of the HTTP front.
@@ -177,6 +184,9 @@ func (f *File) Validate() error {
 		if f.Mail.From == "" {
 			errs = append(errs, errors.New("mail.from: a sender address is required when mail.relay is set"))
 		}
+	}
+	if f.Logs.ForwardTo != "" && (f.Logs.ForwardCert == "" || f.Logs.ForwardKey == "" || f.Logs.ForwardCA == "") {
+		errs = append(errs, errors.New("logs.forward_to: forwarding uses mutual TLS: set logs.forward_ca, logs.forward_cert and logs.forward_key"))
 	}
 	if f.Directory.LeaverGrace < 0 {
 		errs = append(errs, errors.New("directory.leaver_grace: must not be negative"))
