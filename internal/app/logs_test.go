@@ -93,6 +93,24 @@ func TestLogsSyslogSearchJustifiedAndVerified(t *testing.T) {
 	if !bytes.Contains(b, []byte("public-key.pem")) {
 		t.Fatal("archive without the public key")
 	}
+	// One flipped byte in a sealed segment: verify fails and names it.
+	var segs []string
+	filepath.WalkDir(n.data, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "000000000001.seg" {
+			segs = append(segs, p)
+		}
+		return nil
+	})
+	if len(segs) == 0 {
+		t.Fatal("no sealed segment in the data folder")
+	}
+	sb, _ := os.ReadFile(segs[0])
+	sb[len(sb)/2] ^= 0x20
+	os.WriteFile(segs[0], sb, 0o600)
+	out, err = n.cliErr("logs", "verify")
+	if err == nil || !strings.Contains(out, "segment 000000000001") || !strings.Contains(out, "altered") {
+		t.Fatalf("verify after tampering: %v\n%s", err, out)
+	}
 }
 
 // TestLogsPages: the console's log search refuses an unjustified search on

@@ -243,9 +243,10 @@ func bucketOf(user, host string, n int) int {
 }
 
 // bucketsFor returns how many buckets a segment of count records gets:
-// enough that a bucket holds a few thousand records, at most 64.
+// one per thousand records, at most 64 (a full segment of 100,000 records
+// has 64 buckets: one user's search reads 1/64 of it).
 func bucketsFor(count int) int {
-	n := count / 4096
+	n := count / 1024
 	return max(1, min(64, n))
 }
 
