@@ -55,7 +55,8 @@ func EncodeJSON(r *Record) []byte {
 	b = appendField(b, "result", r.Result)
 	b = appendField(b, "message", r.Message)
 	if len(r.Fields) > 0 {
-		keys := make([]string, 0, len(r.Fields))
+		var arr [16]string
+		keys := arr[:0]
 		for k := range r.Fields {
 			keys = append(keys, k)
 		}
@@ -196,7 +197,8 @@ func FormatRFC5424(r *Record) string {
 	b.WriteString("]")
 	if len(r.Fields) > 0 {
 		b.WriteString("[fields@" + PEN)
-		keys := make([]string, 0, len(r.Fields))
+		var arr [16]string
+		keys := arr[:0]
 		for k := range r.Fields {
 			keys = append(keys, k)
 		}

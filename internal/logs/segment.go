@@ -14,7 +14,6 @@ import (
 	"hash"
 	"hash/fnv"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -284,7 +283,10 @@ func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
 	var out, raw bytes.Buffer
 	const perBlock = 8192
 	for b, ls := range bk {
-		sort.SliceStable(ls, func(i, j int) bool { return ls[i].t.Before(ls[j].t) })
+		byTime := func(a, b line) int { return a.t.Compare(b.t) }
+		if !slices.IsSortedFunc(ls, byTime) {
+			slices.SortStableFunc(ls, byTime)
+		}
 		for i := 0; i < len(ls); i += perBlock {
 			part := ls[i:min(len(ls), i+perBlock)]
 			raw.Reset()

@@ -145,7 +145,7 @@ func parseSD(b []byte) (map[string]string, []byte, bool) {
 	if b[0] != '[' {
 		return nil, b, false
 	}
-	sd := map[string]string{}
+	sd := make(map[string]string, 4)
 	for len(b) > 0 && b[0] == '[' {
 		b = b[1:]
 		i := bytes.IndexAny(b, " ]")

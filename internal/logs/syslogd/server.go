@@ -349,7 +349,8 @@ func ToRecord(m Message, src netip.Addr, est, transport string, now time.Time) l
 	if host == "" && src.IsValid() {
 		host = src.String()
 	}
-	f := map[string]string{"transport": transport, "format": string(m.Format)}
+	f := make(map[string]string, 5+len(m.SD))
+	f["transport"], f["format"] = transport, string(m.Format)
 	if src.IsValid() {
 		f["peer"] = src.String()
 	}
