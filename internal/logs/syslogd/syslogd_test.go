@@ -337,3 +337,35 @@ func TestTCPOverRateIsSlowedNotDropped(t *testing.T) {
 		t.Fatalf("%d records kept, stats %+v", len(recs), srv.Stats())
 	}
 }
+
+// TestRFC5424ExportParsesBack: a record exported as RFC 5424 (octet
+// counted) reads back through this receiver's framing and parser with its
+// standard fields in structured data.
+// CARINE: MCO-JAL-1
+func TestRFC5424ExportParsesBack(t *testing.T) {
+	r := logs.Record{Time: time.Date(2026, 11, 2, 8, 0, 0, 123000000, time.UTC), Establishment: "E1", Class: logs.ClassConnection,
+		Source: "proxy01", Facility: 16, Severity: 6, Service: "proxy", User: `jean "jd" dupont`, Action: "block",
+		Object: "https://x.example/]", Result: "refused", Message: "line one\nline two", Fields: map[string]string{"category": "games"}}
+	var buf bytes.Buffer
+	if err := logs.WriteRFC5424(&buf, []logs.Record{r, r}); err != nil {
+		t.Fatal(err)
+	}
+	fr := NewFrameReader(&buf, MaxMessage)
+	for i := 0; i < 2; i++ {
+		raw, _, err := fr.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := Parse(raw, now, paris)
+		if m.Format != RFC5424 || m.Facility != 16 || m.Severity != 6 || m.Hostname != "proxy01" || m.AppName != "proxy" ||
+			m.MsgID != "block" || !m.Time.Equal(r.Time) || m.SD["preau@32473.user"] != r.User ||
+			m.SD["preau@32473.object"] != r.Object || m.SD["fields@32473.category"] != "games" || m.Text != "line one line two" {
+			t.Fatalf("round trip: %+v", m)
+		}
+	}
+	var jl bytes.Buffer
+	logs.WriteJSONLines(&jl, []logs.Record{r})
+	if !strings.HasPrefix(jl.String(), `{"time":"2026-11-02T08:00:00.123Z","establishment":"E1","class":"connection"`) || strings.Count(jl.String(), "\n") != 1 {
+		t.Fatalf("JSON lines: %s", jl.String())
+	}
+}
