@@ -440,13 +440,28 @@ func (s *Store) dropSpool(sp *spool) {
 func (s *Store) sealer() {
 	defer close(s.sealDone)
 	for j := range s.seals {
+		// A blob store that is down (S3 outage) is retried while the store
+		// runs: meanwhile the writer waits, the buffer fills and Append
+		// drops and counts. The spool file keeps the records for the next
+		// start if the store closes first.
 		err := s.seal(context.Background(), j)
-		if err != nil {
+		for wait := time.Second; err != nil && j.done == nil; wait = min(2*wait, 30*time.Second) {
 			s.sealErr.Store(err.Error())
-			s.cfg.Log.Error("sealing a log segment failed; its spool file is kept for the next start",
-				"stream", j.stream.String(), "err", err)
-		} else if j.path != "" {
-			_ = os.Remove(j.path)
+			s.cfg.Log.Error("sealing a log segment failed; retrying (the spool file keeps the records)",
+				"stream", j.stream.String(), "retry_in", wait, "err", err)
+			select {
+			case <-s.quit:
+			case <-time.After(wait):
+				err = s.seal(context.Background(), j)
+				continue
+			}
+			break
+		}
+		if err == nil {
+			s.sealErr.Store("")
+			if j.path != "" {
+				_ = os.Remove(j.path)
+			}
 		}
 		s.sealing.Add(-1)
 		if j.done != nil {
@@ -671,7 +686,7 @@ func (s *Store) manifest(ctx context.Context, key string) (*Manifest, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	if len(s.mans) > 100_000 {
+	if len(s.mans) > 20_000 { // bounded memory: manifests list up to 4,096 users each
 		clear(s.mans)
 	}
 	s.mans[key] = m

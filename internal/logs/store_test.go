@@ -451,3 +451,44 @@ func FuzzEncodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// flakyBlobs fails the first Create calls, as an S3 outage would.
+type flakyBlobs struct {
+	blob.Store
+	fails *int
+}
+
+func (f flakyBlobs) Create(ctx context.Context, key string) (blob.Writer, error) {
+	if *f.fails > 0 {
+		*f.fails--
+		return nil, core.E("test", core.Unavailable, "blob store down")
+	}
+	return f.Store.Create(ctx, key)
+}
+
+// TestSealRetriesWhileBlobStoreIsDown: a failed seal is retried, and the
+// records arrive once the blob store is back.
+// CARINE: MCO-JAL-8
+func TestSealRetriesWhileBlobStoreIsDown(t *testing.T) {
+	dir := t.TempDir()
+	bs, _ := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
+	fails := 1
+	s, err := Open(context.Background(), Config{Blobs: flakyBlobs{bs, &fails}, Key: testKey, Spool: filepath.Join(dir, "spool")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 10; i++ {
+		s.Append(rec(i, "e", ClassSystem))
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := s.Search(context.Background(), Query{})
+	if len(res.Records) != 10 || fails != 0 {
+		t.Fatalf("%d records after the outage", len(res.Records))
+	}
+	if rep, _ := Verify(context.Background(), bs, testKey.Public().(ed25519.PublicKey)); !rep.OK() {
+		t.Fatal(rep.Problems)
+	}
+}
