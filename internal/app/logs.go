@@ -234,7 +234,8 @@ func (a *App) routeLogs(mux *http.ServeMux, rd *web.Renderer) error {
 				out = append(out, logsweb.Retention{Establishment: r.Establishment, Class: r.Class, Days: r.Days})
 			}
 			return out, err
-		}}, rd)
+		},
+		SetRetention: a.db.SetLogRetention}, rd)
 	if err != nil {
 		return err
 	}

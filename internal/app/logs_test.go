@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,22 @@ func TestLogsPages(t *testing.T) {
 	if !strings.Contains(j, `"action":"logs.export"`) || !strings.Contains(j, `"reason":"judicial:PV 2026/77 format=csv records=1"`) ||
 		!strings.Contains(j, `"action":"logs.search","target_type":"logs","target_name":"user=jdupont establishment=`+est+`","result":"refused"`) {
 		t.Fatalf("journal:\n%s", j)
+	}
+	// Retention: refused outside the legal bounds, saved and journaled within.
+	tok := n.csrf("/admin/logs")
+	resp, _ = n.post("/admin/logs/retention", url.Values{"csrf": {tok}, "est": {est}, "class": {"connection"}, "days": {"90"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retention post: %d", resp.StatusCode)
+	}
+	if _, body := n.get("/admin/logs"); !strings.Contains(body, "entre 365 et 730 jours") {
+		t.Fatalf("no refusal shown:\n%s", body)
+	}
+	n.post("/admin/logs/retention", url.Values{"csrf": {tok}, "est": {est}, "class": {"connection"}, "days": {"400"}})
+	if _, body := n.get("/admin/logs"); !strings.Contains(body, "Données de connexion conservées 400 jours") {
+		t.Fatalf("override not shown:\n%s", body)
+	}
+	if j := n.cli("journal", "export"); !strings.Contains(j, `"action":"logs.retention.set"`) || !strings.Contains(j, `"reason":"days=400"`) {
+		t.Fatal("retention change not journaled")
 	}
 	if testing.Short() {
 		return

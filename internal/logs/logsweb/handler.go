@@ -54,7 +54,10 @@ type Deps struct {
 	Journal    logs.AccessJournal
 	Directory  Directory
 	Retentions func(ctx context.Context) ([]Retention, error)
-	Clock      core.Clock
+	// SetRetention changes an establishment's retention of a class (0: the
+	// default), journaled; it refuses durations outside the legal bounds.
+	SetRetention func(ctx context.Context, est string, class logs.Class, days int) error
+	Clock        core.Clock
 }
 
 // Handler serves the pages.
@@ -82,6 +85,46 @@ const (
 func (h *Handler) Routes(mux *http.ServeMux, require func(http.Handler) http.Handler) {
 	mux.Handle("GET "+SearchPath, require(web.HandlerFunc(h.search)))
 	mux.Handle("GET "+ExportPath, require(web.HandlerFunc(h.export)))
+	if h.deps.SetRetention != nil {
+		mux.Handle("POST "+RetentionPath, require(web.HandlerFunc(h.setRetention)))
+	}
+}
+
+// RetentionPath receives the retention form.
+const RetentionPath = "/admin/logs/retention"
+
+// setRetention sets an establishment's retention of a class: the
+// establishment's administrators (heads included) only.
+func (h *Handler) setRetention(w http.ResponseWriter, r *http.Request) error {
+	const op = "logsweb.setRetention"
+	f, err := web.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	p := core.PrincipalFromContext(r.Context())
+	est := f.Value("est")
+	if est == "" || !p.CanAdminister(est) {
+		return core.E(op, core.Permission, "only the establishment's administrators set its log retention")
+	}
+	class := logs.Class(f.Value("class"))
+	days, err := strconv.Atoi(strings.TrimSpace(f.Value("days")))
+	if err == nil {
+		err = h.deps.SetRetention(r.Context(), est, class, days)
+	} else {
+		err = core.E(op, core.Invalid, "not a number of days")
+	}
+	if err != nil {
+		if !core.IsKind(err, core.Invalid) {
+			return err
+		}
+		rule, _ := logs.RuleOf(class)
+		web.SetFlash(w, web.Flash{Kind: web.FlashError, Key: "logs.retention.refused",
+			Args: []string{strconv.Itoa(rule.Min), strconv.Itoa(rule.Max)}})
+	} else {
+		web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "logs.retention.saved"})
+	}
+	http.Redirect(w, r, SearchPath+"#retention-title", http.StatusSeeOther)
+	return nil
 }
 
 // Allowed reports whether p may read logs at all: an operator, or a
@@ -124,6 +167,7 @@ type view struct {
 	JSONURL       string
 	Justification string
 	Lang          string
+	AdminOf       []estOption // establishments whose retention p may set
 }
 
 // scope returns the establishments p may search (nil: all, for an
@@ -140,7 +184,7 @@ func (h *Handler) scope(ctx context.Context, p core.Principal) ([]string, []estO
 		opts = append(opts, estOption{ID: "deployment", Label: "deployment"})
 	}
 	for _, e := range all {
-		names[e.ID] = e.Name
+		names[e.ID] = e.Name + " (" + e.UAI + ")"
 		if p.Operator() || p.HasRight(core.RightLogsRead, e.ID) || (p.Profile == core.ProfileAdmin && p.CanAdminister(e.ID)) {
 			allowed = append(allowed, e.ID)
 			opts = append(opts, estOption{ID: e.ID, Label: e.Name + " (" + e.UAI + ")"})
@@ -209,8 +253,21 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
 		Bases: []logs.Basis{logs.BasisIncident, logs.BasisJudicial, logs.BasisConsent}, Rules: logs.Rules, EstName: names,
 		Lang: web.LangFromContext(ctx)}
 	if h.deps.Retentions != nil {
-		if v.Overrides, err = h.deps.Retentions(ctx); err != nil {
+		rs, err := h.deps.Retentions(ctx)
+		if err != nil {
 			return err
+		}
+		for _, r := range rs {
+			if allowed == nil || slices.Contains(allowed, r.Establishment) {
+				v.Overrides = append(v.Overrides, r)
+			}
+		}
+	}
+	if h.deps.SetRetention != nil {
+		for _, o := range opts {
+			if o.ID != "deployment" && p.CanAdminister(o.ID) {
+				v.AdminOf = append(v.AdminOf, o)
+			}
 		}
 	}
 	status := http.StatusOK
