@@ -181,7 +181,7 @@ func parseSD(b []byte) (map[string]string, []byte, bool) {
 				return nil, b, false
 			}
 			if len(sd) < 64 {
-				sd[id+"."+name] = text(v)
+				sd["sd."+id+"."+name] = text(v)
 			}
 		}
 		if len(b) == 0 || b[0] != ']' {

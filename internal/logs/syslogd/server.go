@@ -349,7 +349,10 @@ func ToRecord(m Message, src netip.Addr, est, transport string, now time.Time) l
 	if host == "" && src.IsValid() {
 		host = src.String()
 	}
-	f := make(map[string]string, 5+len(m.SD))
+	f := m.SD // already keyed "sd.<id>.<param>": the record's fields
+	if f == nil {
+		f = make(map[string]string, 5)
+	}
 	f["transport"], f["format"] = transport, string(m.Format)
 	if src.IsValid() {
 		f["peer"] = src.String()
@@ -365,9 +368,6 @@ func ToRecord(m Message, src netip.Addr, est, transport string, now time.Time) l
 	}
 	if !m.Time.IsZero() && !t.Equal(m.Time) {
 		f["device_time"] = m.Time.Format(time.RFC3339Nano)
-	}
-	for k, v := range m.SD {
-		f["sd."+k] = v
 	}
 	return logs.Record{Time: t, Establishment: est, Class: class, Source: host, Facility: m.Facility,
 		Severity: logs.Severity(m.Severity), Service: firstNonEmpty(m.AppName, "syslog"), Message: m.Text, Fields: f}

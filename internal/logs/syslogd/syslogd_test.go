@@ -74,7 +74,7 @@ func TestParseRealDevices(t *testing.T) {
 		})
 	}
 	m := Parse([]byte(`<165>1 2025-09-02T08:15:02Z h a - ID47 [x@1 a="q\"b\]" b="2"][y@2 c="3"] BOM`), now, paris)
-	if m.SD["x@1.a"] != `q"b]` || m.SD["y@2.c"] != "3" || m.MsgID != "ID47" || m.Text != "BOM" {
+	if m.SD["sd.x@1.a"] != `q"b]` || m.SD["sd.y@2.c"] != "3" || m.MsgID != "ID47" || m.Text != "BOM" {
 		t.Fatalf("structured data: %+v", m)
 	}
 	long := Parse(bytes.Repeat([]byte("a"), MaxMessage+100), now, paris)
@@ -358,8 +358,8 @@ func TestRFC5424ExportParsesBack(t *testing.T) {
 		}
 		m := Parse(raw, now, paris)
 		if m.Format != RFC5424 || m.Facility != 16 || m.Severity != 6 || m.Hostname != "proxy01" || m.AppName != "proxy" ||
-			m.MsgID != "block" || !m.Time.Equal(r.Time) || m.SD["preau@32473.user"] != r.User ||
-			m.SD["preau@32473.object"] != r.Object || m.SD["fields@32473.category"] != "games" || m.Text != "line one line two" {
+			m.MsgID != "block" || !m.Time.Equal(r.Time) || m.SD["sd.preau@32473.user"] != r.User ||
+			m.SD["sd.preau@32473.object"] != r.Object || m.SD["sd.fields@32473.category"] != "games" || m.Text != "line one line two" {
 			t.Fatalf("round trip: %+v", m)
 		}
 	}
