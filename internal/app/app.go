@@ -63,6 +63,9 @@ func New(ctx context.Context, cfg config.File, opt Options) (*App, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if a.logs != nil {
+				a.logs.Close()
+			}
 			b.Close()
 		}
 	}()
