@@ -29,6 +29,7 @@ const logsUsage = `usage:
                     [--format text|csv|json|rfc5424] [--out FILE]
   preau logs archive --since … --until … --out FILE    tar of sealed segments, verifiable offline
   preau logs purge                       delete segments past their retention now (journaled)
+  preau logs stats                       size of each stream and its projection at its retention
   preau logs retention [--establishment ID --class C --days N]   show, or set (0: the default)
 
 A search that may identify people (a user, host or text, or connection and security
@@ -182,6 +183,27 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%s: %d streams, %d records, signed with key %s\nVerify it anywhere with: preau logs verify --archive %s\n",
 			f.out, len(idx.Streams), n, idx.KeyID, f.out)
 		return nil
+	case "stats":
+		policy, err := retentionPolicy(cctx, b.db)
+		if err != nil {
+			return err
+		}
+		us, err := st.Usage(cctx, policy)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STREAM	SEGMENTS	RECORDS	SIZE	FROM	TO	PER DAY	RETENTION	PROJECTED")
+		var total, projected int64
+		for _, u := range us {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d d\t%s\n", u.Stream, u.Segments, u.Records, mib(u.Bytes),
+				u.First.UTC().Format("2006-01-02"), u.Last.UTC().Format("2006-01-02"), mib(u.PerDay), u.Retention, mib(u.Projected))
+			total += u.Bytes
+			projected += u.Projected
+		}
+		tw.Flush()
+		fmt.Fprintf(env.Stdout, "total %s now, about %s once every stream holds its full retention\n", mib(total), mib(projected))
+		return nil
 	case "purge":
 		jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:retention", core.ChannelCLI))
 		if err := purgeLogsOnce(jctx, b.db, st, now); err != nil {
@@ -283,4 +305,8 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

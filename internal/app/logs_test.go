@@ -83,6 +83,9 @@ func TestLogsSyslogSearchJustifiedAndVerified(t *testing.T) {
 	if out, err := n.cliErr("logs", "verify"); err != nil || !strings.Contains(out, "OK") {
 		t.Fatalf("verify: %v %s", err, out)
 	}
+	if out, err := n.cliErr("logs", "stats"); err != nil || !strings.Contains(out, "local/security/_") || !strings.Contains(out, "365 d") {
+		t.Fatalf("stats: %v %s", err, out)
+	}
 	arch := filepath.Join(t.TempDir(), "a.tar")
 	if out, err := n.cliErr("logs", "archive", "--since", "2026-01-01", "--until", "2030-01-01", "--out", arch); err != nil {
 		t.Fatalf("archive: %v %s", err, out)

@@ -47,7 +47,7 @@ func commands() []command {
 		{"user", "manage accounts: add, list, show, disable, enable, reset-password, reset-2fa, token", runUser},
 		{"sso", "applications that sign in through Préau (OIDC, CAS): add, list, remove", runSSO},
 		{"journal", "audit journal: verify, export, purge", runJournal},
-		{"logs", "sealed log store: verify, search, archive, purge, retention", runLogs},
+		{"logs", "sealed log store: verify, search, archive, purge, retention, stats", runLogs},
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
 		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
 		{"charter", "charters and policy documents: list, publish, stats", runCharter},

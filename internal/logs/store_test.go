@@ -492,3 +492,19 @@ func TestSealRetriesWhileBlobStoreIsDown(t *testing.T) {
 		t.Fatal(rep.Problems)
 	}
 }
+
+// TestUsageProjectsRetention: the usage report sums a stream's segments and
+// projects its size at the retention.
+// CARINE: MCO-JAL-2
+func TestUsageProjectsRetention(t *testing.T) {
+	f := open(t, t.TempDir(), nil)
+	fill(t, f, 2, 100)
+	us, err := f.s.Usage(context.Background(), DefaultPolicy)
+	if err != nil || len(us) != 1 {
+		t.Fatal(err, us)
+	}
+	u := us[0]
+	if u.Segments != 2 || u.Records != 200 || u.Bytes <= 0 || u.Retention != 365 || u.PerDay != u.Bytes || u.Projected != 365*u.Bytes {
+		t.Fatalf("%+v", u)
+	}
+}
