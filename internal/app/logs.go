@@ -119,7 +119,18 @@ func (a *App) startLogs(ctx context.Context) error {
 		a.mu.Lock()
 		a.listeners["syslog-tls"] = ln
 		a.mu.Unlock()
-		tl := tls.NewListener(ln, a.pki.TLSConfig())
+		tcfg := a.pki.TLSConfig()
+		if caFile := a.cfg.Logs.SyslogClientCA; caFile != "" {
+			pem, err := os.ReadFile(caFile)
+			pool := x509.NewCertPool()
+			if err != nil || !pool.AppendCertsFromPEM(pem) {
+				ln.Close()
+				return fmt.Errorf("logs.syslog_client_ca: %s holds no readable PEM certificate", caFile)
+			}
+			tcfg = tcfg.Clone()
+			tcfg.ClientCAs, tcfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		}
+		tl := tls.NewListener(ln, tcfg)
 		serve("syslog-tls", func() error { return srv.Serve(tl) })
 		log.Info("listening", "service", "syslog-tls", "addr", ln.Addr().String())
 	}

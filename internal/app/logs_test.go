@@ -6,8 +6,17 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,8 +25,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preau/preau/internal/app"
+	"github.com/preau/preau/internal/blob/fsblob"
+	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/web/webtest"
@@ -188,4 +200,89 @@ func TestLogsPages(t *testing.T) {
 	defer front.Close()
 	webtest.Axe(t, front.URL, "/admin/logs", "/admin/logs?lang=en", "/admin/logs?go=1&user=jdupont",
 		"/admin/logs?go=1&class=connection&basis=incident&reference=INC-42&lang=en")
+}
+
+// testCA writes a CA certificate to dir and returns a client certificate it
+// signed, and one it did not.
+func testCA(t *testing.T, dir string) (caFile string, good, stranger tls.Certificate) {
+	mk := func(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, ca bool, cn string) (*x509.Certificate, *ecdsa.PrivateKey, tls.Certificate) {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: ca, BasicConstraintsValid: ca,
+			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+		if parent == nil {
+			parent, parentKey = tpl, k
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tpl, parent, &k.PublicKey, parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x509.ParseCertificate(der)
+		return c, k, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+	}
+	ca, caKey, _ := mk(nil, nil, true, "académie CA")
+	_, _, good = mk(ca, caKey, false, "0999001W")
+	other, otherKey, _ := mk(nil, nil, true, "other CA")
+	_, _, stranger = mk(other, otherKey, false, "intruder")
+	caFile = filepath.Join(dir, "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), 0o600)
+	return caFile, good, stranger
+}
+
+// TestLogsForwardToCentralNodeMutualTLS: an establishment's sealed
+// segments reach a central Préau whose syslog-TLS listener requires a
+// client certificate from the académie CA; a stranger's certificate is
+// refused.
+// CARINE: MCO-JAL-8
+func TestLogsForwardToCentralNodeMutualTLS(t *testing.T) {
+	caFile, good, stranger := testCA(t, t.TempDir())
+	central := startNode(t, func(c *config.File) { c.Logs.SyslogClientCA = caFile })
+	dir := t.TempDir()
+	bs, _ := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	school, err := logs.Open(context.Background(), logs.Config{Blobs: bs, Key: key, Spool: filepath.Join(dir, "spool"), Node: "clg-moulin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer school.Close()
+	for i := 0; i < 20; i++ {
+		school.Append(logs.Record{Class: logs.ClassSystem, Source: "sw-cdi", Service: "switch", Message: fmt.Sprintf("port %d up", i)})
+	}
+	school.Flush(context.Background())
+	fw := func(cert tls.Certificate) *logs.Forwarder {
+		return &logs.Forwarder{Store: school, Cursor: filepath.Join(dir, cert.Leaf.Subject.CommonName+".json"),
+			Dial: func(ctx context.Context) (net.Conn, error) {
+				c, err := (&tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}}}).DialContext(ctx, "tcp", central.app.Addr("syslog-tls"))
+				if err == nil {
+					err = c.(*tls.Conn).HandshakeContext(ctx)
+				}
+				return c, err
+			}}
+	}
+	good.Leaf, _ = x509.ParseCertificate(good.Certificate[0])
+	stranger.Leaf, _ = x509.ParseCertificate(stranger.Certificate[0])
+	if n, err := fw(good).Once(context.Background()); err != nil || n != 1 {
+		t.Fatalf("forward: %d %v", n, err)
+	}
+	var got int
+	for i := 0; i < 100 && got < 20; i++ {
+		central.app.LogStore().Flush(context.Background())
+		res, _ := central.app.LogStore().Search(context.Background(), logs.Query{Host: "sw-cdi", Limit: 100})
+		got = len(res.Records)
+		if got == 20 && res.Records[0].Fields["sd.forward@32473.stream"] != "clg-moulin/system/_" {
+			t.Fatalf("forwarding fields lost: %+v", res.Records[0].Fields)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got != 20 {
+		t.Fatalf("%d of 20 records reached the central node", got)
+	}
+	// The intruder's records are refused at the handshake (TLS 1.3 reports
+	// it on the first read or write: nothing is stored either way).
+	fw(stranger).Once(context.Background())
+	time.Sleep(100 * time.Millisecond)
+	central.app.LogStore().Flush(context.Background())
+	if res, _ := central.app.LogStore().Search(context.Background(), logs.Query{Host: "sw-cdi", Limit: 100}); len(res.Records) != 20 {
+		t.Fatalf("a stranger's forward was stored: %d records", len(res.Records))
+	}
 }

@@ -105,6 +105,10 @@ type Logs struct {
 	ForwardCA   string `toml:"forward_ca"`
 	ForwardCert string `toml:"forward_cert"`
 	ForwardKey  string `toml:"forward_key"`
+	// SyslogClientCA (PEM file), when set, makes the syslog-TLS listener
+	// require client certificates it signed: a central node receiving
+	// establishments' forwarded logs over mutual TLS.
+	SyslogClientCA string `toml:"syslog_client_ca"`
 }
 
 // Web holds settings of the HTTP front.
