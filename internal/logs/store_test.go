@@ -508,3 +508,40 @@ func TestUsageProjectsRetention(t *testing.T) {
 		t.Fatalf("%+v", u)
 	}
 }
+
+func FuzzVerifyArchive(f *testing.F) {
+	dir := f.TempDir()
+	bs, _ := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
+	s, err := Open(context.Background(), Config{Blobs: bs, Key: testKey, Spool: filepath.Join(dir, "spool")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		s.Append(rec(i, "e", ClassSystem))
+	}
+	s.Flush(context.Background())
+	var buf bytes.Buffer
+	s.ExportArchive(context.Background(), &buf, time.Time{}, time.Time{})
+	s.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("not a tar"))
+	tmp := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rep, _, err := VerifyArchive(context.Background(), bytes.NewReader(b), tmp, nil)
+		if err == nil && rep == nil {
+			t.Fatal("no report and no error")
+		}
+	})
+}
+
+func FuzzParseJustification(f *testing.F) {
+	for _, s := range []string{"incident:INC-42", "judiciaire: PV 2026/1", "consent:", ":", "x:abc", "INCIDENT:  é\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		j, err := ParseJustification(s)
+		if err == nil && strings.TrimSpace(s) != "" && (j.Basis == "" || len([]rune(j.Reference)) < 3) {
+			t.Fatalf("%q accepted as %+v", s, j)
+		}
+	})
+}
