@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/fsutil"
 	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/logs/logsweb"
 )
 
 const logsUsage = `usage:
@@ -88,6 +90,20 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Local root is a technical admin; --as applies that person's rights
+	// (logs.read or the establishment's administration, MCO-JAL-7).
+	p := core.PrincipalFromContext(cctx)
+	var allowed []string
+	if !p.System && !p.Operator() {
+		if !logsweb.Allowed(p) {
+			return core.E("logs", core.Permission, "%s may not read logs: the head grants logs.read", p.Login)
+		}
+		for _, e := range p.Establishments {
+			if p.HasRight(core.RightLogsRead, e) || (p.Profile == core.ProfileAdmin && p.CanAdminister(e)) {
+				allowed = append(allowed, e)
+			}
+		}
+	}
 	now := b.clock.Now()
 	q := logs.Query{Text: f.text, User: f.user, Host: f.host, Service: f.service, Limit: f.limit}
 	if q.Since, err = parseWhen(f.since, now); err != nil {
@@ -112,6 +128,13 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 			id = e.ID
 		}
 		q.Establishments = []string{id}
+	}
+	if allowed != nil {
+		if q.Establishments == nil {
+			q.Establishments = allowed
+		} else if !slices.Contains(allowed, q.Establishments[0]) {
+			return core.E("logs", core.Permission, "%s may not read the logs of %s", p.Login, f.est)
+		}
 	}
 	switch args[0] {
 	case "verify":

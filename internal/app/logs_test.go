@@ -95,6 +95,11 @@ func TestLogsSyslogSearchJustifiedAndVerified(t *testing.T) {
 	if out, err := n.cliErr("logs", "verify"); err != nil || !strings.Contains(out, "OK") {
 		t.Fatalf("verify: %v %s", err, out)
 	}
+	n.cli("user", "add", "lou.petit", "--uai", "0999001W", "--profile", "teacher", "--given", "Lou", "--family", "Petit",
+		"--password", "Lou-Petit-Classe-2026", "--must-change=false")
+	if _, err := n.cliErr("logs", "search", "--class", "system", "--as", "lou.petit"); !core.IsKind(err, core.Permission) {
+		t.Fatalf("a teacher searched the logs from the command line: %v", err)
+	}
 	if out, err := n.cliErr("logs", "stats"); err != nil || !strings.Contains(out, "local/security/_") || !strings.Contains(out, "365 d") {
 		t.Fatalf("stats: %v %s", err, out)
 	}
