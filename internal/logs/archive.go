@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path"
@@ -240,6 +239,3 @@ func VerifyArchive(ctx context.Context, r io.Reader, tmp string, want ed25519.Pu
 	}
 	return rep, keyID, nil
 }
-
-// ErrArchive is returned by commands when an archive fails verification.
-var ErrArchive = fmt.Errorf("archive verification failed")

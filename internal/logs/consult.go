@@ -27,7 +27,7 @@ type AccessJournal interface {
 	JournalLogAccess(ctx context.Context, a Access) error
 }
 
-// ErrNoJustification is the refusal of a search on personal data without a
+// msgNoJustification is the refusal of a search on personal data without a
 // recorded reason.
 const msgNoJustification = "this search may return records that identify people: give a justification " +
 	"(incident:NUMBER, judicial:REFERENCE or consent:REFERENCE); it is journaled with the query"

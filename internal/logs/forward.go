@@ -11,13 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/fsutil"
-	"os"
 )
 
 // Forwarder ships this node's sealed segments to a central collector

@@ -6,7 +6,6 @@ package logs
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -176,6 +175,3 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy Policy) ([]Purg
 	}
 	return out, nil
 }
-
-// PublicKeyPEM is a helper for archives: the public key in PEM.
-func publicKeyOf(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }

@@ -173,7 +173,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Key returns the deployment's public key.
+// PublicKey returns the deployment's public key.
 func (s *Store) PublicKey() ed25519.PublicKey { return s.cfg.Key.Public().(ed25519.PublicKey) }
 
 // Blobs returns the blob store the segments live in.
