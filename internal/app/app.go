@@ -18,6 +18,7 @@ import (
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/files"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/pki"
 )
 
@@ -28,6 +29,7 @@ type App struct {
 	blobs bloburl.Store
 	pki   *pki.PKI
 	files *files.Service // storage (UTI-ESF): WebDAV and the web file manager
+	logs  *logs.Store    // nil when disabled: use LogSink
 
 	handler http.Handler // the HTTPS handler (tests call it directly)
 	ready   readiness
@@ -63,6 +65,9 @@ func New(ctx context.Context, cfg config.File, opt Options) (*App, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if a.logs != nil {
+				a.logs.Close()
+			}
 			b.Close()
 		}
 	}()
@@ -74,6 +79,9 @@ func New(ctx context.Context, cfg config.File, opt Options) (*App, error) {
 		filepath.Join(cfg.Data, "tls"), opt.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("preparing TLS: %w", err)
+	}
+	if err := a.openLogs(ctx); err != nil {
+		return nil, err
 	}
 	if a.handler, err = a.routes(); err != nil {
 		return nil, err
@@ -109,6 +117,10 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	if err := a.startLDAP(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
+	}
+	if err := a.startLogs(ctx); err != nil {
 		a.Shutdown(context.Background())
 		return err
 	}

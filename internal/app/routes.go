@@ -23,6 +23,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
 	"github.com/preau/preau/internal/files/filesweb"
+	"github.com/preau/preau/internal/logs/logsweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -36,7 +37,7 @@ func (a *App) routes() (http.Handler, error) {
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
 		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
-		filesweb.Assets())
+		filesweb.Assets(), logsweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +103,9 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
 	if err := a.routeFiles(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
+		return nil, err
+	}
+	if err := a.routeLogs(mux, rd); err != nil {
 		return nil, err
 	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -189,6 +193,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightJournalRead }) {
 		items = append(items, web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+	}
+	if a.logs != nil && logsweb.Allowed(p) {
+		items = append(items, web.NavItem{Label: "logs.nav", Href: logsweb.SearchPath})
 	}
 	return items
 }

@@ -47,6 +47,7 @@ func commands() []command {
 		{"user", "manage accounts: add, list, show, disable, enable, reset-password, reset-2fa, token", runUser},
 		{"sso", "applications that sign in through Préau (OIDC, CAS): add, list, remove", runSSO},
 		{"journal", "audit journal: verify, export, purge", runJournal},
+		{"logs", "sealed log store: verify, search, archive, purge, retention, stats", runLogs},
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
 		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
 		{"files", "file storage: scrub, spaces, quota, maintain", runFiles},
