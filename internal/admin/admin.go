@@ -50,8 +50,9 @@ type Deps struct {
 	Progress  Progress
 	Rights    Rights
 	Groups    Groups
-	Stats     Stats         // nil: no directory charts
-	Charts    []ChartSource // more dashboard charts, from later services
+	Stats     Stats            // nil: no directory charts
+	Charts    []ChartSource    // more dashboard charts, from later services
+	Passwords PasswordSettings // nil: no password-policy page
 }
 
 // Handler serves the console.
@@ -74,6 +75,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireAdmin, requireJournal func(h
 	mux.Handle("GET /api/v1/journal", requireJournal(web.HandlerFunc(h.journalAPI)))
 	h.rightsRoutes(mux, requireAdmin)
 	h.zoneRoutes(mux, requireAdmin)
+	h.passwordRoutes(mux, requireAdmin)
 	mux.Handle("GET /api/v1/stats/people", requireAdmin(web.HandlerFunc(h.peopleStatsAPI)))
 }
 

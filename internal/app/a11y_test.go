@@ -55,5 +55,6 @@ func TestPagesAreAccessible(t *testing.T) {
 	cookies = n.client.Jar.Cookies(target)
 	webtest.Axe(t, front.URL, "/admin/", "/admin/?lang=en", "/admin/journal", "/admin/journal?lang=en&action=auth.",
 		"/admin/import", "/admin/import?lang=en", "/account/security", "/login/second-factor?lang=en",
-		"/admin/rights", "/admin/rights?person=tech&lang=en", "/admin/zones", "/admin/zones?test=10.0.0.1&lang=en")
+		"/admin/rights", "/admin/rights?person=tech&lang=en", "/admin/zones", "/admin/zones?test=10.0.0.1&lang=en",
+		"/admin/passwords?profile=teacher", "/admin/passwords?lang=en")
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/pki"
 )
 
@@ -26,6 +28,8 @@ type App struct {
 	*base
 	blobs bloburl.Store
 	pki   *pki.PKI
+	files *files.Service // storage (UTI-ESF): WebDAV and the web file manager
+	logs  *logs.Store    // nil when disabled: use LogSink
 
 	handler http.Handler // the HTTPS handler (tests call it directly)
 	ready   readiness
@@ -61,16 +65,23 @@ func New(ctx context.Context, cfg config.File, opt Options) (*App, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if a.logs != nil {
+				a.logs.Close()
+			}
 			b.Close()
 		}
 	}()
 	if a.blobs, err = bloburl.Open(ctx, cfg.Blobs, filepath.Join(cfg.Data, "blobs"), nil); err != nil {
 		return nil, fmt.Errorf("opening the blob store: %w", err)
 	}
+	a.files = a.filesService(a.blobs)
 	a.pki, err = pki.Load(pki.Config{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, Hosts: tlsHosts(cfg)},
 		filepath.Join(cfg.Data, "tls"), opt.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("preparing TLS: %w", err)
+	}
+	if err := a.openLogs(ctx); err != nil {
+		return nil, err
 	}
 	if a.handler, err = a.routes(); err != nil {
 		return nil, err
@@ -109,9 +120,14 @@ func (a *App) Start(ctx context.Context) error {
 		a.Shutdown(context.Background())
 		return err
 	}
+	if err := a.startLogs(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
+	}
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	a.goBackground(ctx, "auth-purge", a.purgeAuthState)
 	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
+	a.goBackground(ctx, "files-retention", a.maintainFiles)
 	a.goBackground(ctx, "backup-scheduler", a.backupScheduler)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)

@@ -15,7 +15,7 @@ func (a *App) charterPages(rd *web.Renderer) (*charterweb.Handler, error) {
 	sources := []charter.Source{
 		charter.PasswordSource(a.auth.Policies, a.auth.ForgottenPasswordText),
 		charter.PrivateSource(nil), // no extra marker words are configurable yet
-		charter.LogSource(a.cfg.Journal.Retention, false),
+		a.logAnnexSource(),
 		charter.MailForwardingSource(),
 	}
 	sources = append(sources, a.backupAnnex())

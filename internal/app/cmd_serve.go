@@ -18,6 +18,8 @@ type serveFlags struct {
 	globals
 	https, http string
 	ldap, ldaps string
+	syslog      string
+	syslogTLS   string
 	dump        bool
 	seed        int64
 }
@@ -28,6 +30,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (default 127.0.0.1:8080; \"off\" disables it)")
 	fs.StringVar(&f.ldap, "ldap", "", "LDAP listen address (default 127.0.0.1:1389; \"off\" disables it)")
 	fs.StringVar(&f.ldaps, "ldaps", "", "LDAPS listen address (default 127.0.0.1:1636; \"off\" disables it)")
+	fs.StringVar(&f.syslog, "syslog", "", "syslog UDP+TCP listen address (default 127.0.0.1:1514; \"off\" disables it)")
+	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "syslog over TLS listen address (default 127.0.0.1:6514; \"off\" disables it)")
 	fs.BoolVar(&f.dump, "config-dump", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -42,7 +46,8 @@ func (f *serveFlags) load(env Env) (config.File, error) {
 	for _, o := range []struct {
 		flag string
 		dst  *string
-	}{{f.http, &cfg.Listen.HTTP}, {f.ldap, &cfg.Listen.LDAP}, {f.ldaps, &cfg.Listen.LDAPS}} {
+	}{{f.http, &cfg.Listen.HTTP}, {f.ldap, &cfg.Listen.LDAP}, {f.ldaps, &cfg.Listen.LDAPS},
+		{f.syslog, &cfg.Listen.Syslog}, {f.syslogTLS, &cfg.Listen.SyslogTLS}} {
 		switch o.flag {
 		case "":
 		case "off":

@@ -17,6 +17,7 @@ import (
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/directory/dirldap"
 )
 
 // userFlags are the flags of every `preau user` subcommand.
@@ -28,6 +29,8 @@ type userFlags struct {
 	limit                                  int
 	ttl                                    time.Duration
 	mustChange, service                    bool
+	ldapAttrs, ldapProfiles                string
+	defaultScope                           bool
 }
 
 func runUser(ctx context.Context, env Env, args []string) error {
@@ -46,6 +49,9 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.mail, "mail", "", "institutional mail address")
 	fs.StringVar(&f.password, "password", "", "password (default: generate one and print it once)")
 	fs.StringVar(&f.name, "name", "", "token name")
+	fs.StringVar(&f.ldapAttrs, "ldap-attrs", "", "service account: the only attributes it reads of people over LDAP (comma-separated)")
+	fs.StringVar(&f.ldapProfiles, "ldap-profiles", "", "service account: the only profiles of people it sees over LDAP (comma-separated)")
+	fs.BoolVar(&f.defaultScope, "default", false, "scope: give the service account the default LDAP scope back")
 	fs.IntVar(&f.limit, "limit", 1000, "list at most this many")
 	fs.DurationVar(&f.ttl, "ttl", 0, "token lifetime (0: no end)")
 	fs.BoolVar(&f.mustChange, "must-change", true, "the person must change the password at next login")
@@ -55,7 +61,11 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			"       preau user list [--uai UAI] [--profile P] [--state S] [--q TEXT] [--format table|json|csv]\n"+
 			"       preau user show|disable|enable LOGIN\n       preau user reset-password LOGIN [--password PW]\n"+
 			"       preau user reset-2fa LOGIN   (a lost phone or key: removes the authenticator app and passkeys)\n"+
-			"       preau user token LOGIN --name NAME [--ttl 720h]\n\nFlags:")
+			"       preau user factors LOGIN     (lists the authenticator app and passkeys, with their IDs)\n"+
+			"       preau user remove-factor LOGIN ID   (removes one of them: a lost key, the others kept)\n"+
+			"       preau user token LOGIN --name NAME [--ttl 720h]\n"+
+			"       preau user scope LOGIN [--ldap-attrs uid,cn,mail] [--ldap-profiles pupil,teacher] [--default]\n"+
+			"                                    (what a service account reads over LDAP; without flags, shows it)\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -72,7 +82,10 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	}
 	defer b.Close()
 	sub, rest := pos[0], pos[1:]
-	if sub != "list" && len(rest) != 1 {
+	switch {
+	case sub == "remove-factor" && len(rest) != 2:
+		return usageErr("preau user remove-factor needs a LOGIN and a factor ID (see preau user factors LOGIN)")
+	case sub != "list" && sub != "remove-factor" && len(rest) != 1:
 		return usageErr("preau user %s needs exactly one LOGIN", sub)
 	}
 	switch sub {
@@ -117,6 +130,16 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stdout, "Removed %d second factor(s) of %s; they set up a new one at their next strong login.\n", n, lower(rest[0]))
 		return nil
+	case "factors":
+		return userFactors(ctx, b, env.Stdout, rest[0])
+	case "scope":
+		return userScope(ctx, b, env.Stdout, rest[0], f)
+	case "remove-factor":
+		if err := b.auth.RemoveSecondFactor(ctx, rest[0], rest[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Removed second factor %s of %s; the others stay.\n", rest[1], lower(rest[0]))
+		return nil
 	case "token":
 		tok, err := b.auth.CreateToken(ctx, rest[0], f.name, f.ttl)
 		if err != nil {
@@ -146,6 +169,9 @@ func userAdd(ctx context.Context, b *base, out io.Writer, login string, f userFl
 		return err
 	}
 	fmt.Fprintf(out, "Created %s (%s). Initial password (shown once): %s\n", p.Login, p.Profile, pw)
+	if f.ldapAttrs != "" || f.ldapProfiles != "" {
+		return userScope(ctx, b, out, p.Login, f)
+	}
 	return nil
 }
 
@@ -243,4 +269,71 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// userFactors prints the second factors of login, one per line: ID, kind,
+// name, creation and last use.
+func userFactors(ctx context.Context, b *base, out io.Writer, login string) error {
+	p, err := b.dir.Person(ctx, login)
+	if err != nil {
+		return err
+	}
+	fs, err := b.auth.SecondFactors(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if len(fs) == 0 {
+		fmt.Fprintf(out, "%s has no second factor.\n", p.Login)
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tCREATED\tLAST USED")
+	for _, f := range fs {
+		used := "-" // an authenticator app's last use is not kept
+		if f.Kind == "passkey" {
+			used = "never"
+		}
+		if !f.LastUsed.IsZero() {
+			used = f.LastUsed.UTC().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Kind, f.Name, f.CreatedAt.UTC().Format(time.DateTime), used)
+	}
+	return tw.Flush()
+}
+
+// userScope shows or sets the LDAP read scope of a service account.
+func userScope(ctx context.Context, b *base, out io.Writer, login string, f userFlags) error {
+	p, err := b.dir.Person(ctx, login)
+	if err != nil {
+		return err
+	}
+	if f.ldapAttrs != "" || f.ldapProfiles != "" || f.defaultScope {
+		var sc directory.ServiceScope
+		if !f.defaultScope {
+			if sc, err = directory.ParseServiceScope(f.ldapAttrs, f.ldapProfiles, dirldap.CanonicalAttribute); err != nil {
+				return err
+			}
+		}
+		if err := b.dir.SetServiceScope(ctx, p.Login, sc); err != nil {
+			return err
+		}
+	}
+	scopes, err := b.db.ServiceScopes(ctx)
+	if err != nil {
+		return err
+	}
+	sc := scopes[p.ID]
+	attrs, profiles := "default (identity, POSIX and groups; no national join keys)", "all"
+	if len(sc.Attrs) > 0 {
+		attrs = "objectclass," + strings.Join(sc.Attrs, ",")
+	}
+	if len(sc.Profiles) > 0 {
+		ps := make([]string, len(sc.Profiles))
+		for i, pr := range sc.Profiles {
+			ps[i] = string(pr)
+		}
+		profiles = strings.Join(ps, ",")
+	}
+	fmt.Fprintf(out, "LDAP scope of %s: attributes %s; profiles %s\n", p.Login, attrs, profiles)
+	return nil
 }

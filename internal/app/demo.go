@@ -55,6 +55,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 			ldapURL = "ldap://" + addr
 		}
 		printDemo(out, url, ldapURL, a.cfg.LDAP.BaseDN, a.cfg.Data, d)
+		a.printLogListeners(out)
 	})
 }
 
@@ -62,6 +63,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 func printDemo(out io.Writer, url, ldapURL, base, data string, d *demo.Deployment) {
 	fmt.Fprintf(out, "\nPréau demo is ready: %s\n", url)
 	fmt.Fprintf(out, "CA certificate for your devices: %sca\n", url)
+	fmt.Fprintf(out, "Files over WebDAV (login and password): %sdav/home/ — in the portal: %sfiles\n", url, url)
 	fmt.Fprintf(out, "Every account, with its password: %s\n", filepath.Join(data, demoseed.AccountsFile))
 	fmt.Fprintf(out, "Backup recovery key (demo only; try preau backup run/restore): %s\n", filepath.Join(data, RecoveryKeyDemoFile))
 	fmt.Fprintf(out, "École pupils' picture logins (board at %spictures): %s\n", url, filepath.Join(data, PicturesFile))

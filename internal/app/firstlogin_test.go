@@ -4,6 +4,7 @@
 package app_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,7 +26,7 @@ var entryPoints = map[core.Channel]string{
 	core.ChannelWeb:   "the web forces the change page; OIDC and CAS sign-ins go through it",
 	core.ChannelLDAP:  "a bind succeeds restricted to Password Modify, with ppolicy changeAfterReset",
 	core.ChannelAPI:   "API tokens, not passwords; only service accounts and admins hold them",
-	core.ChannelDAV:   "not served yet (issue 7)",
+	core.ChannelDAV:   "WebDAV refuses the credentials with 403 and a message pointing to the portal",
 	core.ChannelProxy: "not served yet (issue 6)",
 	core.ChannelIMAP:  "not served yet (mail)",
 	core.ChannelSMTP:  "not served yet (mail)",
@@ -37,7 +38,7 @@ var entryPoints = map[core.Channel]string{
 // page, and an LDAP bind (ldapwhoami) is told changeAfterReset.
 func TestFirstLoginChangeOnEveryEntryPoint_INF_AUT_7(t *testing.T) {
 	listeners := reflect.TypeOf(config.Listen{})
-	for _, ch := range []core.Channel{core.ChannelDAV, core.ChannelProxy, core.ChannelIMAP, core.ChannelSMTP} {
+	for _, ch := range []core.Channel{core.ChannelProxy, core.ChannelIMAP, core.ChannelSMTP} {
 		for i := range listeners.NumField() {
 			if strings.EqualFold(listeners.Field(i).Name, string(ch)) || strings.Contains(strings.ToLower(listeners.Field(i).Name), string(ch)) {
 				t.Errorf("config.Listen has %s: add the %s entry point to this test and prove it refuses a must-change account",
@@ -68,6 +69,21 @@ func TestFirstLoginChangeOnEveryEntryPoint_INF_AUT_7(t *testing.T) {
 		if r, _ := n.get(path); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/password" {
 			t.Errorf("%s before the change: %d %s", name, r.StatusCode, r.Header.Get("Location"))
 		}
+	}
+
+	// WebDAV (on the HTTPS port): the credentials are refused with the
+	// reason, before any file is reached.
+	req, _ := http.NewRequest("PROPFIND", n.base+"/dav/home/", nil)
+	req.SetBasicAuth("zoe.martin", "Bonjour-Zoe-2026")
+	req.Header.Set("Depth", "1")
+	resp, err := n.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "must be changed") {
+		t.Errorf("WebDAV before the change: %d %s", resp.StatusCode, body)
 	}
 
 	if _, err := exec.LookPath("ldapwhoami"); err != nil {

@@ -21,7 +21,7 @@ func TestLayering(t *testing.T) {
 		t.Fatal(err)
 	}
 	domain := []string{"internal/core", "internal/journal", "internal/directory", "internal/auth", "internal/auth/sso",
-		"internal/auth/picture", "internal/auth/policy", "internal/demo"}
+		"internal/auth/picture", "internal/auth/policy", "internal/demo", "internal/files"}
 	forbiddenInDomain := []string{"database/sql", "net/http", "modernc.org/sqlite", "github.com/jackc/pgx",
 		"github.com/minio/minio-go", "net/smtp"}
 	drivers := []string{"modernc.org/sqlite", "github.com/jackc/pgx"}

@@ -7,11 +7,13 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/preau/preau/internal/admin"
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/files/filesweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy"
 	"github.com/preau/preau/internal/privacy/privacyweb"
@@ -21,7 +23,7 @@ import (
 // portalTiles lists the services of a principal on the portal: those of
 // their role first, then their account's. Later services add theirs here.
 func (a *App) portalTiles(ctx context.Context, p core.Principal) []portal.Tile {
-	var tiles []portal.Tile
+	tiles := []portal.Tile{filesweb.Tile}
 	if p.Profile == core.ProfileTeacher || p.IsAdmin() {
 		tiles = append(tiles, portal.TileResets)
 		// Picture login is for the pupils of écoles.
@@ -106,4 +108,15 @@ func (a *App) charterCharts() admin.ChartSource {
 		}
 		return out, nil
 	}
+}
+
+// passwordWarning is how long before their password expires people are
+// warned on the portal (INF-AUT-8).
+const passwordWarning = 14 * 24 * time.Hour
+
+// passwordExpiry tells the portal when a person's password expires, and
+// whether within passwordWarning.
+func (a *App) passwordExpiry(ctx context.Context, p *directory.Person) (time.Time, bool) {
+	at, ok := a.auth.PasswordExpiresAt(ctx, p)
+	return at, ok && at.Sub(a.clock.Now()) < passwordWarning
 }

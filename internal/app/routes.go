@@ -23,6 +23,8 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
+	"github.com/preau/preau/internal/files/filesweb"
+	"github.com/preau/preau/internal/logs/logsweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -36,7 +38,7 @@ func (a *App) routes() (http.Handler, error) {
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
 		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
-		backupweb.Assets())
+		filesweb.Assets(), logsweb.Assets(), backupweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -68,9 +70,9 @@ func (a *App) routes() (http.Handler, error) {
 	oidc.New(oidc.Deps{Auth: a.auth, Store: a.db, Clock: a.clock, Log: a.log, Issuer: a.cfg.Web.PublicURL,
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,
-		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles}, rd).Routes(mux, authweb.RequireLogin)
+		Fingerprint: a.pki.Fingerprint(), Tiles: a.portalTiles, PasswordExpiry: a.passwordExpiry}, rd).Routes(mux, authweb.RequireLogin)
 	admin.New(admin.Deps{Directory: a.dir, Journal: a.db, Progress: a.progress, Rights: a.dir, Groups: a.db,
-		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}}, rd).Routes(mux, requireAdmin, requireJournal(requireAdmin))
+		Stats: a.db, Charts: []admin.ChartSource{a.charterCharts()}, Passwords: a.auth}, rd).Routes(mux, requireAdmin, requireJournal(requireAdmin))
 	if err := a.routePrivacy(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
 		return nil, err
 	}
@@ -80,7 +82,7 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	cw.Routes(mux, requireAdmin)
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
-	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
+	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Factors: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
 		PublicURL: a.cfg.Web.PublicURL}).Routes(mux, requireConsole)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
@@ -101,6 +103,12 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
+	if err := a.routeFiles(mux, rd, authweb.RequireLogin, requireAdmin); err != nil {
+		return nil, err
+	}
+	if err := a.routeLogs(mux, rd); err != nil {
+		return nil, err
+	}
 	if err := a.routeBackup(mux, rd, requireAdmin); err != nil {
 		return nil, err
 	}
@@ -113,7 +121,7 @@ func (a *App) routes() (http.Handler, error) {
 			trusted = append(trusted, p.Masked())
 		}
 	}
-	return web.RealIP(trusted, web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...)), nil
+	return web.RealIP(trusted, withDAV(a.davHandler(), web.Secure(rd.Wrap(limitBodies(auth.Middleware(charters.Gate(web.CSRF(mux))))), oidc.CrossOriginPaths...))), nil
 }
 
 // requireJournal lets administrators through admin (their usual wrapper,
@@ -155,6 +163,9 @@ func limitBodies(h http.Handler) http.Handler {
 		if r.URL.Path == dirweb.UploadPath {
 			n = dirweb.MaxUpload
 		}
+		if r.URL.Path == filesweb.UploadPath {
+			n = filesweb.MaxUpload // streamed to the blob store; the quota bounds it first
+		}
 		if r.ContentLength > n {
 			web.Error(w, r, core.E("app.limitBodies", core.Invalid, "the request is larger than %d MB", n>>20))
 			return
@@ -186,6 +197,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightJournalRead }) {
 		items = append(items, web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
+	}
+	if a.logs != nil && logsweb.Allowed(p) {
+		items = append(items, web.NavItem{Label: "logs.nav", Href: logsweb.SearchPath})
 	}
 	return items
 }

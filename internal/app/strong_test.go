@@ -6,6 +6,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -116,6 +117,12 @@ func TestStrongAuthentication_INF_AUT_2(t *testing.T) {
 	}
 	// A lost phone: the technician removes the second factors; the next
 	// visit to the console asks to set up a new one.
+	if out := n.cli("user", "factors", "tech"); !regexp.MustCompile(`(?m)^totp\s+totp\s+\S`).MatchString(out) {
+		t.Fatalf("user factors: %s", out)
+	}
+	if _, err := preau(t, n.data, "user", "remove-factor", "tech", "Y2xlLWJsZXVl"); err == nil || !strings.Contains(err.Error(), "no such second factor") {
+		t.Fatalf("remove-factor of an unknown key: %v", err)
+	}
 	if out := n.cli("user", "reset-2fa", "tech"); !strings.Contains(out, "Removed 1 second factor") {
 		t.Fatalf("reset-2fa: %s", out)
 	}

@@ -127,6 +127,12 @@ type Store interface {
 	// Setting returns a stored setting (scope "auth" here), core.NotFound if
 	// unset.
 	Setting(ctx context.Context, scope, name string) (string, error)
+	// SwapSetting replaces a setting only if it still holds old (unset when
+	// existed is false) and journals e with it; false when another writer
+	// came first.
+	SwapSetting(ctx context.Context, scope, name, old string, existed bool, value string, e journal.Entry) (bool, error)
+	// ListEstablishments lists establishments (ids nil: all of them).
+	ListEstablishments(ctx context.Context, ids []string) ([]*directory.Establishment, error)
 	// CreateSession stores s and journals the successful login e.
 	CreateSession(ctx context.Context, s *Session, e journal.Entry) error
 	FindSession(ctx context.Context, id string) (*Session, error)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/preau/preau/internal/auth/policy"
 	"github.com/preau/preau/internal/core"
@@ -82,21 +83,29 @@ func (s *Service) CheckPassword(ctx context.Context, person *directory.Person, p
 // could change their password at a login. A failure to read the date is
 // logged and counts as not expired.
 func (s *Service) PasswordExpired(ctx context.Context, person *directory.Person) bool {
+	at, ok := s.PasswordExpiresAt(ctx, person)
+	return ok && !s.clock.Now().Before(at)
+}
+
+// PasswordExpiresAt returns when the person's password expires under their
+// policy, and false when it never does (no MaxAge, a service account, no
+// password, or a date that cannot be read, which is logged).
+func (s *Service) PasswordExpiresAt(ctx context.Context, person *directory.Person) (time.Time, bool) {
 	if person.Service {
-		return false
+		return time.Time{}, false
 	}
 	pol := s.PolicyFor(ctx, person)
 	if pol.MaxAge <= 0 {
-		return false
+		return time.Time{}, false
 	}
 	at, err := s.store.PasswordChangedAt(ctx, person.ID)
 	if err != nil {
 		if !core.IsKind(err, core.NotFound) {
 			s.log.Error("reading the password date failed", "login", person.Login, "err", err)
 		}
-		return false
+		return time.Time{}, false
 	}
-	return s.clock.Now().Sub(at) > pol.MaxAge
+	return at.Add(pol.MaxAge), true
 }
 
 // ForgottenPasswordText returns the deployment's forgotten-password

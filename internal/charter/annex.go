@@ -199,3 +199,34 @@ func BreakGlassSource() Source {
 			}}}, nil
 	})
 }
+
+// LogRetention is how long one class of logs is kept in an establishment.
+type LogRetention struct {
+	Label string // "Données de connexion (accès web, DNS, Wi-Fi, authentification)"
+	Days  int
+	Basis string // legal basis, in French
+}
+
+// LogRetentionSource is LogSource for a running log service: the sentence on
+// connection data gives way to the live retention of each log class of the
+// establishment, with its legal basis (MCO-JAL-4).
+func LogRetentionSource(journalRetention time.Duration, classes func(ctx context.Context, est string) ([]LogRetention, error)) Source {
+	base := LogSource(journalRetention, true)
+	return SourceFunc(func(ctx context.Context, est string) ([]Section, error) {
+		secs, err := base.AnnexSections(ctx, est)
+		if err != nil || len(secs) != 1 {
+			return secs, err
+		}
+		cs, err := classes(ctx, est)
+		if err != nil {
+			return nil, err
+		}
+		s := secs[0]
+		s.Paragraphs = []string{s.Paragraphs[0], "Les journaux techniques sont conservés, puis effacés, selon les durées suivantes :",
+			s.Paragraphs[len(s.Paragraphs)-1]}
+		for _, c := range cs {
+			s.Items = append(s.Items, fmt.Sprintf("%s : %d jours. %s", c.Label, c.Days, c.Basis))
+		}
+		return []Section{s}, nil
+	})
+}

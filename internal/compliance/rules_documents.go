@@ -83,8 +83,11 @@ var documentRules = map[string]rule{
 		"The charter’s technical annex says messages between identified people are private correspondence."),
 	"INF-PDT-4": serviceMissingCharterSays("Le marqueur commun PERSONNEL/PRIVÉ (insensible à la casse et aux accents) existe et l’annexe technique de la charte énonce la règle ; dossier privé du poste à venir.",
 		"The shared PERSONNEL/PRIVÉ marker (case- and accent-insensitive) exists and the charter’s technical annex states the rule; workstation private folder to come."),
-	"UTI-ESF-6": serviceMissingCharterSays("Le marqueur commun PERSONNEL/PRIVÉ existe et l’annexe technique de la charte énonce la règle ; le stockage qui doit l’appliquer est à venir.",
-		"The shared PERSONNEL/PRIVÉ marker exists and the charter’s technical annex states the rule; the storage that must enforce it is to come."),
+	"UTI-ESF-6": func(f *Facts, q Requirement) (Status, Text) {
+		return Met, join(T("Un dossier ou fichier marqué PERSONNEL ou PRIVÉ (casse, accents et crochets indifférents) rend tout son sous-arbre réservé à son propriétaire : invisible des enseignants et des administrateurs, jamais partagé ni déplacé hors de son espace ; l’annexe technique de la charte énonce la règle.",
+			"A folder or file marked PERSONNEL or PRIVÉ (whatever the case, accents or brackets) makes its whole subtree owner-only: invisible to teachers and admins, never shared or moved out of its space; the charter’s technical annex states the rule."),
+			documentState(f, charter.KindCharte))
+	},
 }
 
 // modelCharter is an [S] requirement the model charter supports: it stays

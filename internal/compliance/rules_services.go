@@ -56,6 +56,12 @@ func retention(f *Facts) Text {
 
 // serviceRules cover the user services (UTI).
 var serviceRules = map[string]rule{
+	"UTI-ESF-1": fixed(Met, "Chaque personne a un espace personnel, créé avec son compte et dimensionné selon son profil, par le web (/files) et WebDAV (/dav/home/) ; chaque objet porte son empreinte SHA-256 ; il est sauvegardé avec le stockage de l’établissement.",
+		"Every person has a personal space, created with their account and sized by profile, on the web (/files) and over WebDAV (/dav/home/); every object carries its SHA-256; it is backed up with the establishment’s storage."),
+	"UTI-ESF-2": fixed(Met, "Un espace par classe et par groupe (les membres lisent, les enseignants et responsables écrivent), l’espace documents de l’établissement, des droits par personne et par groupe et des partages dans l’établissement, chaque changement journalisé.",
+		"A space per class and group (members read, teachers and owners write), the establishment’s documents space, rights per person and group and shares within the establishment, every change journaled."),
+	"UTI-ESF-4": fixed(Met, "Quotas par personne et par groupe, valeurs par défaut par profil et par établissement, dérogations individuelles (vidéo en LSF) ; un envoi au-delà est refusé sans rien stocker ; avis à 80 % et 95 %.",
+		"Quotas per person and group, defaults per profile and establishment, individual overrides (LSF video); an upload beyond is refused and stores nothing; notices at 80% and 95%."),
 	"UTI-ESF-10": func(f *Facts, q Requirement) (Status, Text) {
 		mech := T("Journal d’audit chaîné et points de contrôle signés, vérifiables par « preau journal verify » ; archives de journaux et sommes de contrôle des sauvegardes à venir.",
 			"Hash-chained audit journal with signed checkpoints, checked by “preau journal verify”; log archives and backup checksums to come.")
@@ -75,8 +81,8 @@ var serviceRules = map[string]rule{
 			where = T(fmt.Sprintf("Objets stockés sur un service S3 (%s) : vérifiez qu’il est hébergé dans l’UE.", host),
 				fmt.Sprintf("Objects stored on an S3 service (%s): check that it is hosted in the EU.", host))
 		}
-		return Partly, join(where, T("Aucun connecteur cloud, aucune télémétrie. Service de stockage de fichiers non disponible dans cette version.",
-			"No cloud connector, no telemetry. File storage service not available in this version."))
+		return Partly, join(where, T("Aucun connecteur cloud, aucune télémétrie : les espaces de fichiers restent dans le stockage de l’établissement.",
+			"No cloud connector, no telemetry: file spaces stay in the establishment’s storage."))
 	},
 	"UTI-MSG-3": notYet("L’annuaire ne contient que l’adresse institutionnelle.", "The directory holds the institutional address only."),
 	"UTI-MSG-9": func(f *Facts, q Requirement) (Status, Text) {

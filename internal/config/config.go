@@ -34,8 +34,17 @@ type File struct {
 	Auth          auth.Config `toml:"auth"`
 	Mail          Mail        `toml:"mail"`
 	Journal       Journal     `toml:"journal"`
+	Logs          Logs        `toml:"logs"`
 	Web           Web         `toml:"web"`
 	Log           Log         `toml:"log"`
+	Files         Files       `toml:"files"`
+}
+
+// Files holds the storage service's bootstrap settings.
+type Files struct {
+	// Clamd is the ClamAV daemon's socket ("unix:/run/clamav/clamd.ctl" or
+	// "tcp:127.0.0.1:3310"); uploads are scanned when set.
+	Clamd string `toml:"clamd"`
 }
 
 // Listen holds the listen addresses (design §4). An empty address disables
@@ -45,6 +54,10 @@ type Listen struct {
 	HTTP  string `toml:"http"`
 	LDAP  string `toml:"ldap"`  // LDAP with StartTLS
 	LDAPS string `toml:"ldaps"` // LDAP over TLS
+	// Syslog receives syslog over UDP and TCP (RFC 5426, RFC 6587) on the
+	// same address; SyslogTLS over TLS (RFC 5425) with the node's certificate.
+	Syslog    string `toml:"syslog"`
+	SyslogTLS string `toml:"syslog_tls"`
 }
 
 // Directory holds the directory's bootstrap settings.
@@ -87,6 +100,25 @@ type Journal struct {
 	Retention time.Duration `toml:"retention"` // 0 keeps everything
 }
 
+// Logs holds the log store's bootstrap settings (docs/logs.md).
+type Logs struct {
+	Disabled      bool          `toml:"disabled"`       // no log store: services log to logs.Discard
+	Node          string        `toml:"node"`           // this node's name in segment keys; default "local"
+	FsyncInterval time.Duration `toml:"fsync_interval"` // default 1s: the most a crash loses
+	SealInterval  time.Duration `toml:"seal_interval"`  // default 5m: how often open segments are sealed
+	// ForwardTo ships sealed segments to a central syslog-TLS collector
+	// (host:port, RFC 5425) with mutual TLS: ForwardCA verifies the
+	// collector, ForwardCert/ForwardKey (PEM files) authenticate this node.
+	ForwardTo   string `toml:"forward_to"`
+	ForwardCA   string `toml:"forward_ca"`
+	ForwardCert string `toml:"forward_cert"`
+	ForwardKey  string `toml:"forward_key"`
+	// SyslogClientCA (PEM file), when set, makes the syslog-TLS listener
+	// require client certificates it signed: a central node receiving
+	// establishments' forwarded logs over mutual TLS.
+	SyslogClientCA string `toml:"syslog_client_ca"`
+}
+
 // Web holds settings of the HTTP front.
 type Web struct {
 	PublicURL      string   `toml:"public_url"`      // e.g. https://preau.college.example; default from the HTTPS listener
@@ -106,7 +138,7 @@ func Default() File {
 		SchemaVersion: CurrentSchemaVersion,
 		Data:          "./preau-data",
 		Listen: Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080", LDAP: "127.0.0.1:1389",
-			LDAPS: "127.0.0.1:1636"},
+			LDAPS: "127.0.0.1:1636", Syslog: "127.0.0.1:1514", SyslogTLS: "127.0.0.1:6514"},
 		LDAP:      LDAP{BaseDN: "dc=preau"},
 		Directory: Directory{LeaverGrace: 30 * 24 * time.Hour},
 		TLS:       TLS{Hosts: []string{"localhost"}},
@@ -133,7 +165,8 @@ func (f *File) Validate() error {
 		errs = append(errs, fmt.Errorf("blobs: %q is neither a folder nor an s3:// or file:// URL", f.Blobs))
 	}
 	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP,
-		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS} {
+		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS, "listen.syslog": f.Listen.Syslog,
+		"listen.syslog_tls": f.Listen.SyslogTLS} {
 		if addr == "" {
 			continue
 		}
@@ -163,6 +196,9 @@ func (f *File) Validate() error {
 		if f.Mail.From == "" {
 			errs = append(errs, errors.New("mail.from: a sender address is required when mail.relay is set"))
 		}
+	}
+	if f.Logs.ForwardTo != "" && (f.Logs.ForwardCert == "" || f.Logs.ForwardKey == "" || f.Logs.ForwardCA == "") {
+		errs = append(errs, errors.New("logs.forward_to: forwarding uses mutual TLS: set logs.forward_ca, logs.forward_cert and logs.forward_key"))
 	}
 	if f.Directory.LeaverGrace < 0 {
 		errs = append(errs, errors.New("directory.leaver_grace: must not be negative"))

@@ -31,6 +31,12 @@ type Store interface {
 	CreatePeople(ctx context.Context, people []NewPerson) error
 	FindPerson(ctx context.Context, id string) (*Person, error)
 	FindPersonByLogin(ctx context.Context, login string) (*Person, error)
+	// SetServiceScope sets (or, with the zero scope, clears) a service
+	// account's LDAP read scope, journaled in the same transaction.
+	SetServiceScope(ctx context.Context, p *Person, scope ServiceScope) error
+	// ServiceScopes returns the scope of every service account that has
+	// one, by person ID.
+	ServiceScopes(ctx context.Context) (map[string]ServiceScope, error)
 	FindPeople(ctx context.Context, f PersonFilter) (people []*Person, total int, err error)
 	UpdatePerson(ctx context.Context, id string, upd PersonUpdate) (*Person, error)
 

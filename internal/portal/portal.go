@@ -12,6 +12,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
@@ -80,6 +81,9 @@ type Deps struct {
 	Tiles       func(ctx context.Context, p core.Principal) []Tile // the services of this principal, in order
 	CAAvailable bool                                               // a CA certificate can be downloaded
 	Fingerprint string                                             // SHA-256 of the CA, for technicians to compare
+	// PasswordExpiry returns when the person's password expires and
+	// whether that is soon enough to warn them (INF-AUT-8); nil: never.
+	PasswordExpiry func(ctx context.Context, p *directory.Person) (at time.Time, soon bool)
 }
 
 // Handler serves the portal.
@@ -117,6 +121,7 @@ type homeView struct {
 	AccountTiles   []Tile
 	Notices        []*notify.Notice
 	Admin          bool
+	ExpiresAt      time.Time // set when the password expires soon
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
@@ -137,6 +142,11 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	}
 	if v.Notices, err = h.deps.Notices.FindNotices(ctx, person.ID, true); err != nil {
 		return err
+	}
+	if h.deps.PasswordExpiry != nil {
+		if at, soon := h.deps.PasswordExpiry(ctx, person); soon {
+			v.ExpiresAt = at
+		}
 	}
 	if h.deps.Tiles != nil {
 		for _, t := range h.deps.Tiles(ctx, p) {

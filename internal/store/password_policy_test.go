@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,4 +269,65 @@ func TestPasswordPolicyOverride_INF_AUT_6(t *testing.T) {
 	if got := f.a.PolicyFor(context.Background(), p); got != policy.Default(core.ProfilePupil) {
 		t.Fatalf("broken setting: %+v", got)
 	}
+}
+
+// CARINE: INF-AUT-6 — two administrators edit the policies at once: the
+// heads of two establishments each set their pupils' override through the
+// service; compare-and-swap keeps both, a stale swap changes nothing, and
+// a head cannot touch the other school's override nor the deployment's.
+func TestPasswordPolicyConcurrentEdits_INF_AUT_6(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		f := newPolicyFixture(t, open)
+		other := dirtest.NewEstablishment(999031, directory.Lycee)
+		if err := f.db.CreateEstablishment(dirtest.Ctx(), other); err != nil {
+			t.Fatal(err)
+		}
+		head := func(est string) context.Context {
+			return core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: core.NewID(), Login: "chef-" + est[:4],
+				Profile: core.ProfileHead, Establishments: []string{est}, Channel: core.ChannelWeb})
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, est := range []string{f.est.ID, other.ID} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = f.a.SetPasswordPolicy(head(est), est, core.ProfilePupil, &policy.Policy{MinLength: 9 + i, MinClasses: 2})
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("concurrent edits: %v", errs)
+		}
+		ps := f.a.Policies(context.Background())
+		if ps.For(f.est.ID, core.ProfilePupil).MinLength != 9 || ps.For(other.ID, core.ProfilePupil).MinLength != 10 {
+			t.Fatalf("an edit was lost: %+v", ps.Establishments)
+		}
+		if ok, err := f.db.SwapSetting(dirtest.Ctx(), auth.SettingScope, auth.SettingPasswordPolicies, "{}", true, "{}",
+			journal.Entry{Action: "test"}); ok || err != nil {
+			t.Fatalf("a stale swap: %v %v", ok, err)
+		}
+		if ok, err := f.db.SwapSetting(dirtest.Ctx(), auth.SettingScope, auth.SettingPasswordPolicies, "", false, "{}",
+			journal.Entry{Action: "test"}); ok || err != nil {
+			t.Fatalf("a first write over an existing setting: %v %v", ok, err)
+		}
+		if err := f.a.SetPasswordPolicy(head(f.est.ID), other.ID, core.ProfilePupil, nil); core.KindOf(err) != core.Permission {
+			t.Fatalf("a head removes another school's override: %v", err)
+		}
+		if err := f.a.SetPasswordPolicy(head(f.est.ID), "", core.ProfilePupil, &policy.Policy{MinLength: 4}); core.KindOf(err) != core.Permission {
+			t.Fatalf("a head of a two-school deployment sets the deployment's policy: %v", err)
+		}
+		if err := f.a.SetPasswordPolicy(head(f.est.ID), f.est.ID, core.ProfilePupil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if ps := f.a.Policies(context.Background()); ps.For(f.est.ID, core.ProfilePupil) != policy.Default(core.ProfilePupil) ||
+			ps.For(other.ID, core.ProfilePupil).MinLength != 10 {
+			t.Fatalf("after removing one override: %+v", ps.Establishments)
+		}
+		es, err := f.db.FindJournal(dirtest.Ctx(), journal.Filter{Action: "auth.password_policy.set", Limit: 10})
+		if err != nil || len(es) != 5 || es[0].Reason != "min length 9, 2 kinds, common refused false, personal refused false, history 0, max age never" &&
+			es[1].Reason != "min length 9, 2 kinds, common refused false, personal refused false, history 0, max age never" {
+			t.Fatalf("journal: %v %d %+v", err, len(es), es)
+		}
+	})
 }

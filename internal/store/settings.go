@@ -41,6 +41,38 @@ func (db *DB) PutSetting(ctx context.Context, scope, name, value string) error {
 	})
 }
 
+// SwapSetting replaces a setting only if it still holds old (or, when
+// existed is false, only if it is still unset), and journals e in the same
+// transaction. It reports false, changing nothing, when another writer came
+// first: the caller reads again and retries. It lets two administrators
+// edit parts of one JSON setting at once without losing either change.
+func (db *DB) SwapSetting(ctx context.Context, scope, name, old string, existed bool, value string, e journal.Entry) (bool, error) {
+	swapped := false
+	err := db.write(ctx, "store.SwapSetting", func(tx *Tx) error {
+		var res sql.Result
+		var err error
+		if existed {
+			res, err = tx.exec(`UPDATE settings SET value = $1, updated_at = $2 WHERE scope = $3 AND name = $4 AND value = $5`,
+				value, micros(tx.now), scope, name, old)
+		} else {
+			res, err = tx.exec(`INSERT INTO settings (scope, name, value, updated_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (scope, name) DO NOTHING`, scope, name, value, micros(tx.now))
+		}
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		swapped = true
+		if e.TargetType == "" {
+			e.TargetType, e.TargetName = "setting", scope+"/"+name
+		}
+		return tx.journal(e)
+	})
+	return swapped, err
+}
+
 // Secret returns the deployment secret called name: 32 random bytes made
 // on first use. Concurrent first uses on several nodes agree, since the
 // insert keeps the first row and every caller reads it back.

@@ -13,6 +13,7 @@ package dirldap
 import (
 	"strings"
 
+	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory/ldapd"
 )
 
@@ -22,9 +23,10 @@ type Entry struct {
 	DN    string
 	Attrs []Attr
 
-	ests   []string // establishments whose members may read it; nil: every bound principal
-	person string   // person ID for people entries
-	kind   kind
+	ests    []string     // establishments whose members may read it; nil: every bound principal
+	person  string       // person ID for people entries
+	profile core.Profile // of people entries
+	kind    kind
 }
 
 // Attr is one attribute with its values: the protocol server's type, so

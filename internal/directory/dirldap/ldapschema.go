@@ -4,6 +4,9 @@
 package dirldap
 
 import (
+	"strings"
+	"sync"
+
 	"github.com/preau/preau/internal/directory/ldapd"
 )
 
@@ -63,4 +66,15 @@ func buildSchema() *ldapd.Schema {
 		AttributeTypes: append(append([]string{}, standardAttributeTypes...), SubschemaAttributeTypes()...),
 		ObjectClasses:  append(append([]string{}, standardObjectClasses...), SubschemaObjectClasses()...),
 	}
+}
+
+// servedSchema is the schema every Directory serves, for checks made
+// outside a server (a service account's attribute allow-list).
+var servedSchema = sync.OnceValue(buildSchema)
+
+// CanonicalAttribute returns the primary name of an attribute of the served
+// schema, lower case, and whether it is defined.
+func CanonicalAttribute(name string) (string, bool) {
+	c, ok := servedSchema().Canonical(name)
+	return strings.ToLower(c), ok
 }

@@ -20,6 +20,7 @@ type Source interface {
 	FindPeople(ctx context.Context, f directory.PersonFilter) ([]*directory.Person, int, error)
 	FindGroups(ctx context.Context, f directory.GroupFilter) ([]*directory.Group, error)
 	AllMemberships(ctx context.Context) ([]directory.Membership, error)
+	ServiceScopes(ctx context.Context) (map[string]directory.ServiceScope, error)
 	DirectoryVersion(ctx context.Context) (int64, error)
 }
 
@@ -90,6 +91,9 @@ func LoadData(ctx context.Context, src Source, schoolYear int) (*Data, error) {
 		return nil, err
 	}
 	if d.Memberships, err = src.AllMemberships(ctx); err != nil {
+		return nil, err
+	}
+	if d.Scopes, err = src.ServiceScopes(ctx); err != nil {
 		return nil, err
 	}
 	return d, nil

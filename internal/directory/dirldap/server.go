@@ -118,7 +118,7 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	s := d.loader.Snapshot()
 	p := core.PrincipalFromContext(ctx)
 	if req.BaseDN != "" {
-		if b := s.Lookup(req.BaseDN); b == nil || !Visible(p, b) {
+		if b := s.Lookup(req.BaseDN); b == nil || !s.VisibleTo(p, b) {
 			return core.E("dirldap.Search", core.NotFound, "no such entry: %s", req.BaseDN)
 		}
 	}
@@ -128,10 +128,10 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	}
 	var out ldapd.Entry
 	for _, e := range s.Candidates(terms) {
-		if !Visible(p, e) {
+		if !s.VisibleTo(p, e) {
 			continue
 		}
-		v := View(p, e)
+		v := s.ViewFor(p, e)
 		out.DN, out.Attrs = v.DN, v.Attrs
 		if !emit(&out) {
 			return nil
@@ -146,11 +146,12 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 // Compare reports whether the visible entry dn holds value in attr.
 func (d *Directory) Compare(ctx context.Context, dn, attr, value string) (bool, error) {
 	p := core.PrincipalFromContext(ctx)
-	e := d.loader.Snapshot().Lookup(dn)
-	if e == nil || !Visible(p, e) {
+	s := d.loader.Snapshot()
+	e := s.Lookup(dn)
+	if e == nil || !s.VisibleTo(p, e) {
 		return false, core.E("dirldap.Compare", core.NotFound, "no such entry: %s", dn)
 	}
-	vals := View(p, e).Get(attr)
+	vals := s.ViewFor(p, e).Get(attr)
 	if vals == nil {
 		return false, ldapd.WithCode(core.E("dirldap.Compare", core.NotFound, "no attribute %s", attr), ldapd.ResultNoSuchAttribute)
 	}

@@ -19,6 +19,7 @@ type Data struct {
 	People         []*directory.Person
 	Groups         []*directory.Group
 	Memberships    []directory.Membership
+	Scopes         map[string]directory.ServiceScope // service accounts' read scopes by person ID
 	SchoolYear     int
 }
 
@@ -30,6 +31,7 @@ type Snapshot struct {
 	byDN    map[string]*Entry
 	index   map[string]map[string][]*Entry // lower attribute → normalised value → entries
 	login   map[string]*Entry              // login → person entry
+	scopes  map[string]directory.ServiceScope
 	Built   time.Time
 }
 
@@ -39,7 +41,7 @@ var indexed = []string{"uid", "mail", "cn", "objectclass", "memberof", "member",
 
 // Build makes a snapshot of d under base (e.g. "dc=preau").
 func Build(base string, d *Data) *Snapshot {
-	s := &Snapshot{Base: base, byDN: map[string]*Entry{}, login: map[string]*Entry{}, Built: time.Now()}
+	s := &Snapshot{Base: base, byDN: map[string]*Entry{}, login: map[string]*Entry{}, scopes: d.Scopes, Built: time.Now()}
 	estDN := map[string]string{} // establishment ID → DN
 	estUAI := map[string]string{}
 	root := &Entry{DN: base, kind: kindBase}
@@ -129,7 +131,7 @@ func (s *Snapshot) put(e *Entry) {
 
 func personEntry(p *directory.Person, dn string, estDN map[string]string, groups map[string]*directory.Group,
 	groupDN map[string]string, ms []directory.Membership, year int) *Entry {
-	e := &Entry{DN: dn, kind: kindPerson, ests: p.Establishments, person: p.ID}
+	e := &Entry{DN: dn, kind: kindPerson, ests: p.Establishments, person: p.ID, profile: p.Profile}
 	classes := []string{"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount", "ENTPerson"}
 	switch p.Profile {
 	case core.ProfilePupil:

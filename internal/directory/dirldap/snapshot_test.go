@@ -111,3 +111,49 @@ func TestVisibilityAndAttributeAllowList(t *testing.T) {
 		t.Fatal("a service account of one establishment reads another")
 	}
 }
+
+// CARINE: INF-ANN-6 — a service account's scope narrows the people it sees
+// to its profiles and their attributes to its list (join keys only when
+// named), and a class shows it only the members it may see.
+func TestServiceScopeNarrowsTheView_INF_ANN_6(t *testing.T) {
+	d := sample()
+	svc := &directory.Person{ID: "s1", Login: "svc-ent", Profile: core.ProfileStaff, State: directory.Active, Service: true,
+		Establishments: []string{"e1"}, UIDNumber: 10009}
+	d.People = append(d.People, svc)
+	d.Scopes = map[string]directory.ServiceScope{"s1": {Attrs: []string{"uid", "entpersonjointure"}, Profiles: []core.Profile{core.ProfileTeacher}}}
+	s := dirldap.Build("dc=preau", d)
+	p := core.Principal{PersonID: "s1", Login: "svc-ent", Profile: core.ProfileStaff, Service: true, Establishments: []string{"e1"}}
+	zoe, paul := s.PersonByLogin("zoe.martin"), s.PersonByLogin("paul.durand")
+	if s.VisibleTo(p, zoe) || !s.VisibleTo(p, paul) {
+		t.Fatal("the teacher-only scope sees a pupil, or not the teacher")
+	}
+	v := s.ViewFor(p, paul)
+	var names []string
+	for _, a := range v.Attrs {
+		names = append(names, a.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"ENTPersonJointure", "objectClass", "uid"}) {
+		t.Fatalf("attributes of the scoped view: %v", names)
+	}
+	g := s.ViewFor(p, s.Lookup("cn=4B,ou=groups,ou=0999001W,dc=preau"))
+	if g.Get("member") != nil || g.Get("memberUid") != nil || len(g.Get("owner")) != 1 {
+		t.Fatalf("the class shows pupils to a teacher-only scope: %+v", g.Attrs)
+	}
+	// Without a scope, the same account reads the default service set.
+	d.Scopes = nil
+	s = dirldap.Build("dc=preau", d)
+	if !s.VisibleTo(p, s.PersonByLogin("zoe.martin")) || s.ViewFor(p, s.PersonByLogin("zoe.martin")).Get("cn") == nil {
+		t.Fatal("the default scope hides what it should show")
+	}
+	if _, err := directory.ParseServiceScope("uid,userPassword", "", nil); err == nil {
+		t.Fatal("userPassword accepted in a scope")
+	}
+	if sc, err := directory.ParseServiceScope(" UID , commonName,uid", "Teacher,teacher", dirldap.CanonicalAttribute); err != nil ||
+		!slices.Equal(sc.Attrs, []string{"uid", "cn"}) || !slices.Equal(sc.Profiles, []core.Profile{core.ProfileTeacher}) {
+		t.Fatalf("parsed scope: %+v %v", sc, err)
+	}
+	if _, err := directory.ParseServiceScope("uid;binary", "", nil); err == nil {
+		t.Fatal("an attribute with options accepted")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/ldapd"
 )
 
@@ -105,6 +106,75 @@ func filtered(e *Entry, keep func(string) bool) *Entry {
 	for _, a := range e.Attrs {
 		if keep(a.Name) {
 			out.Attrs = append(out.Attrs, a)
+		}
+	}
+	return out
+}
+
+// scopeOf returns the read scope of a service account that has one.
+func (s *Snapshot) scopeOf(p core.Principal) (directory.ServiceScope, bool) {
+	if !p.Service || p.Operator() {
+		return directory.ServiceScope{}, false
+	}
+	sc, ok := s.scopes[p.PersonID]
+	return sc, ok && !sc.IsZero()
+}
+
+// VisibleTo is Visible narrowed by a service account's scope: people of
+// other profiles than its scope names are not there for it.
+func (s *Snapshot) VisibleTo(p core.Principal, e *Entry) bool {
+	if !Visible(p, e) {
+		return false
+	}
+	if sc, ok := s.scopeOf(p); ok && e.kind == kindPerson {
+		return sc.SeesProfile(e.profile)
+	}
+	return true
+}
+
+// ViewFor is View narrowed by a service account's scope: of people, only
+// the attributes it names (objectClass always, so that filters on it work);
+// of groups, only the members it sees.
+func (s *Snapshot) ViewFor(p core.Principal, e *Entry) *Entry {
+	sc, ok := s.scopeOf(p)
+	if !ok {
+		return View(p, e)
+	}
+	switch {
+	case e.kind == kindPerson && len(sc.Attrs) > 0:
+		return filtered(e, func(name string) bool {
+			n := strings.ToLower(name)
+			return n == "objectclass" || slices.Contains(sc.Attrs, n)
+		})
+	case e.kind == kindGroup && len(sc.Profiles) > 0:
+		return s.membersSeen(View(p, e), sc)
+	}
+	return View(p, e)
+}
+
+// membersSeen returns a copy of group entry g whose member and memberUid
+// values name only people of the scope's profiles.
+func (s *Snapshot) membersSeen(g *Entry, sc directory.ServiceScope) *Entry {
+	out := &Entry{DN: g.DN, ests: g.ests, kind: g.kind, Attrs: make([]Attr, 0, len(g.Attrs))}
+	for _, a := range g.Attrs {
+		var who func(string) *Entry
+		switch strings.ToLower(a.Name) {
+		case "member", "uniquemember":
+			who = s.Lookup
+		case "memberuid":
+			who = s.PersonByLogin
+		default:
+			out.Attrs = append(out.Attrs, a)
+			continue
+		}
+		kept := Attr{Name: a.Name}
+		for _, v := range a.Values {
+			if m := who(v); m == nil || m.kind != kindPerson || sc.SeesProfile(m.profile) {
+				kept.Values = append(kept.Values, v)
+			}
+		}
+		if len(kept.Values) > 0 {
+			out.Attrs = append(out.Attrs, kept)
 		}
 	}
 	return out

@@ -50,6 +50,37 @@ func StoreSuite(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("PeopleAtomic", func(t *testing.T) { testPeopleAtomic(t, open(t)) })
 	t.Run("GroupsAndMembers", func(t *testing.T) { testGroups(t, open(t)) })
 	t.Run("GrantsAndZones", func(t *testing.T) { testGrantsZones(t, open(t)) })
+	t.Run("ServiceScopes", func(t *testing.T) { testServiceScopes(t, open(t)) })
+}
+
+// testServiceScopes: a service account's LDAP scope round-trips, is
+// replaced, cleared by the zero scope, and is journaled each time.
+func testServiceScopes(t *testing.T, h Harness) {
+	ctx := Ctx()
+	e := NewEstablishment(999061, directory.Lycee)
+	must(t, h.Store.CreateEstablishment(ctx, e))
+	svc := NewPerson("svc-moodle", core.ProfileStaff, e.ID)
+	svc.Service = true
+	must(t, h.Store.CreatePeople(ctx, []directory.NewPerson{{Person: svc}}))
+	sc := directory.ServiceScope{Attrs: []string{"uid", "mail"}, Profiles: []core.Profile{core.ProfilePupil, core.ProfileTeacher}}
+	must(t, h.Store.SetServiceScope(ctx, svc, sc))
+	sc.Attrs = []string{"uid", "mail", "entpersonjointure"}
+	must(t, h.Store.SetServiceScope(ctx, svc, sc))
+	got, err := h.Store.ServiceScopes(ctx)
+	must(t, err)
+	if g := got[svc.ID]; len(got) != 1 || !slices.Equal(g.Attrs, sc.Attrs) || !slices.Equal(g.Profiles, sc.Profiles) {
+		t.Fatalf("scopes: %+v", got)
+	}
+	must(t, h.Store.SetServiceScope(ctx, svc, directory.ServiceScope{}))
+	if got, err = h.Store.ServiceScopes(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("after the zero scope: %+v %v", got, err)
+	}
+	es, err := h.Journal(ctx, journal.Filter{Action: "directory.service.scope", Limit: 10})
+	must(t, err)
+	if len(es) != 3 || es[0].TargetID != svc.ID || es[0].Chain != e.ID || es[2].Reason != "default scope" ||
+		es[1].Reason != "attributes: uid,mail,entpersonjointure; profiles: pupil,teacher" {
+		t.Fatalf("journal: %d entries %+v", len(es), es)
+	}
 }
 
 func must(t *testing.T, err error) {

@@ -75,6 +75,16 @@ func (s *Schema) Syntax(name string) AttrSyntax {
 	return CaseIgnore
 }
 
+// Canonical returns the primary name of the attribute known by name, alias
+// or OID ("commonName" → "cn"), and whether the schema (or the built-in
+// knowledge) defines it.
+func (s *Schema) Canonical(name string) (string, bool) {
+	if a := s.compiled().lookup(name); a != nil {
+		return a.names[0], true
+	}
+	return "", false
+}
+
 // IsOperational reports whether the attribute named name is operational: it
 // is then returned only when asked by name or with "+".
 func (s *Schema) IsOperational(name string) bool {

@@ -197,8 +197,9 @@ func benchServer(b *testing.B, db *store.DB) *httptest.Server {
 	if err != nil {
 		b.Fatal(err)
 	}
+	authSvc := auth.New(cfg, auth.Deps{Store: db, Clock: clock, Log: quiet})
 	h := peopleweb.New(peopleweb.Deps{Directory: directory.New(directory.Deps{Store: db, Clock: clock, Log: quiet}),
-		Passwords: auth.New(cfg, auth.Deps{Store: db, Clock: clock, Log: quiet}), Reader: db, Renderer: rd, Clock: clock})
+		Passwords: authSvc, Factors: authSvc, Reader: db, Renderer: rd, Clock: clock})
 	mux := http.NewServeMux()
 	h.Routes(mux, func(next http.Handler) http.Handler { return next })
 	op := core.Principal{PersonID: core.NewID(), Login: "operator", Channel: core.ChannelWeb,

@@ -60,6 +60,13 @@ type Passwords interface {
 	ResetMany(ctx context.Context, people []*directory.Person) ([]auth.Reset, error)
 }
 
+// Factors lists and removes a person's second factors (auth.Service), for
+// someone who lost one key; the service checks who may.
+type Factors interface {
+	SecondFactors(ctx context.Context, personID string) ([]auth.SecondFactor, error)
+	RemoveSecondFactor(ctx context.Context, login, factorID string) error
+}
+
 // Reader reads what the person page shows besides the person (the store).
 type Reader interface {
 	PeopleClasses(ctx context.Context, ids []string, schoolYear int) (map[string]string, error)
@@ -73,6 +80,7 @@ type Reader interface {
 type Deps struct {
 	Directory Directory
 	Passwords Passwords
+	Factors   Factors
 	Reader    Reader
 	Renderer  *web.Renderer
 	Clock     core.Clock

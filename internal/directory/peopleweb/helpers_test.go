@@ -98,7 +98,7 @@ func newWorld(t *testing.T, pupilsPerClass int) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := peopleweb.New(peopleweb.Deps{Directory: w.dir, Passwords: w.auth, Reader: db, Renderer: rd, Clock: w.clock,
+	h := peopleweb.New(peopleweb.Deps{Directory: w.dir, Passwords: w.auth, Factors: w.auth, Reader: db, Renderer: rd, Clock: w.clock,
 		PublicURL: "https://preau.test/"})
 	mux := http.NewServeMux()
 	h.Routes(mux, func(next http.Handler) http.Handler {

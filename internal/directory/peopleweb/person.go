@@ -29,6 +29,7 @@ type personView struct {
 	Groups   []directory.PersonGroup
 	Grants   []grantRow
 	Sessions []*auth.Session
+	Factors  []auth.SecondFactor // shown to those who may remove them: administrators of the person
 	Journal  []*journal.Entry
 	Classes  []*directory.Group // of the person's main establishment, this year
 	Profiles []core.Profile
@@ -89,6 +90,11 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, s *scope,
 	if v.Sessions, err = h.Reader.FindSessions(ctx, p.ID); err != nil {
 		return err
 	}
+	if mayResetFactors(pr, p) {
+		if v.Factors, err = h.Factors.SecondFactors(ctx, p.ID); err != nil {
+			return err
+		}
+	}
 	jf := journal.Filter{Target: p.ID, NewFirst: true, Limit: 50}
 	if !pr.Operator() {
 		// The chains of the establishments the principal manages; never
@@ -139,6 +145,10 @@ func (h *Handler) personAction(w http.ResponseWriter, r *http.Request, s *scope)
 		if err = h.Directory.MoveToClass(ctx, p.ID, f.Value("class")); err == nil {
 			flash = "people.person.moved"
 		}
+	case actRemoveFactor:
+		if err = h.Factors.RemoveSecondFactor(ctx, p.Login, f.Value("factor")); err == nil {
+			flash = "people.person.factor_removed"
+		}
 	case "edit":
 		given := f.Required("given", "people.person.given")
 		family := f.Required("family", "people.person.family")
@@ -172,4 +182,17 @@ func (h *Handler) personAction(w http.ResponseWriter, r *http.Request, s *scope)
 	web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: flash})
 	http.Redirect(w, r, PeoplePath+"/"+p.ID+"?est="+url.QueryEscape(s.Param()), http.StatusSeeOther)
 	return nil
+}
+
+// actRemoveFactor removes one second factor of the person (a lost key).
+const actRemoveFactor = "remove-factor"
+
+// mayResetFactors mirrors auth's rule, to show the second factors only to
+// those who may remove them: operators and administrators of one of the
+// person's establishments, never for themselves.
+func mayResetFactors(pr core.Principal, p *directory.Person) bool {
+	if pr.Operator() {
+		return true
+	}
+	return p.ID != pr.PersonID && slices.ContainsFunc(p.Establishments, pr.CanAdminister)
 }

@@ -5,13 +5,16 @@ package peopleweb_test
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirtest"
+	"github.com/preau/preau/internal/journal"
 )
 
 // CARINE: INF-ANN-4 — the person page shows groups with role, grants,
@@ -138,5 +141,60 @@ func TestGroupPages_INF_ANN_4(t *testing.T) {
 	w.actAs("cpe.martin")
 	if r, _ := w.post("/admin/groups/"+w.c6A.ID, url.Values{"action": {"rename"}, "name": {"x"}}); r.StatusCode != 403 {
 		t.Fatalf("staff without the right renames: %d", r.StatusCode)
+	}
+}
+
+// CARINE: INF-AUT-2 — a teacher lost one passkey: the technical admin
+// sees the teacher's second factors on the person page (names and dates,
+// never a secret) and removes that one; the app and the other key stay.
+// Someone holding only people.manage sees no such section and is refused
+// the removal; both the removal and the refusal are journaled.
+func TestPersonPageRemovesOneSecondFactor_INF_AUT_2(t *testing.T) {
+	w := newWorld(t, 1)
+	ctx := dirtest.Ctx()
+	teacher := w.people["prof.durand"]
+	now := w.clock.Now()
+	must(t, w.db.PutTOTP(ctx, &auth.TOTPSecret{PersonID: teacher.ID, Secret: "JBSWY3DPEHPK3PXP", CreatedAt: now}))
+	must(t, w.db.ConfirmTOTP(ctx, teacher.ID, 1, nil, auth.SessionUpgrade{}, journal.Entry{Action: "auth.totp.confirm", Chain: w.est.ID}))
+	for _, k := range []*auth.Passkey{{ID: "Y2xlLWJsZXVl", Name: "Clé bleue"}, {ID: "Y2xlLXJvdWdl", Name: "Clé rouge"}} {
+		k.PersonID, k.Data, k.CreatedAt = teacher.ID, []byte("{}"), now
+		must(t, w.db.AddPasskey(ctx, k, auth.SessionUpgrade{}, journal.Entry{Action: "auth.passkey.add", Chain: w.est.ID}))
+	}
+	page := "/admin/people/" + teacher.ID + "?est=" + w.est.ID
+	_, body := w.get(page)
+	contains(t, body, "Seconds facteurs d&#39;authentification", "Application d&#39;authentification", "Clé bleue", "Clé rouge",
+		`value="Y2xlLWJsZXVl"`, "Retirer « Clé bleue »")
+	if strings.Contains(body, "JBSWY3DPEHPK3PXP") {
+		t.Fatal("the person page shows the authenticator secret")
+	}
+	r, _ := w.post("/admin/people/"+teacher.ID, url.Values{"est": {w.est.ID}, "action": {"remove-factor"}, "factor": {"Y2xlLWJsZXVl"}})
+	if r.StatusCode != 303 {
+		t.Fatalf("remove one passkey: %d", r.StatusCode)
+	}
+	left, err := w.auth.SecondFactors(ctx, teacher.ID)
+	must(t, err)
+	if len(left) != 2 || left[0].Kind != "totp" || left[1].Name != "Clé rouge" {
+		t.Fatalf("after removing the blue key: %+v", left)
+	}
+	if es := w.journal("auth.secondfactor.remove"); len(es) != 1 || es[0].TargetID != teacher.ID || es[0].ActorLogin != "tech" ||
+		es[0].Result != journal.Done || !slices.Contains(es[0].Attributes, "passkey:Clé bleue") {
+		t.Fatalf("journal of the removal: %+v", es)
+	}
+	if r, _ := w.post("/admin/people/"+teacher.ID, url.Values{"action": {"remove-factor"}, "factor": {"Y2xlLWJsZXVl"}}); r.StatusCode != 404 {
+		t.Fatalf("removing a key already gone: %d", r.StatusCode)
+	}
+
+	// The CPE manages people in the establishment but is no administrator.
+	must(t, w.db.CreateGrant(ctx, &directory.Grant{ID: core.NewID(), Establishment: w.est.ID, PersonID: w.people["cpe.martin"].ID,
+		Right: core.RightPeopleManage, GrantedBy: "principal", From: now.Add(-time.Hour)}))
+	w.actAs("cpe.martin")
+	if _, body := w.get(page); strings.Contains(body, "Clé rouge") || !strings.Contains(body, "prof.durand") {
+		t.Fatal("a people.manage holder sees the second factors, or not the page")
+	}
+	if r, _ := w.post("/admin/people/"+teacher.ID, url.Values{"action": {"remove-factor"}, "factor": {auth.TOTPFactorID}}); r.StatusCode != 403 {
+		t.Fatalf("a people.manage holder removes the app: %d", r.StatusCode)
+	}
+	if es := w.journal("auth.secondfactor.remove"); len(es) != 2 || es[1].Result != journal.Refused || es[1].ActorLogin != "cpe.martin" {
+		t.Fatalf("the refusal is not journaled: %+v", es)
 	}
 }

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+// Command logs benchmarks the sealed log store (issue 8) against Debian's
+// rsyslog; run.sh drives it. Subcommands:
+//
+//	ingest -n N            Préau: syslog over TCP (RFC 5424, octet counting)
+//	                       into the store, sealed; prints messages/s
+//	send -addr A -n N      the same sender, towards any collector (rsyslog)
+//	search -n N            N proxy records over one day, then one user's
+//	                       search; prints the times and the size per million
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/preau/preau/internal/blob"
+	"github.com/preau/preau/internal/blob/fsblob"
+	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/logs/syslogd"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: logs ingest|send|search [flags]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	n := fs.Int("n", 500000, "messages or records")
+	addr := fs.String("addr", "", "collector address (send)")
+	conns := fs.Int("conns", 2, "TCP connections")
+	dir := fs.String("dir", "", "work folder (default a temporary one)")
+	users := fs.Int("users", 2500, "distinct users (search)")
+	prof := fs.String("cpuprofile", "", "write a CPU profile")
+	fs.Parse(os.Args[2:])
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		check(err)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "preau-logs-bench-")
+		check(err)
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	switch os.Args[1] {
+	case "send":
+		start := time.Now()
+		check(send(*addr, *n, *conns))
+		fmt.Printf("sent %d in %s\n", *n, time.Since(start))
+	case "ingest":
+		ingest(*dir, *n, *conns)
+	case "search":
+		search(*dir, *n, *users)
+	default:
+		fmt.Fprintln(os.Stderr, "unknown subcommand", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+var key = ed25519.NewKeyFromSeed(make([]byte, 32))
+
+func openStore(dir string) (*logs.Store, blob.Store) {
+	bs, err := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
+	check(err)
+	st, err := logs.Open(context.Background(), logs.Config{Blobs: bs, Key: key, Spool: filepath.Join(dir, "spool")})
+	check(err)
+	return st, bs
+}
+
+// message returns the i-th message of the stream: a proxy-like RFC 5424
+// line of about 200 bytes.
+func message(i int) string {
+	return fmt.Sprintf("<134>1 2026-11-02T%02d:%02d:%02d.%06dZ proxy01.college.example squid %d - [preau@32473 user=\"user%d\" cat=\"education\"] GET https://site%d.example/page/%d 200 %d",
+		(i/3600)%24, (i/60)%60, i%60, i%1000000, 1000+i%50, i%2500, i%997, i, 500+i%20000)
+}
+
+// send writes n messages with octet-counting framing over conns connections.
+func send(addr string, n, conns int) error {
+	errs := make(chan error, conns)
+	for c := 0; c < conns; c++ {
+		go func(c int) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			w := bufio.NewWriterSize(conn, 256<<10)
+			for i := c; i < n; i += conns {
+				m := message(i)
+				w.WriteString(strconv.Itoa(len(m)))
+				w.WriteByte(' ')
+				w.WriteString(m)
+			}
+			if err := w.Flush(); err != nil {
+				errs <- err
+				return
+			}
+			errs <- conn.Close()
+		}(c)
+	}
+	for c := 0; c < conns; c++ {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ingest(dir string, n, conns int) {
+	st, bs := openStore(dir)
+	srv := syslogd.New(syslogd.Config{Sink: st, RatePerSource: 1 << 30})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	go srv.Serve(ln)
+	start := time.Now()
+	check(send(ln.Addr().String(), n, conns))
+	for st.Stats().Appended < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	check(st.Close()) // seals every open segment
+	el := time.Since(start)
+	srv.Shutdown(context.Background())
+	var size int64
+	bs.List(context.Background(), "logs/", func(i blob.Info) error { size += i.Size; return nil })
+	s := st.Stats()
+	fmt.Printf("preau ingest: %d messages in %s = %.0f msg/s, %d dropped, %d segments, %d bytes stored\n",
+		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), s.Dropped, s.Segments, size)
+	fmt.Printf("RATE %.0f\n", float64(n)/el.Seconds())
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	// The sender runs in this process: its share is measured alone below.
+	t0 := time.Now()
+	var before syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	discard, _ := net.Listen("tcp", "127.0.0.1:0")
+	go func() {
+		for {
+			c, err := discard.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				buf := make([]byte, 1<<20)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	check(send(discard.Addr().String(), n, conns))
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	sender := time.Duration(ru.Utime.Nano() + ru.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	_ = t0
+	fmt.Printf("CPU_US_PER_MSG %.2f\n", float64((cpu-sender).Microseconds())/float64(n))
+}
+
+func search(dir string, n, users int) {
+	st, bs := openStore(dir)
+	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		st.AppendWait(context.Background(), logs.Record{
+			Time: day.Add(time.Duration(int64(i) * int64(24*time.Hour) / int64(n))), Establishment: "0750001A",
+			Class: logs.ClassConnection, Source: fmt.Sprintf("10.1.%d.%d", (i/250)%40, i%250), Service: "proxy",
+			User: fmt.Sprintf("user%d", (i*7919)%users), Action: "allow", Object: fmt.Sprintf("https://site%d.example/page/%d", i%997, i%5003),
+			Result: "ok", Fields: map[string]string{"category": "education", "bytes": strconv.Itoa(500 + i%20000), "status": "200"}})
+	}
+	check(st.Flush(context.Background()))
+	fmt.Printf("generated and sealed %d records in %s\n", n, time.Since(start).Round(time.Millisecond))
+	var size int64
+	bs.List(context.Background(), "logs/", func(i blob.Info) error { size += i.Size; return nil })
+	fmt.Printf("SIZE_PER_MILLION %.1f MB\n", float64(size)/float64(n)*1e6/1e6)
+	// A fresh reader, as a later search would be (manifest cache cold).
+	ro, err := logs.Open(context.Background(), logs.Config{Blobs: bs, Key: key, ReadOnly: true})
+	check(err)
+	q := logs.Query{User: "user42", Since: day, Until: day.Add(24 * time.Hour), Limit: logs.MaxExport}
+	t0 := time.Now()
+	res, err := ro.Search(context.Background(), q)
+	check(err)
+	all := time.Since(t0)
+	q.Limit = 100
+	t1 := time.Now()
+	page, err := ro.Search(context.Background(), q)
+	check(err)
+	first := time.Since(t1)
+	fmt.Printf("user search over the day: %d records in %s (scanned %d); first page of %d in %s\n",
+		len(res.Records), all.Round(time.Millisecond), res.Scanned, len(page.Records), first.Round(time.Millisecond))
+	fmt.Printf("SEARCH_ALL_MS %.1f\nSEARCH_PAGE_MS %.1f\n", float64(all.Microseconds())/1000, float64(first.Microseconds())/1000)
+	st.Close()
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+// Package davd serves the file spaces over WebDAV (RFC 4918 class 1 and 2,
+// with LOCK) under /dav/ on the HTTPS port: /dav/home/, /dav/groups/<group>/,
+// /dav/shared/ (see package files for the namespace).
+//
+// It builds on golang.org/x/net/webdav (deps.md: "Use"): its Handler does
+// the protocol (PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, DELETE, LOCK,
+// UNLOCK, If headers) over a webdav.FileSystem implemented here on
+// files.Service, built per request so that it carries the caller and a
+// cache of the folder just listed (a depth-1 PROPFIND then costs a few
+// queries whatever the number of entries, and never opens a file's
+// content). GET and HEAD are served here with http.ServeContent (ranges,
+// conditional requests, the stored ETag); PUT streams into the blob store
+// through webdav's handler, and a quota refusal answers 507 Insufficient
+// Storage. Collections carry the RFC 4331 quota-available-bytes and
+// quota-used-bytes properties.
+//
+// Clients send Basic credentials with every request. Verifying an argon2id
+// hash each time would cost tens of milliseconds per request, so a
+// successful check is cached for CacheTTL under an HMAC of the login and
+// password with a per-process random key: the cache never holds a password
+// or a reusable hash of one, a wrong password is never cached, and a
+// changed password stops the old one within CacheTTL.
+package davd
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
+)
+
+// Prefix is where WebDAV lives on the HTTPS port.
+const Prefix = "/dav"
+
+// CacheTTL is how long a verified credential is reused.
+const CacheTTL = 2 * time.Minute
+
+// maxCached bounds the credential cache.
+const maxCached = 20000
+
+// Authenticate checks a login and password (auth.Service.Authenticate
+// behind an adapter) and returns the principal. It journals failures.
+type Authenticate func(ctx context.Context, login, password, source string) (core.Principal, error)
+
+// Deps are what the handler needs.
+type Deps struct {
+	Files *files.Service
+	Auth  Authenticate
+	// OnLogin is called after a credential is verified (not on cache
+	// hits), to journal the WebDAV login.
+	OnLogin func(ctx context.Context, p core.Principal)
+	Clock   core.Clock
+	Log     *slog.Logger
+}
+
+// Handler is the WebDAV endpoint.
+type Handler struct {
+	files   *files.Service
+	auth    Authenticate
+	onLogin func(ctx context.Context, p core.Principal)
+	clock   core.Clock
+	log     *slog.Logger
+	locks   *lockSystem
+
+	key   []byte
+	mu    sync.Mutex
+	cache map[[32]byte]cached
+}
+
+type cached struct {
+	p       core.Principal
+	expires time.Time
+}
+
+// New returns the handler.
+func New(d Deps) *Handler {
+	if d.Clock == nil {
+		d.Clock = core.SystemClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &Handler{files: d.Files, auth: d.Auth, onLogin: d.OnLogin, clock: d.Clock, log: d.Log,
+		locks: newLockSystem(), key: key, cache: map[[32]byte]cached{}}
+}
+
+// ForgetCredentials empties the credential cache (after a password change
+// or a disabled account, when the caller knows of one).
+func (h *Handler) ForgetCredentials() {
+	h.mu.Lock()
+	h.cache = map[[32]byte]cached{}
+	h.mu.Unlock()
+}
+
+func (h *Handler) cacheKey(login, password string) [32]byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(login))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var k [32]byte
+	copy(k[:], m.Sum(nil))
+	return k
+}
+
+func sourceOf(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// principal authenticates a request.
+func (h *Handler) principal(r *http.Request) (core.Principal, error) {
+	login, password, ok := r.BasicAuth()
+	if !ok || login == "" {
+		return core.Principal{}, core.E("davd", core.Unauthenticated, "credentials required")
+	}
+	src := sourceOf(r)
+	k := h.cacheKey(login, password)
+	now := h.clock.Now()
+	h.mu.Lock()
+	c, hit := h.cache[k]
+	h.mu.Unlock()
+	if hit && now.Before(c.expires) {
+		p := c.p
+		p.Source = src
+		return p, nil
+	}
+	p, err := h.auth(r.Context(), login, password, src)
+	if err != nil {
+		return core.Principal{}, err
+	}
+	if p.MustChangePassword {
+		return core.Principal{}, core.E("davd", core.Permission,
+			"your password must be changed: log in on the portal first")
+	}
+	p.Channel, p.Source = core.ChannelDAV, src
+	h.mu.Lock()
+	if len(h.cache) >= maxCached {
+		for k, v := range h.cache {
+			if !now.Before(v.expires) || len(h.cache) >= maxCached {
+				delete(h.cache, k)
+			}
+		}
+	}
+	h.cache[k] = cached{p: p, expires: now.Add(CacheTTL)}
+	h.mu.Unlock()
+	if h.onLogin != nil {
+		h.onLogin(r.Context(), p)
+	}
+	return p, nil
+}
+
+// ServeHTTP serves one WebDAV request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "private, no-cache")
+	p, err := h.principal(r)
+	if err != nil {
+		switch core.KindOf(err) {
+		case core.Unauthenticated:
+			w.Header().Set("WWW-Authenticate", `Basic realm="Préau", charset="UTF-8"`)
+			http.Error(w, "401 Unauthorized: "+core.MessageOf(err), http.StatusUnauthorized)
+		case core.TooMany:
+			w.Header().Set("Retry-After", "60")
+			http.Error(w, core.MessageOf(err), http.StatusTooManyRequests)
+		case core.Permission:
+			http.Error(w, core.MessageOf(err), http.StatusForbidden)
+		default:
+			h.log.Error("WebDAV authentication failed", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+		return
+	}
+	ctx := core.ContextWithPrincipal(r.Context(), p)
+	r = r.WithContext(ctx)
+	st := &reqState{}
+	fs := &fileSystem{files: h.files, st: st, size: -1}
+	if ih := r.Header.Get("If"); ih != "" {
+		lists, err := ParseIf(ih)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if ifFails(lists, func(res string) string { return h.etagOf(r, res) }) {
+			http.Error(w, "the If header's conditions do not hold", http.StatusPreconditionFailed)
+			return
+		}
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.get(w, r)
+		return
+	case "PROPFIND", "PROPPATCH", "LOCK":
+		if err := checkXMLBody(r); err != nil {
+			writeError(w, err)
+			return
+		}
+		if r.Method == "PROPFIND" && h.propfind(w, r) {
+			return
+		}
+		if r.Method == "LOCK" && r.ContentLength != 0 {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if len(body) > 0 && h.lockShared(w, r, body, fs) {
+				return
+			}
+		}
+	case http.MethodPut:
+		fs.size = r.ContentLength
+		if err := h.precheckPut(r); err != nil {
+			writeError(w, err)
+			return
+		}
+	case "COPY":
+		if err := h.precheckCopy(r); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	dh := &webdav.Handler{Prefix: Prefix, FileSystem: fs, LockSystem: h.locks, Logger: func(r *http.Request, err error) {
+		if err != nil && core.KindOf(err) == core.Internal && !errors.Is(err, errNotDir) {
+			h.log.Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	}}
+	dh.ServeHTTP(&statusMapper{ResponseWriter: w, st: st}, r)
+}
+
+// etagOf returns the ETag of the request's resource (res "") or of a
+// tagged resource, "" when unknown.
+func (h *Handler) etagOf(r *http.Request, res string) string {
+	p := davPath(r.URL.Path)
+	if res != "" {
+		u, err := ParseDestination(res, r.Host)
+		if err != nil {
+			return ""
+		}
+		p = davPath(u)
+	}
+	e, err := h.files.Stat(r.Context(), p)
+	if err != nil {
+		return ""
+	}
+	if e.Dir {
+		return ""
+	}
+	return e.ETag
+}
+
+// davPath turns a request path into a virtual path.
+func davPath(p string) string {
+	p = strings.TrimPrefix(p, Prefix)
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// get serves GET and HEAD: files with ranges, folders as a short listing.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	vp := davPath(r.URL.Path)
+	e, err := h.files.Stat(r.Context(), vp)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if e.Dir {
+		h.listing(w, r, vp)
+		return
+	}
+	rc, e, err := h.files.Open(r.Context(), vp)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("ETag", e.ETag)
+	w.Header().Set("Content-Type", e.ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	http.ServeContent(w, r, e.Name, e.ModTime, rc)
+}
+
+// precheckPut refuses at once an announced upload beyond the quota.
+func (h *Handler) precheckPut(r *http.Request) error {
+	if r.ContentLength <= 0 {
+		return nil
+	}
+	vp := davPath(r.URL.Path)
+	i := strings.LastIndexByte(strings.TrimSuffix(vp, "/"), '/')
+	q, err := h.files.Quota(r.Context(), vp[:max(i, 1)])
+	if err != nil || q == nil {
+		return nil // the handler reports what is wrong
+	}
+	if av := q.Available(); av >= 0 && r.ContentLength > av {
+		return &core.Error{Op: "davd.PUT", Kind: core.Conflict, Err: files.ErrQuota,
+			Msg: "not enough space for this file: " + files.HumanSize(r.ContentLength) + " asked, " +
+				files.HumanSize(av) + " left"}
+	}
+	return nil
+}
+
+// precheckCopy applies the private-marker rules to a COPY before webdav
+// copies file by file.
+func (h *Handler) precheckCopy(r *http.Request) error {
+	dst, err := destinationPath(r)
+	if err != nil {
+		return err
+	}
+	if err := h.files.CheckCopy(r.Context(), davPath(r.URL.Path), dst); err != nil {
+		if core.IsKind(err, core.Permission) {
+			return err
+		}
+	}
+	return nil
+}
+
+// destinationPath extracts the virtual path of a Destination header, which
+// must be on this server under Prefix.
+func destinationPath(r *http.Request) (string, error) {
+	d := r.Header.Get("Destination")
+	p, err := ParseDestination(d, r.Host)
+	if err != nil {
+		return "", err
+	}
+	return davPath(p), nil
+}
+
+// writeError answers a request with the status of err.
+func writeError(w http.ResponseWriter, err error) {
+	status := statusOf(err)
+	msg := core.MessageOf(err)
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	http.Error(w, msg, status)
+}
+
+func statusOf(err error) int {
+	if errors.Is(err, files.ErrQuota) {
+		return http.StatusInsufficientStorage
+	}
+	switch core.KindOf(err) {
+	case core.Invalid:
+		return http.StatusBadRequest
+	case core.NotFound:
+		return http.StatusNotFound
+	case core.Exists:
+		return http.StatusMethodNotAllowed
+	case core.Conflict:
+		return http.StatusConflict
+	case core.Permission:
+		return http.StatusForbidden
+	case core.Unauthenticated:
+		return http.StatusUnauthorized
+	case core.TooMany:
+		return http.StatusTooManyRequests
+	case core.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// reqState carries what the file system met that webdav's status codes
+// cannot say (a quota refusal, a permission refusal).
+type reqState struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (s *reqState) note(err error) {
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil || errors.Is(err, files.ErrQuota) {
+		s.err = err
+	}
+}
+
+// statusMapper rewrites webdav's generic error statuses when the file
+// system recorded a better one: 507 for a quota, 403 for a permission.
+type statusMapper struct {
+	http.ResponseWriter
+	st      *reqState
+	written bool
+	swallow bool
+}
+
+func (m *statusMapper) WriteHeader(code int) {
+	if m.written {
+		return
+	}
+	m.written = true
+	if code >= 400 {
+		m.st.mu.Lock()
+		err := m.st.err
+		m.st.mu.Unlock()
+		if err != nil {
+			better := statusOf(err)
+			if better == http.StatusInsufficientStorage || better == http.StatusForbidden && code != http.StatusNotFound {
+				m.swallow = true
+				msg := core.MessageOf(err)
+				if msg == "" {
+					msg = http.StatusText(better)
+				}
+				m.ResponseWriter.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				m.ResponseWriter.WriteHeader(better)
+				_, _ = m.ResponseWriter.Write([]byte(msg + "\n"))
+				return
+			}
+		}
+	}
+	m.ResponseWriter.WriteHeader(code)
+}
+
+func (m *statusMapper) Write(b []byte) (int, error) {
+	if !m.written {
+		m.WriteHeader(http.StatusOK)
+	}
+	if m.swallow {
+		return len(b), nil
+	}
+	return m.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming responses through.
+func (m *statusMapper) Flush() {
+	if f, ok := m.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

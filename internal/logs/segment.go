@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package logs
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// A sealed segment is two blob objects side by side:
+//
+//	logs/<node>/<class>/<establishment or _>/<seq:012>.seg  zstd blocks of JSON lines
+//	logs/<node>/<class>/<establishment or _>/<seq:012>.man  the signed manifest (JSON)
+//
+// Records are grouped into blocks by a hash of their user (or of their source
+// when no user is named), so that a search for one person decompresses only
+// the blocks of that person's bucket; each block is one independent zstd frame
+// and lists its time range. The record hash chain runs over the JSON lines in
+// stored order and starts from the previous segment's manifest hash, so it
+// binds each segment to the one before; the manifest covers the segment's
+// SHA-256, the chain's end and the previous manifest's hash, and is signed
+// with the deployment's Ed25519 key.
+
+// ManifestVersion is the manifest format written by this package.
+const ManifestVersion = 1
+
+// Block locates one zstd frame of a segment.
+type Block struct {
+	Bucket int       `json:"bucket"`
+	Offset int64     `json:"off"`
+	Length int64     `json:"len"`
+	Count  int       `json:"n"`
+	First  time.Time `json:"first"`
+	Last   time.Time `json:"last"`
+}
+
+// Manifest describes and seals one segment.
+type Manifest struct {
+	Version       int       `json:"v"`
+	Node          string    `json:"node"`
+	Class         Class     `json:"class"`
+	Establishment string    `json:"establishment,omitempty"`
+	Seq           int64     `json:"seq"`
+	First         time.Time `json:"first"`
+	Last          time.Time `json:"last"`
+	Count         int       `json:"count"`
+	Buckets       int       `json:"buckets"`
+	Blocks        []Block   `json:"blocks"`
+	Hosts         []string  `json:"hosts,omitempty"` // distinct sources, when at most maxIndexed
+	Users         []string  `json:"users,omitempty"` // distinct users, when at most maxIndexed
+	Size          int64     `json:"size"`            // bytes of the .seg object
+	SegmentSHA256 string    `json:"segment_sha256"`
+	RecordsHash   string    `json:"records_hash"` // end of the record hash chain
+	Prev          string    `json:"prev"`         // Hash of the previous manifest of the stream ("" for the first)
+	SealedAt      time.Time `json:"sealed_at"`
+	WAL           string    `json:"wal,omitempty"` // id of the spool file the records came from
+	// Recovered is set on a segment sealed at start from the spool of a
+	// process that stopped without sealing (crash, kill -9). GapAfter is the
+	// time of its last record: records received after it and before the
+	// restart may be lost (at most the fsync interval).
+	Recovered bool      `json:"recovered,omitempty"`
+	GapAfter  time.Time `json:"gap_after,omitzero"`
+	KeyID     string    `json:"key_id"`
+	Signature string    `json:"signature"`
+	Hash      string    `json:"hash"` // SHA-256 of SignedBytes, the link the next segment carries
+}
+
+// maxIndexed caps the distinct users and hosts a manifest lists; a segment
+// with more lists none (every search then opens it).
+const maxIndexed = 4096
+
+// SignedBytes is what the signature and Hash cover: the manifest without
+// KeyID, Signature and Hash, as canonical JSON.
+func (m *Manifest) SignedBytes() []byte {
+	c := *m
+	c.KeyID, c.Signature, c.Hash = "", "", ""
+	b, _ := json.Marshal(&c)
+	return append([]byte("preau-logs-manifest-v1\n"), b...)
+}
+
+// Sign sets KeyID, Signature and Hash.
+func (m *Manifest) Sign(key ed25519.PrivateKey) {
+	sb := m.SignedBytes()
+	m.KeyID = KeyID(key.Public().(ed25519.PublicKey))
+	m.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, sb))
+	s := sha256.Sum256(sb)
+	m.Hash = hex.EncodeToString(s[:])
+}
+
+// CheckSignature verifies the signature and Hash with pub.
+func (m *Manifest) CheckSignature(pub ed25519.PublicKey) error {
+	sb := m.SignedBytes()
+	if m.KeyID != KeyID(pub) {
+		return fmt.Errorf("signed by key %s, not by this deployment's key %s", m.KeyID, KeyID(pub))
+	}
+	sig, err := base64.StdEncoding.DecodeString(m.Signature)
+	if err != nil || !ed25519.Verify(pub, sb, sig) {
+		return fmt.Errorf("manifest signature does not verify: the manifest was altered")
+	}
+	s := sha256.Sum256(sb)
+	if hex.EncodeToString(s[:]) != m.Hash {
+		return fmt.Errorf("manifest hash does not match its content")
+	}
+	return nil
+}
+
+// KeyID returns a short identifier of a public key: the first 8 bytes of its
+// SHA-256, in hex (the same as the journal's).
+func KeyID(pub ed25519.PublicKey) string {
+	s := sha256.Sum256(pub)
+	return hex.EncodeToString(s[:8])
+}
+
+// Stream names one stream: its retention class and establishment.
+type Stream struct {
+	Class         Class
+	Establishment string
+}
+
+func (s Stream) String() string {
+	e := s.Establishment
+	if e == "" {
+		e = "deployment"
+	}
+	return string(s.Class) + "/" + e
+}
+
+// prefix returns the blob key prefix of a stream's objects on node.
+func streamPrefix(node string, s Stream) string {
+	e := s.Establishment
+	if e == "" {
+		e = "_"
+	}
+	return "logs/" + keyPart(node) + "/" + keyPart(string(s.Class)) + "/" + keyPart(e) + "/"
+}
+
+// keyPart makes s safe as one blob key component.
+func keyPart(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('.')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+func segKey(prefix string, seq int64) string { return fmt.Sprintf("%s%012d.seg", prefix, seq) }
+func manKey(prefix string, seq int64) string { return fmt.Sprintf("%s%012d.man", prefix, seq) }
+
+// chainer computes the links of the record hash chain,
+// SHA-256(prev || line), with one reused hasher.
+type chainer struct {
+	h   hash.Hash
+	out [sha256.Size]byte
+}
+
+func (c *chainer) step(prev, line []byte) []byte {
+	if c.h == nil {
+		c.h = sha256.New()
+	}
+	c.h.Reset()
+	c.h.Write(prev)
+	c.h.Write(line)
+	return c.h.Sum(c.out[:0])
+}
+
+// chainStart returns the first link of a segment's chain from the previous
+// manifest's hash.
+func chainStart(prevManifest string) []byte {
+	s := sha256.Sum256([]byte("preau-logs-chain-v1\n" + prevManifest))
+	return s[:]
+}
+
+var (
+	encOnce sync.Once
+	enc     *zstd.Encoder
+	decOnce sync.Once
+	dec     *zstd.Decoder
+)
+
+func encoder() *zstd.Encoder {
+	encOnce.Do(func() {
+		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	})
+	return enc
+}
+
+// maxBlockBytes bounds a block's decompressed size (a reader's defence
+// against a hostile segment).
+const maxBlockBytes = 64 << 20
+
+func decoder() *zstd.Decoder {
+	decOnce.Do(func() {
+		dec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlockBytes),
+			zstd.WithDecoderMaxWindow(maxBlockBytes))
+	})
+	return dec
+}
+
+// line is one stored record: its JSON line (without the newline) and the
+// fields the segment builder sorts and indexes by.
+type line struct {
+	data []byte
+	t    time.Time
+	user string
+	host string
+}
+
+// bucketOf returns the bucket of a record among n.
+func bucketOf(user, host string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	k := user
+	if k == "" {
+		k = host
+	}
+	h := fnv.New32a()
+	h.Write([]byte(k))
+	return int(h.Sum32() % uint32(n))
+}
+
+// bucketsFor returns how many buckets a segment of count records gets:
+// one per thousand records, at most 64 (a full segment of 100,000 records
+// has 64 buckets: one user's search reads 1/64 of it).
+func bucketsFor(count int) int {
+	n := count / 1024
+	return max(1, min(64, n))
+}
+
+// buildSegment compresses lines into a segment and returns its bytes and a
+// manifest with everything but the stream fields, Seq, SealedAt and the
+// signature filled in. prev is the previous manifest's Hash.
+func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
+	m := &Manifest{Version: ManifestVersion, Count: len(lines), Prev: prev, Buckets: bucketsFor(len(lines))}
+	bk := make([][]line, m.Buckets)
+	users, hosts := map[string]bool{}, map[string]bool{}
+	for _, l := range lines {
+		b := bucketOf(l.user, l.host, m.Buckets)
+		bk[b] = append(bk[b], l)
+		if l.user != "" && len(users) <= maxIndexed {
+			users[l.user] = true
+		}
+		if l.host != "" && len(hosts) <= maxIndexed {
+			hosts[l.host] = true
+		}
+		if m.First.IsZero() || l.t.Before(m.First) {
+			m.First = l.t
+		}
+		if l.t.After(m.Last) {
+			m.Last = l.t
+		}
+	}
+	if len(users) <= maxIndexed {
+		m.Users = sortedKeys(users)
+	}
+	if len(hosts) <= maxIndexed {
+		m.Hosts = sortedKeys(hosts)
+	}
+	chain := chainStart(prev)
+	var ch chainer
+	var out, raw bytes.Buffer
+	const perBlock = 8192
+	for b, ls := range bk {
+		byTime := func(a, b line) int { return a.t.Compare(b.t) }
+		if !slices.IsSortedFunc(ls, byTime) {
+			slices.SortStableFunc(ls, byTime)
+		}
+		for i := 0; i < len(ls); i += perBlock {
+			part := ls[i:min(len(ls), i+perBlock)]
+			raw.Reset()
+			for _, l := range part {
+				raw.Write(l.data)
+				raw.WriteByte('\n')
+				chain = ch.step(chain, l.data)
+			}
+			z := encoder().EncodeAll(raw.Bytes(), nil)
+			m.Blocks = append(m.Blocks, Block{Bucket: b, Offset: int64(out.Len()), Length: int64(len(z)),
+				Count: len(part), First: part[0].t, Last: part[len(part)-1].t})
+			out.Write(z)
+		}
+	}
+	data := out.Bytes()
+	s := sha256.Sum256(data)
+	m.Size = int64(len(data))
+	m.SegmentSHA256 = hex.EncodeToString(s[:])
+	m.RecordsHash = hex.EncodeToString(chain)
+	return data, m
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// readBlock decompresses one block of data and calls fn for each JSON line.
+func readBlock(data []byte, b Block, fn func([]byte) error) error {
+	if b.Offset < 0 || b.Length < 0 || b.Offset > int64(len(data)) || b.Length > int64(len(data))-b.Offset {
+		return fmt.Errorf("block at %d+%d lies outside the segment (%d bytes)", b.Offset, b.Length, len(data))
+	}
+	raw, err := decoder().DecodeAll(data[b.Offset:b.Offset+b.Length], nil)
+	if err != nil {
+		return fmt.Errorf("block at %d does not decompress: %v", b.Offset, err)
+	}
+	n := 0
+	for len(raw) > 0 {
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			return fmt.Errorf("block at %d ends inside a record", b.Offset)
+		}
+		if err := fn(raw[:i]); err != nil {
+			return err
+		}
+		raw = raw[i+1:]
+		n++
+	}
+	if n != b.Count {
+		return fmt.Errorf("block at %d holds %d records, its manifest says %d", b.Offset, n, b.Count)
+	}
+	return nil
+}
+
+// CheckSegment verifies a segment's bytes against its manifest: size,
+// SHA-256, every block, every record and the record hash chain. It returns
+// the first problem found, in words.
+func CheckSegment(m *Manifest, data []byte) error {
+	if int64(len(data)) != m.Size {
+		return fmt.Errorf("segment is %d bytes, its manifest says %d: truncated or altered", len(data), m.Size)
+	}
+	s := sha256.Sum256(data)
+	if hex.EncodeToString(s[:]) != m.SegmentSHA256 {
+		return fmt.Errorf("segment content does not match its manifest's SHA-256: altered")
+	}
+	chain := chainStart(m.Prev)
+	var ch chainer
+	n := 0
+	for _, b := range m.Blocks {
+		if err := readBlock(data, b, func(l []byte) error {
+			var r Record
+			if err := decodeRecord(l, &r); err != nil {
+				return fmt.Errorf("record %d: %v", n+1, err)
+			}
+			chain = ch.step(chain, l)
+			n++
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if n != m.Count {
+		return fmt.Errorf("segment holds %d records, its manifest says %d", n, m.Count)
+	}
+	if hex.EncodeToString(chain) != m.RecordsHash {
+		return fmt.Errorf("record hash chain does not end where the manifest says: records altered or reordered")
+	}
+	return nil
+}
+
+// ReadSegment decodes every record of a segment, checking nothing but the
+// format (CheckSegment checks integrity). It bounds what it decodes, so a
+// hostile segment cannot exhaust memory.
+func ReadSegment(manifest, data []byte) ([]Record, error) {
+	var m Manifest
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %v", err)
+	}
+	if len(m.Blocks) > 1<<20 {
+		return nil, fmt.Errorf("manifest lists too many blocks")
+	}
+	var out []Record
+	for _, b := range m.Blocks {
+		if err := readBlock(data, b, func(l []byte) error {
+			var r Record
+			if err := decodeRecord(l, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		}); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package logs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/preau/preau/internal/blob"
+	"github.com/preau/preau/internal/core"
+)
+
+// Config configures a Store.
+//
+// Durability: Append puts the record in a bounded buffer (Buffer records)
+// and returns at once; a full buffer drops the record and counts it. One
+// goroutine writes buffered records to a spool file per stream in Spool and
+// flushes and fsyncs every spool file each FsyncInterval (default 1 s). Every
+// SealInterval (default 5 min), or when a stream reaches MaxSegmentRecords,
+// the stream's spool becomes a sealed segment in the blob store and the spool
+// file is removed. A crash (kill -9, power loss) therefore loses at most what
+// was received in the last FsyncInterval plus what was still in the buffer;
+// at the next Open the surviving spool is sealed as a segment marked
+// Recovered, and a "logs gap" record states when the loss window began.
+// Sealed segments are never rewritten.
+type Config struct {
+	Blobs             blob.Store
+	Key               ed25519.PrivateKey // the deployment key (the journal's)
+	Spool             string             // local folder for spool files; required
+	Node              string             // this node's name in blob keys; default "local"
+	FsyncInterval     time.Duration      // default 1 s
+	SealInterval      time.Duration      // default 5 min
+	MaxSegmentRecords int                // default 100,000
+	Buffer            int                // default 65,536 records
+	Clock             core.Clock
+	Log               *slog.Logger
+	// ReadOnly opens the store for reading (search, verify, archive) beside
+	// a running server: no spool, no recovery, Append drops everything.
+	ReadOnly bool
+}
+
+func (c *Config) defaults() {
+	if c.Node == "" {
+		c.Node = "local"
+	}
+	if c.FsyncInterval <= 0 {
+		c.FsyncInterval = time.Second
+	}
+	if c.SealInterval <= 0 {
+		c.SealInterval = 5 * time.Minute
+	}
+	if c.MaxSegmentRecords <= 0 {
+		c.MaxSegmentRecords = 100_000
+	}
+	if c.Buffer <= 0 {
+		c.Buffer = 65536
+	}
+	if c.Clock == nil {
+		c.Clock = core.SystemClock{}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Stats are the store's counters since Open.
+type Stats struct {
+	Appended  int64 // records accepted
+	Dropped   int64 // records dropped because the buffer was full
+	Segments  int64 // segments sealed
+	Recovered int64 // segments sealed from a crashed process's spool
+	SealErr   string
+}
+
+// Store is the sealed log store. It implements Sink. Build it with Open and
+// end it with Close, which seals every open stream.
+type Store struct {
+	cfg  Config
+	ch   chan entry
+	quit chan struct{}
+	done chan struct{}
+
+	appended, dropped, segments, recovered atomic.Int64
+	flushPending, sealing                  atomic.Int64
+	closed                                 atomic.Bool
+
+	seals    chan sealJob
+	sealDone chan struct{}
+	sealErr  atomic.Value // string
+
+	mu    sync.Mutex
+	heads map[Stream]head      // last sealed segment per stream (sealer goroutine and Open only)
+	mans  map[string]*Manifest // manifest cache by key (immutable objects)
+
+	spools map[Stream]*spool // writer goroutine only
+}
+
+type head struct {
+	seq  int64
+	hash string
+}
+
+type spool struct {
+	stream Stream
+	id     string
+	path   string
+	f      *os.File
+	w      *bufio.Writer
+	lines  []line
+	opened time.Time
+	dirty  bool
+}
+
+type sealJob struct {
+	stream    Stream
+	lines     []line
+	wal       string
+	path      string
+	recovered bool
+	gapAfter  time.Time
+	done      chan error // nil: nobody waits
+}
+
+var _ Sink = (*Store)(nil)
+
+// Open opens the store, seals what a previous process left in the spool and
+// starts the writer.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	const op = "logs.Open"
+	cfg.defaults()
+	if cfg.ReadOnly {
+		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}}
+		s.closed.Store(true)
+		return s, nil
+	}
+	if cfg.Blobs == nil || cfg.Key == nil || cfg.Spool == "" {
+		return nil, core.E(op, core.Invalid, "the log store needs a blob store, a key and a spool folder")
+	}
+	if err := os.MkdirAll(cfg.Spool, 0o700); err != nil {
+		return nil, core.Wrap(op, core.Internal, err)
+	}
+	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{}),
+		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
+		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}}
+	go s.sealer()
+	gaps, err := s.recover(ctx)
+	if err != nil {
+		close(s.seals)
+		<-s.sealDone
+		return nil, err
+	}
+	go s.writer()
+	for _, g := range gaps {
+		s.Append(g)
+	}
+	return s, nil
+}
+
+// PublicKey returns the deployment's public key.
+func (s *Store) PublicKey() ed25519.PublicKey { return s.cfg.Key.Public().(ed25519.PublicKey) }
+
+// Blobs returns the blob store the segments live in.
+func (s *Store) Blobs() blob.Store { return s.cfg.Blobs }
+
+// Node returns this node's name.
+func (s *Store) Node() string { return s.cfg.Node }
+
+// entry is a record on its way to the writer, already encoded by the
+// producer's goroutine (so that encoding runs in parallel).
+type entry struct {
+	stream Stream
+	line   line
+	flush  bool
+}
+
+func (s *Store) entryOf(r *Record) entry {
+	if r.Time.IsZero() {
+		r.Time = s.cfg.Clock.Now()
+	}
+	if r.Class == "" {
+		r.Class = ClassSystem
+	}
+	return entry{stream: Stream{Class: r.Class, Establishment: r.Establishment},
+		line: line{data: EncodeJSON(r), t: r.Time.UTC(), user: r.User, host: r.Source}}
+}
+
+// Append queues r. It never blocks: when the buffer is full the record is
+// dropped and counted (Stats.Dropped), and a "dropped" record is logged once
+// the pressure eases.
+func (s *Store) Append(r Record) {
+	if s == nil || s.closed.Load() {
+		return
+	}
+	select {
+	case s.ch <- s.entryOf(&r):
+		s.appended.Add(1)
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+// AppendWait queues r, waiting while the buffer is full, until ctx ends.
+// Receivers with their own flow control use it (syslog over TCP: the
+// sender slows down instead of losing records); services use Append.
+func (s *Store) AppendWait(ctx context.Context, r Record) error {
+	if s == nil || s.closed.Load() {
+		return core.E("logs.AppendWait", core.Unavailable, "the log store is closed")
+	}
+	e := s.entryOf(&r)
+	select {
+	case s.ch <- e:
+		s.appended.Add(1)
+		return nil
+	default:
+	}
+	select {
+	case s.ch <- e:
+		s.appended.Add(1)
+		return nil
+	case <-ctx.Done():
+		s.dropped.Add(1)
+		return ctx.Err()
+	}
+}
+
+// Stats returns the counters.
+func (s *Store) Stats() Stats {
+	st := Stats{Appended: s.appended.Load(), Dropped: s.dropped.Load(), Segments: s.segments.Load(),
+		Recovered: s.recovered.Load()}
+	if e, ok := s.sealErr.Load().(string); ok {
+		st.SealErr = e
+	}
+	return st
+}
+
+// Flush seals every open stream now and waits until the segments are
+// stored (tests, `preau logs` commands). It may block while the buffer is
+// full, unlike Append.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return nil
+	}
+	s.flushPending.Add(1)
+	select {
+	case s.ch <- entry{flush: true}:
+	case <-ctx.Done():
+		s.flushPending.Add(-1)
+		return ctx.Err()
+	}
+	for {
+		if s.flushPending.Load() == 0 && s.sealing.Load() == 0 {
+			if e, ok := s.sealErr.Load().(string); ok && e != "" {
+				return core.E("logs.Flush", core.Internal, "sealing failed: %s", e)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// Close stops the writer, seals every stream and waits for the blob store.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.quit)
+	<-s.done
+	close(s.seals)
+	<-s.sealDone
+	if e, ok := s.sealErr.Load().(string); ok && e != "" {
+		return core.E("logs.Close", core.Internal, "sealing failed: %s", e)
+	}
+	return nil
+}
+
+// writer is the one goroutine that writes spool files.
+func (s *Store) writer() {
+	defer close(s.done)
+	tick := time.NewTicker(s.cfg.FsyncInterval)
+	defer tick.Stop()
+	var reported int64
+	for {
+		select {
+		case r := <-s.ch:
+			s.write(r)
+		case <-tick.C:
+			s.syncAll()
+			now := s.cfg.Clock.Now()
+			for _, sp := range s.spools {
+				if len(sp.lines) > 0 && now.Sub(sp.opened) >= s.cfg.SealInterval {
+					s.handOff(sp, nil)
+				}
+			}
+			if d := s.dropped.Load(); d > reported {
+				s.cfg.Log.Warn("log buffer full: records dropped", "dropped", d-reported, "total", d)
+				s.write(s.entryOf(&Record{Time: now, Class: ClassSystem, Service: "logs", Action: "drop", Result: "lost",
+					Severity: 4, Message: fmt.Sprintf("log buffer full: %d records dropped (%d since start)", d-reported, d),
+					Fields: map[string]string{"dropped": strconv.FormatInt(d-reported, 10)}}))
+				reported = d
+			}
+		case <-s.quit:
+			for {
+				select {
+				case r := <-s.ch:
+					s.write(r)
+					continue
+				default:
+				}
+				break
+			}
+			s.syncAll()
+			for _, sp := range s.spools {
+				if len(sp.lines) > 0 {
+					s.handOff(sp, nil)
+				} else {
+					s.dropSpool(sp)
+				}
+			}
+			return
+		}
+	}
+}
+
+func (s *Store) write(e entry) {
+	if e.flush {
+		s.syncAll()
+		for _, sp := range s.spools {
+			if len(sp.lines) > 0 {
+				s.handOff(sp, nil)
+			}
+		}
+		s.flushPending.Add(-1)
+		return
+	}
+	st := e.stream
+	sp := s.spools[st]
+	if sp == nil {
+		var err error
+		if sp, err = s.openSpool(st); err != nil {
+			s.cfg.Log.Error("opening a log spool file failed: record lost", "stream", st.String(), "err", err)
+			s.dropped.Add(1)
+			return
+		}
+		s.spools[st] = sp
+	}
+	sp.w.Write(e.line.data)
+	sp.w.WriteByte('\n')
+	sp.dirty = true
+	sp.lines = append(sp.lines, e.line)
+	if len(sp.lines) >= s.cfg.MaxSegmentRecords {
+		s.handOff(sp, nil)
+	}
+}
+
+// spoolHeader is the first line of a spool file.
+type spoolHeader struct {
+	WAL           string    `json:"wal"`
+	Class         Class     `json:"class"`
+	Establishment string    `json:"establishment,omitempty"`
+	Opened        time.Time `json:"opened"`
+}
+
+func (s *Store) openSpool(st Stream) (*spool, error) {
+	var rb [8]byte
+	_, _ = rand.Read(rb[:])
+	id := hex.EncodeToString(rb[:])
+	p := filepath.Join(s.cfg.Spool, keyPart(string(st.Class))+"~"+keyPart(orUnderscore(st.Establishment))+"~"+id+".wal")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now()
+	h, _ := json.Marshal(spoolHeader{WAL: id, Class: st.Class, Establishment: st.Establishment, Opened: now.UTC()})
+	w := bufio.NewWriterSize(f, 64<<10)
+	w.Write(h)
+	w.WriteByte('\n')
+	return &spool{stream: st, id: id, path: p, f: f, w: w, opened: now, dirty: true,
+		lines: make([]line, 0, min(s.cfg.MaxSegmentRecords, 16384))}, nil
+}
+
+func orUnderscore(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return s
+}
+
+func (s *Store) syncAll() {
+	for _, sp := range s.spools {
+		if !sp.dirty {
+			continue
+		}
+		if err := sp.w.Flush(); err == nil {
+			_ = sp.f.Sync()
+		} else {
+			s.cfg.Log.Error("writing a log spool file failed", "file", sp.path, "err", err)
+		}
+		sp.dirty = false
+	}
+}
+
+// handOff gives sp's records to the sealer and forgets the spool; the
+// sealer removes the file once the segment is stored.
+func (s *Store) handOff(sp *spool, done chan error) {
+	_ = sp.w.Flush()
+	_ = sp.f.Sync()
+	_ = sp.f.Close()
+	delete(s.spools, sp.stream)
+	s.sealing.Add(1)
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, wal: sp.id, path: sp.path, done: done}
+}
+
+func (s *Store) dropSpool(sp *spool) {
+	_ = sp.f.Close()
+	_ = os.Remove(sp.path)
+	delete(s.spools, sp.stream)
+}
+
+func (s *Store) sealer() {
+	defer close(s.sealDone)
+	for j := range s.seals {
+		// A blob store that is down (S3 outage) is retried while the store
+		// runs: meanwhile the writer waits, the buffer fills and Append
+		// drops and counts. The spool file keeps the records for the next
+		// start if the store closes first.
+		err := s.seal(context.Background(), j)
+		for wait := time.Second; err != nil && j.done == nil; wait = min(2*wait, 30*time.Second) {
+			s.sealErr.Store(err.Error())
+			s.cfg.Log.Error("sealing a log segment failed; retrying (the spool file keeps the records)",
+				"stream", j.stream.String(), "retry_in", wait, "err", err)
+			select {
+			case <-s.quit:
+			case <-time.After(wait):
+				err = s.seal(context.Background(), j)
+				continue
+			}
+			break
+		}
+		if err == nil {
+			s.sealErr.Store("")
+			if j.path != "" {
+				_ = os.Remove(j.path)
+			}
+		}
+		s.sealing.Add(-1)
+		if j.done != nil {
+			j.done <- err
+		}
+	}
+}
+
+// seal stores one segment: the .seg, then the signed .man, then the head.
+func (s *Store) seal(ctx context.Context, j sealJob) error {
+	h, err := s.headOf(ctx, j.stream)
+	if err != nil {
+		return err
+	}
+	data, m := buildSegment(j.lines, h.hash)
+	m.Node, m.Class, m.Establishment, m.Seq = s.cfg.Node, j.stream.Class, j.stream.Establishment, h.seq+1
+	m.SealedAt = s.cfg.Clock.Now().UTC()
+	m.WAL, m.Recovered, m.GapAfter = j.wal, j.recovered, j.gapAfter.UTC()
+	if j.gapAfter.IsZero() {
+		m.GapAfter = time.Time{}
+	}
+	m.Sign(s.cfg.Key)
+	prefix := streamPrefix(s.cfg.Node, j.stream)
+	if _, err := blob.Put(ctx, s.cfg.Blobs, segKey(prefix, m.Seq), bytes.NewReader(data)); err != nil {
+		return err
+	}
+	mb, _ := json.MarshalIndent(m, "", " ")
+	if _, err := blob.Put(ctx, s.cfg.Blobs, manKey(prefix, m.Seq), bytes.NewReader(mb)); err != nil {
+		return err
+	}
+	if err := writeHead(ctx, s.cfg.Blobs, prefix, m, s.cfg.Key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.heads[j.stream] = head{seq: m.Seq, hash: m.Hash}
+	s.mans[manKey(prefix, m.Seq)] = m
+	s.mu.Unlock()
+	s.segments.Add(1)
+	if j.recovered {
+		s.recovered.Add(1)
+	}
+	return nil
+}
+
+// headOf returns the last sealed segment of a stream, from the cache or by
+// listing the stream's manifests.
+func (s *Store) headOf(ctx context.Context, st Stream) (head, error) {
+	s.mu.Lock()
+	h, ok := s.heads[st]
+	s.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	prefix := streamPrefix(s.cfg.Node, st)
+	seqs, err := listSeqs(ctx, s.cfg.Blobs, prefix, ".man")
+	if err != nil {
+		return head{}, err
+	}
+	if len(seqs) == 0 {
+		if p, err := readPurged(ctx, s.cfg.Blobs, prefix); err == nil && p != nil {
+			return head{seq: p.Seq, hash: p.Hash}, nil
+		}
+		return head{}, nil
+	}
+	m, err := readManifest(ctx, s.cfg.Blobs, manKey(prefix, seqs[len(seqs)-1]))
+	if err != nil {
+		return head{}, err
+	}
+	return head{seq: m.Seq, hash: m.Hash}, nil
+}
+
+// recover seals what a previous process left in the spool folder and
+// returns the gap records to log.
+func (s *Store) recover(ctx context.Context) ([]Record, error) {
+	ents, err := os.ReadDir(s.cfg.Spool)
+	if err != nil {
+		return nil, core.Wrap("logs.recover", core.Internal, err)
+	}
+	var gaps []Record
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".wal") {
+			continue
+		}
+		p := filepath.Join(s.cfg.Spool, e.Name())
+		hdr, lines, err := readSpool(p)
+		if err != nil {
+			s.cfg.Log.Error("unreadable log spool file set aside", "file", p, "err", err)
+			_ = os.Rename(p, p+".bad")
+			continue
+		}
+		st := Stream{Class: hdr.Class, Establishment: hdr.Establishment}
+		// A spool whose segment was stored before the crash (between the
+		// head and the removal) is already sealed.
+		h, err := s.headOf(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if h.seq > 0 {
+			if m, err := readManifest(ctx, s.cfg.Blobs, manKey(streamPrefix(s.cfg.Node, st), h.seq)); err == nil && m.WAL == hdr.WAL {
+				_ = os.Remove(p)
+				continue
+			}
+		}
+		gapAfter := hdr.Opened
+		for _, l := range lines {
+			if l.t.After(gapAfter) {
+				gapAfter = l.t
+			}
+		}
+		now := s.cfg.Clock.Now()
+		if len(lines) > 0 {
+			done := make(chan error, 1)
+			s.sealing.Add(1)
+			s.seals <- sealJob{stream: st, lines: lines, wal: hdr.WAL, path: p, recovered: true, gapAfter: gapAfter, done: done}
+			if err := <-done; err != nil {
+				return nil, err
+			}
+		} else {
+			_ = os.Remove(p)
+		}
+		gaps = append(gaps, Record{Time: now, Class: ClassSystem, Service: "logs", Action: "gap", Result: "lost",
+			Severity: 3, Source: s.cfg.Node,
+			Message: fmt.Sprintf("unclean stop: stream %s recovered %d records; records received between %s and this restart at %s may be lost",
+				st, len(lines), gapAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
+			Fields: map[string]string{"stream": st.String(), "gap_from": gapAfter.UTC().Format(time.RFC3339Nano),
+				"gap_to": now.UTC().Format(time.RFC3339Nano), "recovered": strconv.Itoa(len(lines))}})
+	}
+	return gaps, nil
+}
+
+// readSpool reads a spool file, keeping every whole record and dropping a
+// torn last line.
+func readSpool(p string) (spoolHeader, []line, error) {
+	var hdr spoolHeader
+	f, err := os.Open(p)
+	if err != nil {
+		return hdr, nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	first, err := br.ReadBytes('\n')
+	if err != nil {
+		return hdr, nil, fmt.Errorf("no header line")
+	}
+	if err := json.Unmarshal(first, &hdr); err != nil || hdr.WAL == "" || hdr.Class == "" {
+		return hdr, nil, fmt.Errorf("bad header line")
+	}
+	var lines []line
+	for {
+		b, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			break // a torn last line (no newline) is dropped
+		}
+		if err != nil {
+			return hdr, lines, err
+		}
+		b = b[:len(b)-1]
+		var r Record
+		if decodeRecord(b, &r) != nil {
+			break // torn write: keep what came before
+		}
+		lines = append(lines, line{data: append([]byte(nil), b...), t: r.Time.UTC(), user: r.User, host: r.Source})
+	}
+	return hdr, lines, nil
+}
+
+// listSeqs returns the sequence numbers of a stream's objects with suffix,
+// ascending.
+func listSeqs(ctx context.Context, bs blob.Store, prefix, suffix string) ([]int64, error) {
+	var out []int64
+	err := bs.List(ctx, prefix, func(i blob.Info) error {
+		name := strings.TrimPrefix(i.Key, prefix)
+		if n, ok := strings.CutSuffix(name, suffix); ok && !strings.Contains(n, "/") {
+			if v, err := strconv.ParseInt(n, 10, 64); err == nil {
+				out = append(out, v)
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, err
+}
+
+func readObject(ctx context.Context, bs blob.Store, key string, limit int64) ([]byte, error) {
+	rc, _, err := bs.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", key, limit)
+	}
+	return b, nil
+}
+
+func readManifest(ctx context.Context, bs blob.Store, key string) (*Manifest, error) {
+	b, err := readObject(ctx, bs, key, 64<<20)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s is not valid JSON: %v", key, err)
+	}
+	return &m, nil
+}
+
+// manifest returns a manifest through the cache.
+func (s *Store) manifest(ctx context.Context, key string) (*Manifest, error) {
+	s.mu.Lock()
+	m := s.mans[key]
+	s.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := readManifest(ctx, s.cfg.Blobs, key)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.mans) > 20_000 { // bounded memory: manifests list up to 4,096 users each
+		clear(s.mans)
+	}
+	s.mans[key] = m
+	s.mu.Unlock()
+	return m, nil
+}
+
+// Head is the signed pointer to a stream's last segment, replaced at each
+// seal, so that deleting the newest segments is detected too.
+type Head struct {
+	Seq       int64     `json:"seq"`
+	Hash      string    `json:"hash"`
+	SealedAt  time.Time `json:"sealed_at"`
+	KeyID     string    `json:"key_id"`
+	Signature string    `json:"signature"`
+}
+
+func (h *Head) signedBytes(prefix string) []byte {
+	return fmt.Appendf(nil, "preau-logs-head-v1\n%s\n%d\n%s\n%d", prefix, h.Seq, h.Hash, h.SealedAt.UTC().UnixMicro())
+}
+
+func writeHead(ctx context.Context, bs blob.Store, prefix string, m *Manifest, key ed25519.PrivateKey) error {
+	h := Head{Seq: m.Seq, Hash: m.Hash, SealedAt: m.SealedAt}
+	signObj(&h.KeyID, &h.Signature, key, h.signedBytes(prefix))
+	b, _ := json.Marshal(h)
+	_, err := blob.Put(ctx, bs, prefix+"head", bytes.NewReader(b))
+	return err
+}
