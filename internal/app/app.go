@@ -36,6 +36,7 @@ type App struct {
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
+	mon       *monitorParts                 // supervision (monitor.go)
 }
 
 // Options are what New needs beyond the configuration.
@@ -112,6 +113,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.goBackground(ctx, "leavers", a.deleteLeavers)
 	a.goBackground(ctx, "auth-purge", a.purgeAuthState)
 	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
+	a.runMonitor(ctx)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}

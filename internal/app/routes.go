@@ -22,6 +22,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
+	"github.com/preau/preau/internal/monitor/monitorweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -34,7 +35,7 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(), monitorweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +100,9 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
+	if err := a.routeMonitor(mux, rd, a.cfg.Auth.Strong("admin") || a.cfg.Auth.Strong("monitor")); err != nil {
+		return nil, err
+	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))

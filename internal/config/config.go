@@ -35,6 +35,7 @@ type File struct {
 	Mail          Mail        `toml:"mail"`
 	Journal       Journal     `toml:"journal"`
 	Web           Web         `toml:"web"`
+	Monitor       Monitor     `toml:"monitor"`
 	Log           Log         `toml:"log"`
 }
 
@@ -94,6 +95,11 @@ type Web struct {
 	MetricsToken   string   `toml:"metrics_token" secret:"true"`
 }
 
+// Monitor holds the supervision's bootstrap settings.
+type Monitor struct {
+	SelfInterval time.Duration `toml:"self_interval"` // interval of the self-checks; default 30s
+}
+
 // Log holds logging settings.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info (default), warn, error
@@ -112,6 +118,7 @@ func Default() File {
 		TLS:       TLS{Hosts: []string{"localhost"}},
 		Mail:      Mail{TLS: "starttls", Timeout: 30 * time.Second},
 		Log:       Log{Level: "info", Format: "text"},
+		Monitor:   Monitor{SelfInterval: 30 * time.Second},
 	}
 	f.Auth.Defaults()
 	return f
@@ -174,6 +181,9 @@ func (f *File) Validate() error {
 		if _, _, err := net.ParseCIDR(c); err != nil {
 			errs = append(errs, fmt.Errorf("web.trusted_proxies: %q is not a CIDR range", c))
 		}
+	}
+	if f.Monitor.SelfInterval != 0 && (f.Monitor.SelfInterval < time.Second || f.Monitor.SelfInterval > time.Hour) {
+		errs = append(errs, errors.New("monitor.self_interval: from 1s to 1h"))
 	}
 	switch f.Log.Level {
 	case "", "debug", "info", "warn", "error":
