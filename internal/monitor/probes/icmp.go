@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/net/icmp"
+
 	"github.com/preau/preau/internal/monitor"
 )
 
@@ -22,10 +24,16 @@ func Ping(ctx context.Context, host string) monitor.Result {
 	if err != nil || len(ips) == 0 {
 		return monitor.Fail("resolve %s: %s", host, shortErr(err))
 	}
-	conn, err := net.ListenPacket("udp4", "0.0.0.0")
+	// An unprivileged ICMP socket first, a raw one (root, CAP_NET_RAW) next.
+	var dst net.Addr = &net.UDPAddr{IP: ips[0]}
+	conn, err := icmp.ListenPacket("udp4", "0.0.0.0")
+	if err != nil {
+		conn, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+		dst = &net.IPAddr{IP: ips[0]}
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
-			return monitor.Fail("ICMP is not permitted for this process (net.ipv4.ping_group_range)")
+			return monitor.Fail("ICMP is not permitted for this process (net.ipv4.ping_group_range or CAP_NET_RAW)")
 		}
 		return monitor.Fail("ICMP socket: %v", err)
 	}
@@ -38,7 +46,7 @@ func Ping(ctx context.Context, host string) monitor.Result {
 	seq := uint16(time.Now().UnixNano())
 	msg := EchoRequest(seq, []byte("preau"))
 	start := time.Now()
-	if _, err := conn.WriteTo(msg, &net.UDPAddr{IP: ips[0]}); err != nil {
+	if _, err := conn.WriteTo(msg, dst); err != nil {
 		return monitor.Fail("ICMP to %s: %s", host, short(err))
 	}
 	buf := make([]byte, 1500)
@@ -47,6 +55,8 @@ func Ping(ctx context.Context, host string) monitor.Result {
 		if err != nil {
 			return monitor.Fail("ICMP to %s: %s", host, short(err))
 		}
+		// Type 0 is an echo reply; the kernel may rewrite the identifier
+		// of an unprivileged socket, never the sequence.
 		if n >= 8 && buf[0] == 0 && binary.BigEndian.Uint16(buf[6:8]) == seq {
 			return monitor.Result{OK: true, Latency: time.Since(start)}
 		}
