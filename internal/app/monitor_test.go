@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -162,12 +163,56 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// TestMetricsScrape: /metrics refuses a request without the bearer token,
-// and with the token made in the data folder serves the Prometheus text
-// format carrying the documented preau_ series.
-// CARINE: MCO-SEI-1, MCO-SEI-5, MCO-SEI-8
-func TestMetricsScrape(t *testing.T) {
-	n := startNode(t, func(c *config.File) { c.Monitor.SelfInterval = time.Second })
+// TestMonitorAggregatesAndMetrics: a pupil files a request; the head's
+// dashboard, its CSV export and the Prometheus scrape count it without any
+// per-person data (no login, name, ID, subject or device). /metrics
+// refuses a request without the bearer token, and with the token made in
+// the data folder serves the Prometheus text format carrying the
+// documented preau_ series.
+// CARINE: MCO-SEI-1, MCO-SEI-5, MCO-SEI-6, MCO-SEI-8, MCO-SEI-9
+func TestMonitorAggregatesAndMetrics(t *testing.T) {
+	n := startNode(t, noStrongAuth, func(c *config.File) { c.Monitor.SelfInterval = time.Second })
+	n.cli("user", "add", "zoe.martin", "--uai", "0999001W", "--profile", "pupil", "--given", "Zoé", "--family", "Martinez",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	n.cli("user", "add", "lou.petit", "--uai", "0999001W", "--profile", "teacher", "--given", "Lou", "--family", "Petit",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	n.login("zoe.martin", "Un-Mot-De-Passe-Solide")
+	_, page := n.get("/requests")
+	csrf := csrfRE.FindStringSubmatch(page)[1]
+	r, body := n.post("/requests", url.Values{"csrf": {csrf}, "category": {"account"}, "subject": {"Mot de passe de Zoé Martinez"},
+		"device": {"PC-SALLE-12"}, "description": {"Je n'arrive plus à me connecter."}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("filing: %d\n%s", r.StatusCode, body)
+	}
+	personal := []string{"zoe.martin", "Zoé", "Martinez", "PC-SALLE-12", "Mot de passe de"}
+	// A teacher holds no monitor.read: refused, the refusal names the right.
+	n.client.Jar, _ = cookiejar.New(nil)
+	n.login("lou.petit", "Un-Mot-De-Passe-Solide")
+	if r, body := n.get("/admin/monitor/dashboard"); r.StatusCode != http.StatusForbidden || !strings.Contains(body, "Consulter la supervision") {
+		t.Fatalf("teacher: %d\n%s", r.StatusCode, body)
+	}
+	// The head reads the dashboard and its export: counts, no person.
+	n.client.Jar, _ = cookiejar.New(nil)
+	n.cli("user", "add", "cheffe", "--uai", "0999001W", "--profile", "head", "--given", "Anne", "--family", "Chef",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	n.login("cheffe", "Un-Mot-De-Passe-Solide")
+	r, dash := n.get("/admin/monitor/dashboard")
+	if r.StatusCode != 200 || !strings.Contains(dash, "Compte et mot de passe") {
+		t.Fatalf("dashboard: %d\n%s", r.StatusCode, dash)
+	}
+	r, csvText := n.get("/admin/monitor/dashboard.csv")
+	if r.StatusCode != 200 || !strings.HasPrefix(csvText, "uai,name,period_days,availability_pct") ||
+		!strings.Contains(csvText, "0999001W,Collège Jean Moulin,30,") {
+		t.Fatalf("CSV: %d\n%s", r.StatusCode, csvText)
+	}
+	for _, s := range personal {
+		if strings.Contains(dash, s) || strings.Contains(csvText, s) {
+			t.Fatalf("the dashboard or its export shows %q", s)
+		}
+	}
+	if _, body := n.get("/admin/monitor/requests"); !strings.Contains(body, "Zoé Martinez") {
+		t.Fatal("the head's triage list (not a dashboard) lacks the request")
+	}
 	b, err := os.ReadFile(filepath.Join(n.data, app.MetricsTokenFile))
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +224,7 @@ func TestMetricsScrape(t *testing.T) {
 	if r, _ := n.get("/metrics"); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without token: %d", r.StatusCode)
 	}
+	var scrapeText string
 	scrape := func() map[string]bool {
 		req, _ := http.NewRequest("GET", n.base+"/metrics", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -191,6 +237,7 @@ func TestMetricsScrape(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("scrape: %d %s", resp.StatusCode, body)
 		}
+		scrapeText = string(body)
 		parser := expfmt.NewTextParser(model.UTF8Validation)
 		fams, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
 		if err != nil {
@@ -211,6 +258,14 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	var got map[string]bool
 	waitFor(t, "the self-checks in the metrics", func() bool { got = scrape(); return got["preau_check_up{https}"] })
+	if got["preau_requests_open"] != true {
+		t.Error("the scrape lacks preau_requests_open")
+	}
+	for _, s := range personal {
+		if strings.Contains(scrapeText, s) {
+			t.Fatalf("the scrape shows %q", s)
+		}
+	}
 	for _, s := range []string{"preau_build_info", "preau_check_up", "preau_check_latency_seconds", "preau_checks_total",
 		"preau_check_failures_total", "preau_accounts", "preau_disk_bytes", "preau_data_bytes",
 		"preau_certificate_expiry_timestamp_seconds", "preau_check_up{ldap}", "go_goroutines"} {
