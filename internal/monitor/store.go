@@ -34,6 +34,9 @@ type Store interface {
 	// FindSamples returns the hourly samples of the targets of ests (nil:
 	// all) from since on.
 	FindSamples(ctx context.Context, ests []string, since time.Time) ([]Sample, error)
+	// SumSamples returns one sample per target of ests (nil: all) summing
+	// its hours from since on (Hour is since): the dashboards' one read.
+	SumSamples(ctx context.Context, ests []string, since time.Time) ([]Sample, error)
 	// PurgeSamples deletes samples older than before.
 	PurgeSamples(ctx context.Context, before time.Time) (int64, error)
 

@@ -269,6 +269,40 @@ func (db *DB) FindSamples(ctx context.Context, ests []string, since time.Time) (
 	return out, db.classify(op, rows.Err())
 }
 
+// SumSamples sums the samples of each target of ests from since on.
+func (db *DB) SumSamples(ctx context.Context, ests []string, since time.Time) ([]monitor.Sample, error) {
+	const op = "store.SumSamples"
+	if ests != nil && len(ests) == 0 {
+		return nil, nil
+	}
+	args := []any{micros(since)}
+	q := `SELECT s.target_id, SUM(s.checks), SUM(s.failures), SUM(s.latency_sum_us), MAX(s.latency_max_us)
+		FROM monitor_samples s`
+	if ests != nil {
+		var ph string
+		args, ph = inList(args, ests)
+		q += ` JOIN monitor_targets t ON t.id = s.target_id WHERE s.hour >= $1 AND t.establishment_id IN (` + ph + `)`
+	} else {
+		q += ` WHERE s.hour >= $1`
+	}
+	rows, err := db.readRows(ctx, q+` GROUP BY s.target_id ORDER BY s.target_id`, args...)
+	if err != nil {
+		return nil, db.classify(op, err)
+	}
+	defer rows.Close()
+	var out []monitor.Sample
+	for rows.Next() {
+		s := monitor.Sample{Hour: since}
+		var sum, mx int64
+		if err := rows.Scan(&s.TargetID, &s.Checks, &s.Failures, &sum, &mx); err != nil {
+			return nil, db.classify(op, err)
+		}
+		s.LatencySum, s.LatencyMax = time.Duration(sum)*time.Microsecond, time.Duration(mx)*time.Microsecond
+		out = append(out, s)
+	}
+	return out, db.classify(op, rows.Err())
+}
+
 // PurgeSamples deletes samples older than before (retention of the
 // history; measurements, not journaled).
 func (db *DB) PurgeSamples(ctx context.Context, before time.Time) (int64, error) {

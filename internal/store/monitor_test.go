@@ -197,6 +197,10 @@ func TestMonitorIncidentLifecycle(t *testing.T) {
 		if checks != 5 || fails != 2 {
 			t.Fatalf("history: %d checks, %d failures (%+v)", checks, fails, ss)
 		}
+		sums, err := db.SumSamples(ctx, nil, time.Now().Add(-2*time.Hour))
+		if err != nil || len(sums) != 1 || sums[0].Checks != 5 || sums[0].Failures != 2 {
+			t.Fatalf("sums: %+v %v", sums, err)
+		}
 		tt, _ := db.FindTarget(ctx, tg.ID)
 		if tt.State != monitor.Up || tt.LastCheck.IsZero() {
 			t.Fatalf("stored state: %+v", tt)

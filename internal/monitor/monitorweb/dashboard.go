@@ -25,7 +25,7 @@ const Period = 30 * 24 * time.Hour
 // Source is what the dashboard reads: one grouped read each.
 type Source interface {
 	FindTargets(ctx context.Context, ests []string) ([]*monitor.Target, error)
-	FindSamples(ctx context.Context, ests []string, since time.Time) ([]monitor.Sample, error)
+	SumSamples(ctx context.Context, ests []string, since time.Time) ([]monitor.Sample, error)
 	FindIncidents(ctx context.Context, f monitor.IncidentFilter) ([]*monitor.Incident, error)
 	RequestStats(ctx context.Context, ests []string, since time.Time) ([]monitor.RequestCount, error)
 }
@@ -46,7 +46,7 @@ func Figures(ctx context.Context, src Source, all []*directory.EstablishmentSumm
 	if err != nil {
 		return nil, err
 	}
-	samples, err := src.FindSamples(ctx, scope, since)
+	samples, err := src.SumSamples(ctx, scope, since)
 	if err != nil {
 		return nil, err
 	}

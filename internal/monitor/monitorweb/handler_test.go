@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package monitorweb_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/monitor"
+	"github.com/preau/preau/internal/monitor/monitorweb"
+	"github.com/preau/preau/internal/web"
+)
+
+// fleet is an académie of n establishments with 10 checks each, 30 days
+// of history, incidents and requests: what the dashboard reads.
+type fleet struct {
+	monitor.Store // only the methods below are called
+	ests          []*directory.EstablishmentSummary
+	targets       []*monitor.Target
+	samples       []monitor.Sample
+	incidents     []*monitor.Incident
+	requests      []monitor.RequestCount
+}
+
+func newFleet(n int, now time.Time) *fleet {
+	f := &fleet{}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("est-%04d", i)
+		f.ests = append(f.ests, &directory.EstablishmentSummary{Establishment: directory.Establishment{ID: id,
+			UAI: fmt.Sprintf("%07dA", 9900000+i), Name: fmt.Sprintf("Collège n°%d", i)}, People: 600})
+		for j := 0; j < 10; j++ {
+			t := &monitor.Target{ID: fmt.Sprintf("%s-t%d", id, j), Establishment: id, Service: []string{"internet", "ent", "wifi", "impression"}[j%4],
+				Kind: monitor.KindTCP, State: monitor.Up}
+			f.targets = append(f.targets, t)
+			f.samples = append(f.samples, monitor.Sample{TargetID: t.ID, Checks: 43200, Failures: int64(i % 7)})
+		}
+		f.incidents = append(f.incidents, &monitor.Incident{ID: id + "-i", Establishment: id, State: monitor.Resolved,
+			OpenedAt: now.Add(-5 * time.Hour), ResolvedAt: now.Add(-4 * time.Hour), RestoreTarget: 4 * time.Hour})
+		for _, c := range monitor.Categories {
+			f.requests = append(f.requests, monitor.RequestCount{Establishment: id, Category: c, State: monitor.ReqResolved, N: 3, ResolvedN: 3, DelaySum: 9 * time.Hour})
+		}
+	}
+	return f
+}
+
+func (f *fleet) Establishments(context.Context) ([]*directory.EstablishmentSummary, error) { return f.ests, nil }
+func (f *fleet) FindTargets(context.Context, []string) ([]*monitor.Target, error)           { return f.targets, nil }
+func (f *fleet) SumSamples(context.Context, []string, time.Time) ([]monitor.Sample, error)  { return f.samples, nil }
+func (f *fleet) FindIncidents(_ context.Context, fl monitor.IncidentFilter) ([]*monitor.Incident, error) {
+	if len(fl.States) > 0 {
+		return nil, nil
+	}
+	return f.incidents, nil
+}
+func (f *fleet) RequestStats(context.Context, []string, time.Time) ([]monitor.RequestCount, error) {
+	return f.requests, nil
+}
+
+func newHandler(t testing.TB, f *fleet, clock core.Clock) http.Handler {
+	rd, err := web.NewRenderer(web.RendererConfig{Log: slog.New(slog.DiscardHandler)}, monitorweb.Assets(), adminAssets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := monitor.NewService(monitor.Deps{Store: f, Clock: clock})
+	h, err := monitorweb.New(monitorweb.Deps{Service: svc, Directory: f, Settings: nil, Renderer: rd, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	pass := func(h http.Handler) http.Handler { return h }
+	h.Routes(mux, pass, pass)
+	op := core.Principal{PersonID: core.NewID(), Login: "operateur", Grants: []core.Grant{{Right: core.RightOperator}}, Channel: core.ChannelWeb}
+	return rd.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(core.ContextWithPrincipal(r.Context(), op)))
+	}))
+}
+
+// TestFleetDashboard: an académie operator sees the figures of every
+// establishment, totalled and one line each, and exports them as CSV.
+// CARINE: MCO-SEI-5, MCO-SEI-6
+func TestFleetDashboard(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	f := newFleet(3, now)
+	f.ests[1].Name = "=HYPERLINK(\"x\")"
+	h := newHandler(t, f, core.NewFakeClock(now))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard", nil))
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "Par établissement") || !strings.Contains(body, "9900002A") ||
+		!strings.Contains(body, "<svg") {
+		t.Fatalf("dashboard: %d\n%s", w.Code, body)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard.csv", nil))
+	lines := strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[2], `9900001A,"'=HYPERLINK(""x"")",30,`) {
+		t.Fatalf("CSV:\n%s", w.Body.String())
+	}
+	if !strings.Contains(lines[1], ",1,0,60,0,15,0,3.0,600,,") {
+		t.Fatalf("CSV line: %s", lines[1])
+	}
+}
+
+// BenchmarkDashboard500 renders the operator's dashboard of an académie of
+// 500 establishments (5,000 checks, their 30-day sums, incidents, requests)
+// from the store's grouped reads to the HTML (budget: 200 ms).
+func BenchmarkDashboard500(b *testing.B) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	h := newHandler(b, newFleet(500, now), core.NewFakeClock(now))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard", nil))
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// TestMetricsToken: the endpoint answers only to its bearer token, and its
+// series carry no person.
+// CARINE: MCO-SEI-8, MCO-SEI-9
+func TestMetricsToken(t *testing.T) {
+	m := monitorweb.NewMetrics(nil, nil, monitorweb.Gauges{
+		RequestsOpen: func(context.Context) (map[string]int, error) { return map[string]int{"0999001W": 2}, nil },
+	}, "test", "jeton-secret")
+	for _, auth := range []string{"", "Bearer faux", "Basic jeton-secret", "Bearer jeton-secret-2"} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		r.Header.Set("Authorization", auth)
+		m.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") == "" {
+			t.Fatalf("%q: %d", auth, w.Code)
+		}
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	r.Header.Set("Authorization", "Bearer jeton-secret")
+	m.ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `preau_requests_open{establishment="0999001W"} 2`) ||
+		!strings.Contains(w.Body.String(), `preau_build_info{version="test"} 1`) {
+		t.Fatalf("%d\n%s", w.Code, w.Body.String())
+	}
+}
