@@ -52,9 +52,15 @@ func newFleet(n int, now time.Time) *fleet {
 	return f
 }
 
-func (f *fleet) Establishments(context.Context) ([]*directory.EstablishmentSummary, error) { return f.ests, nil }
-func (f *fleet) FindTargets(context.Context, []string) ([]*monitor.Target, error)           { return f.targets, nil }
-func (f *fleet) SumSamples(context.Context, []string, time.Time) ([]monitor.Sample, error)  { return f.samples, nil }
+func (f *fleet) Establishments(context.Context) ([]*directory.EstablishmentSummary, error) {
+	return f.ests, nil
+}
+func (f *fleet) FindTargets(context.Context, []string) ([]*monitor.Target, error) {
+	return f.targets, nil
+}
+func (f *fleet) SumSamples(context.Context, []string, time.Time) ([]monitor.Sample, error) {
+	return f.samples, nil
+}
 func (f *fleet) FindIncidents(_ context.Context, fl monitor.IncidentFilter) ([]*monitor.Incident, error) {
 	if len(fl.States) > 0 {
 		return nil, nil
