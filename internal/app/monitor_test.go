@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -266,11 +267,31 @@ func TestMonitorAggregatesAndMetrics(t *testing.T) {
 			t.Fatalf("the scrape shows %q", s)
 		}
 	}
+	promtool(t, scrapeText)
 	for _, s := range []string{"preau_build_info", "preau_check_up", "preau_check_latency_seconds", "preau_checks_total",
 		"preau_check_failures_total", "preau_accounts", "preau_disk_bytes", "preau_data_bytes",
 		"preau_certificate_expiry_timestamp_seconds", "preau_check_up{ldap}", "go_goroutines"} {
 		if !got[s] {
 			t.Errorf("the scrape lacks %s", s)
 		}
+	}
+}
+
+// promtool lints a scrape with Debian's promtool (package prometheus) when
+// it is installed; PREAU_TEST_STRICT=1 makes it required.
+func promtool(t *testing.T, text string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("PREAU_TEST_STRICT") == "1" {
+			t.Fatal("promtool (Debian package prometheus) is required with PREAU_TEST_STRICT=1")
+		}
+		t.Log("promtool not installed (Debian package prometheus): the lint of /metrics is skipped")
+		return
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }

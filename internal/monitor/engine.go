@@ -177,7 +177,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			Interval: e.deps.SelfInterval, Timeout: min(e.deps.SelfInterval, 10*time.Second), Retries: 1,
 			Enabled: true, CreatedAt: e.deps.Clock.Now()}
 		if err := e.deps.Store.EnsureSelfTarget(ctx, t); err != nil {
-			return err
+			// Checked anyway once Reload finds it; a store that is down
+			// now will be retried by the next start.
+			e.log.Warn("registering a self-check", "probe", name, "err", err)
 		}
 	}
 	var lastLease, lastLoad, lastFlush time.Time
