@@ -135,6 +135,15 @@ func TestMonitorIncidentsFromFailures(t *testing.T) {
 		}
 		return false
 	})
+	_, home := n.get("/admin/monitor")
+	tid := regexp.MustCompile(`href="/admin/monitor/targets/([0-9a-f-]{36})">Commutateur CDI`).FindStringSubmatch(home)
+	if tid == nil {
+		t.Fatalf("no link to the target:\n%s", home)
+	}
+	if r, page := n.get("/admin/monitor/targets/" + tid[1]); r.StatusCode != 200 || !strings.Contains(page, "Historique") ||
+		!strings.Contains(page, `value="Commutateur CDI"`) {
+		t.Fatalf("target page: %d\n%s", r.StatusCode, page)
+	}
 	out := n.cli("journal", "export")
 	for _, a := range []string{`"action":"monitor.target.create"`, `"action":"monitor.incident.open"`, `"action":"monitor.incident.recovered"`} {
 		if !strings.Contains(out, a) {

@@ -158,6 +158,35 @@ func (s *Service) SaveTarget(ctx context.Context, t *Target) error {
 	return s.deps.Store.UpdateTarget(ctx, t)
 }
 
+// History returns the results of a target p may read, summed per day
+// (UTC) from since on, oldest first.
+func (s *Service) History(ctx context.Context, id string, since time.Time) ([]Sample, error) {
+	t, err := s.Target(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	hours, err := s.deps.Store.FindSamples(ctx, []string{t.Establishment}, since)
+	if err != nil {
+		return nil, err
+	}
+	var out []Sample
+	for _, h := range hours {
+		if h.TargetID != id {
+			continue
+		}
+		day := h.Hour.UTC().Truncate(24 * time.Hour)
+		if n := len(out); n == 0 || !out[n-1].Hour.Equal(day) {
+			out = append(out, Sample{TargetID: id, Hour: day})
+		}
+		d := &out[len(out)-1]
+		d.Checks += h.Checks
+		d.Failures += h.Failures
+		d.LatencySum += h.LatencySum
+		d.LatencyMax = max(d.LatencyMax, h.LatencyMax)
+	}
+	return out, nil
+}
+
 // DeleteTarget deletes a declared target.
 func (s *Service) DeleteTarget(ctx context.Context, id string) error {
 	t, err := s.deps.Store.FindTarget(ctx, id)

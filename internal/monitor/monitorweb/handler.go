@@ -229,6 +229,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 type targetView struct {
+	History        *web.Chart // the last days' results of an existing target
 	Form           *web.Form
 	Error          string
 	ID             string
@@ -249,6 +250,7 @@ func (h *Handler) targetForm(w http.ResponseWriter, r *http.Request) error {
 			return core.E("monitorweb", core.NotFound, "")
 		}
 		f.Values = targetValues(t)
+		return h.renderTargetWith(w, r, http.StatusOK, f, id, "", h.history(r, id))
 	} else {
 		f.Values.Set("interval", "60")
 		f.Values.Set("timeout", "5")
@@ -284,13 +286,36 @@ func targetValues(t *monitor.Target) url.Values {
 }
 
 func (h *Handler) renderTarget(w http.ResponseWriter, r *http.Request, status int, f *web.Form, id, msg string) error {
+	return h.renderTargetWith(w, r, status, f, id, msg, nil)
+}
+
+func (h *Handler) renderTargetWith(w http.ResponseWriter, r *http.Request, status int, f *web.Form, id, msg string, hist *web.Chart) error {
 	_, all, err := h.ests(r.Context())
 	if err != nil {
 		return err
 	}
-	h.rd.Page(w, r, status, "monitor/target", targetView{Form: f, Error: msg, ID: id, Kinds: monitor.Kinds,
+	h.rd.Page(w, r, status, "monitor/target", targetView{History: hist, Form: f, Error: msg, ID: id, Kinds: monitor.Kinds,
 		Establishments: managed(r.Context(), all)})
 	return nil
+}
+
+// historyDays is how far back the target page draws its results.
+const historyDays = 14
+
+// history draws a target's share of successful checks per day.
+func (h *Handler) history(r *http.Request, id string) *web.Chart {
+	ctx := r.Context()
+	days, err := h.deps.Service.History(ctx, id, h.deps.Clock.Now().Add(-historyDays*24*time.Hour))
+	if err != nil {
+		return nil
+	}
+	c := web.Chart{Title: web.T(ctx, "monitor.chart.history.title", historyDays), Desc: web.T(ctx, "monitor.chart.history.desc"),
+		Percent: true, Series: []string{web.T(ctx, "monitor.chart.history.ok"), web.T(ctx, "monitor.chart.history.failed")},
+		Empty: web.T(ctx, "monitor.chart.availability.empty")}
+	for _, d := range days {
+		c.Rows = append(c.Rows, web.ChartRow{Label: d.Hour.Format("2006-01-02"), Values: []int{int(d.Checks - d.Failures), int(d.Failures)}})
+	}
+	return &c
 }
 
 func (h *Handler) targetSave(w http.ResponseWriter, r *http.Request) error {

@@ -157,3 +157,77 @@ func TestMetricsToken(t *testing.T) {
 		t.Fatalf("%d\n%s", w.Code, w.Body.String())
 	}
 }
+
+// adminFleet is a fleet whose admin declares targets and files requests.
+type adminFleet struct {
+	*fleet
+	created  []*monitor.Target
+	requests []*monitor.Request
+}
+
+func (f *adminFleet) CreateTarget(_ context.Context, t *monitor.Target) error {
+	f.created = append(f.created, t)
+	return nil
+}
+
+func (f *adminFleet) CreateRequest(_ context.Context, r *monitor.Request) error {
+	f.requests = append(f.requests, r)
+	return nil
+}
+
+func (f *adminFleet) FindRequests(context.Context, monitor.RequestFilter) ([]*monitor.Request, error) {
+	return f.requests, nil
+}
+
+// TestFormsRefuseBadInput: a target with a wrong address for its kind, or
+// a request without category or subject, is refused with messages naming
+// the fields, in French, and nothing is stored.
+func TestFormsRefuseBadInput(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	f := &adminFleet{fleet: newFleet(1, now)}
+	rd, err := web.NewRenderer(web.RendererConfig{Log: slog.New(slog.DiscardHandler)}, monitorweb.Assets(), adminAssets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := monitor.NewService(monitor.Deps{Store: f, Clock: core.NewFakeClock(now)})
+	h, err := monitorweb.New(monitorweb.Deps{Service: svc, Directory: f, Renderer: rd, Clock: core.NewFakeClock(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	pass := func(h http.Handler) http.Handler { return h }
+	h.Routes(mux, pass, pass)
+	est := f.ests[0].ID
+	admin := core.Principal{PersonID: core.NewID(), Login: "tech", Profile: core.ProfileAdmin, Establishments: []string{est}}
+	srv := rd.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(core.ContextWithPrincipal(r.Context(), admin)))
+	}))
+	post := func(path, body string) (int, string) {
+		r := httptest.NewRequest("POST", path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	code, body := post("/admin/monitor/targets", "establishment="+est+"&name=ENT&kind=tcp&address=ent.example.fr&interval=60&timeout=5&retries=1&restore=4")
+	if code != 400 || !strings.Contains(body, "Adresse invalide : attendu hôte:port") || len(f.created) != 0 {
+		t.Fatalf("bad address: %d %d\n%s", code, len(f.created), body)
+	}
+	code, body = post("/admin/monitor/targets", "establishment="+est+"&name=ENT&kind=http&address=https://ent.example.fr/&interval=0&timeout=5&restore=4")
+	if code != 400 || len(f.created) != 0 {
+		t.Fatalf("interval 0: %d\n%s", code, body)
+	}
+	code, _ = post("/admin/monitor/targets", "establishment="+est+"&name=ENT&kind=http&address=https://ent.example.fr/&interval=60&timeout=5&restore=4&status=200&cert_days=14&enabled=1")
+	if code != http.StatusSeeOther || len(f.created) != 1 || f.created[0].ExpectStatus != 200 || f.created[0].CertDays != 14 ||
+		f.created[0].RestoreTarget != 4*time.Hour {
+		t.Fatalf("good target: %d %+v", code, f.created)
+	}
+	code, body = post("/requests", "category=&subject=&description=x")
+	if code != 400 || !strings.Contains(body, "Choisissez : Catégorie") || !strings.Contains(body, "Objet") || len(f.requests) != 0 {
+		t.Fatalf("bad request: %d\n%s", code, body)
+	}
+	code, _ = post("/requests", "category=network&subject=Wi-Fi+du+CDI&description=Plus+de+r%C3%A9seau")
+	if code != http.StatusSeeOther || len(f.requests) != 1 || f.requests[0].Category != monitor.CatNetwork {
+		t.Fatalf("good request: %d %+v", code, f.requests)
+	}
+}
