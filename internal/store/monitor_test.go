@@ -330,3 +330,125 @@ type notifyFunc func(ctx context.Context, id, subject, body string) error
 func (f notifyFunc) NotifyPerson(ctx context.Context, id, subject, body string) error {
 	return f(ctx, id, subject, body)
 }
+
+// TestMonitorFlappingHoldsAlerts: a target that keeps changing state
+// flaps; its incident then stays open without new alerts, and resolves
+// once the target has been stable long enough.
+// CARINE: MCO-SEI-1, MCO-SEI-2
+func TestMonitorFlappingHoldsAlerts(t *testing.T) {
+	db := openSQLite(t)
+	ctx := dirtest.Ctx()
+	e := dirtest.NewEstablishment(999083, directory.College)
+	if err := db.CreateEstablishment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	clock := core.NewFakeClock(time.Now())
+	var alerts []string
+	al := alerterFunc(func(_ context.Context, a monitor.Alert) ([]string, error) {
+		alerts = append(alerts, a.Event)
+		return []string{"test"}, nil
+	})
+	up := true
+	checker := checkerFunc(func(context.Context, *monitor.Target) monitor.Result {
+		if up {
+			return monitor.Result{OK: true}
+		}
+		return monitor.Fail("down")
+	})
+	eng := monitor.NewEngine(monitor.EngineDeps{Store: db, Checker: checker, Alerter: al, Clock: clock, Log: slog.New(slog.DiscardHandler)})
+	tg := &monitor.Target{ID: core.NewID(), Establishment: e.ID, Name: "Borne Wi-Fi", Kind: monitor.KindTCP, Address: "10.0.0.9:22",
+		Interval: time.Second, Timeout: time.Second, Enabled: true, CreatedAt: clock.Now(), State: monitor.Unknown}
+	if err := db.CreateTarget(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	step := func(ok bool) {
+		up = ok
+		clock.Advance(time.Second)
+		eng.RunDue(ctx, clock.Now())
+	}
+	// up, then down/up/up three times: six changes within twenty intervals.
+	step(true)
+	for i := 0; i < 3; i++ {
+		step(false)
+		step(true)
+		step(true)
+	}
+	if s := eng.Snapshot()[0]; !s.Flapping {
+		t.Fatalf("not flapping: %+v", s)
+	}
+	if got := strings.Join(alerts, ","); got != "incident.opened,incident.resolved,incident.opened" {
+		t.Fatalf("alerts while starting to flap: %s", got)
+	}
+	incs, _ := db.FindIncidents(ctx, monitor.IncidentFilter{TargetID: tg.ID, States: []monitor.IncidentState{monitor.Open}})
+	if len(incs) != 1 {
+		t.Fatalf("%d open incidents while flapping", len(incs))
+	}
+	for i := 0; i < 25; i++ {
+		step(true)
+	}
+	if got := strings.Join(alerts, ","); got != "incident.opened,incident.resolved,incident.opened,incident.resolved" {
+		t.Fatalf("alerts after settling: %s", got)
+	}
+	if incs, _ := db.FindIncidents(ctx, monitor.IncidentFilter{TargetID: tg.ID, States: []monitor.IncidentState{monitor.Open}}); len(incs) != 0 {
+		t.Fatal("the incident stayed open once stable")
+	}
+}
+
+type alerterFunc func(ctx context.Context, a monitor.Alert) ([]string, error)
+
+func (f alerterFunc) Alert(ctx context.Context, a monitor.Alert) ([]string, error) { return f(ctx, a) }
+
+type checkerFunc func(ctx context.Context, t *monitor.Target) monitor.Result
+
+func (f checkerFunc) Check(ctx context.Context, t *monitor.Target) monitor.Result { return f(ctx, t) }
+
+// TestMonitorIncidentsByHand: an admin declares an incident, acknowledges,
+// annotates and resolves it; a teacher may not; a resolved incident moves
+// no more; every step is journaled.
+// CARINE: MCO-SEI-2
+func TestMonitorIncidentsByHand(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := dirtest.Ctx()
+		e := dirtest.NewEstablishment(999084, directory.College)
+		if err := db.CreateEstablishment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		svc := monitor.NewService(monitor.Deps{Store: db, Clock: core.SystemClock{}})
+		as := func(login string, p core.Profile) context.Context {
+			return core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: core.NewID(), Login: login,
+				Profile: p, Establishments: []string{e.ID}, Channel: core.ChannelWeb})
+		}
+		if _, err := svc.OpenIncident(as("prof", core.ProfileTeacher), e.ID, "ENT lent", "ent", "", 0); !core.IsKind(err, core.Permission) {
+			t.Fatalf("a teacher declared an incident: %v", err)
+		}
+		tech := as("tech", core.ProfileAdmin)
+		if _, err := svc.OpenIncident(tech, e.ID, "", "ent", "", 0); !core.IsKind(err, core.Invalid) {
+			t.Fatalf("no title: %v", err)
+		}
+		i, err := svc.OpenIncident(tech, e.ID, "ENT lent", "ent", "Signalé par la vie scolaire", 2*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []monitor.IncidentAction{monitor.ActAcknowledge, monitor.ActNote, monitor.ActResolve} {
+			if _, err := svc.ActOnIncident(tech, i.ID, a, "Prestataire appelé"); err != nil {
+				t.Fatalf("%s: %v", a, err)
+			}
+		}
+		if _, err := svc.ActOnIncident(tech, i.ID, monitor.ActResolve, ""); !core.IsKind(err, core.Conflict) {
+			t.Fatalf("resolved twice: %v", err)
+		}
+		got, err := svc.Incident(tech, i.ID)
+		if err != nil || got.State != monitor.Resolved || got.AcknowledgedAt.IsZero() || len(got.Events) != 4 ||
+			got.Events[0].Actor != "tech" || got.RestoreTarget != 2*time.Hour {
+			t.Fatalf("incident: %+v %v", got, err)
+		}
+		es, _ := db.FindJournal(ctx, journal.Filter{Action: "monitor.incident."})
+		if len(es) != 4 || es[0].Chain != e.ID {
+			t.Fatalf("%d journal entries", len(es))
+		}
+	})
+}
