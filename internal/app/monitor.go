@@ -231,7 +231,7 @@ func (a *App) routeMonitor(mux *http.ServeMux, rd *web.Renderer, strong bool) er
 	requireRead := func(next http.Handler) http.Handler {
 		inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := core.PrincipalFromContext(r.Context())
-			if !monitor.CanRead(p, "") && len(monitor.ReadScope(p)) == 0 {
+			if !monitorReader(p) {
 				est := ""
 				if len(p.Establishments) > 0 {
 					est = p.Establishments[0]
@@ -366,11 +366,16 @@ func (a *App) StopListener(name string) error {
 	return ln.Close()
 }
 
+// monitorReader reports whether p may open the supervision console.
+func monitorReader(p core.Principal) bool {
+	return monitor.CanRead(p, "") || len(monitor.ReadScope(p)) > 0
+}
+
 // monitorTiles are the portal tiles of the helpdesk and, for those who
 // may read it, of supervision.
 func monitorTiles(p core.Principal) []portal.Tile {
 	tiles := []portal.Tile{{Icon: "?", Title: "monitor.tile.requests", Text: "monitor.tile.requests.text", Href: monitorweb.MinePath}}
-	if monitor.CanRead(p, "") || len(monitor.ReadScope(p)) > 0 {
+	if monitorReader(p) {
 		tiles = append(tiles, portal.Tile{Icon: "♥", Title: "monitor.tile.admin", Text: "monitor.tile.admin.text", Href: monitorweb.HomePath})
 	}
 	return tiles

@@ -183,6 +183,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"})
 	}
+	if monitorReader(p) {
+		items = append(items, web.NavItem{Label: "monitor.nav.app", Href: monitorweb.HomePath})
+	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightJournalRead }) {
 		items = append(items, web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})
 	}

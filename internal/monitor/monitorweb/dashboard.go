@@ -6,6 +6,7 @@ package monitorweb
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -178,6 +179,54 @@ func (h *Handler) dashboardCSV(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="preau-supervision-`+h.deps.Clock.Now().Format("2006-01-02")+`.csv"`)
 	return WriteCSV(w, fs)
+}
+
+// figureJSON is one establishment in the JSON export: the CSV's columns.
+type figureJSON struct {
+	UAI              string         `json:"uai"`
+	Name             string         `json:"name"`
+	PeriodDays       int            `json:"period_days"`
+	Availability     *float64       `json:"availability_pct"` // null without any check
+	Services         map[string]any `json:"availability_by_service_pct"`
+	Checks           int            `json:"checks_declared"`
+	ChecksDown       int            `json:"checks_down"`
+	Incidents        int            `json:"incidents"`
+	IncidentsOpen    int            `json:"incidents_open"`
+	MeanRestoreMin   float64        `json:"mean_time_to_restore_min"`
+	RestoreBreached  int            `json:"restore_target_breached"`
+	Requests         int            `json:"requests"`
+	RequestsOpen     int            `json:"requests_open"`
+	RequestsByCat    map[string]int `json:"requests_by_category"`
+	MeanRequestDelay float64        `json:"mean_request_delay_h"`
+	Accounts         int            `json:"accounts"`
+}
+
+func (h *Handler) dashboardJSON(w http.ResponseWriter, r *http.Request) error {
+	fs, err := h.dashboardData(r)
+	if err != nil {
+		return err
+	}
+	out := make([]figureJSON, 0, len(fs))
+	for _, f := range fs {
+		j := figureJSON{UAI: f.UAI, Name: f.Name, PeriodDays: int(Period / (24 * time.Hour)), Services: map[string]any{},
+			Checks: f.Targets, ChecksDown: f.TargetsDown, Incidents: f.Incidents, IncidentsOpen: f.IncidentsOpen,
+			MeanRestoreMin: f.MeanRestore.Minutes(), RestoreBreached: f.RestoreBreached, Requests: f.Requests,
+			RequestsOpen: f.RequestsOpen, RequestsByCat: map[string]int{}, MeanRequestDelay: f.MeanDelay.Hours(),
+			Accounts: f.AccountsTotal}
+		if f.Availability >= 0 {
+			a := f.Availability * 100
+			j.Availability = &a
+		}
+		for _, s := range f.Services {
+			j.Services[s.Service] = s.Availability * 100
+		}
+		for c, n := range f.ByCategory {
+			j.RequestsByCat[string(c)] = n
+		}
+		out = append(out, j)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	return json.NewEncoder(w).Encode(map[string]any{"establishments": out})
 }
 
 // WriteCSV writes the figures as CSV (RFC 4180), CSVHeader first. The

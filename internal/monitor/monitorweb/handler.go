@@ -112,6 +112,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireRead, requireLogin func(http
 	mux.Handle("GET "+RequestsPath+"/{id}", requireRead(web.HandlerFunc(h.request)))
 	mux.Handle("GET "+DashboardPath, requireRead(web.HandlerFunc(h.dashboard)))
 	mux.Handle("GET "+DashboardPath+".csv", requireRead(web.HandlerFunc(h.dashboardCSV)))
+	mux.Handle("GET "+DashboardPath+".json", requireRead(web.HandlerFunc(h.dashboardJSON)))
 	mux.Handle("GET "+SettingsPath, requireRead(web.HandlerFunc(h.settings)))
 	mux.Handle("POST "+SettingsPath, requireRead(web.HandlerFunc(h.settingsSave)))
 	mux.Handle("GET "+MinePath, requireLogin(web.HandlerFunc(h.mine)))

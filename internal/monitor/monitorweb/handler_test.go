@@ -5,6 +5,7 @@ package monitorweb_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -113,6 +114,19 @@ func TestFleetDashboard(t *testing.T) {
 	}
 	if !strings.Contains(lines[1], ",1,0,60,0,15,0,3.0,600,,") {
 		t.Fatalf("CSV line: %s", lines[1])
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard.json", nil))
+	var js struct {
+		Establishments []struct {
+			UAI      string         `json:"uai"`
+			Requests int            `json:"requests"`
+			ByCat    map[string]int `json:"requests_by_category"`
+		} `json:"establishments"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &js); err != nil || len(js.Establishments) != 3 ||
+		js.Establishments[0].Requests != 15 || js.Establishments[0].ByCat["account"] != 3 {
+		t.Fatalf("JSON: %v\n%s", err, w.Body.String())
 	}
 }
 
