@@ -214,6 +214,14 @@ func (a *App) routeMonitor(mux *http.ServeMux, rd *web.Renderer, strong bool) er
 			more, err := a.charterCharts()(r)
 			return append(charts, more...), err
 		},
+		Storage: func(ctx context.Context) (uint64, uint64, map[string]int64, error) {
+			total, free, err := probes.DiskUsage(a.cfg.Data)
+			if err != nil {
+				return 0, 0, nil, err
+			}
+			parts, err := a.dataBytes(ctx)
+			return total, free, parts, err
+		},
 		Changed: func() {
 			if !reload.TryLock() {
 				return

@@ -207,7 +207,8 @@ func TestMonitorAggregatesAndMetrics(t *testing.T) {
 		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
 	n.login("cheffe", "Un-Mot-De-Passe-Solide")
 	r, dash := n.get("/admin/monitor/dashboard")
-	if r.StatusCode != 200 || !strings.Contains(dash, "Compte et mot de passe") {
+	if r.StatusCode != 200 || !strings.Contains(dash, "Compte et mot de passe") || !strings.Contains(dash, "Stockage du serveur") ||
+		!strings.Contains(dash, "database") {
 		t.Fatalf("dashboard: %d\n%s", r.StatusCode, dash)
 	}
 	r, csvText := n.get("/admin/monitor/dashboard.csv")

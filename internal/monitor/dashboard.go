@@ -4,6 +4,7 @@
 package monitor
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,6 +198,26 @@ func Total(fs []Figures) Figures {
 	slices.SortFunc(t.Services, func(a, b ServiceAvailability) int { return strings.Compare(a.Service, b.Service) })
 	return t
 }
+
+// Span writes a duration as "2 h 05 min", "12 min", "< 1 min", or "—"
+// for zero (read the same in French and English).
+func Span(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Minute:
+		return "< 1 min"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%d h %02d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+// RestoreText is the mean time to restore, written with Span.
+func (f Figures) RestoreText() string { return Span(f.MeanRestore) }
+
+// DelayText is the mean delay of requests, written with Span.
+func (f Figures) DelayText() string { return Span(f.MeanDelay) }
 
 // Percent is the availability as a percentage with two decimals, or "—"
 // without any check.

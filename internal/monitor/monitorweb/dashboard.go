@@ -89,6 +89,13 @@ type dashboardView struct {
 	Charts   []web.Chart
 	Period   int // days
 	Services []string
+	Storage  *storageView
+}
+
+// storageView is the data folder's use, for those who read Préau's own
+// services.
+type storageView struct {
+	Total, Free, Used uint64
 }
 
 func (h *Handler) dashboardData(r *http.Request) ([]monitor.Figures, error) {
@@ -148,6 +155,24 @@ func (h *Handler) dashboardView(r *http.Request, fs []monitor.Figures) (dashboar
 		[]int{v.Total.IncidentsOpen, v.Total.Incidents, v.Total.RestoreBreached})
 	inc.Empty = t("monitor.chart.incidents.empty")
 	v.Charts = []web.Chart{avail, inc, reqs}
+	if h.deps.Storage != nil && monitor.CanRead(core.PrincipalFromContext(ctx), "") {
+		if total, free, parts, err := h.deps.Storage(ctx); err == nil {
+			v.Storage = &storageView{Total: total, Free: free, Used: total - free}
+			labels, values = nil, nil
+			names := make([]string, 0, len(parts))
+			for p := range parts {
+				names = append(names, p)
+			}
+			slices.Sort(names)
+			for _, p := range names {
+				labels = append(labels, p)
+				values = append(values, int(parts[p]>>10))
+			}
+			st := web.Bars(t("monitor.chart.storage.title"), t("monitor.chart.storage.desc"), labels, values)
+			st.Empty = t("monitor.chart.storage.empty")
+			v.Charts = append(v.Charts, st)
+		}
+	}
 	if h.deps.Charts != nil {
 		more, err := h.deps.Charts(r)
 		if err != nil {

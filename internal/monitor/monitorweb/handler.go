@@ -63,6 +63,9 @@ type Deps struct {
 	// Charts adds the directory's and charters' charts (account and
 	// charter states) to the dashboard.
 	Charts func(r *http.Request) ([]web.Chart, error)
+	// Storage measures the data folder's file system and each part of the
+	// data (nil: not shown).
+	Storage func(ctx context.Context) (total, free uint64, parts map[string]int64, err error)
 	// Changed is called after a target is saved or deleted (the engine
 	// reloads).
 	Changed func()
@@ -376,9 +379,11 @@ func (h *Handler) targetDelete(w http.ResponseWriter, r *http.Request) error {
 // incidentRow is an incident as lists show it.
 type incidentRow struct {
 	*monitor.Incident
-	EstName  string
-	Restore  time.Duration
-	Breached bool
+	EstName    string
+	Restore    time.Duration
+	RestoreFor string // Restore as text
+	TargetFor  string // the restore target as text
+	Breached   bool
 }
 
 func (h *Handler) incidentRows(incs []*monitor.Incident, names map[string]*directory.EstablishmentSummary) []incidentRow {
@@ -386,7 +391,8 @@ func (h *Handler) incidentRows(incs []*monitor.Incident, names map[string]*direc
 	out := make([]incidentRow, 0, len(incs))
 	for _, i := range incs {
 		out = append(out, incidentRow{Incident: i, EstName: estLabel(names, i.Establishment),
-			Restore: i.TimeToRestore(now).Round(time.Second), Breached: i.Breached(now)})
+			Restore: i.TimeToRestore(now).Round(time.Second), RestoreFor: monitor.Span(i.TimeToRestore(now)),
+			TargetFor: monitor.Span(i.RestoreTarget), Breached: i.Breached(now)})
 	}
 	return out
 }
