@@ -24,6 +24,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/fsutil"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/monitor"
 	"github.com/preau/preau/internal/monitor/monitorweb"
 	"github.com/preau/preau/internal/monitor/probes"
@@ -67,7 +68,7 @@ func (a *App) buildMonitor() error {
 	}}
 	e := monitor.NewEngine(monitor.EngineDeps{Store: a.db, Checker: &probes.Checker{}, Alerter: al, Clock: a.clock,
 		Log: a.log.With("svc", "monitor"), SelfInterval: a.cfg.Monitor.SelfInterval, Names: names,
-		PublicURL: a.publicURL()})
+		PublicURL: a.publicURL(), Logs: logs.Discard{}}) // the log store (MCO-JAL) plugs in here
 	addr := func(name string) func() string { return func() string { return a.Addr(name) } }
 	serverName := "localhost"
 	if len(a.cfg.TLS.Hosts) > 0 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/logs"
 )
 
 // Thresholds of Step.
@@ -92,6 +93,8 @@ type EngineDeps struct {
 	PublicURL string
 	// Concurrency bounds the checks run at once (default 64).
 	Concurrency int
+	// Logs receives a system record at each change of state (nil: none).
+	Logs logs.Sink
 }
 
 // Engine runs the checks on the node holding the lease, keeps the state of
@@ -365,6 +368,9 @@ func (e *Engine) Observe(ctx context.Context, en *entry, r Result) {
 	incident, flapping := en.incident, en.track.Flapping
 	e.mu.Unlock()
 
+	if to != "" {
+		e.logChange(&snap, r, now)
+	}
 	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:monitor", core.ChannelJob))
 	switch {
 	case to == Down && incident == "":
@@ -380,6 +386,24 @@ func (e *Engine) Observe(ctx context.Context, en *entry, r Result) {
 		}
 		e.saveState(jctx, &snap)
 	}
+}
+
+// logChange writes a system log record (MCO-JAL-1) for a change of state.
+func (e *Engine) logChange(t *Target, r Result, now time.Time) {
+	if e.deps.Logs == nil {
+		return
+	}
+	rec := logs.Record{Time: now.UTC(), Establishment: t.Establishment, Class: logs.ClassSystem, Service: "monitor",
+		Facility: 3, Severity: 5, Action: "check." + string(t.State), Object: t.Name, Result: "ok",
+		Fields: map[string]string{"kind": string(t.Kind), "address": t.Address, "service": t.Service,
+			"latency_ms": fmt.Sprint(r.Latency.Milliseconds())}}
+	if t.State == Down {
+		rec.Severity, rec.Result, rec.Message = 3, "error", r.Error
+	}
+	if t.Flapping {
+		rec.Fields["flapping"] = "true"
+	}
+	e.deps.Logs.Append(rec)
 }
 
 // saveState writes a target's state at once (changes of state are rare;

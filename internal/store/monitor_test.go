@@ -20,6 +20,7 @@ import (
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirtest"
 	"github.com/preau/preau/internal/journal"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/monitor"
 	"github.com/preau/preau/internal/monitor/probes"
 	"github.com/preau/preau/internal/notify"
@@ -96,7 +97,8 @@ func TestMonitorIncidentLifecycle(t *testing.T) {
 				return err
 			},
 		}
-		eng := monitor.NewEngine(monitor.EngineDeps{Store: db, Checker: &probes.Checker{}, Alerter: al,
+		logged := &logSink{}
+		eng := monitor.NewEngine(monitor.EngineDeps{Store: db, Checker: &probes.Checker{}, Alerter: al, Logs: logged,
 			Clock: core.SystemClock{}, Log: slog.New(slog.DiscardHandler), Names: func(context.Context, string) string { return e.UAI }})
 		svc := monitor.NewService(monitor.Deps{Store: db, Clock: core.SystemClock{}})
 		tg := &monitor.Target{Establishment: e.ID, Name: "Commutateur CDI", Kind: monitor.KindTCP, Address: addr,
@@ -183,6 +185,13 @@ func TestMonitorIncidentLifecycle(t *testing.T) {
 			if !strings.Contains(strings.Join(actions, " "), want) {
 				t.Fatalf("journal lacks %s: %v", want, actions)
 			}
+		}
+		if got := logged.actions(); got != "check.up,check.down,check.up" {
+			t.Fatalf("log records: %s", got)
+		}
+		if r := logged.recs[1]; r.Class != logs.ClassSystem || r.Severity != 3 || r.Establishment != e.ID || r.Message == "" ||
+			r.Object != "Commutateur CDI" || r.User != "" {
+			t.Fatalf("down record: %+v", r)
 		}
 		eng.Flush(ctx)
 		ss, err := db.FindSamples(ctx, []string{e.ID}, time.Now().Add(-2*time.Hour))
@@ -323,6 +332,28 @@ func TestMonitorRequestsStore(t *testing.T) {
 			t.Fatalf("%d request journal entries", len(es))
 		}
 	})
+}
+
+// logSink records what the engine logs (MCO-JAL-1 records).
+type logSink struct {
+	mu   sync.Mutex
+	recs []logs.Record
+}
+
+func (s *logSink) Append(r logs.Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recs = append(s.recs, r)
+}
+
+func (s *logSink) actions() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.recs {
+		out = append(out, r.Action)
+	}
+	return strings.Join(out, ",")
 }
 
 type notifyFunc func(ctx context.Context, id, subject, body string) error
