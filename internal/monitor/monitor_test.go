@@ -154,3 +154,12 @@ func TestAggregate(t *testing.T) {
 		t.Fatalf("total: %+v %s", tot, tot.Percent())
 	}
 }
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "—", 30 * time.Second: "< 1 min", 12 * time.Minute: "12 min",
+		2*time.Hour + 5*time.Minute: "2 h 05 min", 52 * time.Hour: "52 h 00 min"} {
+		if got := monitor.Span(d); got != want {
+			t.Errorf("Span(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
