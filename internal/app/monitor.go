@@ -75,6 +75,9 @@ func (a *App) buildMonitor() error {
 		serverName = a.cfg.TLS.Hosts[0]
 	}
 	e.Register("https", probes.HTTPS(addr("https"), serverName, "/healthz", a.caPool(), 14))
+	if a.cfg.Listen.HTTP != "" {
+		e.Register("http", probes.Listener(addr("http")))
+	}
 	if a.cfg.Listen.LDAP != "" {
 		e.Register("ldap", probes.Listener(addr("ldap")))
 	}
