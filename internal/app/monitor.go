@@ -341,8 +341,9 @@ func (a *App) dataBytes(context.Context) (map[string]int64, error) {
 	return m, nil
 }
 
-// runMonitor runs the check engine (on the node holding the lease) and
-// purges the history past 400 days, daily.
+// runMonitor runs the check engine (on the node holding the lease) and,
+// daily, merges the hourly history older than two days into days and
+// purges it past 400 days.
 func (a *App) runMonitor(ctx context.Context) {
 	a.goBackground(ctx, "monitor", func(ctx context.Context) {
 		jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:monitor", core.ChannelJob))
@@ -352,6 +353,14 @@ func (a *App) runMonitor(ctx context.Context) {
 	})
 	a.goBackground(ctx, "monitor-retention", func(ctx context.Context) {
 		for {
+			if n, err := a.db.DownsampleSamples(ctx, a.clock.Now().Add(-48*time.Hour)); err != nil && ctx.Err() == nil {
+				a.log.Warn("downsampling the check history", "err", err)
+			} else if n > 0 {
+				a.log.Info("check history downsampled to days", "merged", n)
+			}
+			if err := a.db.RecomputeWindows(ctx, a.clock.Now().Add(-monitorweb.Period)); err != nil && ctx.Err() == nil {
+				a.log.Warn("recomputing the dashboards' window", "err", err)
+			}
 			if n, err := a.db.PurgeSamples(ctx, a.clock.Now().Add(-400*24*time.Hour)); err != nil && ctx.Err() == nil {
 				a.log.Warn("purging the check history", "err", err)
 			} else if n > 0 {

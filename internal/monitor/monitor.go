@@ -103,6 +103,10 @@ type Target struct {
 	LastCheck   time.Time
 	LastLatency time.Duration
 	LastError   string
+
+	// Checks and failures over the dashboards' window (about 30 days),
+	// kept by the store.
+	WindowChecks, WindowFailures int64
 }
 
 // Limits and defaults of targets.

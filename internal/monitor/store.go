@@ -37,6 +37,12 @@ type Store interface {
 	// SumSamples returns one sample per target of ests (nil: all) summing
 	// its hours from since on (Hour is since): the dashboards' one read.
 	SumSamples(ctx context.Context, ests []string, since time.Time) ([]Sample, error)
+	// RecomputeWindows sets the targets' window counts to the sums of
+	// their samples from since on.
+	RecomputeWindows(ctx context.Context, since time.Time) error
+	// DownsampleSamples merges the hourly samples before before into one
+	// row per target and day (UTC), at the day's first hour.
+	DownsampleSamples(ctx context.Context, before time.Time) (int64, error)
 	// PurgeSamples deletes samples older than before.
 	PurgeSamples(ctx context.Context, before time.Time) (int64, error)
 

@@ -39,14 +39,14 @@ func monChain(est string) string {
 
 const targetColumns = `id, establishment_id, name, kind, address, service, interval_s, timeout_s, retries,
 	expect_status, expect_body, cert_days, restore_s, enabled, created_at, state, state_since, flapping, last_check,
-	last_latency_us, last_error`
+	last_latency_us, last_error, window_checks, window_failures`
 
 func scanTarget(sc interface{ Scan(...any) error }) (*monitor.Target, error) {
 	var t monitor.Target
 	var interval, timeout, restore, created, since, last, lat int64
 	if err := sc.Scan(&t.ID, &t.Establishment, &t.Name, &t.Kind, &t.Address, &t.Service, &interval, &timeout,
 		&t.Retries, &t.ExpectStatus, &t.ExpectBody, &t.CertDays, &restore, &t.Enabled, &created, &t.State, &since,
-		&t.Flapping, &last, &lat, &t.LastError); err != nil {
+		&t.Flapping, &last, &lat, &t.LastError, &t.WindowChecks, &t.WindowFailures); err != nil {
 		return nil, err
 	}
 	t.Interval, t.Timeout, t.RestoreTarget = time.Duration(interval)*time.Second, time.Duration(timeout)*time.Second,
@@ -206,6 +206,10 @@ func (db *DB) RecordChecks(ctx context.Context, samples []monitor.Sample, states
 				s.LatencyMax.Microseconds()); err != nil {
 				return err
 			}
+			if _, err := tx.exec(`UPDATE monitor_targets SET window_checks = window_checks + $2,
+				window_failures = window_failures + $3 WHERE id = $1`, s.TargetID, s.Checks, s.Failures); err != nil {
+				return err
+			}
 		}
 		for _, t := range states {
 			if _, err := tx.exec(`UPDATE monitor_targets SET state = $2, state_since = $3, flapping = $4,
@@ -301,6 +305,47 @@ func (db *DB) SumSamples(ctx context.Context, ests []string, since time.Time) ([
 		out = append(out, s)
 	}
 	return out, db.classify(op, rows.Err())
+}
+
+// RecomputeWindows sets each target's window counts to the sums of its
+// samples from since on (daily: the days leaving the window drop out).
+func (db *DB) RecomputeWindows(ctx context.Context, since time.Time) error {
+	return db.write(ctx, "store.RecomputeWindows", func(tx *Tx) error {
+		_, err := tx.exec(`UPDATE monitor_targets SET
+			window_checks = COALESCE((SELECT SUM(s.checks) FROM monitor_samples s WHERE s.target_id = monitor_targets.id AND s.hour >= $1), 0),
+			window_failures = COALESCE((SELECT SUM(s.failures) FROM monitor_samples s WHERE s.target_id = monitor_targets.id AND s.hour >= $1), 0)`,
+			micros(since))
+		return err
+	})
+}
+
+// usPerDay is a day in microseconds: days start at multiples of it (UTC).
+const usPerDay = 86_400_000_000
+
+// DownsampleSamples merges the hourly samples before before (rounded down
+// to a day) into one row per target and day, kept at the day's first hour:
+// the history of a target costs 24 rows for its last days and one a day
+// before (MCO-SEI-1: bounded storage). Measurements, not journaled.
+func (db *DB) DownsampleSamples(ctx context.Context, before time.Time) (int64, error) {
+	cut := micros(before) / usPerDay * usPerDay
+	var n int64
+	err := db.write(ctx, "store.DownsampleSamples", func(tx *Tx) error {
+		if _, err := tx.exec(`INSERT INTO monitor_samples (target_id, hour, checks, failures, latency_sum_us, latency_max_us)
+			SELECT target_id, hour / 86400000000 * 86400000000, SUM(checks), SUM(failures), SUM(latency_sum_us),
+				MAX(latency_max_us) FROM monitor_samples WHERE hour < $1
+			GROUP BY target_id, hour / 86400000000 * 86400000000
+			ON CONFLICT (target_id, hour) DO UPDATE SET checks = excluded.checks, failures = excluded.failures,
+				latency_sum_us = excluded.latency_sum_us, latency_max_us = excluded.latency_max_us`, cut); err != nil {
+			return err
+		}
+		res, err := tx.exec(`DELETE FROM monitor_samples WHERE hour < $1 AND hour % 86400000000 <> 0`, cut)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
 }
 
 // PurgeSamples deletes samples older than before (retention of the

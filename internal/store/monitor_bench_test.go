@@ -15,6 +15,7 @@ import (
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirtest"
 	"github.com/preau/preau/internal/monitor"
+	"github.com/preau/preau/internal/monitor/monitorweb"
 	"github.com/preau/preau/internal/monitor/probes"
 )
 
@@ -76,4 +77,49 @@ func BenchmarkMonitorChecks(b *testing.B) {
 	perOp := used / time.Duration(b.N)
 	b.ReportMetric(float64(perOp.Microseconds())/1000, "cpu-ms/op")
 	b.ReportMetric(100*perOp.Seconds()/60, "core-pct-per-minute")
+}
+
+// BenchmarkMonitorDashboardReads reads the figures of an académie of 500
+// establishments (5,000 checks with 30 days of history downsampled to 48
+// hourly and 28 daily rows each, 380,000 rows; 500 incidents) from SQLite,
+// as the operator's dashboard does: the store's share of its 200 ms budget.
+// The dashboards read each target's window counts (kept at each flush and
+// recomputed daily), not the history.
+func BenchmarkMonitorDashboardReads(b *testing.B) {
+	db := openSQLite(b)
+	ctx := dirtest.Ctx()
+	now := time.Now().UTC().Truncate(time.Hour)
+	for _, q := range []string{
+		`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4999)
+		INSERT INTO monitor_targets (id, establishment_id, name, kind, address, service, interval_s, timeout_s, retries, created_at, state)
+		SELECT 't' || i, 'e' || (i / 10), 'equipement ' || i, 'tcp', '10.0.0.1:22', 'svc' || (i % 4), 60, 5, 1, 0, 'up' FROM n`,
+		fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 379999)
+		INSERT INTO monitor_samples (target_id, hour, checks, failures, latency_sum_us, latency_max_us)
+		SELECT 't' || (i / 76), %d - (i %% 76) * 3600000000, 60, i %% 2, 60000, 2000 FROM n`, now.UnixMicro()),
+		fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499)
+		INSERT INTO monitor_incidents (id, establishment_id, target_id, title, service, state, auto, opened_at, resolved_at, restore_s)
+		SELECT 'i' || i, 'e' || i, 't' || (i * 10), 'x', 'svc0', 'resolved', TRUE, %d, %d, 14400 FROM n`,
+			now.Add(-5*time.Hour).UnixMicro(), now.Add(-4*time.Hour).UnixMicro()),
+	} {
+		if err := db.ExecForTest(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	all := make([]*directory.EstablishmentSummary, 500)
+	for i := range all {
+		all[i] = &directory.EstablishmentSummary{Establishment: directory.Establishment{ID: fmt.Sprintf("e%d", i), UAI: fmt.Sprintf("%07dA", i)}}
+	}
+	if err := db.RecomputeWindows(ctx, now.Add(-30*24*time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fs, err := monitorweb.Figures(ctx, db, all, nil, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(fs) != 500 || fs[0].Targets != 10 || fs[0].Incidents != 1 || fs[0].Availability < 0.99 || fs[0].Availability >= 1 {
+			b.Fatalf("figures: %+v", fs[0])
+		}
+	}
 }

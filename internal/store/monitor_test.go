@@ -210,7 +210,37 @@ func TestMonitorIncidentLifecycle(t *testing.T) {
 		if err != nil || len(sums) != 1 || sums[0].Checks != 5 || sums[0].Failures != 2 {
 			t.Fatalf("sums: %+v %v", sums, err)
 		}
+		if w, _ := db.FindTarget(ctx, tg.ID); w.WindowChecks != 5 || w.WindowFailures != 2 {
+			t.Fatalf("window: %d/%d", w.WindowChecks, w.WindowFailures)
+		}
+		// Downsampling keeps the sums and leaves one row per day.
+		day := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+		var hours []monitor.Sample
+		for h := 0; h < 24; h++ {
+			hours = append(hours, monitor.Sample{TargetID: tg.ID, Hour: day.Add(time.Duration(h) * time.Hour), Checks: 60, Failures: int64(h % 2),
+				LatencySum: time.Second, LatencyMax: time.Duration(h) * time.Millisecond})
+		}
+		if err := db.RecordChecks(ctx, hours, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.DownsampleSamples(ctx, day.Add(36*time.Hour)); err != nil || n != 23 {
+			t.Fatalf("downsampled %d: %v", n, err)
+		}
+		ds, _ := db.FindSamples(ctx, []string{e.ID}, day.Add(-time.Hour))
+		if len(ds) < 1 || !ds[0].Hour.Equal(day) || ds[0].Checks != 1440 || ds[0].Failures != 12 || ds[0].LatencyMax != 23*time.Millisecond ||
+			ds[0].LatencySum != 24*time.Second || !ds[1].Hour.After(day.Add(30*24*time.Hour)) {
+			t.Fatalf("after downsampling: %+v", ds)
+		}
+		if n, _ := db.DownsampleSamples(ctx, day.Add(36*time.Hour)); n != 0 {
+			t.Fatal("downsampling twice merged again")
+		}
+		if err := db.RecomputeWindows(ctx, time.Now().Add(-30*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 		tt, _ := db.FindTarget(ctx, tg.ID)
+		if tt.WindowChecks != 5 || tt.WindowFailures != 2 {
+			t.Fatalf("window after recomputing: %d/%d", tt.WindowChecks, tt.WindowFailures)
+		}
 		if tt.State != monitor.Up || tt.LastCheck.IsZero() {
 			t.Fatalf("stored state: %+v", tt)
 		}

@@ -26,7 +26,6 @@ const Period = 30 * 24 * time.Hour
 // Source is what the dashboard reads: one grouped read each.
 type Source interface {
 	FindTargets(ctx context.Context, ests []string) ([]*monitor.Target, error)
-	SumSamples(ctx context.Context, ests []string, since time.Time) ([]monitor.Sample, error)
 	FindIncidents(ctx context.Context, f monitor.IncidentFilter) ([]*monitor.Incident, error)
 	RequestStats(ctx context.Context, ests []string, since time.Time) ([]monitor.RequestCount, error)
 }
@@ -47,9 +46,11 @@ func Figures(ctx context.Context, src Source, all []*directory.EstablishmentSumm
 	if err != nil {
 		return nil, err
 	}
-	samples, err := src.SumSamples(ctx, scope, since)
-	if err != nil {
-		return nil, err
+	// Each target carries its window's counts: one row per target, not its
+	// history (the store keeps them, see RecomputeWindows).
+	samples := make([]monitor.Sample, 0, len(targets))
+	for _, t := range targets {
+		samples = append(samples, monitor.Sample{TargetID: t.ID, Checks: t.WindowChecks, Failures: t.WindowFailures})
 	}
 	open, err := src.FindIncidents(ctx, monitor.IncidentFilter{Establishments: scope, States: []monitor.IncidentState{monitor.Open, monitor.Acknowledged}, Limit: 100000})
 	if err != nil {

@@ -40,7 +40,7 @@ func newFleet(n int, now time.Time) *fleet {
 			UAI: fmt.Sprintf("%07dA", 9900000+i), Name: fmt.Sprintf("Collège n°%d", i)}, People: 600})
 		for j := 0; j < 10; j++ {
 			t := &monitor.Target{ID: fmt.Sprintf("%s-t%d", id, j), Establishment: id, Service: []string{"internet", "ent", "wifi", "impression"}[j%4],
-				Kind: monitor.KindTCP, State: monitor.Up}
+				Kind: monitor.KindTCP, State: monitor.Up, WindowChecks: 43200, WindowFailures: int64(i % 7)}
 			f.targets = append(f.targets, t)
 			f.samples = append(f.samples, monitor.Sample{TargetID: t.ID, Checks: 43200, Failures: int64(i % 7)})
 		}

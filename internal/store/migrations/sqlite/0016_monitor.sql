@@ -26,7 +26,12 @@ CREATE TABLE monitor_targets (
     flapping         BOOLEAN NOT NULL DEFAULT FALSE,
     last_check       BIGINT NOT NULL DEFAULT 0,
     last_latency_us  BIGINT NOT NULL DEFAULT 0,
-    last_error       TEXT NOT NULL DEFAULT ''
+    last_error       TEXT NOT NULL DEFAULT '',
+    -- Checks and failures of the dashboards' window (30 days): added to at
+    -- each flush, recomputed from the samples daily, so that a dashboard
+    -- reads one row per target rather than its history.
+    window_checks    BIGINT NOT NULL DEFAULT 0,
+    window_failures  BIGINT NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX monitor_targets_name ON monitor_targets (establishment_id, name);
 
