@@ -32,8 +32,9 @@ import (
 // and makes a declared local target fail: an incident opens for each
 // within the check interval, alerts reach a local SMTP sink and a local
 // webhook receiver, and the declared target's incident resolves itself
-// when it comes back, with its timeline; the changes are journaled.
-// CARINE: MCO-SEI-1, MCO-SEI-2
+// when it comes back, with its timeline; the changes are journaled. The
+// console needs a second factor first.
+// CARINE: MCO-SEI-1, MCO-SEI-2, MCO-SEI-10
 func TestMonitorIncidentsFromFailures(t *testing.T) {
 	sink, err := notifytest.NewSink(notifytest.Config{})
 	if err != nil {
@@ -59,7 +60,13 @@ func TestMonitorIncidentsFromFailures(t *testing.T) {
 	})
 	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
 		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
-	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	// Supervision data needs strong authentication (the default
+	// auth.strong_for = ["admin"]): a password alone is not enough.
+	n.login("tech", "Un-Mot-De-Passe-Solide")
+	if r, _ := n.get("/admin/monitor"); r.StatusCode == http.StatusOK {
+		t.Fatal("the supervision console opened on a password alone (MCO-SEI-10)")
+	}
+	n.enrolTOTP()
 	_, page := n.get("/admin/monitor/settings")
 	csrf := csrfRE.FindStringSubmatch(page)[1]
 	if r, body := n.post("/admin/monitor/settings", url.Values{"csrf": {csrf}, "oncall": {"astreinte@clg.demo.test"},
