@@ -40,6 +40,7 @@ type App struct {
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
+	mon       *monitorParts                 // supervision (monitor.go)
 }
 
 // Options are what New needs beyond the configuration.
@@ -129,6 +130,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
 	a.goBackground(ctx, "files-retention", a.maintainFiles)
 	a.goBackground(ctx, "backup-scheduler", a.backupScheduler)
+	a.runMonitor(ctx)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)
 	}

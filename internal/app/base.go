@@ -36,6 +36,9 @@ type base struct {
 	auth  *auth.Service
 	dir   *directory.Service
 	glass *breakglass.Service
+
+	mailer   *notify.Mailer   // outbound mail (alerts)
+	notifier *notify.Notifier // notices and mail to people
 }
 
 // openBase opens the data folder, the database (migrating it) and builds
@@ -64,7 +67,8 @@ func openBase(ctx context.Context, cfg config.File, log *slog.Logger, clock core
 	d := directory.New(directory.Deps{Store: db, Clock: clock, Log: log.With("svc", "directory"), ZonesChanged: a.ForgetZones})
 	bg := breakglass.New(breakglass.Deps{Store: db, People: db, Clock: clock, Log: log.With("svc", "breakglass"),
 		Mail: noticeMailer{db: db, mailer: mailer, log: log.With("svc", "notify")}})
-	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d, glass: bg}, nil
+	return &base{cfg: cfg, log: log, clock: clock, db: db, key: key, auth: a, dir: d, glass: bg,
+		mailer: mailer, notifier: notifier}, nil
 }
 
 func (b *base) Close() error { return b.db.Close() }

@@ -28,6 +28,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 		}
 		fmt.Fprintf(out, "Préau demo serves %s (data: %s)\nDemo accounts: %s\n", url, a.cfg.Data,
 			filepath.Join(a.cfg.Data, demoseed.AccountsFile))
+		fmt.Fprintf(out, "metrics token: %s (Prometheus: %smetrics)\n", a.MetricsToken(), url)
 		return
 	}
 	a.ready.begin("people")
@@ -56,6 +57,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 		}
 		printDemo(out, url, ldapURL, a.cfg.LDAP.BaseDN, a.cfg.Data, d)
 		a.printLogListeners(out)
+		fmt.Fprintf(out, "metrics token: %s (Prometheus: %smetrics)\n\n", a.MetricsToken(), url)
 	})
 }
 

@@ -37,6 +37,7 @@ func (a *App) portalTiles(ctx context.Context, p core.Principal) []portal.Tile {
 	if p.IsAdmin() {
 		tiles = append(tiles, portal.TileAdmin)
 	}
+	tiles = append(tiles, monitorTiles(p)...)
 	return append(tiles, portal.AccountTiles()...)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/preau/preau/internal/directory/peopleweb"
 	"github.com/preau/preau/internal/files/filesweb"
 	"github.com/preau/preau/internal/logs/logsweb"
+	"github.com/preau/preau/internal/monitor/monitorweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -38,7 +39,7 @@ func (a *App) routes() (http.Handler, error) {
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
 		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
-		filesweb.Assets(), logsweb.Assets(), backupweb.Assets())
+		filesweb.Assets(), logsweb.Assets(), backupweb.Assets(), monitorweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +111,9 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	if err := a.routeBackup(mux, rd, requireAdmin); err != nil {
+		return nil, err
+	}
+	if err := a.routeMonitor(mux, rd, a.cfg.Auth.Strong("admin") || a.cfg.Auth.Strong("monitor")); err != nil {
 		return nil, err
 	}
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -194,6 +198,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	// page, which keeps this bar on one line.
 	if p.IsAdmin() {
 		items = append(items, web.NavItem{Label: "app.nav.admin", Href: "/admin/"})
+	}
+	if monitorReader(p) {
+		items = append(items, web.NavItem{Label: "monitor.nav.app", Href: monitorweb.HomePath})
 	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightJournalRead }) {
 		items = append(items, web.NavItem{Label: "app.nav.journal", Href: "/admin/journal"})

@@ -50,7 +50,7 @@ type Config struct {
 }
 
 // StrongAreas are the areas StrongFor may name.
-var StrongAreas = []string{"admin"}
+var StrongAreas = []string{"admin", "monitor"}
 
 // Defaults fills zero fields.
 func (c *Config) Defaults() {

@@ -36,6 +36,7 @@ type File struct {
 	Journal       Journal     `toml:"journal"`
 	Logs          Logs        `toml:"logs"`
 	Web           Web         `toml:"web"`
+	Monitor       Monitor     `toml:"monitor"`
 	Log           Log         `toml:"log"`
 	Files         Files       `toml:"files"`
 }
@@ -126,6 +127,11 @@ type Web struct {
 	MetricsToken   string   `toml:"metrics_token" secret:"true"`
 }
 
+// Monitor holds the supervision's bootstrap settings.
+type Monitor struct {
+	SelfInterval time.Duration `toml:"self_interval"` // interval of the self-checks; default 30s
+}
+
 // Log holds logging settings.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info (default), warn, error
@@ -144,6 +150,7 @@ func Default() File {
 		TLS:       TLS{Hosts: []string{"localhost"}},
 		Mail:      Mail{TLS: "starttls", Timeout: 30 * time.Second},
 		Log:       Log{Level: "info", Format: "text"},
+		Monitor:   Monitor{SelfInterval: 30 * time.Second},
 	}
 	f.Auth.Defaults()
 	return f
@@ -210,6 +217,9 @@ func (f *File) Validate() error {
 		if _, _, err := net.ParseCIDR(c); err != nil {
 			errs = append(errs, fmt.Errorf("web.trusted_proxies: %q is not a CIDR range", c))
 		}
+	}
+	if f.Monitor.SelfInterval != 0 && (f.Monitor.SelfInterval < time.Second || f.Monitor.SelfInterval > time.Hour) {
+		errs = append(errs, errors.New("monitor.self_interval: from 1s to 1h"))
 	}
 	switch f.Log.Level {
 	case "", "debug", "info", "warn", "error":

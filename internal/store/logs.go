@@ -120,10 +120,3 @@ func (db *DB) JournalLogPurge(ctx context.Context, purged []logs.PurgedSegment) 
 		return nil
 	})
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

@@ -251,3 +251,14 @@ func (tx *Tx) advanceHead(e *journal.Entry, h ChainHead, hinted bool) error {
 	tx.db.heads.put(ChainHead{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash})
 	return nil
 }
+
+// truncate bounds s to at most n bytes without cutting a UTF-8 character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
