@@ -92,7 +92,7 @@ func (a *App) buildMonitor() error {
 	e.Register("disk", probes.Disk(a.cfg.Data, 0.05))
 	e.Register("memory", probes.Memory(0.05))
 	svc := monitor.NewService(monitor.Deps{Store: a.db, Clock: a.clock, Log: a.log.With("svc", "monitor"),
-		Notify: personIDNotifier{a}, Admins: a.establishmentAdmins,
+		Notify: personIDNotifier{a}, Admins: a.establishmentAdmins, Triagers: a.requestTriagers,
 		PersonName: func(ctx context.Context, id string) string {
 			if p, err := a.db.FindPerson(ctx, id); err == nil {
 				return p.DisplayName
@@ -188,6 +188,25 @@ func (a *App) establishmentAdmins(ctx context.Context, est string) ([]string, er
 		ids = append(ids, p.ID)
 	}
 	return ids, nil
+}
+
+// requestTriagers lists the active administrators and heads of est, to
+// whom a help request can be assigned.
+func (a *App) requestTriagers(ctx context.Context, est string) ([]monitor.Triager, error) {
+	var out []monitor.Triager
+	for _, pr := range []core.Profile{core.ProfileAdmin, core.ProfileHead} {
+		people, _, err := a.db.FindPeople(ctx, directory.PersonFilter{Establishments: []string{est},
+			Profile: string(pr), State: string(directory.Active), Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range people {
+			if !p.Service {
+				out = append(out, monitor.Triager{ID: p.ID, Login: p.Login, Name: p.DisplayName})
+			}
+		}
+	}
+	return out, nil
 }
 
 // personIDNotifier tells a person by ID (portal notice, mail when they have

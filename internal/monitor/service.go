@@ -4,6 +4,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,15 @@ type Deps struct {
 	Admins func(ctx context.Context, est string) ([]string, error)
 	// PersonName returns a person's display name (nil or "": the login).
 	PersonName func(ctx context.Context, personID string) string
+	// Triagers lists the people who may take an establishment's requests
+	// (its administrators and head), for assigning one to a colleague
+	// (nil: an admin can only take a request themself).
+	Triagers func(ctx context.Context, est string) ([]Triager, error)
+}
+
+// Triager is someone a request can be assigned to.
+type Triager struct {
+	ID, Login, Name string
 }
 
 // Service holds the rules of supervision data and the helpdesk: who may
@@ -482,6 +492,58 @@ func (s *Service) ActOnRequest(ctx context.Context, id string, act RequestAction
 		s.notify(ctx, r.AssigneeID, "Demande d'assistance : "+r.Subject,
 			fmt.Sprintf("%s (%s)\n\n%s\n\n/admin/monitor/requests/%s", r.RequesterName, act, text, r.ID))
 	}
+	return out, nil
+}
+
+// Triagers lists those a request of est can be assigned to, for someone who
+// triages it.
+func (s *Service) Triagers(ctx context.Context, est string) ([]Triager, error) {
+	if !mayTriage(core.PrincipalFromContext(ctx), est) {
+		return nil, ErrMayNotManage
+	}
+	if s.deps.Triagers == nil {
+		return nil, nil
+	}
+	return s.deps.Triagers(ctx, est)
+}
+
+// AssignRequest gives an open request to personID, one of the people who
+// may triage it (Triagers), on behalf of an admin who triages it; the new
+// assignee and the requester are told. Assigning to oneself is "take".
+func (s *Service) AssignRequest(ctx context.Context, id, personID string) (*Request, error) {
+	const op = "monitor.AssignRequest"
+	r, triage, err := s.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !triage {
+		return nil, ErrMayNotManage
+	}
+	p := core.PrincipalFromContext(ctx)
+	if personID == p.PersonID {
+		return s.ActOnRequest(ctx, id, ReqActAssign, "")
+	}
+	ts, err := s.Triagers(ctx, r.Establishment)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(ts, func(t Triager) bool { return t.ID == personID })
+	if i < 0 {
+		return nil, core.E(op, core.Invalid, "this person does not administer the request's establishment")
+	}
+	to := ts[i]
+	ev := RequestEvent{At: s.deps.Clock.Now(), ActorID: p.PersonID, ActorLogin: p.Login, ActorName: s.name(ctx, p),
+		Kind: EvAssigned, Text: "→ " + cmp.Or(to.Name, to.Login)}
+	st := ReqAssigned
+	out, err := s.deps.Store.UpdateRequest(ctx, id, RequestUpdate{From: []RequestState{ReqNew, ReqAssigned, ReqAnswered},
+		State: &st, Assignee: &Assignee{ID: to.ID, Login: to.Login}}, ev)
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, to.ID, "Demande d'assistance confiée : "+r.Subject,
+		fmt.Sprintf("%s vous confie la demande de %s.\n\n/admin/monitor/requests/%s", ev.ActorName, r.RequesterName, r.ID))
+	s.notify(ctx, r.RequesterID, requestSubject(ReqActAssign, r.Subject),
+		fmt.Sprintf("%s\n\nSuivre la demande / Follow the request: /requests/%s", requestSubject(ReqActAssign, r.Subject), r.ID))
 	return out, nil
 }
 

@@ -513,3 +513,61 @@ func TestMonitorIncidentsByHand(t *testing.T) {
 		}
 	})
 }
+
+// CARINE: MCO-SEI-3 — an admin triages a request to a colleague: the
+// colleague and the requester are told, the timeline names who has it; a
+// request cannot be given to someone who does not administer the
+// establishment, and a pupil cannot assign.
+func TestMonitorRequestAssignedToColleague(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := dirtest.Ctx()
+		e := dirtest.NewEstablishment(999083, directory.Lycee)
+		if err := db.CreateEstablishment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		lou := dirtest.NewPerson("lou.martin", core.ProfilePupil, e.ID)
+		adm := dirtest.NewPerson("paul.admin", core.ProfileAdmin, e.ID)
+		rita := dirtest.NewPerson("rita.tech", core.ProfileAdmin, e.ID)
+		if err := db.CreatePeople(ctx, []directory.NewPerson{{Person: lou}, {Person: adm}, {Person: rita}}); err != nil {
+			t.Fatal(err)
+		}
+		var notes []string
+		svc := monitor.NewService(monitor.Deps{Store: db, Clock: core.SystemClock{},
+			Notify: notifyFunc(func(_ context.Context, id, subject, _ string) error {
+				notes = append(notes, id+" "+subject)
+				return nil
+			}),
+			Triagers: func(context.Context, string) ([]monitor.Triager, error) {
+				return []monitor.Triager{{ID: adm.ID, Login: adm.Login, Name: "Paul Admin"}, {ID: rita.ID, Login: rita.Login, Name: "Rita Tech"}}, nil
+			}})
+		as := func(p *directory.Person) context.Context {
+			return core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: p.ID, Login: p.Login,
+				Profile: p.Profile, Establishments: []string{e.ID}, Channel: core.ChannelWeb})
+		}
+		r, err := svc.FileRequest(as(lou), monitor.NewRequest{Category: monitor.CatHardware, Subject: "Vidéoprojecteur en panne",
+			Description: "Salle 12."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AssignRequest(as(lou), r.ID, rita.ID); !core.IsKind(err, core.Permission) {
+			t.Fatalf("a pupil assigned a request: %v", err)
+		}
+		if _, err := svc.AssignRequest(as(adm), r.ID, lou.ID); !core.IsKind(err, core.Invalid) {
+			t.Fatalf("assigned to a pupil: %v", err)
+		}
+		got, err := svc.AssignRequest(as(adm), r.ID, rita.ID)
+		if err != nil || got.State != monitor.ReqAssigned || got.AssigneeLogin != "rita.tech" {
+			t.Fatalf("assigned to a colleague: %+v %v", got, err)
+		}
+		got, _, _ = svc.Request(as(lou), r.ID)
+		last := got.Events[len(got.Events)-1]
+		if last.Kind != monitor.EvAssigned || last.Text != "→ Rita Tech" || last.ActorLogin != "paul.admin" {
+			t.Fatalf("timeline: %+v", last)
+		}
+		if len(notes) != 2 || !strings.HasPrefix(notes[0], rita.ID+" Demande d'assistance confiée") ||
+			!strings.HasPrefix(notes[1], lou.ID+" Votre demande est prise en charge") {
+			t.Fatalf("notices: %q", notes)
+		}
+	})
+}

@@ -622,8 +622,9 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) error {
 }
 
 type requestView struct {
-	R      *monitor.Request
-	Triage bool
+	R        *monitor.Request
+	Triage   bool
+	Triagers []monitor.Triager // whom it may be assigned to
 	Mine   bool
 	Error  string
 	Base   string // the path of actions (/requests/{id})
@@ -645,6 +646,11 @@ func (h *Handler) renderRequest(w http.ResponseWriter, r *http.Request, status i
 	if triage && strings.HasPrefix(r.URL.Path, RequestsPath) {
 		v.Back = RequestsPath
 	}
+	if triage {
+		if v.Triagers, err = h.deps.Service.Triagers(ctx, q.Establishment); err != nil {
+			return err
+		}
+	}
 	h.rd.Page(w, r, status, "monitor/request", v)
 	return nil
 }
@@ -656,7 +662,13 @@ func (h *Handler) requestAct(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	if _, err := h.deps.Service.ActOnRequest(ctx, id, monitor.RequestAction(r.PathValue("action")), f.Value("text")); err != nil {
+	act := func() (*monitor.Request, error) {
+		return h.deps.Service.ActOnRequest(ctx, id, monitor.RequestAction(r.PathValue("action")), f.Value("text"))
+	}
+	if to := f.Value("assignee"); to != "" && r.PathValue("action") == string(monitor.ReqActAssign) {
+		act = func() (*monitor.Request, error) { return h.deps.Service.AssignRequest(ctx, id, to) }
+	}
+	if _, err := act(); err != nil {
 		msg, status, ok := explain(ctx, err)
 		if !ok {
 			return err
