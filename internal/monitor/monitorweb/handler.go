@@ -625,10 +625,10 @@ type requestView struct {
 	R        *monitor.Request
 	Triage   bool
 	Triagers []monitor.Triager // whom it may be assigned to
-	Mine   bool
-	Error  string
-	Base   string // the path of actions (/requests/{id})
-	Back   string
+	Mine     bool
+	Error    string
+	Base     string // the path of actions (/requests/{id})
+	Back     string
 }
 
 func (h *Handler) request(w http.ResponseWriter, r *http.Request) error {
