@@ -89,6 +89,10 @@ func (a *App) buildMonitor() error {
 	if a.cfg.Listen.SyslogTLS != "" && a.logs != nil {
 		e.Register("syslog-tls", probes.Listener(addr("syslog-tls")))
 	}
+	if a.logs != nil {
+		e.Register("logs", logStoreProbe(a.logs.Stats))
+	}
+	e.Register("backup", a.backupProbe())
 	e.Register("disk", probes.Disk(a.cfg.Data, 0.05))
 	e.Register("memory", probes.Memory(0.05))
 	svc := monitor.NewService(monitor.Deps{Store: a.db, Clock: a.clock, Log: a.log.With("svc", "monitor"),

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/preau/preau/internal/backup"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/dirtest"
+	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/store"
+)
+
+// CARINE: MCO-SEI-1, MCO-JAL-2 — the log store's self-check fails while
+// segments cannot be sealed and when records were dropped since the last
+// check, and recovers once neither holds.
+func TestLogStoreSelfCheck(t *testing.T) {
+	var st logs.Stats
+	probe := logStoreProbe(func() logs.Stats { return st })
+	ctx := context.Background()
+	st.Dropped = 7 // dropped before the first check: counted from here on
+	if r := probe(ctx); !r.OK {
+		t.Fatalf("first check: %+v", r)
+	}
+	st.Dropped = 19
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "12 log records dropped") {
+		t.Fatalf("after drops: %+v", r)
+	}
+	if r := probe(ctx); !r.OK {
+		t.Fatalf("no new drop: %+v", r)
+	}
+	st.SealErr = "s3: access denied"
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "access denied") {
+		t.Fatalf("sealing fails: %+v", r)
+	}
+}
+
+// CARINE: MCO-SEI-1, MCO-SVG-8 — the backup self-check is quiet while no
+// backup is configured, fails when an enabled policy has no recent
+// successful backup or when the last verification failed.
+func TestBackupSelfCheck(t *testing.T) {
+	clock := core.NewFakeClock(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := &App{base: &base{db: db, clock: clock}}
+	probe := a.backupProbe()
+	ctx := dirtest.Ctx()
+	if r := probe(ctx); !r.OK {
+		t.Fatalf("no policy: %+v", r)
+	}
+	p := backup.DefaultPolicy()
+	p.Repo = "/mnt/sauvegardes"
+	if err := db.PutBackupPolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "none has succeeded yet") {
+		t.Fatalf("enabled, never run: %+v", r)
+	}
+	run := &backup.Run{Op: backup.OpBackup, Repo: p.Repo, Kind: "full", Started: clock.Now().Add(-time.Minute),
+		Finished: clock.Now(), Result: "done"}
+	if err := db.RecordBackupRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if r := probe(ctx); !r.OK {
+		t.Fatalf("fresh backup: %+v", r)
+	}
+	clock.Advance(51 * time.Hour)
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "last successful backup finished") {
+		t.Fatalf("two nights missed: %+v", r)
+	}
+	run2 := &backup.Run{Op: backup.OpBackup, Repo: p.Repo, Kind: "incremental", Started: clock.Now(), Finished: clock.Now(), Result: "done"}
+	chk := &backup.Run{Op: backup.OpCheck, Repo: p.Repo, Started: clock.Now(), Finished: clock.Now(), Result: "failed",
+		Detail: "pack 3f2a… is damaged"}
+	for _, r := range []*backup.Run{run2, chk} {
+		if err := db.RecordBackupRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "pack 3f2a… is damaged") {
+		t.Fatalf("failed verification: %+v", r)
+	}
+}
