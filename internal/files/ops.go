@@ -89,7 +89,7 @@ func (s *Service) list(ctx context.Context, c *caller, t *target) ([]*Entry, err
 	if n := t.node(); n != nil && !n.Dir {
 		return nil, core.E("files.List", core.Invalid, "%s is a file, not a folder", t.vpath)
 	}
-	kids, err := s.st.FindChildren(ctx, t.space.ID, t.parentID())
+	kids, err := s.st.ListChildren(ctx, t.space.ID, t.parentID())
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,9 @@ type Store interface {
 	// FindChild returns the live child called name, or core.NotFound.
 	FindChild(ctx context.Context, spaceID, parentID, name string) (*Node, error)
 	FindChildren(ctx context.Context, spaceID, parentID string) ([]*Node, error)
+	// ListChildren is FindChildren for listings: ID, name, kind, size,
+	// SHA-256, time, ETag and creator only (no blob key, no trash fields).
+	ListChildren(ctx context.Context, spaceID, parentID string) ([]*Node, error)
 	// CreateDir inserts a folder; core.Exists if the name is taken.
 	CreateDir(ctx context.Context, n *Node) error
 	// CommitFile makes c the content of a file, creating it or replacing

@@ -168,6 +168,30 @@ func (db *DB) FindChildren(ctx context.Context, spaceID, parentID string) ([]*fi
 		WHERE space_id = $1 AND parent_id = $2 AND trashed_at IS NULL ORDER BY name`, spaceID, parentID)
 }
 
+// ListChildren returns the live children of a folder for a listing, by
+// name: the columns a listing shows (no blob key, no trash fields), read
+// in one pass, which keeps a 10,000-entry PROPFIND fast.
+func (db *DB) ListChildren(ctx context.Context, spaceID, parentID string) ([]*files.Node, error) {
+	const op = "store.ListChildren"
+	rows, err := db.r.QueryContext(ctx, `SELECT id, name, dir, size, sha256, mtime, etag, created_by FROM file_nodes
+		WHERE space_id = $1 AND parent_id = $2 AND trashed_at IS NULL ORDER BY name`, spaceID, parentID)
+	if err != nil {
+		return nil, db.classify(op, err)
+	}
+	defer rows.Close()
+	var out []*files.Node
+	for rows.Next() {
+		n := &files.Node{Space: spaceID, Parent: parentID}
+		var dir, mtime int64
+		if err := rows.Scan(&n.ID, &n.Name, &dir, &n.Size, &n.SHA256, &mtime, &n.ETag, &n.CreatedBy); err != nil {
+			return nil, db.classify(op, err)
+		}
+		n.Dir, n.ModTime = dir != 0, fromMicros(mtime)
+		out = append(out, n)
+	}
+	return out, db.classify(op, rows.Err())
+}
+
 func (db *DB) nodes(ctx context.Context, op, q string, args ...any) ([]*files.Node, error) {
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
