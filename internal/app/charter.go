@@ -4,6 +4,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/charter/charterweb"
 	"github.com/preau/preau/internal/web"
@@ -18,7 +20,10 @@ func (a *App) charterPages(rd *web.Renderer) (*charterweb.Handler, error) {
 		a.logAnnexSource(),
 		charter.MailForwardingSource(),
 	}
-	sources = append(sources, a.backupAnnex())
+	sources = append(sources, a.backupAnnex(), charter.QuotaSource(func(ctx context.Context, est string) (charter.Quotas, error) {
+		p, g, d := a.files.DefaultQuotas(ctx, est)
+		return charter.Quotas{Personal: p, Group: g, Documents: d}, nil
+	}))
 	sources = append(sources, charter.StandardPendingSources()...)
 	sources = append(sources, charter.BreakGlassSource())
 	svc := charter.New(charter.Deps{Store: a.db, Journal: a.db.Journal, Sources: sources, Clock: a.clock,

@@ -244,6 +244,17 @@ func TestCharterVersionBumpForcesReacceptance_INF_SEC_3(t *testing.T) {
 		!strings.Contains(page, "à changer tous les 90 jours") {
 		t.Fatalf("the annex does not follow the new pupil policy:\n%s", page)
 	}
+	// The annex states the live storage quotas and backup policy, not a
+	// placeholder (CARINE: UTI-ESF-7, MCO-SVG-9).
+	for _, want := range []string{"Espaces de stockage et quotas", "Élèves : 2 Go", "Enseignants : 10 Go",
+		"Espaces de classe et de groupe : 5 Go", "Sauvegardes et restauration"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the annex lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "quotas des espaces de stockage seront indiqués") {
+		t.Error("the annex still says storage quotas are to come")
+	}
 
 	// The head publishes v2: the pupil must accept again at the next login.
 	n.client.Jar = headJar

@@ -18,6 +18,8 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/fsutil"
+	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/monitor"
 	"github.com/preau/preau/internal/store"
 )
 
@@ -94,11 +96,67 @@ func (b *base) complianceDeps(verifyTTL time.Duration) compliance.Deps {
 		mu: new(sync.Mutex), last: new(compliance.JournalCheck)}
 	return compliance.Deps{Passwords: b.auth, Accounts: b.db, Journal: b.db, Zones: b.db, Applications: b.db, Settings: b.db,
 		Charters: b.db, Grants: b.db, BreakGlass: b.db, Privacy: b.db, Verifier: v, Clock: b.clock, Version: Version,
-		Backups: backupFacts{b},
+		Backups: backupFacts{b}, Logs: logFacts{b}, Monitor: monitorFacts{b},
 		Config: compliance.Config{StrongFor: c.Auth.StrongFor, StrongMaxAge: c.Auth.StrongMaxAge,
 			LDAPListening: c.Listen.LDAP != "" || c.Listen.LDAPS != "", AllowPlainBindRemote: c.LDAP.AllowPlainBindRemote,
 			AllowAnonymousLDAP: c.LDAP.AllowAnonymous, OperatorCertificate: c.TLS.CertFile != "", BlobStore: c.Blobs,
 			MailRelay: c.Mail.Relay != "", JournalRetention: c.Journal.Retention, TrustedProxies: c.Web.TrustedProxies}}
+}
+
+// logFacts gives the compliance report the log service's facts: whether
+// the store runs, where it forwards, and each establishment's retention
+// per class (its setting or the class default).
+type logFacts struct{ b *base }
+
+func (f logFacts) LogFacts(ctx context.Context, ests []string) (*compliance.LogFacts, error) {
+	c := f.b.cfg.Logs
+	out := &compliance.LogFacts{Enabled: !c.Disabled, ForwardTo: c.ForwardTo, Retention: map[string]map[logs.Class]int{}}
+	policy, err := retentionPolicy(ctx, f.b.db)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ests {
+		out.Retention[e] = map[logs.Class]int{}
+		for _, r := range logs.Rules {
+			out.Retention[e][r.Class] = policy(logs.Stream{Class: r.Class, Establishment: e})
+		}
+	}
+	return out, nil
+}
+
+// monitorFacts gives the compliance report the supervision's counts for
+// the establishments of the report.
+type monitorFacts struct{ b *base }
+
+func (f monitorFacts) MonitorFacts(ctx context.Context, ests []string) (*compliance.MonitorFacts, error) {
+	out := &compliance.MonitorFacts{}
+	if len(ests) == 0 {
+		return out, nil
+	}
+	ts, err := f.b.db.FindTargets(ctx, ests)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if t.Enabled {
+			out.Targets++
+			if t.State == monitor.Down {
+				out.Down++
+			}
+		}
+	}
+	is, err := f.b.db.FindIncidents(ctx, monitor.IncidentFilter{Establishments: ests, States: []monitor.IncidentState{monitor.Open, monitor.Acknowledged}})
+	if err != nil {
+		return nil, err
+	}
+	out.OpenIncidents = len(is)
+	rs, err := f.b.db.FindRequests(ctx, monitor.RequestFilter{Establishments: ests,
+		States: []monitor.RequestState{monitor.ReqNew, monitor.ReqAssigned, monitor.ReqAnswered}})
+	if err != nil {
+		return nil, err
+	}
+	out.OpenRequests = len(rs)
+	return out, nil
 }
 
 // journalVerifier verifies the journal for the compliance report. With a

@@ -53,7 +53,7 @@ func TestComplianceReadsChartersAndRights_INF_SEC_3(t *testing.T) {
 	check(m, "UTI-MSG-12", "partly", "Aucune attribution de sms.send en vigueur pour 0999001W : seule la direction le détient.")
 	check(m, "UTI-MSG-13", "partly", "Aucune zone admin n’est définie (0999001W) : le droit sms.send ne peut être utilisé par personne",
 		"En-tête X-Forwarded-For ignoré")
-	check(m, "UTI-ESF-8", "partly", "Sur les 12 derniers mois : 0 demande")
+	check(m, "UTI-ESF-8", "met", "Sur les 12 derniers mois : 0 demande", "Le stockage de fichiers passe par cet accès")
 
 	// The head's charte and the admin charter, published from files.
 	dir := t.TempDir()
@@ -118,7 +118,8 @@ func TestComplianceReadsChartersAndRights_INF_SEC_3(t *testing.T) {
 	check(m, "INF-SEC-3", "organisational", "charte v1 publiée le "+today, "100 % de la direction (1/1)", "0 % des administrateurs techniques (0/1)",
 		"charte administrateur v1 publiée le "+today, "politique de sécurité non publiée")
 	check(m, "INF-AUT-5", "organisational", "0999001W : charte administrateur v1 publiée le "+today+" ; acceptée par 0 % des administrateurs techniques (0/1) ; les autres l’accepteront à leur prochaine connexion.")
-	check(m, "MCO-JAL-4", "partly", "L’annexe technique jointe à la charte publiée", "charte v1 publiée le "+today)
+	check(m, "MCO-JAL-4", "met", "L’annexe technique jointe à la charte publiée", "charte v1 publiée le "+today,
+		"connexion 365 j, système 183 j, sécurité 365 j (0999001W)")
 	check(m, "UTI-MSG-8", "partly", "charte v1 publiée le "+today)
 	check(m, "UTI-MSG-12", "partly", "0999001W : 1 attribution de sms.send en vigueur (1 à des personnes, 0 à des groupes), par m.dupont.")
 	check(m, "INF-SEC-n3", "partly", "1 attribution en vigueur (sms.send 1), par m.dupont.")

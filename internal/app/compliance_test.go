@@ -84,6 +84,19 @@ func TestComplianceCommand_INF_AUT_6(t *testing.T) {
 	if en := complianceCSV(t, data, "--lang", "en", "--uai", "0999001W"); !strings.Contains(en["INF-AUT-7"][1], "2 accounts must still choose") {
 		t.Fatalf("English evidence: %q", en["INF-AUT-7"][1])
 	}
+	// The log and supervision services' live facts (CARINE: MCO-JAL-2,
+	// MCO-SEI-1): the retention in force per class, then an establishment's
+	// own setting; the checks and incidents counted.
+	if !strings.Contains(m["MCO-JAL-2"][1], "connexion 365 j, système 183 j, sécurité 365 j (0999001W)") ||
+		!strings.Contains(m["MCO-SEI-1"][1], "0 contrôle déclaré") || m["UTI-ESF-9"][0] != "not-met" {
+		t.Fatalf("service facts: %q / %q / %v", m["MCO-JAL-2"][1], m["MCO-SEI-1"][1], m["UTI-ESF-9"])
+	}
+	if out, err := preau(t, data, "logs", "retention", "--establishment", "0999001W", "--class", "system", "--days", "300"); err != nil {
+		t.Fatalf("logs retention: %v\n%s", err, out)
+	}
+	if m := complianceCSV(t, data); !strings.Contains(m["MCO-JAL-2"][1], "système 300 j") {
+		t.Fatalf("retention setting not in the report: %q", m["MCO-JAL-2"][1])
+	}
 
 	// [auth] strong_for = [] in the config file turns strong authentication off.
 	cfgPath := filepath.Join(data, "preau.toml")

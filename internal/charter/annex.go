@@ -164,13 +164,58 @@ func NotYetSource(id, title, what string) Source {
 }
 
 // StandardPendingSources are the sections of the services not built yet:
-// storage quotas (UTI-ESF-7) and filtering (INF-SEC-3). Backups (MCO-SVG-9)
-// come from the backup service's live policy (internal/app backupAnnex).
+// filtering (INF-SEC-3). Backups (MCO-SVG-9) come from the backup service's
+// live policy (internal/app backupAnnex), storage quotas (UTI-ESF-7) from
+// QuotaSource.
 func StandardPendingSources() []Source {
 	return []Source{
-		NotYetSource("quotas", "Espaces de stockage et quotas", "Les quotas des espaces de stockage seront indiqués ici."),
 		NotYetSource("filtering", "Filtrage de l’accès à internet", "Les principes du filtrage (catégories bloquées, listes, dérogations) seront indiqués ici."),
 	}
+}
+
+// Quotas are the storage quotas an establishment's spaces get unless one is
+// set for a space, in bytes (0: unlimited).
+type Quotas struct {
+	Personal  map[core.Profile]int64 // personal spaces, per profile
+	Group     int64                  // class and group spaces
+	Documents int64                  // the establishment's documents space
+}
+
+// QuotaSource states the storage spaces and their live default quotas in
+// the establishment (UTI-ESF-7).
+func QuotaSource(quotas func(ctx context.Context, est string) (Quotas, error)) Source {
+	return SourceFunc(func(ctx context.Context, est string) ([]Section, error) {
+		q, err := quotas(ctx, est)
+		if err != nil {
+			return nil, err
+		}
+		s := Section{ID: "quotas", Title: "Espaces de stockage et quotas", Paragraphs: []string{
+			"Chaque élève et chaque personnel dispose d’un espace de stockage personnel sur le serveur de l’établissement, accessible depuis le portail et en WebDAV ; chaque classe et chaque groupe dispose d’un espace partagé.",
+			"L’espace occupé comprend les fichiers, la corbeille et les versions conservées. Un avis est envoyé à 80 % puis à 95 % du quota ; au-delà, un nouvel envoi est refusé, sans rien perdre de ce qui est déjà stocké.",
+			"Quotas en vigueur ; l’établissement peut accorder davantage à une personne ou à un groupe qui en a besoin (par exemple pour des vidéos en langue des signes) :",
+		}}
+		for _, p := range core.Profiles {
+			if b, ok := q.Personal[p]; ok {
+				s.Items = append(s.Items, fmt.Sprintf("%s : %s", profileNames[p], size(b)))
+			}
+		}
+		s.Items = append(s.Items, "Espaces de classe et de groupe : "+size(q.Group), "Documents de l’établissement : "+size(q.Documents))
+		return []Section{s}, nil
+	})
+}
+
+// size writes a quota in French units (Go, Mo are powers of 1024).
+func size(b int64) string {
+	const mib, gib = int64(1) << 20, int64(1) << 30
+	switch {
+	case b <= 0:
+		return "sans limite"
+	case b%gib == 0:
+		return fmt.Sprintf("%d Go", b/gib)
+	case b >= gib:
+		return strings.Replace(fmt.Sprintf("%.1f Go", float64(b)/float64(gib)), ".", ",", 1)
+	}
+	return fmt.Sprintf("%d Mo", (b+mib-1)/mib)
 }
 
 // MailForwardingSource states the ban on automatic forwarding to private

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/preau/preau/internal/charter"
+	"github.com/preau/preau/internal/core"
 )
 
 // TestLogRetentionSourceStatesEachClass: with the log service running, the
@@ -31,5 +32,28 @@ func TestLogRetentionSourceStatesEachClass(t *testing.T) {
 	if s.Pending || len(s.Items) != 2 || s.Items[0] != "Données de connexion : 400 jours. LCEN." ||
 		strings.Contains(strings.Join(s.Paragraphs, " "), "n’est pas activé") {
 		t.Fatalf("%+v", s)
+	}
+}
+
+// TestQuotaSourceStatesLiveQuotas: the annex lists the establishment's
+// default quota of each profile and of group and documents spaces, in
+// French units, an unlimited one saying so.
+// CARINE: UTI-ESF-7
+func TestQuotaSourceStatesLiveQuotas(t *testing.T) {
+	const gib = int64(1) << 30
+	src := charter.QuotaSource(func(ctx context.Context, est string) (charter.Quotas, error) {
+		if est != "E1" {
+			t.Fatalf("establishment %q", est)
+		}
+		return charter.Quotas{Personal: map[core.Profile]int64{core.ProfilePupil: 3 * gib, core.ProfileTeacher: gib + gib/2,
+			core.ProfileAdmin: 0}, Group: 512 << 20, Documents: 20 * gib}, nil
+	})
+	secs, err := src.AnnexSections(context.Background(), "E1")
+	if err != nil || len(secs) != 1 {
+		t.Fatal(err, secs)
+	}
+	got := strings.Join(secs[0].Items, "|")
+	if want := "Élèves : 3 Go|Enseignants : 1,5 Go|Administrateurs techniques : sans limite|Espaces de classe et de groupe : 512 Mo|Documents de l’établissement : 20 Go"; secs[0].Pending || got != want {
+		t.Fatalf("items %q, want %q (pending %v)", got, want, secs[0].Pending)
 	}
 }

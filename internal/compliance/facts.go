@@ -142,6 +142,8 @@ type Deps struct {
 	BreakGlass   BreakGlass
 	Privacy      Privacy // nil: the data-controller records are not assessed
 	Backups      Backups // nil: no backup facts (MCO-SVG assessed as not set up)
+	Logs         Logs    // nil: no log facts (MCO-JAL assessed as the log store disabled)
+	Monitor      Monitor // nil: no supervision facts (no counts in MCO-SEI)
 	Config       Config
 	Clock        core.Clock
 	Version      string
@@ -202,6 +204,8 @@ type Facts struct {
 	Clients        []*sso.Client
 	ForgottenText  bool // the establishment wrote its own forgotten-password procedure
 	Backup         *BackupFacts
+	Logs           *LogFacts     // nil when not read
+	Monitor        *MonitorFacts // nil when not read
 	Config         Config
 }
 
@@ -222,6 +226,24 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 			return nil, core.Wrap(op, core.KindOf(err), err)
 		}
 		f.Backup = b
+	}
+	ids := make([]string, 0, len(ests))
+	for _, e := range ests {
+		ids = append(ids, e.ID)
+	}
+	if deps.Logs != nil {
+		l, err := deps.Logs.LogFacts(ctx, ids)
+		if err != nil {
+			return nil, core.Wrap(op, core.KindOf(err), err)
+		}
+		f.Logs = l
+	}
+	if deps.Monitor != nil {
+		m, err := deps.Monitor.MonitorFacts(ctx, ids)
+		if err != nil {
+			return nil, core.Wrap(op, core.KindOf(err), err)
+		}
+		f.Monitor = m
 	}
 	var chains []string
 	for _, e := range ests {

@@ -71,7 +71,8 @@ func TestCharterPublicationFlips_INF_SEC_3(t *testing.T) {
 	for _, id := range []string{"INF-PDT-19", "INF-AUT-11", "INF-AUT-n2", "MCO-SVG-10", "MCO-REG-8", "UTI-MSG-5"} {
 		want(t, rep, id, compliance.Organisational, "No charter published for 0999001W", "the acceptance gate is not active")
 	}
-	want(t, rep, "MCO-JAL-4", compliance.Organisational, "Audit journal kept without time limit", "No charter published for 0999001W", "log service")
+	want(t, rep, "MCO-JAL-4", compliance.Organisational, "Audit journal kept without time limit", "No charter published for 0999001W",
+		"Log retention in force: connection 365 days, system 183 days, security 365 days (0999001W).")
 	want(t, rep, "UTI-MSG-8", compliance.NotMet, "forbids automatic forwarding", "No charter published", "Service “Messaging")
 	want(t, rep, "UTI-MSG-n2", compliance.NotMet, "PERSONNEL/PRIVÉ", "No charter published")
 	want(t, rep, "UTI-MSG-10", compliance.Partly, "never stores a pupil’s private address", "No charter published")
@@ -89,7 +90,7 @@ func TestCharterPublicationFlips_INF_SEC_3(t *testing.T) {
 	want(t, rep, "INF-SEC-3", compliance.Organisational, "0999001W : "+accepted,
 		"administrator charter not published, no one is asked to accept it — security policy not published.", "Internal rules and contracts")
 	want(t, rep, "INF-PDT-19", compliance.Organisational, "0999001W: charter v3 published on 2026-11-02; accepted by 92% of pupils (460/500), 100% of teachers (40/40); the others will accept it at their next login.")
-	want(t, rep, "MCO-JAL-4", compliance.Partly, "Journal d’audit conservé 365 jours", "annex appended to the published charter", accepted, "log service")
+	want(t, rep, "MCO-JAL-4", compliance.Met, "Journal d’audit conservé 365 jours", "annex appended to the published charter", accepted, "legal basis")
 	want(t, rep, "UTI-MSG-8", compliance.Partly, accepted, "Service “Messaging")
 	want(t, rep, "UTI-MSG-n2", compliance.Partly, accepted)
 	want(t, rep, "INF-AUT-6", compliance.Met, accepted)
@@ -105,7 +106,7 @@ func TestCharterPublicationFlips_INF_SEC_3(t *testing.T) {
 		"0999001W : charte administrateur v1 publiée le 03/11/2026 ; acceptée par 50 % des administrateurs techniques (1/2) ; les autres l’accepteront à leur prochaine connexion.")
 	want(t, rep, "INF-SEC-3", compliance.Organisational, accepted, "administrator charter v1 published on 2026-11-03", "security policy v1 published on 2026-11-02")
 	wantNot(t, rep, "INF-SEC-3", "not published")
-	want(t, rep, "MCO-JAL-6", compliance.Partly, "administrator charter v1 published on 2026-11-03")
+	want(t, rep, "MCO-JAL-6", compliance.Met, "administrator charter v1 published on 2026-11-03")
 	want(t, rep, "MCO-REG-9", compliance.Organisational, "named account", "administrator charter v1 published on 2026-11-03")
 	want(t, rep, "UTI-MSG-2", compliance.NotMet, "schoolwork", accepted)
 	want(t, rep, "UTI-MSG-n3", compliance.NotMet, "private correspondence", accepted)
@@ -132,7 +133,14 @@ func TestCharterPerEstablishment_MCO_JAL_4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want(t, rep, "MCO-JAL-4", compliance.Partly, "0999002X: charter v1 published on 2026-11-02; no one has to accept it yet.")
+	want(t, rep, "MCO-JAL-4", compliance.Met, "0999002X: charter v1 published on 2026-11-02; no one has to accept it yet.")
+	// With the log store disabled, the annex says nothing is collected: partly.
+	f.logs.Enabled = false
+	rep, err = compliance.Evaluate(t.Context(), f.deps(), []*directory.Establishment{college, ecole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, rep, "MCO-JAL-4", compliance.Partly, "The log store is disabled", "no technical log is collected")
 	want(t, rep, "UTI-MSG-8", compliance.Partly)
 }
 
@@ -146,7 +154,7 @@ func TestGrantsCounted_INF_SEC_n3(t *testing.T) {
 	want(t, rep, "UTI-MSG-12", compliance.Partly, "Only the head (or an operator) grants and revokes the sms.send right",
 		"No grant of sms.send in force for 0999001W: only the head holds it.", "Service “Messaging")
 	want(t, rep, "INF-DIF-5", compliance.Partly, "No grant of signage.publish in force")
-	want(t, rep, "MCO-SEI-9", compliance.Partly, "No grant of monitor.read in force")
+	want(t, rep, "MCO-SEI-9", compliance.Met, "No grant of monitor.read in force", "Supervision opens its data only to holders of this right")
 	want(t, rep, "UTI-PUB-6", compliance.NotMet, "No grant of publish.public in force")
 
 	f.grants = []*directory.Grant{
@@ -160,7 +168,7 @@ func TestGrantsCounted_INF_SEC_n3(t *testing.T) {
 	}
 	rep = evaluate(t, f)
 	want(t, rep, "UTI-MSG-12", compliance.Partly, "0999001W : 2 attributions de sms.send en vigueur (1 à des personnes, 1 à des groupes), par m.dupont.")
-	want(t, rep, "MCO-SEI-9", compliance.Partly, "0999001W: 1 grant of monitor.read in force (1 to people, 0 to groups), by op.rectorat.")
+	want(t, rep, "MCO-SEI-9", compliance.Met, "0999001W: 1 grant of monitor.read in force (1 to people, 0 to groups), by op.rectorat.")
 	want(t, rep, "INF-SEC-n3", compliance.Partly, "3 grants in force (sms.send 2, monitor.read 1), by m.dupont, op.rectorat.", "3 attributions en vigueur")
 	want(t, rep, "INF-DIF-5", compliance.Partly, "No grant of signage.publish in force")
 	wantNot(t, rep, "UTI-MSG-12", "x.autre")
@@ -210,12 +218,15 @@ func TestAdminZoneFlips_INF_DIF_1(t *testing.T) {
 func TestBreakGlassCounted_UTI_ESF_8(t *testing.T) {
 	f := newFake()
 	rep := evaluate(t, f)
-	want(t, rep, "UTI-ESF-8", compliance.Partly, "the head’s approval, never the requester’s",
+	want(t, rep, "UTI-ESF-8", compliance.Met, "the head’s approval, never the requester’s",
 		"Over the last 12 months: 0 requests, 0 approved by the head, 0 refused, 0 accesses to content (0 of scope files); 0 windows open now.", "0 demande, 0 approuvée par la direction, 0 refusée, 0 accès au contenu",
-		"Missing: file storage (personal spaces), which must go through this access, is not available")
-	want(t, rep, "MCO-SVG-11", compliance.Partly, "Missing: backup browsing")
-	want(t, rep, "MCO-JAL-6", compliance.Partly, "Missing: reading the personal content of logs", "No administrator charter published")
-	want(t, rep, "MCO-SEI-7", compliance.Partly, "Missing: supervision")
+		"File storage goes through this access")
+	want(t, rep, "MCO-SVG-11", compliance.Met, "encrypted to a recovery key the server does not keep")
+	want(t, rep, "MCO-JAL-6", compliance.Met, "refused without a justification", "No administrator charter published")
+	want(t, rep, "MCO-SEI-7", compliance.Partly, "Supervision collects no private content")
+	for _, id := range []string{"UTI-ESF-8", "MCO-SVG-11", "MCO-JAL-6", "MCO-SEI-7"} {
+		wantNot(t, rep, id, "not available")
+	}
 
 	day := 24 * time.Hour
 	f.glass = []*breakglass.Request{
@@ -231,14 +242,14 @@ func TestBreakGlassCounted_UTI_ESF_8(t *testing.T) {
 			From: now.Add(-day), Until: now.Add(-day + time.Hour), Uses: 5},
 	}
 	rep = evaluate(t, f)
-	want(t, rep, "UTI-ESF-8", compliance.Partly, "Over the last 12 months: 4 requests, 2 approved by the head, 1 refused, 4 accesses to content (3 of scope files); 1 window open now.")
-	want(t, rep, "MCO-SVG-11", compliance.Partly, "Sur les 12 derniers mois : 4 demandes, 2 approuvées par la direction, 1 refusée, 4 accès au contenu (dont 1 de portée sauvegardes)")
-	want(t, rep, "MCO-JAL-6", compliance.Partly, "(0 of scope logs)")
+	want(t, rep, "UTI-ESF-8", compliance.Met, "Over the last 12 months: 4 requests, 2 approved by the head, 1 refused, 4 accesses to content (3 of scope files); 1 window open now.")
+	want(t, rep, "MCO-SVG-11", compliance.Met, "Sur les 12 derniers mois : 4 demandes, 2 approuvées par la direction, 1 refusée, 4 accès au contenu (dont 1 de portée sauvegardes)")
+	want(t, rep, "MCO-JAL-6", compliance.Met, "(0 of scope logs)")
 }
 
 // Every [S] requirement stays organisational whatever is published, but
-// MCO-JAL-4, partly met once the charter states the retention its missing
-// log service will apply.
+// MCO-JAL-4, met once the charter's annex states the live retention of
+// every log class.
 func TestSupportRowsStayOrganisational(t *testing.T) {
 	f := newFake()
 	f.publish("est-1", charter.KindCharte, 1, published, charter.ProfileStat{Profile: core.ProfilePupil, People: 1, Accepted: 1})

@@ -54,9 +54,10 @@ var backupRules = map[string]rule{
 		t := T("Sauvegarde chiffrée et dédupliquée de la base, du dossier de données (clés, configuration) et de tous les objets stockés ; dernière sauvegarde réussie le "+ymd(b.LastBackup)+".",
 			"Encrypted, deduplicated backup of the database, the data folder (keys, configuration) and every stored object; last successful backup on "+ymd(b.LastBackup)+".")
 		if f.Now.Sub(b.LastBackup) > 72*time.Hour {
-			return Partly, join(t, T("Attention : plus de trois jours sans sauvegarde réussie.", "Warning: more than three days without a successful backup."))
+			t = join(t, T("Attention : plus de trois jours sans sauvegarde réussie.", "Warning: more than three days without a successful backup."))
 		}
-		return Met, t
+		return Partly, join(t, T("Manque : restaurer seuls les fichiers nommés d’une personne (le contenu de son espace revient, ses noms de fichiers demandent la base de l’instantané restaurée à côté).",
+			"Missing: restoring one person’s named files alone (their space’s contents come back; their file names need the snapshot’s database restored beside)."))
 	},
 	"MCO-SVG-2": func(f *Facts, q Requirement) (Status, Text) {
 		if st, t, bad := backupMissing(f); bad {
@@ -66,14 +67,15 @@ var backupRules = map[string]rule{
 			return Partly, T("Politique par défaut (chaque nuit, lecture complète chaque semaine) : enregistrez la politique de l’établissement.",
 				"Default policy (nightly, a full read weekly): record the establishment’s policy.")
 		}
-		return Met, f.Backup.PolicyText
+		return Partly, join(f.Backup.PolicyText, T("Sauvegardes incrémentales avec lecture complète périodique, sélection par chemin. Manque : sélection par date de modification et vue différentielle.",
+			"Incremental backups with a periodic full read, selection by path. Missing: selection by modification date and a differential view."))
 	},
 	"MCO-SVG-3": func(f *Facts, q Requirement) (Status, Text) {
 		if st, t, bad := backupMissing(f); bad {
 			return st, t
 		}
-		return Met, join(T("Plusieurs versions conservées selon la politique de rétention ; restauration à une date donnée (« preau restore --at »).",
-			"Several versions kept by the retention policy; restore at a given date (“preau restore --at”)."), f.Backup.PolicyText)
+		return Met, join(T("Plusieurs versions conservées selon la politique de rétention ; restauration de n’importe quel instantané conservé ou à une date donnée (« preau restore --snapshot » ou « --at »).",
+			"Several versions kept by the retention policy; restore of any kept snapshot or at a given date (“preau restore --snapshot” or “--at”)."), f.Backup.PolicyText)
 	},
 	"MCO-SVG-5": func(f *Facts, q Requirement) (Status, Text) {
 		if st, t, bad := backupMissing(f); bad {
@@ -110,6 +112,64 @@ var backupRules = map[string]rule{
 			return NotMet, t
 		case f.Now.Sub(b.LastDrill) > time.Duration(days)*24*time.Hour:
 			return Partly, join(t, T(fmt.Sprintf("Exercice en retard (un tous les %d jours).", days), fmt.Sprintf("Drill overdue (one every %d days).", days)))
+		}
+		return Met, t
+	},
+	"MCO-SVG-4": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		return Met, T("Le dépôt de sauvegarde est un simple dossier (« --repo ») : il peut être sur un disque amovible rangé hors site, et se restaure ailleurs avec la seule clé de secours.",
+			"The backup repository is a plain folder (“--repo”): it can sit on a removable disk kept off-site, and restores elsewhere with the recovery key alone.")
+	},
+	"MCO-SVG-6": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		where := T("La dernière sauvegarde est locale.", "The last backup is local.")
+		if f.Backup.OffSite {
+			where = T("La dernière sauvegarde est partie vers un récepteur central.", "The last backup went to a central receiver.")
+		}
+		return Partly, join(T("Un récepteur central (« preau backup receive », par exemple à l’académie) reçoit en ajout seul les sauvegardes de plusieurs établissements et applique sa propre rétention.",
+			"A central receiver (“preau backup receive”, e.g. at the académie) takes several establishments’ backups append-only and applies its own retention."), where,
+			T("Manque : limites de débit et plages horaires du transfert, vue centrale de l’état des établissements.",
+				"Missing: bandwidth limits and time windows for the transfer, a central view of the establishments’ state."))
+	},
+	"MCO-SVG-7": fixed(NotMet, "Les postes ne sont pas sauvegardés : cela demande un agent sur les postes, non fourni ; la charte type dit que les disques locaux ne sont pas sauvegardés.",
+		"Workstations are not backed up: that needs an agent on them, not provided; the model charter says local disks are not backed up."),
+	"MCO-SVG-12": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		return Met, T("Contenu chiffré (age) avant de quitter le serveur, objets nommés par leur SHA-256 et vérifiés à la lecture ; transfert vers le récepteur en HTTPS avec jeton, en ajout seul : un émetteur ne peut ni effacer ni réécrire ; « preau backup check » détecte toute altération.",
+			"Content encrypted (age) before it leaves the server, objects named by their SHA-256 and checked when read; transfer to the receiver over HTTPS with a token, append-only: a sender can neither delete nor overwrite; “preau backup check” finds any damage.")
+	},
+	"MCO-SVG-n1": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		return Met, join(T("Service de sauvegarde et de restauration intégré (« preau backup », « preau restore », /admin/backup), planifié par la politique.",
+			"Built-in backup and restore service (“preau backup”, “preau restore”, /admin/backup), scheduled by the policy."), f.Backup.PolicyText)
+	},
+	"MCO-SVG-n2": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		return Partly, join(f.Backup.PolicyText, T("La politique peut garder des instantanés mensuels et annuels sur plusieurs années. Manque : comparer la rétention aux durées légales des données réglementées.",
+			"The policy can keep monthly and yearly snapshots over several years. Missing: comparing the retention with the legal durations of regulated data."))
+	},
+	"UTI-ESF-9": func(f *Facts, q Requirement) (Status, Text) {
+		if st, t, bad := backupMissing(f); bad {
+			return st, t
+		}
+		b := f.Backup
+		if b.LastBackup.IsZero() {
+			return NotMet, T("Aucune sauvegarde réussie enregistrée.", "No successful backup recorded.")
+		}
+		t := join(T("Les espaces de fichiers (contenus et base) sont dans chaque sauvegarde de l’établissement ; dernière sauvegarde réussie le "+ymd(b.LastBackup)+".",
+			"File spaces (contents and database) are in every backup of the establishment; last successful backup on "+ymd(b.LastBackup)+"."), b.PolicyText)
+		if f.Now.Sub(b.LastBackup) > 72*time.Hour {
+			return Partly, join(t, T("Attention : plus de trois jours sans sauvegarde réussie.", "Warning: more than three days without a successful backup."))
 		}
 		return Met, t
 	},

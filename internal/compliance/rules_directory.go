@@ -22,8 +22,8 @@ var directoryRules = map[string]rule{
 			return NotMet, join(T("[ldap] allow_anonymous est activé : des recherches LDAP anonymes sont permises.",
 				"[ldap] allow_anonymous is on: anonymous LDAP searches are allowed."), count)
 		}
-		return Partly, join(count, T("Aucun accès anonyme aux services servis (web, API, LDAP, OIDC, CAS) ; l’accès à Internet, au Wi-Fi et aux partages relève de services non disponibles dans cette version.",
-			"No anonymous access to the services served (web, API, LDAP, OIDC, CAS); internet, Wi-Fi and share access belong to services not available in this version."))
+		return Partly, join(count, T("Aucun accès anonyme aux services servis (web, API, LDAP, OIDC, CAS, partages de fichiers web et WebDAV) ; l’accès à Internet et au Wi-Fi relève de services non disponibles dans cette version.",
+			"No anonymous access to the services served (web, API, LDAP, OIDC, CAS, web and WebDAV file shares); internet and Wi-Fi access belong to services not available in this version."))
 	},
 	"INF-ANN-2": func(f *Facts, q Requirement) (Status, Text) {
 		if !f.Config.LDAPListening {

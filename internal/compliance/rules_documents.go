@@ -41,35 +41,41 @@ var documentRules = map[string]rule{
 		"The model charter warns that shared workstations may be reset at any time and local files lost."),
 	"INF-AUT-11": modelCharter("La charte type dit comment un élève accompagné d’un AESH partage avec lui son poste.",
 		"The model charter says how a pupil accompanied by an AESH shares their workstation with them."),
-	"MCO-SVG-10": modelCharter("La charte type dit que les disques locaux, clés USB et services extérieurs ne sont pas sauvegardés ; le calendrier des sauvegardes viendra dans l’annexe avec le service de sauvegarde.",
-		"The model charter says local disks, USB keys and outside services are not backed up; the backup schedule will come in the annex with the backup service."),
+	"MCO-SVG-10": modelCharter("La charte type dit que les disques locaux, clés USB et services extérieurs ne sont pas sauvegardés ; l’annexe technique donne le calendrier et la durée de conservation des sauvegardes, tirés de la politique en vigueur.",
+		"The model charter says local disks, USB keys and outside services are not backed up; the technical annex gives the backup schedule and retention, drawn from the policy in force."),
 	"MCO-REG-8": modelCharter("La charte type demande de limiter les usages intensifs qui ralentissent le réseau.",
 		"The model charter asks to limit heavy use that slows the network down."),
 	"UTI-MSG-5": modelCharter("La charte type prévient que les messages conservés sur un poste sont exposés à la perte et à la lecture par d’autres.",
 		"The model charter warns that mail kept on a workstation is exposed to loss and to being read by others."),
 	"MCO-JAL-4": func(f *Facts, q Requirement) (Status, Text) {
-		annex := T("L’annexe technique jointe à la charte publiée indique la conservation du journal d’audit et un an pour les données de connexion.",
-			"The technical annex appended to the published charter states the audit journal’s retention and one year for connection data.")
-		missing := T("Le service de journaux (accès web, DNS, Wi-Fi) n’est pas disponible dans cette version ; l’annexe dit qu’aucune de ces données n’est collectée.",
-			"The log service (web access, DNS, Wi-Fi) is not available in this version; the annex says none of that data is collected.")
-		if !allPublished(f, charter.KindCharte) {
-			return Organisational, join(retention(f), documentState(f, charter.KindCharte), missing)
+		annex := T("L’annexe technique jointe à la charte publiée indique la conservation du journal d’audit et, pour chaque classe de journaux (connexion, système, sécurité), la durée en vigueur dans l’établissement et sa base légale.",
+			"The technical annex appended to the published charter states the audit journal’s retention and, for each log class (connection, system, security), the duration in force in the establishment and its legal basis.")
+		if !logsOn(f) {
+			annex = T("Le magasin de journaux étant désactivé, l’annexe technique dit qu’aucun journal technique n’est collecté.",
+				"The log store being disabled, the technical annex says no technical log is collected.")
 		}
-		return Partly, join(retention(f), annex, documentState(f, charter.KindCharte), missing)
+		t := join(retention(f), logRetention(f), annex, documentState(f, charter.KindCharte))
+		switch {
+		case !allPublished(f, charter.KindCharte):
+			return Organisational, t
+		case !logsOn(f):
+			return Partly, t
+		}
+		return Met, t
 	},
 	"UTI-MSG-8": annexRule("L’annexe technique de la charte interdit le transfert automatique de la messagerie vers une adresse personnelle.",
 		"The charter’s technical annex forbids automatic forwarding of mail to a private address."),
-	"UTI-MSG-n2": annexRule("L’annexe technique de la charte énonce la règle PERSONNEL/PRIVÉ pour les dossiers, fichiers et messages, et le marqueur commun (insensible à la casse et aux accents) existe ; la messagerie et le stockage qui doivent l’appliquer ne sont pas disponibles.",
-		"The charter’s technical annex states the PERSONNEL/PRIVÉ rule for folders, files and messages, and the shared marker (case- and accent-insensitive) exists; the mail and storage that must enforce it are not available."),
+	"UTI-MSG-n2": annexRule("L’annexe technique de la charte énonce la règle PERSONNEL/PRIVÉ pour les dossiers, fichiers et messages, et le marqueur commun (insensible à la casse et aux accents) existe ; le stockage de fichiers l’applique ; la messagerie, qui doit aussi l’appliquer, n’est pas disponible.",
+		"The charter’s technical annex states the PERSONNEL/PRIVÉ rule for folders, files and messages, and the shared marker (case- and accent-insensitive) exists; file storage enforces it; mail, which must enforce it too, is not available."),
 	"UTI-MSG-10": func(f *Facts, q Requirement) (Status, Text) {
 		return Partly, join(T("Préau ne stocke jamais d’adresse privée d’élève ; l’annexe technique de la charte interdit d’écrire aux élèves sur leur adresse personnelle.",
 			"Préau never stores a pupil’s private address; the charter’s technical annex forbids writing to pupils at their private address."),
 			documentState(f, charter.KindCharte), unavailable(q.Service))
 	},
-	"MCO-SVG-9": modelCharter("L’annexe technique de la charte a une section sauvegardes et restauration qui dit que le service n’est pas encore fourni ; elle se remplira des réglages du service de sauvegarde.",
-		"The charter’s technical annex has a backup and restore section saying the service is not provided yet; it will fill in from the backup service’s settings."),
-	"UTI-ESF-7": modelCharter("La charte type dit que seuls les espaces de l’établissement sont sauvegardés ; la section quotas de l’annexe technique dit que le service de stockage n’est pas encore fourni.",
-		"The model charter says only the establishment’s spaces are backed up; the annex’s quotas section says the storage service is not provided yet."),
+	"MCO-SVG-9": modelCharter("La section « Sauvegardes et restauration » de l’annexe technique de la charte est tirée de la politique de sauvegarde en vigueur : fréquence, durée de conservation des versions, chiffrement, et comment demander une restauration.",
+		"The “Backups and restore” section of the charter’s technical annex is drawn from the backup policy in force: frequency, how long versions are kept, encryption, and how to ask for a restore."),
+	"UTI-ESF-7": modelCharter("La page /files montre à chacun son quota, son usage et les règles de sauvegarde de l’espace ; l’annexe technique de la charte donne les quotas en vigueur dans l’établissement (par profil, groupes, documents) et les règles de sauvegarde de la politique en vigueur ; la charte type dit que seuls les espaces de l’établissement sont sauvegardés.",
+		"The /files page shows everyone their quota, usage and the space’s backup rules; the charter’s technical annex gives the quotas in force in the establishment (per profile, groups, documents) and the backup rules of the policy in force; the model charter says only the establishment’s spaces are backed up."),
 	"MCO-REG-9": func(f *Facts, q Requirement) (Status, Text) {
 		return Organisational, join(T("La charte administrateur type n’admet les prestataires qu’avec un compte nominatif, aux droits limités, pour une durée définie, leurs actions journalisées.",
 			"The model administrator charter admits outside providers only with a named account, limited rights, for a set time, their actions journaled."),

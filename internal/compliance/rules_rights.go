@@ -26,18 +26,21 @@ var rightsRules = map[string]rule{
 	},
 	"INF-DIF-5":  grantRule(core.RightSignagePublish, Partly),
 	"UTI-MSG-12": grantRule(core.RightSMSSend, Partly),
-	"MCO-SEI-9":  grantRule(core.RightMonitorRead, Partly),
 	"UTI-PUB-6":  grantRule(core.RightPublishPublic, NotMet),
 	"INF-DIF-1":  adminZoneRule(core.RightSignagePublish),
 	"UTI-MSG-13": adminZoneRule(core.RightSMSSend),
-	"UTI-ESF-8": breakGlassRule(breakglass.ScopeFiles, false,
-		T("le stockage de fichiers (espaces personnels)", "file storage (personal spaces)")),
-	"MCO-SVG-11": breakGlassRule(breakglass.ScopeBackup, false,
-		T("la consultation des sauvegardes", "backup browsing")),
-	"MCO-JAL-6": breakGlassRule(breakglass.ScopeLogs, true,
-		T("la lecture du contenu personnel des journaux", "reading the personal content of logs")),
-	"MCO-SEI-7": breakGlassRule(breakglass.ScopeMonitor, true,
-		T("la supervision (données personnelles collectées)", "supervision (personal data collected)")),
+	"UTI-ESF-8": breakGlassRule(breakglass.ScopeFiles, false, Met,
+		T("Le stockage de fichiers passe par cet accès : sans fenêtre approuvée, un dossier ou fichier PERSONNEL/PRIVÉ reste invisible des administrateurs, et chaque ouverture sous une fenêtre est journalisée.",
+			"File storage goes through this access: without an approved window, a PERSONNEL/PRIVÉ folder or file stays invisible to administrators, and every opening under a window is journaled.")),
+	"MCO-SVG-11": breakGlassRule(breakglass.ScopeBackup, false, Met,
+		T("Les sauvegardes sont chiffrées pour une clé de secours que le serveur ne garde pas (éventuellement partagée entre deux personnes) : vérifier, purger ou recevoir une sauvegarde ne donne accès à aucun contenu ; une restauration sélective exige la clé et un motif (demande de la personne, réquisition), journalisé.",
+			"Backups are encrypted to a recovery key the server does not keep (optionally split between two people): checking, pruning or receiving a backup gives access to no content; a selective restore needs the key and a reason (the person’s request, a judicial request), journaled.")),
+	"MCO-JAL-6": breakGlassRule(breakglass.ScopeLogs, true, Met,
+		T("Les journaux appliquent la même règle : une recherche ou un export pouvant identifier une personne est refusé sans justification (incident, réquisition judiciaire ou accord de la personne), et chaque recherche est journalisée avant qu’un enregistrement soit montré.",
+			"Logs apply the same rule: a search or export that may identify a person is refused without a justification (incident, judicial request or the person’s consent), and every search is journaled before any record is shown.")),
+	"MCO-SEI-7": breakGlassRule(breakglass.ScopeMonitor, true, Partly,
+		T("La supervision ne collecte aucun contenu privé : ses chiffres sont des agrégats, et les demandes d’assistance ne sont lues que par les administrateurs de l’établissement, chaque étape journalisée.",
+			"Supervision collects no private content: its figures are aggregates, and helpdesk requests are read only by the establishment’s administrators, every step journaled.")),
 }
 
 // headOnly is the mechanism of a head-granted right.
@@ -196,10 +199,10 @@ var scopeNames = map[breakglass.Scope]Text{
 }
 
 // breakGlassRule is a [P] requirement met by the break-glass road for
-// scope, which the service named caller must call and does not yet:
-// partly, with the requests of the last year. adminCharter adds the state
-// of the admin charter, which the requirement names.
-func breakGlassRule(scope breakglass.Scope, adminCharter bool, caller Text) rule {
+// scope: st, with how the service applies it and the requests of the last
+// year. adminCharter adds the state of the admin charter, which the
+// requirement names.
+func breakGlassRule(scope breakglass.Scope, adminCharter bool, st Status, how Text) rule {
 	return func(f *Facts, q Requirement) (Status, Text) {
 		mech := T("Accès exceptionnel (bris de glace), seule voie d’un administrateur vers un contenu privé : demande avec sa base légale (accord écrit de la personne ou réquisition judiciaire), approbation par la direction, jamais par le demandeur, fenêtre de 15 min à 72 h, chaque étape et chaque accès journalisés, la personne avertie.",
 			"Break-glass access, an administrator’s only road to private content: a request with its legal basis (the person’s written consent or a judicial request), the head’s approval, never the requester’s, a window of 15 min to 72 h, every step and every access journaled, the person told.")
@@ -218,13 +221,11 @@ func breakGlassRule(scope breakglass.Scope, adminCharter bool, caller Text) rule
 			atFR, req.FR, approved.FR, refused.FR, uses.FR, c.UsesBy[scope], sn.FR, open.FR),
 			fmt.Sprintf("Over the last 12 months: %s%s, %s by the head, %s, %s to content (%d of scope %s); %s now.",
 				atEN, req.EN, approved.EN, refused.EN, uses.EN, c.UsesBy[scope], sn.EN, open.EN))
-		missing := T(fmt.Sprintf("Manque : %s, qui doit passer par cet accès, n’est pas disponible dans cette version.", caller.FR),
-			fmt.Sprintf("Missing: %s, which must go through this access, is not available in this version.", caller.EN))
-		t := join(mech, counts, missing)
+		t := join(mech, how, counts)
 		if adminCharter {
 			t = join(t, documentState(f, charter.KindAdminCharte))
 		}
-		return Partly, t
+		return st, t
 	}
 }
 

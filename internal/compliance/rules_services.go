@@ -29,16 +29,14 @@ var infraRules = map[string]rule{
 		if f.Config.AllowPlainBindRemote {
 			t = join(t, T("Attention : liaisons LDAP en clair permises hors boucle locale.", "Warning: plain LDAP binds allowed beyond loopback."))
 		}
-		return Partly, join(t, T("Les services de filtrage, sauvegarde et supervision ne sont pas disponibles dans cette version.",
-			"The filtering, backup and supervision services are not available in this version."))
+		t = join(t, T("La sauvegarde est chiffrée pour une clé de secours hors du serveur et envoyée en ajout seul ; la supervision alerte sur les pannes et l’expiration des certificats.",
+			"Backups are encrypted to a recovery key kept off the server and sent append-only; supervision alerts on failures and certificate expiry."))
+		return Partly, join(t, T("Le service de filtrage n’est pas disponible dans cette version.",
+			"The filtering service is not available in this version."))
 	},
 	"INF-DIF-11": fixed(Organisational, "Hors logiciel : réseau de l’établissement.", "Outside software: the establishment’s network."),
 	"MCO-SVG-n3": fixed(Organisational, "Rappel de ce rapport : conservez les sauvegardes dans un lieu physiquement distinct des données.",
 		"Reminder from this report: keep backups in a place physically apart from the data."),
-	"MCO-JAL-n2": func(f *Facts, q Requirement) (Status, Text) {
-		return Organisational, join(retention(f), T("Journaux de sécurité à haut débit (accès web, DNS, syslog) non disponibles dans cette version.",
-			"High-volume security logs (web access, DNS, syslog) not available in this version."))
-	},
 	"MCO-PAR-12": zoneRule([]string{"byod", "guest"},
 		T("Politiques propres à ces zones (filtrage, débit, isolement) non disponibles dans cette version.",
 			"Per-zone policies (filtering, bandwidth, isolation) not available in this version."),
@@ -63,14 +61,16 @@ var serviceRules = map[string]rule{
 	"UTI-ESF-4": fixed(Met, "Quotas par personne et par groupe, valeurs par défaut par profil et par établissement, dérogations individuelles (vidéo en LSF) ; un envoi au-delà est refusé sans rien stocker ; avis à 80 % et 95 %.",
 		"Quotas per person and group, defaults per profile and establishment, individual overrides (LSF video); an upload beyond is refused and stores nothing; notices at 80% and 95%."),
 	"UTI-ESF-10": func(f *Facts, q Requirement) (Status, Text) {
-		mech := T("Journal d’audit chaîné et points de contrôle signés, vérifiables par « preau journal verify » ; archives de journaux et sommes de contrôle des sauvegardes à venir.",
-			"Hash-chained audit journal with signed checkpoints, checked by “preau journal verify”; log archives and backup checksums to come.")
-		st, t := journalStatus(f, mech, NotMet)
-		if st == Met {
-			st = Partly
-		}
-		return st, t
+		mech := T("Journal d’audit chaîné et points de contrôle signés (« preau journal verify ») ; segments de journaux scellés, chaînés et signés, et leurs archives (« preau logs verify ») ; empreinte SHA-256 de chaque fichier stocké (« preau files scrub ») ; objets de sauvegarde nommés par leur SHA-256 (« preau backup check »).",
+			"Hash-chained audit journal with signed checkpoints (“preau journal verify”); sealed, chained and signed log segments and their archives (“preau logs verify”); SHA-256 of every stored file (“preau files scrub”); backup objects named by their SHA-256 (“preau backup check”).")
+		return journalStatus(f, mech, NotMet)
 	},
+	"UTI-ESF-3": fixed(Partly, "Côté serveur, un espace personnel n’est ouvert qu’à son propriétaire, par une session nominative (web ou WebDAV) ; le gestionnaire de fichiers web ne laisse rien sur le poste. Manque : effacer à la déconnexion les copies locales sur un poste partagé (agent de poste).",
+		"On the server, a personal space opens only to its owner, through a personal session (web or WebDAV); the web file manager leaves nothing on the workstation. Missing: wiping local copies on a shared workstation at logoff (workstation agent)."),
+	"UTI-ESF-5": fixed(Partly, "WebDAV classes 1 et 2 avec verrous pour les clients de synchronisation (rclone, davfs2, Windows, Finder) ; lecture par plages. Manque : réglages de synchronisation selon le débit ; les verrous vivent dans la mémoire d’un seul nœud.",
+		"WebDAV classes 1 and 2 with locks for synchronising clients (rclone, davfs2, Windows, Finder); ranged reads. Missing: bandwidth-aware synchronisation settings; locks live in one node’s memory."),
+	"UTI-ESF-11": fixed(Partly, "Les envois sont analysés par l’antivirus (clamd) avant d’être visibles lorsqu’il est configuré, les fichiers infectés refusés et journalisés ; les élèves n’écrivent dans les espaces de classe que là où les enseignants le permettent. Manque : règles par type de fichier et signalement d’un contenu.",
+		"Uploads are scanned by the antivirus (clamd) before they become visible when it is configured, infected files refused and journaled; pupils write in class spaces only where teachers allow. Missing: file-type rules and a report-content action."),
 	"UTI-ESF-n1": func(f *Facts, q Requirement) (Status, Text) {
 		where := T("Données hébergées dans le dossier de données local.", "Data hosted in the local data folder.")
 		if u, err := url.Parse(f.Config.BlobStore); err == nil && strings.HasPrefix(f.Config.BlobStore, "s3://") {

@@ -410,6 +410,22 @@ func (s *Service) defaultQuota(ctx context.Context, est, key string, def int64) 
 	return n
 }
 
+// DefaultQuotas returns the quotas the spaces of establishment est get when
+// none is set for the space: per profile for personal spaces, for group
+// spaces and for the documents space, in bytes (0: unlimited). The charter
+// annex states them (UTI-ESF-7).
+func (s *Service) DefaultQuotas(ctx context.Context, est string) (personal map[core.Profile]int64, group, documents int64) {
+	personal = map[core.Profile]int64{}
+	for _, p := range core.Profiles {
+		def := s.cfg.DefaultQuota
+		if q, ok := s.cfg.Quotas[p]; ok {
+			def = q
+		}
+		personal[p] = s.defaultQuota(ctx, est, string(p), def)
+	}
+	return personal, s.defaultQuota(ctx, est, "group", s.cfg.GroupQuota), s.defaultQuota(ctx, est, "establishment", s.cfg.EstablishmentQuota)
+}
+
 // SetDefaultQuota sets an establishment's default quota for a profile, for
 // group spaces ("group") or for its documents space ("establishment"), in
 // bytes (0: unlimited). Heads, technical admins and operators only; the

@@ -464,6 +464,10 @@ func TestFilesQuota(t *testing.T) {
 		if q, err := svc.Quota(e.as("max"), "/home"); err != nil || q.Limit != 3000 {
 			t.Fatalf("quota from the establishment default = %+v, %v", q, err)
 		}
+		// The defaults the charter annex states (CARINE: UTI-ESF-7).
+		if p, g, d := svc.DefaultQuotas(ctx, e.est.ID); p[core.ProfilePupil] != 3000 || p[core.ProfileTeacher] != 0 || g != 0 || d != 0 {
+			t.Fatalf("DefaultQuotas = %v, %d, %d", p, g, d)
+		}
 		if q, _ := svc.Quota(ctx, "/home"); q.Limit != 5000 {
 			t.Fatalf("the individual override must win over the default: %+v", q)
 		}
