@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+// Package dnsd is the filtering DNS resolver (CARINE INF-SEC-1): the same
+// policies as the web proxy for devices that bypass it, keyed by client
+// address and zone. Allowed names are forwarded to the configured
+// upstreams with a cache; blocked names get the block page's address (or
+// NXDOMAIN); search engines get their safe-search names; DNS-over-HTTPS
+// endpoints (UT1 "doh") are blocked so that browsers fall back to it.
+// It copies net/http.Server's surface: Serve / ServePacket, Shutdown.
+package dnsd
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/preau/preau/internal/filter"
+	"github.com/preau/preau/internal/logs"
+)
+
+// Config is the resolver's setup.
+type Config struct {
+	Engine    *filter.Engine
+	Upstreams []string // host:port, tried in order
+	// BlockA and BlockAAAA answer blocked names (the block page's address);
+	// with NXDomain blocked names do not exist instead.
+	BlockA    net.IP
+	BlockAAAA net.IP
+	NXDomain  bool
+	Sink      logs.Sink
+	// Client returns the establishment and zone of a client address.
+	Client  func(ip string) (establishment, zone string)
+	Now     func() time.Time
+	Timeout time.Duration // per upstream exchange; default 2 s
+	// CacheEntries bounds the answer cache; default 10,000.
+	CacheEntries int
+	// LogAllowed records allowed queries too (blocked ones always are).
+	LogAllowed bool
+}
+
+// Server is the resolver.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	cache *cache
+	udp   *dns.Client
+	tcp   *dns.Client
+
+	mu      sync.Mutex
+	servers []*dns.Server
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("dnsd: server closed")
+
+// New builds the resolver.
+func New(cfg Config, log *slog.Logger) *Server {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.CacheEntries <= 0 {
+		cfg.CacheEntries = 10000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sink == nil {
+		cfg.Sink = logs.Discard{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{cfg: cfg, log: log, cache: &cache{max: cfg.CacheEntries, m: map[cacheKey]cacheEntry{}},
+		udp: &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: 4096},
+		tcp: &dns.Client{Net: "tcp", Timeout: cfg.Timeout}}
+}
+
+// ServePacket answers queries on a UDP socket until Shutdown.
+func (s *Server) ServePacket(pc net.PacketConn) error {
+	return s.run(&dns.Server{PacketConn: pc, Handler: s, UDPSize: 4096})
+}
+
+// Serve answers queries on a TCP listener until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.run(&dns.Server{Listener: ln, Handler: s, ReadTimeout: 10 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }})
+}
+
+func (s *Server) run(srv *dns.Server) error {
+	s.mu.Lock()
+	s.servers = append(s.servers, srv)
+	s.mu.Unlock()
+	err := srv.ActivateAndServe()
+	if err != nil && strings.Contains(err.Error(), "use of closed") {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops every socket.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srvs := s.servers
+	s.servers = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, srv := range srvs {
+		if err := srv.ShutdownContext(ctx); err != nil && !strings.Contains(err.Error(), "not started") {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ServeDNS answers one query.
+func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	resp := s.Answer(r, clientIP(w.RemoteAddr()))
+	if resp == nil {
+		return
+	}
+	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
+		size := dns.MinMsgSize
+		if o := r.IsEdns0(); o != nil && int(o.UDPSize()) > size {
+			size = int(o.UDPSize())
+		}
+		resp.Truncate(size)
+	}
+	_ = w.WriteMsg(resp)
+}
+
+func clientIP(a net.Addr) string {
+	switch v := a.(type) {
+	case *net.UDPAddr:
+		return v.IP.String()
+	case *net.TCPAddr:
+		return v.IP.String()
+	}
+	h, _, _ := net.SplitHostPort(a.String())
+	return h
+}
+
+// Answer builds the response to r from a client at ip: the handler's
+// logic without the socket (the fuzz target calls it).
+func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
+	m := new(dns.Msg)
+	if r == nil || r.Response {
+		return nil // never answer answers
+	}
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	if r.Opcode != dns.OpcodeQuery {
+		m.SetRcode(r, dns.RcodeNotImplemented)
+		return m
+	}
+	if len(r.Question) != 1 {
+		m.SetRcode(r, dns.RcodeFormatError)
+		return m
+	}
+	q := r.Question[0]
+	name := strings.TrimSuffix(strings.ToLower(q.Name), ".")
+	now := s.cfg.Now()
+	rec := logs.Record{Time: now, Class: logs.ClassConnection, Service: "dns", Source: ip, Object: name, Severity: 6,
+		Fields: map[string]string{"qtype": dns.TypeToString[q.Qtype]}}
+	est, zone := "", ""
+	if s.cfg.Client != nil {
+		est, zone = s.cfg.Client(ip)
+	}
+	rec.Establishment = est
+	if zone != "" {
+		rec.Fields["zone"] = zone
+	}
+	host, err := filter.NormalizeHost(name)
+	if name == "" {
+		host, err = ".", nil // the root: forward (priming queries)
+	}
+	if err != nil {
+		m.SetRcode(r, dns.RcodeNameError)
+		rec.Action, rec.Result = "block", "invalid"
+		s.cfg.Sink.Append(rec)
+		return m
+	}
+	req := filter.Request{Establishment: est, Host: host, Zone: zone, Time: now}
+	d := filter.Decision{Allow: true, Layer: filter.LayerDefault, Rule: "default"}
+	if host != "." && !strings.HasSuffix(host, ".arpa") {
+		d = s.cfg.Engine.Decide(&req)
+	}
+	rec.Action = d.Action()
+	rec.Fields["rule"] = d.Rule
+	if d.Category != "" {
+		rec.Fields["category"] = d.Category
+	}
+	if !d.Allow {
+		rec.Result = "refused"
+		s.cfg.Sink.Append(rec)
+		return s.blocked(r, m, q)
+	}
+	if target := filter.SafeSearchHost(host); target != "" && s.cfg.Engine.SafeSearch(&req) &&
+		(q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeCNAME) {
+		rec.Fields["rule"] = "safe-search"
+		rec.Result = "ok"
+		s.logAllowed(rec)
+		return s.safeSearch(r, m, q, target)
+	}
+	resp, err := s.forward(r, q)
+	if err != nil {
+		s.log.Debug("DNS upstreams failed", "name", name, "err", err)
+		m.SetRcode(r, dns.RcodeServerFailure)
+		rec.Result = "error"
+		s.logAllowed(rec)
+		return m
+	}
+	rec.Result = "ok"
+	s.logAllowed(rec)
+	return resp
+}
+
+func (s *Server) logAllowed(rec logs.Record) {
+	if s.cfg.LogAllowed {
+		s.cfg.Sink.Append(rec)
+	}
+}
+
+// blocked answers a blocked name with the block page's address, or NXDOMAIN.
+func (s *Server) blocked(r, m *dns.Msg, q dns.Question) *dns.Msg {
+	if s.cfg.NXDomain {
+		m.SetRcode(r, dns.RcodeNameError)
+		return m
+	}
+	hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: 60}
+	switch {
+	case q.Qtype == dns.TypeA && s.cfg.BlockA.To4() != nil:
+		hdr.Rrtype = dns.TypeA
+		m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: s.cfg.BlockA.To4()})
+	case q.Qtype == dns.TypeAAAA && s.cfg.BlockAAAA != nil:
+		hdr.Rrtype = dns.TypeAAAA
+		m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr, AAAA: s.cfg.BlockAAAA})
+	case s.cfg.BlockA == nil && s.cfg.BlockAAAA == nil:
+		m.SetRcode(r, dns.RcodeNameError)
+	}
+	return m
+}
+
+// safeSearch answers with a CNAME to the engine's safe host, followed by
+// that host's addresses.
+func (s *Server) safeSearch(r, m *dns.Msg, q dns.Question, target string) *dns.Msg {
+	fq := dns.Fqdn(target)
+	m.Answer = append(m.Answer, &dns.CNAME{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 300}, Target: fq})
+	if q.Qtype == dns.TypeCNAME {
+		return m
+	}
+	sub := new(dns.Msg)
+	sub.SetQuestion(fq, q.Qtype)
+	sub.RecursionDesired = true
+	if resp, err := s.forward(sub, sub.Question[0]); err == nil {
+		m.Answer = append(m.Answer, resp.Answer...)
+	}
+	return m
+}
+
+// forward asks the upstreams, through the cache.
+func (s *Server) forward(r *dns.Msg, q dns.Question) (*dns.Msg, error) {
+	key := cacheKey{name: strings.ToLower(q.Name), qtype: q.Qtype, qclass: q.Qclass, do: r.IsEdns0() != nil && r.IsEdns0().Do()}
+	now := s.cfg.Now()
+	if cached, ok := s.cache.get(key, now); ok {
+		cached.Id = r.Id
+		return cached, nil
+	}
+	if len(s.cfg.Upstreams) == 0 {
+		return nil, errors.New("no upstream resolver configured")
+	}
+	out := r.Copy()
+	out.Id = dns.Id()
+	var lastErr error
+	for _, up := range s.cfg.Upstreams {
+		resp, _, err := s.udp.Exchange(out, up)
+		if err == nil && resp.Truncated {
+			resp, _, err = s.tcp.Exchange(out, up)
+		}
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
+			lastErr = errors.New(dns.RcodeToString[resp.Rcode])
+			continue
+		}
+		resp.Id = r.Id
+		s.cache.put(key, resp, now)
+		return resp, nil
+	}
+	return nil, lastErr
+}
+
+type cacheKey struct {
+	name          string
+	qtype, qclass uint16
+	do            bool
+}
+
+type cacheEntry struct {
+	msg     *dns.Msg
+	stored  time.Time
+	expires time.Time
+}
+
+// cache keeps answers for their smallest TTL (at most an hour; negative
+// answers for the SOA minimum, at most five minutes).
+type cache struct {
+	mu  sync.Mutex
+	max int
+	m   map[cacheKey]cacheEntry
+}
+
+func (c *cache) get(k cacheKey, now time.Time) (*dns.Msg, bool) {
+	c.mu.Lock()
+	e, ok := c.m[k]
+	c.mu.Unlock()
+	if !ok || !now.Before(e.expires) {
+		return nil, false
+	}
+	m := e.msg.Copy()
+	age := uint32(now.Sub(e.stored) / time.Second)
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range sec {
+			if rr.Header().Rrtype == dns.TypeOPT {
+				continue
+			}
+			if rr.Header().Ttl > age {
+				rr.Header().Ttl -= age
+			} else {
+				rr.Header().Ttl = 0
+			}
+		}
+	}
+	return m, true
+}
+
+func (c *cache) put(k cacheKey, m *dns.Msg, now time.Time) {
+	ttl := uint32(3600)
+	found := false
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns} {
+		for _, rr := range sec {
+			if rr.Header().Ttl < ttl {
+				ttl = rr.Header().Ttl
+			}
+			found = true
+		}
+	}
+	if !found || m.Rcode == dns.RcodeNameError {
+		ttl = min(ttl, 300)
+	}
+	if ttl == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k2, e := range c.m {
+			if !now.Before(e.expires) || len(c.m) >= c.max {
+				delete(c.m, k2)
+			}
+			if len(c.m) < c.max*9/10 {
+				break
+			}
+		}
+	}
+	c.m[k] = cacheEntry{msg: m.Copy(), stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+}
+
+// String describes the server for logs.
+func (s *Server) String() string {
+	return "dnsd upstreams=" + strings.Join(s.cfg.Upstreams, ",") + " nxdomain=" + strconv.FormatBool(s.cfg.NXDomain)
+}
