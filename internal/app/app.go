@@ -36,6 +36,7 @@ type App struct {
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
+	filterN   filterNode                    // the content filter (filter.go)
 }
 
 // Options are what New needs beyond the configuration.
@@ -106,6 +107,10 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	if err := a.startLDAP(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
+	}
+	if err := a.startFilter(ctx); err != nil {
 		a.Shutdown(context.Background())
 		return err
 	}

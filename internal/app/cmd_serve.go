@@ -18,6 +18,7 @@ type serveFlags struct {
 	globals
 	https, http string
 	ldap, ldaps string
+	proxy, dns  string
 	dump        bool
 	seed        int64
 }
@@ -28,6 +29,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (default 127.0.0.1:8080; \"off\" disables it)")
 	fs.StringVar(&f.ldap, "ldap", "", "LDAP listen address (default 127.0.0.1:1389; \"off\" disables it)")
 	fs.StringVar(&f.ldaps, "ldaps", "", "LDAPS listen address (default 127.0.0.1:1636; \"off\" disables it)")
+	fs.StringVar(&f.proxy, "proxy", "", "filtering web proxy listen address (default 127.0.0.1:3128; \"off\" disables it)")
+	fs.StringVar(&f.dns, "dns", "", "filtering DNS listen address, UDP and TCP (default 127.0.0.1:1053; \"off\" disables it)")
 	fs.BoolVar(&f.dump, "config-dump", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -42,7 +45,8 @@ func (f *serveFlags) load(env Env) (config.File, error) {
 	for _, o := range []struct {
 		flag string
 		dst  *string
-	}{{f.http, &cfg.Listen.HTTP}, {f.ldap, &cfg.Listen.LDAP}, {f.ldaps, &cfg.Listen.LDAPS}} {
+	}{{f.http, &cfg.Listen.HTTP}, {f.ldap, &cfg.Listen.LDAP}, {f.ldaps, &cfg.Listen.LDAPS},
+		{f.proxy, &cfg.Listen.Proxy}, {f.dns, &cfg.Listen.DNS}} {
 		switch o.flag {
 		case "":
 		case "off":

@@ -52,6 +52,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 			ldapURL = "ldap://" + addr
 		}
 		printDemo(out, url, ldapURL, a.cfg.LDAP.BaseDN, a.cfg.Data, d)
+		a.printFilterDemo(out)
 	})
 }
 

@@ -49,6 +49,7 @@ func commands() []command {
 		{"journal", "audit journal: verify, export, purge", runJournal},
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
 		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
+		{"filter", "content filter: import-lists, check (why is this URL blocked?), status", runFilter},
 		{"charter", "charters and policy documents: list, publish, stats", runCharter},
 		{"version", "print the version", runVersion},
 	}

@@ -36,6 +36,7 @@ type File struct {
 	Journal       Journal     `toml:"journal"`
 	Web           Web         `toml:"web"`
 	Log           Log         `toml:"log"`
+	Filter        Filter      `toml:"filter"`
 }
 
 // Listen holds the listen addresses (design §4). An empty address disables
@@ -45,6 +46,19 @@ type Listen struct {
 	HTTP  string `toml:"http"`
 	LDAP  string `toml:"ldap"`  // LDAP with StartTLS
 	LDAPS string `toml:"ldaps"` // LDAP over TLS
+	Proxy string `toml:"proxy"` // filtering web proxy (HTTP, CONNECT)
+	DNS   string `toml:"dns"`   // filtering DNS resolver (UDP and TCP)
+}
+
+// Filter holds the content filter's bootstrap settings; its rules live in
+// the store.
+type Filter struct {
+	Lists           string   `toml:"lists"`             // UT1 archive or folder; default <data>/filter/lists.tar.gz
+	DNSUpstreams    []string `toml:"dns_upstreams"`     // host:port; default the system's resolvers
+	DNSBlockAddress string   `toml:"dns_block_address"` // address answered for blocked names; empty: NXDOMAIN
+	ProxyVia        bool     `toml:"proxy_via"`         // add a Via header upstream
+	ProxyForwardFor bool     `toml:"proxy_forward_for"` // pass the client address in X-Forwarded-For
+	LogAllowedDNS   bool     `toml:"log_allowed_dns"`   // record allowed DNS queries too
 }
 
 // Directory holds the directory's bootstrap settings.
@@ -106,7 +120,7 @@ func Default() File {
 		SchemaVersion: CurrentSchemaVersion,
 		Data:          "./preau-data",
 		Listen: Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080", LDAP: "127.0.0.1:1389",
-			LDAPS: "127.0.0.1:1636"},
+			LDAPS: "127.0.0.1:1636", Proxy: "127.0.0.1:3128", DNS: "127.0.0.1:1053"},
 		LDAP:      LDAP{BaseDN: "dc=preau"},
 		Directory: Directory{LeaverGrace: 30 * 24 * time.Hour},
 		TLS:       TLS{Hosts: []string{"localhost"}},
@@ -133,7 +147,7 @@ func (f *File) Validate() error {
 		errs = append(errs, fmt.Errorf("blobs: %q is neither a folder nor an s3:// or file:// URL", f.Blobs))
 	}
 	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP,
-		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS} {
+		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS, "listen.proxy": f.Listen.Proxy, "listen.dns": f.Listen.DNS} {
 		if addr == "" {
 			continue
 		}
