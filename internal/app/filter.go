@@ -20,12 +20,15 @@ import (
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/filter"
 	"github.com/preau/preau/internal/filter/dnsd"
+	"github.com/preau/preau/internal/filter/filterweb"
 	"github.com/preau/preau/internal/filter/proxyd"
 	"github.com/preau/preau/internal/journal"
 	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/store"
+	"github.com/preau/preau/internal/web"
 )
 
 // filterNode is the content filter of this node: the engine the proxy, the
@@ -351,4 +354,51 @@ func (a *App) printFilterDemo(w interface{ Write([]byte) (int, error) }) {
 	if addr := a.Addr("dns"); addr != "" {
 		fmt.Fprintf(w, "Filtering DNS: %s (UDP and TCP)\n", addr)
 	}
+}
+
+// filterPages builds the filter's web pages.
+func (a *App) filterPages(rd *web.Renderer) (*filterweb.Handler, error) {
+	fn := a.filterNodeOf()
+	svc := filter.NewService(filter.Deps{Store: a.db, Groups: filterGroups{a}, Engine: fn.eng, Clock: a.clock,
+		Changed: func(ctx context.Context) {
+			if err := a.reloadFilter(ctx, true); err != nil {
+				a.log.Error("applying a filter change failed", "err", err)
+			}
+		}})
+	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal,
+		ListsInfo: func(ctx context.Context) string {
+			im, err := a.db.LastFilterImport(ctx)
+			if err != nil {
+				return ""
+			}
+			return fmt.Sprintf("%s, %s (%d categories, %d domains, %d URLs)", im.Source, im.At.Format(time.DateOnly),
+				im.Categories, im.Domains, im.URLs)
+		}})
+}
+
+// filterGroups gives the filter service the directory's groups.
+type filterGroups struct{ a *App }
+
+func (g filterGroups) GroupsOf(ctx context.Context, personID string) ([]filter.GroupRef, error) {
+	gs, err := g.a.db.FilterGroupsOf(ctx, personID, core.SchoolYear(g.a.clock.Now()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]filter.GroupRef, 0, len(gs))
+	for _, x := range gs {
+		out = append(out, filter.GroupRef{Establishment: x.Establishment, Code: x.Code, Name: x.Name})
+	}
+	return out, nil
+}
+
+func (g filterGroups) GroupsIn(ctx context.Context, est string) ([]filter.GroupRef, error) {
+	gs, err := g.a.db.FindGroups(ctx, directory.GroupFilter{Establishment: est, SchoolYear: core.SchoolYear(g.a.clock.Now()), NoCounts: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]filter.GroupRef, 0, len(gs))
+	for _, x := range gs {
+		out = append(out, filter.GroupRef{Establishment: x.Establishment, Code: x.Code, Name: x.Name, Kind: string(x.Kind)})
+	}
+	return out, nil
 }

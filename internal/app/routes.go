@@ -22,6 +22,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
+	"github.com/preau/preau/internal/filter/filterweb"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/privacy/privacyweb"
 	"github.com/preau/preau/internal/web"
@@ -34,7 +35,8 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets())
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
+		filterweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +101,11 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	charters.Routes(mux, authweb.RequireLogin, requireAdmin)
+	fw, err := a.filterPages(rd)
+	if err != nil {
+		return nil, err
+	}
+	fw.Routes(mux, authweb.RequireLogin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -172,6 +179,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightPeopleManage }) {
 		items = append(items, web.NavItem{Label: "app.nav.people", Href: peopleweb.PeoplePath})
+	}
+	if slices.ContainsFunc(p.Establishments, func(e string) bool { return p.HasRight(core.RightFilterDelegate, e) }) {
+		items = append(items, web.NavItem{Label: "filter.nav", Href: filterweb.TeacherPath})
 	}
 	// The console's other sections (import, rights, zones, charters,
 	// compliance, break-glass, privacy, journal) are listed on its home
