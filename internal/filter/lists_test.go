@@ -477,7 +477,8 @@ func TestLeadingDotsUnderscoresAndIPs(t *testing.T) {
 	}
 	dyn := l.mustSet(t, "dynamic-dns")
 	for host, want := range map[string]bool{"a.dyn.example": true, "dyn.example": true, "some_host.example": true,
-		"10.1.2.3": true, "1.2.3": false, "big.example": true, "example": false, "xdyn.example": false} {
+		"10.1.2.3": true, "1.2.3": false, "big.example": true, "example": false, "xdyn.example": false,
+		"a.b.c.d.e.f.g.h.i.j.k.dyn.example": true, "a.b.c.d.e.f.g.dyn.example": true, "a.b.c.d.e.f.g.h.i.j.k.l.example": false} {
 		if got := !l.MatchHost(host).Inter(dyn).Empty(); got != want {
 			t.Errorf("MatchHost(%q) = %v, want %v", host, got, want)
 		}
