@@ -134,11 +134,11 @@ type Lists struct {
 	// singleLabel says whether an entry has no dot (then a host's last
 	// label is looked up too; otherwise that probe is skipped).
 	singleLabel bool
-	hosts  table    // url-list host fingerprints → url group index
-	groups []urlGroup
-	urls   []urlEntry
-	exprs  []expr
-	stats  Stats
+	hosts       table // url-list host fingerprints → url group index
+	groups      []urlGroup
+	urls        []urlEntry
+	exprs       []expr
+	stats       Stats
 }
 
 type urlGroup struct{ start, end uint32 }

@@ -156,7 +156,7 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	h, err := filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: s.clock,
-		Journal: func(_ context.Context, e journal.Entry) error { s.journal = append(s.journal, e); return nil },
+		Journal:   func(_ context.Context, e journal.Entry) error { s.journal = append(s.journal, e); return nil },
 		ListsInfo: func(context.Context) string { return "UT1 test" }})
 	if err != nil {
 		t.Fatal(err)
