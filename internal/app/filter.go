@@ -6,6 +6,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,26 +73,37 @@ func (a *App) startFilter(ctx context.Context) error {
 		return err
 	}
 	log := a.log.With("svc", "filter")
-	if a.cfg.Listen.Proxy != "" {
+	if a.cfg.Listen.Proxy != "" || a.cfg.Listen.ProxyTLS != "" {
 		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
 			Zone: a.proxyZone, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
 			AskURL: a.publicURL() + "filter/ask"}, log.With("listener", "proxy"))
-		ln, err := net.Listen("tcp", a.cfg.Listen.Proxy)
-		if err != nil {
-			return fmt.Errorf("listening for proxy on %s: %w", a.cfg.Listen.Proxy, err)
-		}
-		a.mu.Lock()
-		a.listeners["proxy"] = ln
-		a.mu.Unlock()
-		a.bg.Add(1)
-		go func() {
-			defer a.bg.Done()
-			if err := fn.proxy.Serve(ln); err != nil && !errors.Is(err, proxyd.ErrServerClosed) {
-				a.log.Error("proxy stopped", "err", err)
+		for _, l := range []struct {
+			name, addr string
+			tls        bool
+		}{{"proxy", a.cfg.Listen.Proxy, false}, {"proxy_tls", a.cfg.Listen.ProxyTLS, true}} {
+			if l.addr == "" {
+				continue
 			}
-		}()
+			ln, err := net.Listen("tcp", l.addr)
+			if err != nil {
+				return fmt.Errorf("listening for %s on %s: %w", l.name, l.addr, err)
+			}
+			a.mu.Lock()
+			a.listeners[l.name] = ln
+			a.mu.Unlock()
+			if l.tls {
+				ln = tls.NewListener(ln, a.pki.TLSConfig())
+			}
+			a.bg.Add(1)
+			go func() {
+				defer a.bg.Done()
+				if err := fn.proxy.Serve(ln); err != nil && !errors.Is(err, proxyd.ErrServerClosed) {
+					a.log.Error("proxy stopped", "listener", l.name, "err", err)
+				}
+			}()
+			a.log.Info("listening", "service", l.name, "addr", ln.Addr().String())
+		}
 		a.closers = append(a.closers, fn.proxy.Shutdown)
-		a.log.Info("listening", "service", "proxy", "addr", ln.Addr().String())
 	}
 	if a.cfg.Listen.DNS != "" {
 		var block net.IP
@@ -131,6 +143,7 @@ func (a *App) startFilter(ctx context.Context) error {
 		a.log.Info("listening", "service", "dns", "addr", pc.LocalAddr().String())
 	}
 	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
+		dirV, _ := a.db.DirectoryVersion(ctx)
 		for {
 			select {
 			case <-ctx.Done():
@@ -139,6 +152,14 @@ func (a *App) startFilter(ctx context.Context) error {
 			}
 			if err := a.reloadFilter(ctx, false); err != nil && ctx.Err() == nil {
 				a.log.Error("reloading the filter failed; the previous rules stay in force", "err", err)
+			}
+			// A password change, a disabled account or new groups: verified
+			// proxy credentials are checked again.
+			if v, err := a.db.DirectoryVersion(ctx); err == nil && v != dirV {
+				dirV = v
+				if fn.proxy != nil {
+					fn.proxy.Forget()
+				}
 			}
 		}
 	})
@@ -350,6 +371,9 @@ func (a *App) publicURL() string {
 func (a *App) printFilterDemo(w interface{ Write([]byte) (int, error) }) {
 	if addr := a.Addr("proxy"); addr != "" {
 		fmt.Fprintf(w, "Filtering web proxy: http://%s (log in with an account; PAC file: http://%s/proxy.pac)\n", addr, a.Addr("http"))
+	}
+	if addr := a.Addr("proxy_tls"); addr != "" {
+		fmt.Fprintf(w, "Filtering web proxy over TLS: https://%s\n", addr)
 	}
 	if addr := a.Addr("dns"); addr != "" {
 		fmt.Fprintf(w, "Filtering DNS: %s (UDP and TCP)\n", addr)

@@ -67,6 +67,13 @@ func TestFilterEndToEnd_INF_SEC_8(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The same proxy over TLS (the port PAC files can point to).
+	tlsProxy := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		Proxy:           http.ProxyURL(&url.URL{Scheme: "https", Host: n.app.Addr("proxy_tls"), User: url.UserPassword("zoe.martin", "Bonjour-Zoe-2026")}),
+		TLSClientConfig: n.client.Transport.(*http.Transport).TLSClientConfig}}
+	if code, body := get(tlsProxy, origin.URL); code != 200 || body != "hello pupil" {
+		t.Fatalf("TLS proxy: %d %s", code, body)
+	}
 	if code, _ := get(client(nil), origin.URL); code != http.StatusProxyAuthRequired {
 		t.Fatalf("no credentials: %d", code)
 	}

@@ -42,12 +42,13 @@ type File struct {
 // Listen holds the listen addresses (design §4). An empty address disables
 // that listener.
 type Listen struct {
-	HTTPS string `toml:"https"`
-	HTTP  string `toml:"http"`
-	LDAP  string `toml:"ldap"`  // LDAP with StartTLS
-	LDAPS string `toml:"ldaps"` // LDAP over TLS
-	Proxy string `toml:"proxy"` // filtering web proxy (HTTP, CONNECT)
-	DNS   string `toml:"dns"`   // filtering DNS resolver (UDP and TCP)
+	HTTPS    string `toml:"https"`
+	HTTP     string `toml:"http"`
+	LDAP     string `toml:"ldap"`      // LDAP with StartTLS
+	LDAPS    string `toml:"ldaps"`     // LDAP over TLS
+	Proxy    string `toml:"proxy"`     // filtering web proxy (HTTP, CONNECT)
+	ProxyTLS string `toml:"proxy_tls"` // the same proxy over TLS (PAC can point browsers to it)
+	DNS      string `toml:"dns"`       // filtering DNS resolver (UDP and TCP)
 }
 
 // Filter holds the content filter's bootstrap settings; its rules live in
@@ -120,7 +121,7 @@ func Default() File {
 		SchemaVersion: CurrentSchemaVersion,
 		Data:          "./preau-data",
 		Listen: Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080", LDAP: "127.0.0.1:1389",
-			LDAPS: "127.0.0.1:1636", Proxy: "127.0.0.1:3128", DNS: "127.0.0.1:1053"},
+			LDAPS: "127.0.0.1:1636", Proxy: "127.0.0.1:3128", ProxyTLS: "127.0.0.1:3129", DNS: "127.0.0.1:1053"},
 		LDAP:      LDAP{BaseDN: "dc=preau"},
 		Directory: Directory{LeaverGrace: 30 * 24 * time.Hour},
 		TLS:       TLS{Hosts: []string{"localhost"}},
@@ -147,7 +148,7 @@ func (f *File) Validate() error {
 		errs = append(errs, fmt.Errorf("blobs: %q is neither a folder nor an s3:// or file:// URL", f.Blobs))
 	}
 	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP,
-		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS, "listen.proxy": f.Listen.Proxy, "listen.dns": f.Listen.DNS} {
+		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS, "listen.proxy": f.Listen.Proxy, "listen.proxy_tls": f.Listen.ProxyTLS, "listen.dns": f.Listen.DNS} {
 		if addr == "" {
 			continue
 		}
