@@ -201,7 +201,7 @@ func (a *App) reloadFilter(ctx context.Context, force bool) error {
 			} else {
 				a.log.Error("the filter lists cannot be loaded", "err", lerr)
 			}
-		} else if force {
+		} else if fn.version < 0 {
 			a.log.Warn("no filter lists yet: run 'preau filter import-lists' with the UT1 archive; until then only the rules that name sites apply")
 		}
 	}
