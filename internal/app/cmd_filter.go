@@ -7,6 +7,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,7 +15,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -39,6 +43,7 @@ func runFilter(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&user, "user", "", "check: the login whose rules apply (default: a pupil with no group)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: preau filter import-lists FILE.tar.gz|DIR\n"+
+			"       preau filter fetch [URL]   (download, check against MD5SUM.LST, import; run it nightly)\n"+
 			"       preau filter check URL [--user LOGIN]\n"+
 			"       preau filter status\n\nFlags:")
 		fs.PrintDefaults()
@@ -59,6 +64,15 @@ func runFilter(ctx context.Context, env Env, args []string) error {
 	switch {
 	case pos[0] == "import-lists" && len(pos) == 2:
 		return filterImport(ctx, env, b, pos[1])
+	case pos[0] == "fetch" && len(pos) <= 2:
+		u := b.cfg.Filter.ListsURL
+		if len(pos) == 2 {
+			u = pos[1]
+		}
+		if u == "" {
+			u = UT1ArchiveURL
+		}
+		return filterFetch(ctx, env, b, u)
 	case pos[0] == "check" && len(pos) == 2:
 		return filterCheck(ctx, env, b, pos[1], user)
 	case pos[0] == "status" && len(pos) == 1:
@@ -68,11 +82,94 @@ func runFilter(ctx context.Context, env Env, args []string) error {
 	return usageErr("unknown or incomplete filter command %q", strings.Join(pos, " "))
 }
 
+// UT1ArchiveURL is where UT1 publishes the whole archive (formats.md §1.1).
+const UT1ArchiveURL = "https://dsi.ut-capitole.fr/blacklists/download/blacklists.tar.gz"
+
+// filterFetch downloads the archive, checks it against the MD5SUM.LST
+// published beside it, and imports it. A download that does not match its
+// checksum changes nothing. UT1 asks for downloads outside 08:00–19:00
+// GMT: schedule it at night (a systemd timer or cron).
+func filterFetch(ctx context.Context, env Env, b *base, archiveURL string) error {
+	u, err := url.Parse(archiveURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return usageErr("%q is not an http(s) URL", archiveURL)
+	}
+	client := &http.Client{Timeout: 15 * time.Minute}
+	sumsURL := *u
+	sumsURL.Path = path.Join(path.Dir(u.Path), "MD5SUM.LST")
+	sums, err := httpGetSmall(ctx, client, sumsURL.String())
+	if err != nil {
+		return fmt.Errorf("fetching the checksums %s: %w", sumsURL.String(), err)
+	}
+	want := filter.ParseMD5Sums(sums)[path.Base(u.Path)]
+	if want == "" {
+		return fmt.Errorf("%s lists no checksum for %s: nothing imported", sumsURL.String(), path.Base(u.Path))
+	}
+	dir := filepath.Join(b.cfg.Data, "filter")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".download-*.tar.gz")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "Preau/"+Version)
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("downloading %s: %w", u.String(), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("downloading %s: %s", u.String(), resp.Status)
+	}
+	h := md5.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
+	if err != nil {
+		return fmt.Errorf("downloading %s: %w", u.String(), err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("the download of %s (%d bytes) has MD5 %s where MD5SUM.LST says %s: nothing imported", u.String(), n, got, want)
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Downloaded %s (%d bytes, MD5 checked).\n", u.String(), n)
+	return filterImportAs(ctx, env, b, tmp.Name(), path.Base(u.Path))
+}
+
+// httpGetSmall fetches a small document (at most 1 MiB).
+func httpGetSmall(ctx context.Context, c *http.Client, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "Preau/"+Version)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s", resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+}
+
 // filterImport checks that the lists load, then installs them in the data
 // folder by an atomic rename (a folder is packed into the same archive
 // form) and records the import; running nodes reload within seconds. A
 // list that does not load changes nothing.
 func filterImport(ctx context.Context, env Env, b *base, src string) error {
+	return filterImportAs(ctx, env, b, src, filepath.Base(src))
+}
+
+func filterImportAs(ctx context.Context, env Env, b *base, src, name string) error {
 	fmt.Fprintf(env.Stderr, "Reading %s …\n", src)
 	l, err := filter.Load(src)
 	if err != nil {
@@ -101,7 +198,7 @@ func filterImport(ctx context.Context, env Env, b *base, src string) error {
 	if err != nil {
 		return fmt.Errorf("installing the lists in %s: %w", dst, err)
 	}
-	im := &store.FilterImport{Source: filepath.Base(src), SHA256: hex.EncodeToString(h.Sum(nil)), Categories: st.Categories,
+	im := &store.FilterImport{Source: name, SHA256: hex.EncodeToString(h.Sum(nil)), Categories: st.Categories,
 		Domains: st.Domains, URLs: st.URLs, Skipped: st.Skipped}
 	if err := b.db.RecordFilterImport(ctx, im); err != nil {
 		return err

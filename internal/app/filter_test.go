@@ -4,6 +4,12 @@
 package app_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/preau/preau/internal/app"
 )
 
 const ut1Snapshot = "/work/shared/data/ut1/ut1-blacklists-2026-08-17-partial.tar.gz"
@@ -95,5 +103,58 @@ func TestFilterEndToEnd_INF_SEC_8(t *testing.T) {
 	}
 	if out := n.cli("journal", "export"); !strings.Contains(out, "filter.lists.import") || !strings.Contains(out, "channel:proxy") {
 		t.Fatalf("journal lacks the import or the proxy login")
+	}
+}
+
+// TestFilterFetchChecksMD5: `preau filter fetch` imports an archive whose
+// MD5 matches MD5SUM.LST and refuses one that does not, changing nothing.
+// CARINE: INF-SEC-8
+func TestFilterFetchChecksMD5_INF_SEC_8(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	body := "casino.example\n"
+	tw.WriteHeader(&tar.Header{Name: "blacklists/gambling/domains", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+	tw.Write([]byte(body))
+	tw.Close()
+	zw.Close()
+	archive := buf.Bytes()
+	sum := md5.Sum(archive)
+	sums := hex.EncodeToString(sum[:]) + "  blacklists.tar.gz\n" + strings.Repeat("0", 32) + "  broken.tar.gz\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/dl/MD5SUM.LST":
+			io.WriteString(w, sums)
+		case "/dl/blacklists.tar.gz", "/dl/broken.tar.gz":
+			w.Write(archive)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	data := t.TempDir()
+	run := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := app.Run(context.Background(), append(args, "--data", data), app.Env{Getenv: func(string) string { return "" },
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+		return out.String() + errb.String(), err
+	}
+	if out, err := run("init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin", "--academie", "Démo",
+		"--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie", "--head-family", "Dupont",
+		"--admin", "admin", "--hosts", "localhost"); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	out, err := run("filter", "fetch", srv.URL+"/dl/broken.tar.gz")
+	if err == nil || !strings.Contains(err.Error(), "MD5") {
+		t.Fatalf("a download with the wrong checksum: %v\n%s", err, out)
+	}
+	if out, _ := run("filter", "status"); !strings.Contains(out, "No lists imported yet") {
+		t.Fatalf("a refused download changed the lists: %s", out)
+	}
+	if out, err := run("filter", "fetch", srv.URL+"/dl/blacklists.tar.gz"); err != nil || !strings.Contains(out, "MD5 checked") {
+		t.Fatalf("fetch: %v\n%s", err, out)
+	}
+	if out, _ := run("filter", "check", "http://www.casino.example/"); !strings.Contains(out, "BLOCKED") {
+		t.Fatalf("the fetched lists are not in force: %s", out)
 	}
 }

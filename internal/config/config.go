@@ -55,6 +55,7 @@ type Listen struct {
 // the store.
 type Filter struct {
 	Lists           string   `toml:"lists"`             // UT1 archive or folder; default <data>/filter/lists.tar.gz
+	ListsURL        string   `toml:"lists_url"`         // where 'preau filter fetch' downloads from; default UT1's blacklists.tar.gz
 	DNSUpstreams    []string `toml:"dns_upstreams"`     // host:port; default the system's resolvers
 	DNSBlockAddress string   `toml:"dns_block_address"` // address answered for blocked names; empty: NXDOMAIN
 	ProxyVia        bool     `toml:"proxy_via"`         // add a Via header upstream

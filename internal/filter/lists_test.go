@@ -586,3 +586,23 @@ func FuzzLoadArchive(f *testing.F) {
 		}
 	})
 }
+
+func TestParseMD5Sums(t *testing.T) {
+	got := ParseMD5Sums([]byte("0123456789abcdef0123456789ABCDEF  blacklists.tar.gz\nnot a line\n" +
+		"ffffffffffffffffffffffffffffffff *adult.tar.gz\nzz23456789abcdef0123456789abcdef x.tar.gz\n"))
+	if len(got) != 2 || got["blacklists.tar.gz"] != "0123456789abcdef0123456789abcdef" || got["adult.tar.gz"] == "" {
+		t.Fatalf("%v", got)
+	}
+}
+
+func FuzzParseMD5Sums(f *testing.F) {
+	f.Add([]byte("0123456789abcdef0123456789abcdef  blacklists.tar.gz\n"))
+	f.Add([]byte("x\n\n  \t"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for name, sum := range ParseMD5Sums(data) {
+			if len(sum) != 32 || name == "" {
+				t.Fatalf("%q → %q", name, sum)
+			}
+		}
+	})
+}

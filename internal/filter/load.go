@@ -268,3 +268,23 @@ func (h *Holder) Reload(src string) (*Lists, error) {
 	h.cur.Store(l)
 	return l, nil
 }
+
+// ParseMD5Sums reads UT1's MD5SUM.LST: one "<md5hex> <name>" line per
+// archive (formats.md §1.1). It returns the checksums by file name; lines
+// that are not a 32-digit hex sum and a name are skipped.
+func ParseMD5Sums(data []byte) map[string]string {
+	out := map[string]string{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || len(f[0]) != 32 {
+			continue
+		}
+		sum := strings.ToLower(f[0])
+		if strings.Trim(sum, "0123456789abcdef") != "" {
+			continue
+		}
+		name := strings.TrimPrefix(f[len(f)-1], "*") // md5sum's binary marker
+		out[path.Base(name)] = sum
+	}
+	return out
+}
