@@ -22,6 +22,7 @@ for tool in wrk nginx squid squidGuard openssl; do
 	command -v "$tool" >/dev/null || { echo "proxy.sh: $tool is not installed (Debian: wrk nginx-light squid squidguard openssl)" >&2; exit 2; }
 done
 W=$(mktemp -d /tmp/preau-bench-proxy.XXXXXX)
+chmod 755 "$W" # squid and its helpers run as an unprivileged user
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
@@ -62,7 +63,7 @@ D="$W/data"
 
 # Squid + squidGuard with the same lists and categories.
 cats="adult mixed_adult agressif dangerous_material drogue gambling hacking malware phishing redirector strict_redirector sect warez dating lingerie ddos doh"
-mkdir -p "$W/sg/db" "$W/sg/log"
+mkdir -p "$W/sg/db" "$W/sg/log" "$W/squid"
 {
 	echo "dbhome $W/sg/db"
 	echo "logdir $W/sg/log"
@@ -82,15 +83,20 @@ mkdir -p "$W/sg/db" "$W/sg/log"
 echo "compiling the squidGuard databases (squidGuard -C all) …" >&2
 squidGuard -c "$W/squidGuard.conf" -C all >/dev/null 2>&1 || true
 printf 'bench:%s\n' "$(openssl passwd -apr1 'Banc-Essai-2026-proxy')" >"$W/htpasswd"
-ncsa=$(ls /usr/lib/squid/basic_ncsa_auth /usr/lib/squid3/basic_ncsa_auth 2>/dev/null | head -1)
+chmod -R a+rX "$W/sg" "$W/htpasswd" "$W/squidGuard.conf"
+if [ "$(id -u)" = 0 ]; then
+	suser=$(id -un proxy 2>/dev/null || echo nobody)
+	chown -R "$suser" "$W/squid" "$W/sg/log" "$W/sg/db"
+fi
+ncsa=$( (ls /usr/lib/squid/basic_ncsa_auth /usr/lib/squid3/basic_ncsa_auth 2>/dev/null || true) | head -1)
 cat >"$W/squid.conf" <<EOF
 http_port $SQUID
-pid_filename $W/squid.pid
-cache_log $W/squid-cache.log
+pid_filename $W/squid/squid.pid
+cache_log $W/squid/cache.log
 access_log none
 cache deny all
 cache_mem 0 MB
-coredump_dir $W
+coredump_dir $W/squid
 auth_param basic program $ncsa $W/htpasswd
 auth_param basic credentialsttl 5 minutes
 acl authed proxy_auth REQUIRED

@@ -136,8 +136,11 @@ func New(cfg Config, log *slog.Logger) *Server {
 		ForceAttemptHTTP2:     false,
 	}
 	s.rp = &httputil.ReverseProxy{
-		Transport:     s.tr,
-		FlushInterval: -1, // stream: never buffer a body
+		Transport: s.tr,
+		// Bodies are streamed through a small buffer, never held whole;
+		// responses of unknown length (chunked, event streams) are
+		// flushed on every write by ReverseProxy itself.
+		FlushInterval: 0,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = pr.In.URL
 			pr.Out.Host = pr.In.Host

@@ -483,3 +483,37 @@ func FuzzReadRequest(f *testing.F) {
 		proxyd.ParseProxyAuth(r.Header.Get("Proxy-Authorization"))
 	})
 }
+
+// TestStreamingIsNotBuffered: the first part of a response reaches the
+// client while the origin is still sending.
+func TestStreamingIsNotBuffered(t *testing.T) {
+	e := start(t)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first part\n")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "rest\n")
+	}))
+	defer slow.Close()
+	defer close(release)
+	_, port, _ := net.SplitHostPort(slow.Listener.Addr().String())
+	resp, err := e.client("eleve6a", "pw6a").Get("http://allowed.example:" + port + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(resp.Body).ReadString('\n')
+		line <- s
+	}()
+	select {
+	case s := <-line:
+		if s != "first part\n" {
+			t.Fatalf("first line %q", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the proxy held the response back")
+	}
+}
