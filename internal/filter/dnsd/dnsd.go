@@ -56,6 +56,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	servers []*dns.Server
+	pools   map[string]chan *pooledConn // upstream UDP sockets by address
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -109,6 +110,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srvs := s.servers
 	s.servers = nil
+	for _, pool := range s.pools {
+	drain:
+		for {
+			select {
+			case pc := <-pool:
+				pc.co.Close()
+			default:
+				break drain
+			}
+		}
+	}
 	s.mu.Unlock()
 	var errs []error
 	for _, srv := range srvs {
@@ -166,15 +178,23 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 	q := r.Question[0]
 	name := strings.TrimSuffix(strings.ToLower(q.Name), ".")
 	now := s.cfg.Now()
-	rec := logs.Record{Time: now, Class: logs.ClassConnection, Service: "dns", Source: ip, Object: name, Severity: 6,
-		Fields: map[string]string{"qtype": dns.TypeToString[q.Qtype]}}
 	est, zone := "", ""
 	if s.cfg.Client != nil {
 		est, zone = s.cfg.Client(ip)
 	}
-	rec.Establishment = est
-	if zone != "" {
-		rec.Fields["zone"] = zone
+	// The record is built only when it is kept (blocked queries always,
+	// allowed ones when configured): a query allocates as little as it can.
+	record := func(d filter.Decision, result, rule string) {
+		rec := logs.Record{Time: now, Class: logs.ClassConnection, Service: "dns", Source: ip, Object: name, Severity: 6,
+			Establishment: est, Action: d.Action(), Result: result,
+			Fields: map[string]string{"qtype": dns.TypeToString[q.Qtype], "rule": rule}}
+		if zone != "" {
+			rec.Fields["zone"] = zone
+		}
+		if d.Category != "" {
+			rec.Fields["category"] = d.Category
+		}
+		s.cfg.Sink.Append(rec)
 	}
 	host, err := filter.NormalizeHost(name)
 	if name == "" {
@@ -182,8 +202,7 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 	}
 	if err != nil {
 		m.SetRcode(r, dns.RcodeNameError)
-		rec.Action, rec.Result = "block", "invalid"
-		s.cfg.Sink.Append(rec)
+		record(filter.Decision{Rule: "invalid"}, "invalid", "invalid")
 		return m
 	}
 	req := filter.Request{Establishment: est, Host: host, Zone: zone, Time: now}
@@ -191,40 +210,30 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 	if host != "." && !strings.HasSuffix(host, ".arpa") {
 		d = s.cfg.Engine.Decide(&req)
 	}
-	rec.Action = d.Action()
-	rec.Fields["rule"] = d.Rule
-	if d.Category != "" {
-		rec.Fields["category"] = d.Category
-	}
 	if !d.Allow {
-		rec.Result = "refused"
-		s.cfg.Sink.Append(rec)
+		record(d, "refused", d.Rule)
 		return s.blocked(r, m, q)
 	}
 	if target := filter.SafeSearchHost(host); target != "" && s.cfg.Engine.SafeSearch(&req) &&
 		(q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeCNAME) {
-		rec.Fields["rule"] = "safe-search"
-		rec.Result = "ok"
-		s.logAllowed(rec)
+		if s.cfg.LogAllowed {
+			record(d, "ok", "safe-search")
+		}
 		return s.safeSearch(r, m, q, target)
 	}
 	resp, err := s.forward(r, q)
 	if err != nil {
 		s.log.Debug("DNS upstreams failed", "name", name, "err", err)
 		m.SetRcode(r, dns.RcodeServerFailure)
-		rec.Result = "error"
-		s.logAllowed(rec)
+		if s.cfg.LogAllowed {
+			record(d, "error", d.Rule)
+		}
 		return m
 	}
-	rec.Result = "ok"
-	s.logAllowed(rec)
-	return resp
-}
-
-func (s *Server) logAllowed(rec logs.Record) {
 	if s.cfg.LogAllowed {
-		s.cfg.Sink.Append(rec)
+		record(d, "ok", d.Rule)
 	}
+	return resp
 }
 
 // blocked answers a blocked name with the block page's address, or NXDOMAIN.
@@ -279,7 +288,7 @@ func (s *Server) forward(r *dns.Msg, q dns.Question) (*dns.Msg, error) {
 	out.Id = dns.Id()
 	var lastErr error
 	for _, up := range s.cfg.Upstreams {
-		resp, _, err := s.udp.Exchange(out, up)
+		resp, err := s.exchangeUDP(out, up)
 		if err == nil && resp.Truncated {
 			resp, _, err = s.tcp.Exchange(out, up)
 		}
@@ -296,6 +305,56 @@ func (s *Server) forward(r *dns.Msg, q dns.Question) (*dns.Msg, error) {
 		return resp, nil
 	}
 	return nil, lastErr
+}
+
+// exchangeUDP asks one upstream over a pooled UDP socket: creating a
+// socket per query costs more than the query. A socket serves at most
+// maxUses queries (its source port changes with the next one); replies
+// with another ID or another question are ignored.
+func (s *Server) exchangeUDP(m *dns.Msg, addr string) (*dns.Msg, error) {
+	s.mu.Lock()
+	if s.pools == nil {
+		s.pools = map[string]chan *pooledConn{}
+	}
+	pool, ok := s.pools[addr]
+	if !ok {
+		pool = make(chan *pooledConn, 64)
+		s.pools[addr] = pool
+	}
+	s.mu.Unlock()
+	var pc *pooledConn
+	select {
+	case pc = <-pool:
+	default:
+		c, err := net.DialTimeout("udp", addr, s.cfg.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		pc = &pooledConn{co: &dns.Conn{Conn: c, UDPSize: 4096}}
+	}
+	resp, _, err := s.udp.ExchangeWithConn(m, pc.co)
+	pc.uses++
+	if err == nil && (len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, m.Question[0].Name) ||
+		resp.Question[0].Qtype != m.Question[0].Qtype) {
+		err = errors.New("the upstream answered another question")
+	}
+	if err != nil || pc.uses >= maxUses {
+		pc.co.Close()
+	} else {
+		select {
+		case pool <- pc:
+		default:
+			pc.co.Close()
+		}
+	}
+	return resp, err
+}
+
+const maxUses = 256
+
+type pooledConn struct {
+	co   *dns.Conn
+	uses int
 }
 
 type cacheKey struct {
