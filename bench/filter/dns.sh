@@ -42,7 +42,7 @@ for c in $cats; do [ -s "$UT1/$c/domains" ] && cat "$UT1/$c/domains"; done |
 echo "$(wc -l <"$W/blocked") blocked names" >&2
 
 # Queries: half blocked names (a sample), half allowed names under the stub.
-awk 'NR % 50 == 1 { print $0 " A" }' "$W/blocked" | head -50000 >"$W/q-blocked"
+awk 'NR % 50 == 1 && n < 50000 { print $0 " A"; n++ }' "$W/blocked" >"$W/q-blocked"
 seq 1 50000 | awk '{ printf "host%d.allowed-%d.example.org A\n", $1, $1 % 997 }' >"$W/q-allowed"
 paste -d '\n' "$W/q-blocked" "$W/q-allowed" | grep -v '^$' >"$W/queries"
 
