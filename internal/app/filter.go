@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -113,19 +114,26 @@ func (a *App) startFilter(ctx context.Context) error {
 		srv := dnsd.New(dnsd.Config{Engine: fn.eng, Upstreams: dnsUpstreams(a.cfg.Filter.DNSUpstreams), BlockA: block,
 			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS},
 			log.With("listener", "dns"))
-		pc, err := net.ListenPacket("udp", a.cfg.Listen.DNS)
+		pcs, err := dnsd.ListenPacket(a.cfg.Listen.DNS, runtime.GOMAXPROCS(0))
 		if err != nil {
 			return fmt.Errorf("listening for dns (UDP) on %s: %w", a.cfg.Listen.DNS, err)
 		}
+		pc := pcs[0]
 		ln, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err != nil {
-			pc.Close()
+			for _, pc := range pcs {
+				pc.Close()
+			}
 			return fmt.Errorf("listening for dns (TCP) on %s: %w", a.cfg.Listen.DNS, err)
 		}
 		a.mu.Lock()
 		a.listeners["dns"] = ln
 		a.mu.Unlock()
-		for _, serve := range []func() error{func() error { return srv.ServePacket(pc) }, func() error { return srv.Serve(ln) }} {
+		serves := []func() error{func() error { return srv.Serve(ln) }}
+		for _, pc := range pcs {
+			serves = append(serves, func() error { return srv.ServePacket(pc) })
+		}
+		for _, serve := range serves {
 			a.bg.Add(1)
 			go func() {
 				defer a.bg.Done()
@@ -136,7 +144,9 @@ func (a *App) startFilter(ctx context.Context) error {
 		}
 		a.closers = append(a.closers, func(ctx context.Context) error {
 			err := srv.Shutdown(ctx)
-			pc.Close()
+			for _, pc := range pcs {
+				pc.Close()
+			}
 			ln.Close()
 			return err
 		})

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/preau/preau/internal/app"
 )
 
@@ -93,6 +95,12 @@ func TestFilterEndToEnd_INF_SEC_8(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(pac), "PROXY "+proxyAddr) || !strings.Contains(resp.Header.Get("Content-Type"), "proxy-autoconfig") {
 		t.Fatalf("PAC: %s", pac)
+	}
+	// The DNS filter answers a blocked name with NXDOMAIN (no block address configured).
+	q := new(dns.Msg)
+	q.SetQuestion("www.0-casino.info.", dns.TypeA)
+	if r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(q, n.app.Addr("dns")); err != nil || r.Rcode != dns.RcodeNameError {
+		t.Fatalf("DNS filter: %v %v", r, err)
 	}
 	if out := n.cli("filter", "check", "http://www.0-casino.info/", "--user", "zoe.martin"); !strings.Contains(out, "BLOCKED") ||
 		!strings.Contains(out, "gambling") || !strings.Contains(out, "profile:pupil") {

@@ -238,3 +238,18 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+func TestListenPacketSharesThePort(t *testing.T) {
+	pcs, err := dnsd.ListenPacket("127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, pc := range pcs {
+			pc.Close()
+		}
+	}()
+	if len(pcs) != 2 || pcs[0].LocalAddr().String() != pcs[1].LocalAddr().String() {
+		t.Fatalf("sockets %v", pcs)
+	}
+}
