@@ -78,6 +78,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) htt
 	mux.Handle("POST "+TeacherPath+"/end/{id}", requireLogin(web.HandlerFunc(h.end)))
 	mux.Handle("GET "+SettingsPath, requireLogin(web.HandlerFunc(h.settings)))
 	mux.Handle("POST "+SettingsPath, requireLogin(web.HandlerFunc(h.saveSettings)))
+	mux.Handle("POST "+SettingsPath+"/group", requireLogin(web.HandlerFunc(h.saveGroup)))
 	mux.Handle("GET "+AskPath, requireLogin(web.HandlerFunc(h.askForm)))
 	mux.Handle("POST "+AskPath, requireLogin(web.HandlerFunc(h.ask)))
 }
@@ -365,6 +366,14 @@ type settingsView struct {
 	Lists      string
 	National   []string
 	Error      string
+	Groups     []option
+	GroupRules []groupRow
+	GroupForm  *web.Form
+}
+
+type groupRow struct {
+	filter.GroupRule
+	Name string
 }
 
 func (h *Handler) settingsView(ctx context.Context, est string, st filter.Settings, f *web.Form) (*settingsView, error) {
@@ -372,7 +381,19 @@ func (h *Handler) settingsView(ctx context.Context, est string, st filter.Settin
 	if err != nil {
 		return nil, err
 	}
-	v := &settingsView{Form: f, National: append(append([]string{}, nat.Categories...), nat.Sites...)}
+	v := &settingsView{Form: f, National: append(append([]string{}, nat.Categories...), nat.Sites...), GroupForm: web.NewForm(ctx, nil)}
+	gs, err := h.d.Service.Targets(ctx, est)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, g := range gs {
+		v.Groups = append(v.Groups, option{Value: g.Code, Label: g.Name + " (" + g.Code + ")"})
+		names[g.Code] = g.Name
+	}
+	for _, g := range st.Groups {
+		v.GroupRules = append(v.GroupRules, groupRow{GroupRule: g, Name: names[g.Group]})
+	}
 	if h.d.ListsInfo != nil {
 		v.Lists = h.d.ListsInfo(ctx)
 	}
@@ -469,6 +490,65 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Error = msg
+	h.rd.Page(w, r, status, "filter/settings", v)
+	return nil
+}
+
+// saveGroup sets (or, all fields empty, removes) the rule of one group
+// (INF-SEC-10).
+func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	est, err := establishment(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := web.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	st, err := h.d.Service.Settings(ctx, est)
+	if err != nil {
+		return err
+	}
+	g := filter.GroupRule{Group: f.Required("group", "filter.field.group"),
+		AllowSites: splitSites(f.MaxLen("group_allow", 100000)), BlockSites: splitSites(f.MaxLen("group_block", 100000)),
+		BlockCategories: f.Values["group_categories"]}
+	if g.Group != "" {
+		gs, err := h.d.Service.Targets(ctx, est)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(gs, func(x filter.GroupRef) bool { return x.Code == g.Group }) {
+			f.Fail("group", "filter.err.not_your_group")
+		}
+	}
+	st.Groups = slices.DeleteFunc(st.Groups, func(x filter.GroupRule) bool { return x.Group == g.Group })
+	if len(g.AllowSites)+len(g.BlockSites)+len(g.BlockCategories) > 0 {
+		st.Groups = append(st.Groups, g)
+	}
+	var msg string
+	status := http.StatusBadRequest
+	if f.Valid() {
+		err := h.d.Service.SaveSettings(ctx, est, st, "group "+g.Group)
+		if err == nil {
+			web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.saved"})
+			http.Redirect(w, r, SettingsPath+"#groups", http.StatusSeeOther)
+			return nil
+		}
+		var ok bool
+		if msg, status, ok = refusal(ctx, err); !ok {
+			return err
+		}
+	}
+	cur, err := h.d.Service.Settings(ctx, est)
+	if err != nil {
+		return err
+	}
+	v, err := h.settingsView(ctx, est, cur, web.NewForm(ctx, nil))
+	if err != nil {
+		return err
+	}
+	v.Error, v.GroupForm = msg, f
 	h.rd.Page(w, r, status, "filter/settings", v)
 	return nil
 }

@@ -300,3 +300,34 @@ func TestAskToOpen(t *testing.T) {
 }
 
 func jsonUnmarshal(doc string, v any) error { return json.Unmarshal([]byte(doc), v) }
+
+// TestGroupRulePage: the head sets a class's rule from the settings page;
+// it applies to that class only. CARINE: INF-SEC-10
+func TestGroupRulePage_INF_SEC_10(t *testing.T) {
+	s := newSite(t)
+	code, _, _ := s.do("cheffe", "POST", "/filter/settings/group", url.Values{"group": {"5B"}, "group_block": {"video.example"},
+		"group_categories": {"games"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("save group rule: %d", code)
+	}
+	fiveB := s.eng.Decide(&filter.Request{Establishment: est, Host: "video.example", Profile: core.ProfilePupil, Groups: []string{"5B"}, Time: s.clock.Now()})
+	if fiveB.Allow || fiveB.Rule != "group:5B" {
+		t.Fatalf("5B: %+v", fiveB)
+	}
+	if d := s.pupil6A("video.example"); !d.Allow {
+		t.Fatalf("6A: %+v", d)
+	}
+	_, _, body := s.do("cheffe", "GET", "/filter/settings", nil)
+	if !strings.Contains(body, "<code>video.example</code>") || !strings.Contains(body, "5e B") {
+		t.Fatalf("group rules table:\n%s", body)
+	}
+	if code, _, _ := s.do("lou.petit", "POST", "/filter/settings/group", url.Values{"group": {"5B"}, "group_block": {"x.example"}}); code != http.StatusBadRequest {
+		t.Fatalf("a teacher setting another class's rule: %d", code)
+	}
+	if code, _, _ := s.do("cheffe", "POST", "/filter/settings/group", url.Values{"group": {"5B"}}); code != http.StatusSeeOther {
+		t.Fatalf("remove: %d", code)
+	}
+	if d := s.eng.Decide(&filter.Request{Establishment: est, Host: "video.example", Profile: core.ProfilePupil, Groups: []string{"5B"}, Time: s.clock.Now()}); !d.Allow {
+		t.Fatalf("after removal: %+v", d)
+	}
+}
