@@ -43,3 +43,30 @@ func BenchmarkQuery(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkForward measures queries for names never seen before: each
+// one is forwarded to the upstream.
+func BenchmarkForward(b *testing.B) {
+	t := &testing.T{}
+	e := start(t, true)
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+		co, err := c.Dial(e.addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer co.Close()
+		for pb.Next() {
+			m := new(dns.Msg)
+			m.SetQuestion(fmt.Sprintf("u%d.uniq.example.org.", n.Add(1)), dns.TypeA)
+			if _, _, err := c.ExchangeWithConn(m, co); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

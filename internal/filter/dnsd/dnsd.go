@@ -421,11 +421,12 @@ func (c *cache) put(k cacheKey, m *dns.Msg, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
-		for k2, e := range c.m {
-			if !now.Before(e.expires) || len(c.m) >= c.max {
-				delete(c.m, k2)
-			}
-			if len(c.m) < c.max*9/10 {
+		// Full: drop a tenth of the entries (map order is random enough),
+		// so that the cost of a sweep is spread over many insertions.
+		drop := len(c.m) - c.max*9/10
+		for k2 := range c.m {
+			delete(c.m, k2)
+			if drop--; drop <= 0 {
 				break
 			}
 		}
@@ -436,4 +437,11 @@ func (c *cache) put(k cacheKey, m *dns.Msg, now time.Time) {
 // String describes the server for logs.
 func (s *Server) String() string {
 	return "dnsd upstreams=" + strings.Join(s.cfg.Upstreams, ",") + " nxdomain=" + strconv.FormatBool(s.cfg.NXDomain)
+}
+
+// CacheLen returns how many answers the cache holds.
+func (s *Server) CacheLen() int {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	return len(s.cache.m)
 }

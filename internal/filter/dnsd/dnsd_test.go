@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -251,5 +252,28 @@ func TestListenPacketSharesThePort(t *testing.T) {
 	}()
 	if len(pcs) != 2 || pcs[0].LocalAddr().String() != pcs[1].LocalAddr().String() {
 		t.Fatalf("sockets %v", pcs)
+	}
+}
+
+// TestCacheStaysBounded: a full cache drops entries in batches and keeps
+// answering.
+func TestCacheStaysBounded(t *testing.T) {
+	up, _ := stub(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "gambling"), 0o755)
+	os.WriteFile(filepath.Join(dir, "gambling", "domains"), []byte("casino.example\n"), 0o644)
+	lists, _ := filter.Load(dir)
+	eng := filter.NewEngine()
+	eng.SetLists(lists)
+	srv := dnsd.New(dnsd.Config{Engine: eng, Upstreams: []string{up}, CacheEntries: 50}, nil)
+	for i := range 500 {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn("n"+strconv.Itoa(i)+".example.org"), dns.TypeA)
+		if r := srv.Answer(m, "127.0.0.1"); r == nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+			t.Fatalf("query %d: %v", i, r)
+		}
+	}
+	if n := srv.CacheLen(); n > 50 || n < 40 {
+		t.Fatalf("cache holds %d entries, bound 50", n)
 	}
 }

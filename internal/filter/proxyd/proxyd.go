@@ -497,11 +497,11 @@ func (c *credCache) put(k [32]byte, id Identity, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
-		for k2, e := range c.m { // drop expired entries, then any
-			if now.After(e.expires) || len(c.m) >= c.max {
-				delete(c.m, k2)
-			}
-			if len(c.m) < c.max*9/10 {
+		// Full: drop a tenth of the entries (map order is random enough).
+		drop := len(c.m) - c.max*9/10
+		for k2 := range c.m {
+			delete(c.m, k2)
+			if drop--; drop <= 0 {
 				break
 			}
 		}
