@@ -15,8 +15,7 @@ import (
 // BenchmarkQuery measures queries over UDP through the resolver: half
 // blocked names, half allowed names answered from the cache.
 func BenchmarkQuery(b *testing.B) {
-	t := &testing.T{}
-	e := start(t, true)
+	e := start(b, true)
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,8 +46,7 @@ func BenchmarkQuery(b *testing.B) {
 // BenchmarkForward measures queries for names never seen before: each
 // one is forwarded to the upstream.
 func BenchmarkForward(b *testing.B) {
-	t := &testing.T{}
-	e := start(t, true)
+	e := start(b, true)
 	var n atomic.Int64
 	b.SetParallelism(32)
 	b.ResetTimer()

@@ -32,7 +32,7 @@ func (s *sink) Append(r logs.Record) { s.mu.Lock(); s.recs = append(s.recs, r); 
 
 // stub is a local authoritative server: every name has A 192.0.2.1 and
 // AAAA 2001:db8::1; it counts the queries it gets.
-func stub(t *testing.T) (string, *atomic.Int64) {
+func stub(t testing.TB) (string, *atomic.Int64) {
 	var n atomic.Int64
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +67,7 @@ type env struct {
 	eng     *filter.Engine
 }
 
-func start(t *testing.T, nx bool) *env {
+func start(t testing.TB, nx bool) *env {
 	dir := t.TempDir()
 	for name, body := range map[string]string{"gambling/domains": "casino.example\n", "gambling/usage": "black\n",
 		"doh/domains": "dns.google\ncloudflare-dns.com\n", "doh/usage": "black\n"} {

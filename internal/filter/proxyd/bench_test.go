@@ -12,8 +12,7 @@ import (
 // BenchmarkProxyRequest measures a keep-alive request through the proxy
 // to a local origin (client, proxy and origin in one process).
 func BenchmarkProxyRequest(b *testing.B) {
-	t := &testing.T{}
-	e := start(t)
+	e := start(b)
 	c := e.client("eleve6a", "pw6a")
 	url := "http://allowed.example:" + e.origin + "/page"
 	b.ReportAllocs()

@@ -109,7 +109,7 @@ func writeTree(t testing.TB, files map[string]string) string {
 	return dir
 }
 
-func start(t *testing.T) *env {
+func start(t testing.TB) *env {
 	t.Helper()
 	lists, err := filter.Load(writeTree(t, map[string]string{
 		"gambling/domains":        "casino.example\n",
