@@ -26,7 +26,7 @@ var entryPoints = map[core.Channel]string{
 	core.ChannelLDAP:  "a bind succeeds restricted to Password Modify, with ppolicy changeAfterReset",
 	core.ChannelAPI:   "API tokens, not passwords; only service accounts and admins hold them",
 	core.ChannelDAV:   "not served yet (issue 7)",
-	core.ChannelProxy: "not served yet (issue 6)",
+	core.ChannelProxy: "the filtering proxy answers 407 until the password is changed on the portal",
 	core.ChannelIMAP:  "not served yet (mail)",
 	core.ChannelSMTP:  "not served yet (mail)",
 }
@@ -37,7 +37,7 @@ var entryPoints = map[core.Channel]string{
 // page, and an LDAP bind (ldapwhoami) is told changeAfterReset.
 func TestFirstLoginChangeOnEveryEntryPoint_INF_AUT_7(t *testing.T) {
 	listeners := reflect.TypeOf(config.Listen{})
-	for _, ch := range []core.Channel{core.ChannelDAV, core.ChannelProxy, core.ChannelIMAP, core.ChannelSMTP} {
+	for _, ch := range []core.Channel{core.ChannelDAV, core.ChannelIMAP, core.ChannelSMTP} {
 		for i := range listeners.NumField() {
 			if strings.EqualFold(listeners.Field(i).Name, string(ch)) || strings.Contains(strings.ToLower(listeners.Field(i).Name), string(ch)) {
 				t.Errorf("config.Listen has %s: add the %s entry point to this test and prove it refuses a must-change account",
@@ -68,6 +68,15 @@ func TestFirstLoginChangeOnEveryEntryPoint_INF_AUT_7(t *testing.T) {
 		if r, _ := n.get(path); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/password" {
 			t.Errorf("%s before the change: %d %s", name, r.StatusCode, r.Header.Get("Location"))
 		}
+	}
+
+	// The filtering proxy refuses the account (407) until the change.
+	proxy := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: n.app.Addr("proxy"),
+		User: url.UserPassword("zoe.martin", "Bonjour-Zoe-2026")})}}
+	if r, err := proxy.Get("http://127.0.0.1:1/"); err != nil || r.StatusCode != http.StatusProxyAuthRequired {
+		t.Errorf("proxy before the change: %v %v", r, err)
+	} else {
+		r.Body.Close()
 	}
 
 	if _, err := exec.LookPath("ldapwhoami"); err != nil {
