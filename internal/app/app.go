@@ -41,6 +41,7 @@ type App struct {
 	stop      context.CancelFunc
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
 	mon       *monitorParts                 // supervision (monitor.go)
+	filterN   filterNode                    // the content filter (filter.go)
 }
 
 // Options are what New needs beyond the configuration.
@@ -122,6 +123,10 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if err := a.startLogs(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
+	}
+	if err := a.startFilter(ctx); err != nil {
 		a.Shutdown(context.Background())
 		return err
 	}

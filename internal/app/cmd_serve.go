@@ -20,6 +20,8 @@ type serveFlags struct {
 	ldap, ldaps string
 	syslog      string
 	syslogTLS   string
+	proxy, dns  string
+	proxyTLS    string
 	dump        bool
 	seed        int64
 }
@@ -32,6 +34,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.ldaps, "ldaps", "", "LDAPS listen address (default 127.0.0.1:1636; \"off\" disables it)")
 	fs.StringVar(&f.syslog, "syslog", "", "syslog UDP+TCP listen address (default 127.0.0.1:1514; \"off\" disables it)")
 	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "syslog over TLS listen address (default 127.0.0.1:6514; \"off\" disables it)")
+	fs.StringVar(&f.proxy, "proxy", "", "filtering web proxy listen address (default 127.0.0.1:3128; \"off\" disables it)")
+	fs.StringVar(&f.proxyTLS, "proxy-tls", "", "filtering web proxy over TLS (default 127.0.0.1:3129; \"off\" disables it)")
+	fs.StringVar(&f.dns, "dns", "", "filtering DNS listen address, UDP and TCP (default 127.0.0.1:1053; \"off\" disables it)")
 	fs.BoolVar(&f.dump, "config-dump", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -47,7 +52,8 @@ func (f *serveFlags) load(env Env) (config.File, error) {
 		flag string
 		dst  *string
 	}{{f.http, &cfg.Listen.HTTP}, {f.ldap, &cfg.Listen.LDAP}, {f.ldaps, &cfg.Listen.LDAPS},
-		{f.syslog, &cfg.Listen.Syslog}, {f.syslogTLS, &cfg.Listen.SyslogTLS}} {
+		{f.syslog, &cfg.Listen.Syslog}, {f.syslogTLS, &cfg.Listen.SyslogTLS},
+		{f.proxy, &cfg.Listen.Proxy}, {f.proxyTLS, &cfg.Listen.ProxyTLS}, {f.dns, &cfg.Listen.DNS}} {
 		switch o.flag {
 		case "":
 		case "off":

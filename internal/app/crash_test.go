@@ -87,7 +87,7 @@ func TestDemoSurvivesKill9(t *testing.T) {
 	start := func() *exec.Cmd {
 		ldapAddr = freePort(t)
 		cmd := exec.Command(bin, "demo", "--data", data, "--https", addr, "--http", "off", "--ldap", ldapAddr, "--ldaps", "off",
-			"--syslog", "off", "--syslog-tls", "off")
+			"--syslog", "off", "--syslog-tls", "off", "--proxy", "off", "--proxy-tls", "off", "--dns", "off")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -58,6 +58,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 		printDemo(out, url, ldapURL, a.cfg.LDAP.BaseDN, a.cfg.Data, d)
 		a.printLogListeners(out)
 		fmt.Fprintf(out, "metrics token: %s (Prometheus: %smetrics)\n\n", a.MetricsToken(), url)
+		a.printFilterDemo(out)
 	})
 }
 

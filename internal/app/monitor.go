@@ -89,6 +89,15 @@ func (a *App) buildMonitor() error {
 	if a.cfg.Listen.SyslogTLS != "" && a.logs != nil {
 		e.Register("syslog-tls", probes.Listener(addr("syslog-tls")))
 	}
+	for _, l := range []struct{ name, addr string }{{"proxy", a.cfg.Listen.Proxy}, {"proxy_tls", a.cfg.Listen.ProxyTLS},
+		{"dns", a.cfg.Listen.DNS}} {
+		if l.addr != "" {
+			e.Register(l.name, probes.Listener(addr(l.name)))
+		}
+	}
+	if a.cfg.Listen.Proxy != "" || a.cfg.Listen.DNS != "" {
+		e.Register("filter-lists", a.filterListsProbe())
+	}
 	if a.logs != nil {
 		e.Register("logs", logStoreProbe(a.logs.Stats))
 	}
@@ -105,14 +114,6 @@ func (a *App) buildMonitor() error {
 		}})
 	a.mon = &monitorParts{svc: svc, engine: e, token: token}
 	return nil
-}
-
-// publicURL is the URL of the portal for links in alerts.
-func (a *App) publicURL() string {
-	if a.cfg.Web.PublicURL != "" {
-		return a.cfg.Web.PublicURL
-	}
-	return "https://" + a.cfg.Listen.HTTPS
 }
 
 // metricsToken returns web.metrics_token, or the token of the data folder,

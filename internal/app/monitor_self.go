@@ -64,3 +64,25 @@ func (a *App) backupProbe() monitor.ProbeFunc {
 		return monitor.Result{OK: true}
 	}
 }
+
+// filterListsMaxAge is how old the UT1 lists in force may be before the
+// self-check fails: UT1 publishes daily; two weeks means the nightly fetch
+// has stopped (INF-SEC-8).
+const filterListsMaxAge = 14 * 24 * time.Hour
+
+// filterListsProbe fails when no UT1 lists were ever imported or when the
+// last import is older than filterListsMaxAge.
+func (a *App) filterListsProbe() monitor.ProbeFunc {
+	return func(ctx context.Context) monitor.Result {
+		im, err := a.db.LastFilterImport(ctx)
+		switch {
+		case core.IsKind(err, core.NotFound):
+			return monitor.Fail("no UT1 lists imported: run preau filter fetch or preau filter import-lists")
+		case err != nil:
+			return monitor.Fail("reading the lists' import: %v", err)
+		case a.clock.Now().Sub(im.At) > filterListsMaxAge:
+			return monitor.Fail("the UT1 lists in force were imported %s ago", a.clock.Now().Sub(im.At).Round(time.Hour))
+		}
+		return monitor.Result{OK: true}
+	}
+}

@@ -88,3 +88,32 @@ func TestBackupSelfCheck(t *testing.T) {
 		t.Fatalf("failed verification: %+v", r)
 	}
 }
+
+// CARINE: MCO-SEI-1, INF-SEC-8 — the filter's self-check fails while no
+// UT1 lists were imported and once the lists in force are over two weeks
+// old (the nightly fetch stopped).
+func TestFilterListsSelfCheck(t *testing.T) {
+	clock := core.NewFakeClock(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := &App{base: &base{db: db, clock: clock}}
+	probe := a.filterListsProbe()
+	ctx := dirtest.Ctx()
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "no UT1 lists imported") {
+		t.Fatalf("no lists: %+v", r)
+	}
+	if err := db.RecordFilterImport(ctx, &store.FilterImport{Source: "blacklists.tar.gz", SHA256: "00", Categories: 60,
+		Domains: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if r := probe(ctx); !r.OK {
+		t.Fatalf("fresh lists: %+v", r)
+	}
+	clock.Advance(15 * 24 * time.Hour)
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "imported 360h0m0s ago") {
+		t.Fatalf("lists 15 days old: %+v", r)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
 	"github.com/preau/preau/internal/files/filesweb"
+	"github.com/preau/preau/internal/filter/filterweb"
 	"github.com/preau/preau/internal/logs/logsweb"
 	"github.com/preau/preau/internal/monitor/monitorweb"
 	"github.com/preau/preau/internal/portal"
@@ -39,7 +40,7 @@ func (a *App) routes() (http.Handler, error) {
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
 		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
-		filesweb.Assets(), logsweb.Assets(), backupweb.Assets(), monitorweb.Assets())
+		filesweb.Assets(), logsweb.Assets(), backupweb.Assets(), monitorweb.Assets(), filterweb.Assets())
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +117,11 @@ func (a *App) routes() (http.Handler, error) {
 	if err := a.routeMonitor(mux, rd, a.cfg.Auth.Strong("admin") || a.cfg.Auth.Strong("monitor")); err != nil {
 		return nil, err
 	}
+	fw, err := a.filterPages(rd)
+	if err != nil {
+		return nil, err
+	}
+	fw.Routes(mux, authweb.RequireLogin)
 	mux.Handle("/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return core.E("app", core.NotFound, "")
 	}))
@@ -192,6 +198,9 @@ func (a *App) nav(r *http.Request) []web.NavItem {
 	}
 	if p.IsAdmin() || slices.ContainsFunc(p.Grants, func(g core.Grant) bool { return g.Right == core.RightPeopleManage }) {
 		items = append(items, web.NavItem{Label: "app.nav.people", Href: peopleweb.PeoplePath})
+	}
+	if slices.ContainsFunc(p.Establishments, func(e string) bool { return p.HasRight(core.RightFilterDelegate, e) }) {
+		items = append(items, web.NavItem{Label: "filter.nav", Href: filterweb.TeacherPath})
 	}
 	// The console's other sections (import, rights, zones, charters,
 	// compliance, break-glass, privacy, journal) are listed on its home

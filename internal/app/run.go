@@ -51,6 +51,7 @@ func commands() []command {
 		{"compliance", "the live CARINE compliance report: CSV, HTML or PDF", runCompliance},
 		{"breakglass", "break-glass accesses to private content: list", runBreakGlass},
 		{"files", "file storage: scrub, spaces, quota, maintain", runFiles},
+		{"filter", "content filter: import-lists, check (why is this URL blocked?), status", runFilter},
 		{"charter", "charters and policy documents: list, publish, stats", runCharter},
 		{"backup", "encrypted, deduplicated backups: init, run, list, check, prune, receive", runBackupCmd},
 		{"restore", "restore a deployment (disaster) or some files (selective) from a backup", runRestore},

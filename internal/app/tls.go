@@ -24,6 +24,7 @@ func (a *App) plainHandler() http.Handler {
 	mux.HandleFunc("GET /ca.crt", a.serveCACert)
 	mux.HandleFunc("GET /ca.der", a.serveCACert)
 	mux.HandleFunc("GET /healthz", serveHealthz)
+	a.filterPlainRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {

@@ -39,6 +39,7 @@ type File struct {
 	Monitor       Monitor     `toml:"monitor"`
 	Log           Log         `toml:"log"`
 	Files         Files       `toml:"files"`
+	Filter        Filter      `toml:"filter"`
 }
 
 // Files holds the storage service's bootstrap settings.
@@ -59,6 +60,21 @@ type Listen struct {
 	// same address; SyslogTLS over TLS (RFC 5425) with the node's certificate.
 	Syslog    string `toml:"syslog"`
 	SyslogTLS string `toml:"syslog_tls"`
+	Proxy     string `toml:"proxy"`     // filtering web proxy (HTTP, CONNECT)
+	ProxyTLS  string `toml:"proxy_tls"` // the same proxy over TLS (PAC can point browsers to it)
+	DNS       string `toml:"dns"`       // filtering DNS resolver (UDP and TCP)
+}
+
+// Filter holds the content filter's bootstrap settings; its rules live in
+// the store.
+type Filter struct {
+	Lists           string   `toml:"lists"`             // UT1 archive or folder; default <data>/filter/lists.tar.gz
+	ListsURL        string   `toml:"lists_url"`         // where 'preau filter fetch' downloads from; default UT1's blacklists.tar.gz
+	DNSUpstreams    []string `toml:"dns_upstreams"`     // host:port; default the system's resolvers
+	DNSBlockAddress string   `toml:"dns_block_address"` // address answered for blocked names; empty: NXDOMAIN
+	ProxyVia        bool     `toml:"proxy_via"`         // add a Via header upstream
+	ProxyForwardFor bool     `toml:"proxy_forward_for"` // pass the client address in X-Forwarded-For
+	LogAllowedDNS   bool     `toml:"log_allowed_dns"`   // record allowed DNS queries too
 }
 
 // Directory holds the directory's bootstrap settings.
@@ -144,7 +160,8 @@ func Default() File {
 		SchemaVersion: CurrentSchemaVersion,
 		Data:          "./preau-data",
 		Listen: Listen{HTTPS: "127.0.0.1:8443", HTTP: "127.0.0.1:8080", LDAP: "127.0.0.1:1389",
-			LDAPS: "127.0.0.1:1636", Syslog: "127.0.0.1:1514", SyslogTLS: "127.0.0.1:6514"},
+			LDAPS: "127.0.0.1:1636", Syslog: "127.0.0.1:1514", SyslogTLS: "127.0.0.1:6514",
+			Proxy: "127.0.0.1:3128", ProxyTLS: "127.0.0.1:3129", DNS: "127.0.0.1:1053"},
 		LDAP:      LDAP{BaseDN: "dc=preau"},
 		Directory: Directory{LeaverGrace: 30 * 24 * time.Hour},
 		TLS:       TLS{Hosts: []string{"localhost"}},
@@ -173,7 +190,8 @@ func (f *File) Validate() error {
 	}
 	for name, addr := range map[string]string{"listen.https": f.Listen.HTTPS, "listen.http": f.Listen.HTTP,
 		"listen.ldap": f.Listen.LDAP, "listen.ldaps": f.Listen.LDAPS, "listen.syslog": f.Listen.Syslog,
-		"listen.syslog_tls": f.Listen.SyslogTLS} {
+		"listen.syslog_tls": f.Listen.SyslogTLS, "listen.proxy": f.Listen.Proxy, "listen.proxy_tls": f.Listen.ProxyTLS,
+		"listen.dns": f.Listen.DNS} {
 		if addr == "" {
 			continue
 		}

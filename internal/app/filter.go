@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/preau/preau/internal/auth"
+	"github.com/preau/preau/internal/config"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/filter"
+	"github.com/preau/preau/internal/filter/dnsd"
+	"github.com/preau/preau/internal/filter/filterweb"
+	"github.com/preau/preau/internal/filter/proxyd"
+	"github.com/preau/preau/internal/journal"
+	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/store"
+	"github.com/preau/preau/internal/web"
+)
+
+// filterNode is the content filter of this node: the engine the proxy, the
+// DNS resolver and the pages share, and what it was last loaded from.
+type filterNode struct {
+	once    sync.Once
+	eng     *filter.Engine
+	mu      sync.Mutex
+	version int64
+	listsID string // id of the lists import in force
+	ests    []string
+	proxy   *proxyd.Server
+	sink    logs.Sink
+}
+
+// filterNodeOf returns the node's filter, built on first use.
+func (a *App) filterNodeOf() *filterNode {
+	a.filterN.once.Do(func() {
+		a.filterN.eng = filter.NewEngine()
+		a.filterN.version = -1
+		a.filterN.sink = a.LogSink() // connection data, one year (logs.ClassConnection)
+	})
+	return &a.filterN
+}
+
+// filterListsPath is where the lists in force live: the configured path, or
+// the archive `preau filter import-lists` writes in the data folder.
+func filterListsPath(cfg config.File) string {
+	if cfg.Filter.Lists != "" {
+		return cfg.Filter.Lists
+	}
+	return filepath.Join(cfg.Data, "filter", "lists.tar.gz")
+}
+
+// startFilter loads the lists and policies, starts the proxy and the DNS
+// resolver on their addresses ("" disables one) and keeps the engine in
+// step with the store.
+func (a *App) startFilter(ctx context.Context) error {
+	fn := a.filterNodeOf()
+	if err := a.reloadFilter(ctx, true); err != nil {
+		return err
+	}
+	log := a.log.With("svc", "filter")
+	if a.cfg.Listen.Proxy != "" || a.cfg.Listen.ProxyTLS != "" {
+		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
+			Zone: a.proxyZone, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
+			AskURL: a.publicURL() + "filter/ask"}, log.With("listener", "proxy"))
+		for _, l := range []struct {
+			name, addr string
+			tls        bool
+		}{{"proxy", a.cfg.Listen.Proxy, false}, {"proxy_tls", a.cfg.Listen.ProxyTLS, true}} {
+			if l.addr == "" {
+				continue
+			}
+			ln, err := net.Listen("tcp", l.addr)
+			if err != nil {
+				return fmt.Errorf("listening for %s on %s: %w", l.name, l.addr, err)
+			}
+			a.mu.Lock()
+			a.listeners[l.name] = ln
+			a.mu.Unlock()
+			if l.tls {
+				ln = tls.NewListener(ln, a.pki.TLSConfig())
+			}
+			a.bg.Add(1)
+			go func() {
+				defer a.bg.Done()
+				if err := fn.proxy.Serve(ln); err != nil && !errors.Is(err, proxyd.ErrServerClosed) {
+					a.log.Error("proxy stopped", "listener", l.name, "err", err)
+				}
+			}()
+			a.log.Info("listening", "service", l.name, "addr", ln.Addr().String())
+		}
+		a.closers = append(a.closers, fn.proxy.Shutdown)
+	}
+	if a.cfg.Listen.DNS != "" {
+		var block net.IP
+		if s := a.cfg.Filter.DNSBlockAddress; s != "" {
+			block = net.ParseIP(s)
+		}
+		srv := dnsd.New(dnsd.Config{Engine: fn.eng, Upstreams: dnsUpstreams(a.cfg.Filter.DNSUpstreams), BlockA: block,
+			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS},
+			log.With("listener", "dns"))
+		pcs, err := dnsd.ListenPacket(a.cfg.Listen.DNS, runtime.GOMAXPROCS(0))
+		if err != nil {
+			return fmt.Errorf("listening for dns (UDP) on %s: %w", a.cfg.Listen.DNS, err)
+		}
+		pc := pcs[0]
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			for _, pc := range pcs {
+				pc.Close()
+			}
+			return fmt.Errorf("listening for dns (TCP) on %s: %w", a.cfg.Listen.DNS, err)
+		}
+		a.mu.Lock()
+		a.listeners["dns"] = ln
+		a.mu.Unlock()
+		serves := []func() error{func() error { return srv.Serve(ln) }}
+		for _, pc := range pcs {
+			serves = append(serves, func() error { return srv.ServePacket(pc) })
+		}
+		for _, serve := range serves {
+			a.bg.Add(1)
+			go func() {
+				defer a.bg.Done()
+				if err := serve(); err != nil && !errors.Is(err, dnsd.ErrServerClosed) {
+					a.log.Error("DNS filter stopped", "err", err)
+				}
+			}()
+		}
+		a.closers = append(a.closers, func(ctx context.Context) error {
+			err := srv.Shutdown(ctx)
+			for _, pc := range pcs {
+				pc.Close()
+			}
+			ln.Close()
+			return err
+		})
+		a.log.Info("listening", "service", "dns", "addr", pc.LocalAddr().String())
+	}
+	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
+		dirV, _ := a.db.DirectoryVersion(ctx)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+			if err := a.reloadFilter(ctx, false); err != nil && ctx.Err() == nil {
+				a.log.Error("reloading the filter failed; the previous rules stay in force", "err", err)
+			}
+			// A password change, a disabled account or new groups: verified
+			// proxy credentials are checked again.
+			if v, err := a.db.DirectoryVersion(ctx); err == nil && v != dirV {
+				dirV = v
+				if fn.proxy != nil {
+					fn.proxy.Forget()
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// reloadFilter reads the settings, overrides and (when a new import was
+// recorded) the lists, and swaps them into the engine. A bad list or
+// setting leaves the previous ones in force.
+func (a *App) reloadFilter(ctx context.Context, force bool) error {
+	fn := a.filterNodeOf()
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	v, err := a.db.FilterVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if !force && v == fn.version {
+		return nil
+	}
+	lists := fn.eng.Lists()
+	im, err := a.db.LastFilterImport(ctx)
+	switch {
+	case err == nil && (im.ID != fn.listsID || lists == nil):
+		l, lerr := filter.Load(filterListsPath(a.cfg))
+		if lerr != nil {
+			a.log.Error("the filter lists cannot be loaded; the previous ones stay in force", "err", lerr)
+		} else {
+			lists, fn.listsID = l, im.ID
+			a.log.Info("filter lists loaded", "categories", l.Stats().Categories, "domains", l.Stats().Domains,
+				"urls", l.Stats().URLs, "took", l.Stats().Duration.Round(time.Millisecond))
+		}
+	case err != nil && !core.IsKind(err, core.NotFound):
+		return err
+	case lists == nil:
+		if p := filterListsPath(a.cfg); fileExists(p) {
+			if l, lerr := filter.Load(p); lerr == nil {
+				lists = l
+			} else {
+				a.log.Error("the filter lists cannot be loaded", "err", lerr)
+			}
+		} else if fn.version < 0 {
+			a.log.Warn("no filter lists yet: run 'preau filter import-lists' with the UT1 archive; until then only the rules that name sites apply")
+		}
+	}
+	docs, err := a.db.FilterSettings(ctx)
+	if err != nil {
+		return err
+	}
+	var national filter.National
+	settings := map[string]filter.Settings{}
+	for scope, doc := range docs {
+		if scope == store.FilterScopeNational {
+			if err := json.Unmarshal([]byte(doc), &national); err != nil {
+				a.log.Error("national filter layer unreadable", "err", err)
+			}
+			continue
+		}
+		var s filter.Settings
+		if err := json.Unmarshal([]byte(doc), &s); err != nil {
+			a.log.Error("filter settings unreadable; the defaults apply", "scope", scope, "err", err)
+			continue
+		}
+		settings[scope] = s
+	}
+	os, err := a.db.FilterOverrides(ctx, a.clock.Now().Add(-time.Minute))
+	if err != nil {
+		return err
+	}
+	fn.eng.Update(lists, national, settings, os)
+	fn.version = v
+	if sums, err := a.dir.Establishments(core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:filter", core.ChannelSystem))); err == nil {
+		fn.ests = fn.ests[:0]
+		for _, e := range sums {
+			fn.ests = append(fn.ests, e.ID)
+		}
+	}
+	return nil
+}
+
+// proxyZone is the network zone of a proxy client, in any establishment.
+func (a *App) proxyZone(ip string) string {
+	_, z := a.dnsClient(ip)
+	return z
+}
+
+// dnsClient finds the establishment and zone of a client address: the
+// first establishment with a zone holding it; with one establishment, that
+// one.
+func (a *App) dnsClient(ip string) (string, string) {
+	fn := a.filterNodeOf()
+	fn.mu.Lock()
+	ests := append([]string(nil), fn.ests...)
+	fn.mu.Unlock()
+	ctx := context.Background()
+	for _, e := range ests {
+		if z := a.auth.ZoneFor(ctx, []string{e}, ip); z != "" {
+			return e, z
+		}
+	}
+	if len(ests) == 1 {
+		return ests[0], ""
+	}
+	return "", ""
+}
+
+// dnsUpstreams returns the configured upstreams, or the system's.
+func dnsUpstreams(cfg []string) []string {
+	if len(cfg) > 0 {
+		return cfg
+	}
+	var out []string
+	f, err := os.Open("/etc/resolv.conf")
+	if err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fs := strings.Fields(sc.Text())
+			if len(fs) >= 2 && fs[0] == "nameserver" {
+				out = append(out, net.JoinHostPort(fs[1], "53"))
+			}
+		}
+	}
+	return out
+}
+
+// proxyAuth checks proxy credentials through the one authentication door
+// and journals each real check (a new connection's credential check, not
+// every request: proxyd caches verified pairs).
+type proxyAuth struct{ a *App }
+
+func (p proxyAuth) ProxyAuthenticate(ctx context.Context, login, password, source string) (proxyd.Identity, error) {
+	a := p.a
+	pr, person, err := a.auth.Authenticate(ctx, auth.Attempt{Login: login, Password: password, Channel: core.ChannelProxy, Source: source})
+	if err != nil {
+		return proxyd.Identity{}, err
+	}
+	if pr.MustChangePassword {
+		return proxyd.Identity{}, core.E("app.ProxyAuthenticate", core.Permission, "the password must be changed first, on the portal")
+	}
+	id := proxyd.Identity{PersonID: person.ID, Login: person.Login, Establishment: person.MainEstablishment(), Profile: person.Profile}
+	gs, err := a.db.FilterGroupsOf(ctx, person.ID, core.SchoolYear(a.clock.Now()))
+	if err != nil {
+		return proxyd.Identity{}, err
+	}
+	for _, g := range gs {
+		id.Groups = append(id.Groups, g.Code)
+	}
+	e := journal.Entry{Chain: id.Establishment, Action: "auth.login", TargetType: "person", TargetID: person.ID,
+		TargetName: person.Login, Attributes: []string{"method:pwd", "channel:proxy"}}
+	if e.Chain == "" {
+		e.Chain = journal.DeploymentChain
+	}
+	e.SetActor(pr)
+	if err := a.db.Journal(ctx, e); err != nil {
+		a.log.Error("journaling a proxy login failed", "err", err)
+	}
+	return id, nil
+}
+
+// servePAC serves the proxy auto-configuration file (/proxy.pac, and
+// /wpad.dat for WPAD): local and school names go direct, the rest through
+// the filtering proxy.
+func (a *App) servePAC(w http.ResponseWriter, r *http.Request) {
+	addr := a.Addr("proxy")
+	if addr == "" {
+		http.Error(w, "the filtering proxy is not enabled on this server", http.StatusNotFound)
+		return
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		} else {
+			host = r.Host
+		}
+	}
+	w.Header().Set("Content-Type", "application/x-ns-proxy-autoconfig")
+	w.Header().Set("Cache-Control", "max-age=300")
+	fmt.Fprintf(w, `// Préau: filtered internet access for the school (CARINE INF-SEC-1).
+function FindProxyForURL(url, host) {
+  if (isPlainHostName(host) || host == "localhost" || shExpMatch(host, "*.local") ||
+      isInNet(dnsResolve(host), "10.0.0.0", "255.0.0.0") ||
+      isInNet(dnsResolve(host), "172.16.0.0", "255.240.0.0") ||
+      isInNet(dnsResolve(host), "192.168.0.0", "255.255.0.0") ||
+      isInNet(dnsResolve(host), "127.0.0.0", "255.0.0.0")) {
+    return "DIRECT";
+  }
+  return "PROXY %s";
+}
+`, net.JoinHostPort(host, port))
+}
+
+// filterPlainRoutes adds the PAC and WPAD files to the plain HTTP port.
+func (a *App) filterPlainRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /proxy.pac", a.servePAC)
+	mux.HandleFunc("GET /wpad.dat", a.servePAC)
+}
+
+// publicURL is the portal's base URL, ending in '/': web.public_url, else
+// the HTTPS listener's address (its configured one before Start).
+func (a *App) publicURL() string {
+	if u := a.cfg.Web.PublicURL; u != "" {
+		return strings.TrimSuffix(u, "/") + "/"
+	}
+	addr := a.Addr("https")
+	if addr == "" {
+		addr = a.cfg.Listen.HTTPS
+	}
+	return "https://" + addr + "/"
+}
+
+// printFilterDemo prints the proxy and DNS addresses of a demo.
+func (a *App) printFilterDemo(w interface{ Write([]byte) (int, error) }) {
+	if addr := a.Addr("proxy"); addr != "" {
+		fmt.Fprintf(w, "Filtering web proxy: http://%s (log in with an account; PAC file: http://%s/proxy.pac)\n", addr, a.Addr("http"))
+	}
+	if addr := a.Addr("proxy_tls"); addr != "" {
+		fmt.Fprintf(w, "Filtering web proxy over TLS: https://%s\n", addr)
+	}
+	if addr := a.Addr("dns"); addr != "" {
+		fmt.Fprintf(w, "Filtering DNS: %s (UDP and TCP)\n", addr)
+	}
+}
+
+// filterPages builds the filter's web pages.
+func (a *App) filterPages(rd *web.Renderer) (*filterweb.Handler, error) {
+	fn := a.filterNodeOf()
+	svc := filter.NewService(filter.Deps{Store: a.db, Groups: filterGroups{a}, Engine: fn.eng, Clock: a.clock,
+		Changed: func(ctx context.Context) {
+			if err := a.reloadFilter(ctx, true); err != nil {
+				a.log.Error("applying a filter change failed", "err", err)
+			}
+		}})
+	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal,
+		ListsInfo: func(ctx context.Context) string {
+			im, err := a.db.LastFilterImport(ctx)
+			if err != nil {
+				return ""
+			}
+			return fmt.Sprintf("%s, %s (%d categories, %d domains, %d URLs)", im.Source, im.At.Format(time.DateOnly),
+				im.Categories, im.Domains, im.URLs)
+		}})
+}
+
+// filterGroups gives the filter service the directory's groups.
+type filterGroups struct{ a *App }
+
+func (g filterGroups) GroupsOf(ctx context.Context, personID string) ([]filter.GroupRef, error) {
+	gs, err := g.a.db.FilterGroupsOf(ctx, personID, core.SchoolYear(g.a.clock.Now()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]filter.GroupRef, 0, len(gs))
+	for _, x := range gs {
+		out = append(out, filter.GroupRef{Establishment: x.Establishment, Code: x.Code, Name: x.Name})
+	}
+	return out, nil
+}
+
+func (g filterGroups) GroupsIn(ctx context.Context, est string) ([]filter.GroupRef, error) {
+	gs, err := g.a.db.FindGroups(ctx, directory.GroupFilter{Establishment: est, SchoolYear: core.SchoolYear(g.a.clock.Now()), NoCounts: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]filter.GroupRef, 0, len(gs))
+	for _, x := range gs {
+		out = append(out, filter.GroupRef{Establishment: x.Establishment, Code: x.Code, Name: x.Name, Kind: string(x.Kind)})
+	}
+	return out, nil
+}
