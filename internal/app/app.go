@@ -42,6 +42,7 @@ type App struct {
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
 	mon       *monitorParts                 // supervision (monitor.go)
 	filterN   filterNode                    // the content filter (filter.go)
+	inet      *internetCounter              // the proxy's decisions counted for supervision (filter_stats.go)
 }
 
 // Options are what New needs beyond the configuration.
@@ -135,6 +136,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.goBackground(ctx, "breakglass-expiry", a.expireBreakGlass)
 	a.goBackground(ctx, "files-retention", a.maintainFiles)
 	a.goBackground(ctx, "backup-scheduler", a.backupScheduler)
+	a.goBackground(ctx, "internet-counts", a.flushInternet)
 	a.runMonitor(ctx)
 	if a.cfg.Journal.Retention > 0 {
 		a.goBackground(ctx, "journal-retention", a.purgeJournal)

@@ -51,7 +51,8 @@ func (a *App) filterNodeOf() *filterNode {
 	a.filterN.once.Do(func() {
 		a.filterN.eng = filter.NewEngine()
 		a.filterN.version = -1
-		a.filterN.sink = a.LogSink() // connection data, one year (logs.ClassConnection)
+		a.inet = newInternetCounter(a.LogSink())
+		a.filterN.sink = a.inet // to the log store (connection data, one year), counted on the way
 	})
 	return &a.filterN
 }

@@ -237,7 +237,7 @@ func (a *App) routeMonitor(mux *http.ServeMux, rd *web.Renderer, strong bool) er
 	}
 	var reload sync.Mutex
 	h, err := monitorweb.New(monitorweb.Deps{Service: a.mon.svc, Engine: a.mon.engine, Directory: a.dir,
-		Settings: a.db, Renderer: rd, Clock: a.clock,
+		Settings: a.db, Renderer: rd, Clock: a.clock, Internet: a.db.InternetUse,
 		Charts: func(r *http.Request) ([]web.Chart, error) {
 			counts, err := a.db.PeopleStats(r.Context(), monitor.ReadScope(core.PrincipalFromContext(r.Context())))
 			if err != nil {

@@ -33,6 +33,22 @@ type Figures struct {
 	MeanDelay     time.Duration // filing to resolution, of those resolved
 	ByCategory    map[Category]int
 	AccountsTotal int // filled by the caller from the directory's counts
+
+	Internet *InternetUse // filled by the caller from the filter's daily counts; nil: not counted
+}
+
+// InternetUse counts the decisions of the filtering proxy and DNS over a
+// period: requests let through, requests blocked, bytes carried.
+type InternetUse struct {
+	Allowed, Blocked, Bytes int64
+}
+
+// Mbps is the mean bandwidth of u over period, in megabits per second.
+func (u InternetUse) Mbps(period time.Duration) float64 {
+	if period <= 0 {
+		return 0
+	}
+	return float64(u.Bytes) * 8 / period.Seconds() / 1e6
 }
 
 // ServiceAvailability is one service's share of successful checks.
@@ -160,6 +176,14 @@ func Total(fs []Figures) Figures {
 		t.Requests += f.Requests
 		t.RequestsOpen += f.RequestsOpen
 		t.AccountsTotal += f.AccountsTotal
+		if f.Internet != nil {
+			if t.Internet == nil {
+				t.Internet = &InternetUse{}
+			}
+			t.Internet.Allowed += f.Internet.Allowed
+			t.Internet.Blocked += f.Internet.Blocked
+			t.Internet.Bytes += f.Internet.Bytes
+		}
 		for c, n := range f.ByCategory {
 			t.ByCategory[c] += n
 		}

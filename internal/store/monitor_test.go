@@ -571,3 +571,34 @@ func TestMonitorRequestAssignedToColleague(t *testing.T) {
 		}
 	})
 }
+
+// CARINE: MCO-SEI-5 — daily internet counts add up across flushes and
+// nodes, and are summed per establishment over a period.
+func TestInternetUseDaily(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := dirtest.Ctx()
+		day := func(est, d string, a, b, n int64) store.FilterDay {
+			return store.FilterDay{Establishment: est, Day: d, InternetUse: monitor.InternetUse{Allowed: a, Blocked: b, Bytes: n}}
+		}
+		if err := db.AddFilterDays(ctx, []store.FilterDay{day("e1", "2026-11-01", 10, 2, 1000), day("e2", "2026-11-20", 5, 0, 50)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddFilterDays(ctx, []store.FilterDay{day("e1", "2026-11-20", 7, 1, 300), day("e1", "2026-11-20", 3, 0, 200)}); err != nil {
+			t.Fatal(err)
+		}
+		since := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+		use, err := db.InternetUse(ctx, nil, since)
+		if err != nil || len(use) != 2 || use["e1"] != (monitor.InternetUse{Allowed: 10, Blocked: 1, Bytes: 500}) ||
+			use["e2"].Allowed != 5 {
+			t.Fatalf("since the 10th: %+v %v", use, err)
+		}
+		use, err = db.InternetUse(ctx, []string{"e2"}, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil || len(use) != 1 || use["e2"].Bytes != 50 {
+			t.Fatalf("one establishment: %+v %v", use, err)
+		}
+		if use, err := db.InternetUse(ctx, []string{}, since); err != nil || len(use) != 0 {
+			t.Fatalf("no establishment in scope: %+v %v", use, err)
+		}
+	})
+}

@@ -91,6 +91,7 @@ type dashboardView struct {
 	Period   int // days
 	Services []string
 	Storage  *storageView
+	Mbps     float64 // mean bandwidth through the filtering proxy over the period, when counted
 }
 
 // storageView is the data folder's use, for those who read Préau's own
@@ -110,7 +111,19 @@ func (h *Handler) dashboardData(r *http.Request) ([]monitor.Figures, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Figures(ctx, h.deps.Service.Store(), all, scope, h.deps.Clock.Now())
+	fs, err := Figures(ctx, h.deps.Service.Store(), all, scope, h.deps.Clock.Now())
+	if err != nil || h.deps.Internet == nil {
+		return fs, err
+	}
+	use, err := h.deps.Internet(ctx, scope, h.deps.Clock.Now().Add(-Period))
+	if err != nil {
+		return nil, err
+	}
+	for i := range fs {
+		u := use[fs[i].Establishment]
+		fs[i].Internet = &u
+	}
+	return fs, nil
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
@@ -156,6 +169,14 @@ func (h *Handler) dashboardView(r *http.Request, fs []monitor.Figures) (dashboar
 		[]int{v.Total.IncidentsOpen, v.Total.Incidents, v.Total.RestoreBreached})
 	inc.Empty = t("monitor.chart.incidents.empty")
 	v.Charts = []web.Chart{avail, inc, reqs}
+	if in := v.Total.Internet; in != nil {
+		net := web.Bars(t("monitor.chart.internet.title", v.Period), t("monitor.chart.internet.desc"),
+			[]string{t("monitor.chart.internet.allowed"), t("monitor.chart.internet.blocked")},
+			[]int{int(in.Allowed), int(in.Blocked)})
+		net.Empty = t("monitor.chart.internet.empty")
+		v.Charts = append(v.Charts, net)
+		v.Mbps = in.Mbps(Period)
+	}
 	if h.deps.Storage != nil && monitor.CanRead(core.PrincipalFromContext(ctx), "") {
 		if total, free, parts, err := h.deps.Storage(ctx); err == nil {
 			v.Storage = &storageView{Total: total, Free: free, Used: total - free}
@@ -225,6 +246,9 @@ type figureJSON struct {
 	RequestsByCat    map[string]int `json:"requests_by_category"`
 	MeanRequestDelay float64        `json:"mean_request_delay_h"`
 	Accounts         int            `json:"accounts"`
+	BandwidthMbps    *float64       `json:"bandwidth_mbps"`            // null when not counted
+	Allowed          *int64         `json:"internet_requests_allowed"` // null when not counted
+	Filtered         *int64         `json:"filtered_requests"`         // null when not counted
 }
 
 func (h *Handler) dashboardJSON(w http.ResponseWriter, r *http.Request) error {
@@ -239,6 +263,10 @@ func (h *Handler) dashboardJSON(w http.ResponseWriter, r *http.Request) error {
 			MeanRestoreMin: f.MeanRestore.Minutes(), RestoreBreached: f.RestoreBreached, Requests: f.Requests,
 			RequestsOpen: f.RequestsOpen, RequestsByCat: map[string]int{}, MeanRequestDelay: f.MeanDelay.Hours(),
 			Accounts: f.AccountsTotal}
+		if in := f.Internet; in != nil {
+			mbps := in.Mbps(Period)
+			j.BandwidthMbps, j.Allowed, j.Filtered = &mbps, &in.Allowed, &in.Blocked
+		}
 		if f.Availability >= 0 {
 			a := f.Availability * 100
 			j.Availability = &a
@@ -255,8 +283,9 @@ func (h *Handler) dashboardJSON(w http.ResponseWriter, r *http.Request) error {
 	return json.NewEncoder(w).Encode(map[string]any{"establishments": out})
 }
 
-// WriteCSV writes the figures as CSV (RFC 4180), CSVHeader first. The
-// bandwidth and filtering columns stay empty until those services feed them.
+// WriteCSV writes the figures as CSV (RFC 4180), CSVHeader first: the
+// bandwidth is the period's mean through the filtering proxy, the filtered
+// requests those it and the DNS filter blocked.
 func WriteCSV(w interface{ Write([]byte) (int, error) }, fs []monitor.Figures) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -267,12 +296,22 @@ func WriteCSV(w interface{ Write([]byte) (int, error) }, fs []monitor.Figures) e
 		if err := cw.Write([]string{f.UAI, csvSafe(f.Name), days, pct(f.Availability), strconv.Itoa(f.Targets),
 			strconv.Itoa(f.TargetsDown), strconv.Itoa(f.Incidents), strconv.Itoa(f.IncidentsOpen),
 			fmt.Sprintf("%.0f", f.MeanRestore.Minutes()), strconv.Itoa(f.RestoreBreached), strconv.Itoa(f.Requests),
-			strconv.Itoa(f.RequestsOpen), fmt.Sprintf("%.1f", f.MeanDelay.Hours()), strconv.Itoa(f.AccountsTotal), "", ""}); err != nil {
+			strconv.Itoa(f.RequestsOpen), fmt.Sprintf("%.1f", f.MeanDelay.Hours()), strconv.Itoa(f.AccountsTotal),
+			internetCSV(f.Internet, func(u *monitor.InternetUse) string { return fmt.Sprintf("%.3f", u.Mbps(Period)) }),
+			internetCSV(f.Internet, func(u *monitor.InternetUse) string { return strconv.FormatInt(u.Blocked, 10) })}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// internetCSV is a cell of the internet columns: empty when not counted.
+func internetCSV(u *monitor.InternetUse, cell func(*monitor.InternetUse) string) string {
+	if u == nil {
+		return ""
+	}
+	return cell(u)
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

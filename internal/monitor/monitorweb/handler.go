@@ -69,6 +69,9 @@ type Deps struct {
 	// Changed is called after a target is saved or deleted (the engine
 	// reloads).
 	Changed func()
+	// Internet sums the filtering proxy's and DNS's daily counts of ests
+	// (nil: all) since a time, by establishment (nil: not shown).
+	Internet func(ctx context.Context, ests []string, since time.Time) (map[string]monitor.InternetUse, error)
 }
 
 // Handler serves the pages.

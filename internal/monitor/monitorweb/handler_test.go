@@ -72,13 +72,17 @@ func (f *fleet) RequestStats(context.Context, []string, time.Time) ([]monitor.Re
 	return f.requests, nil
 }
 
-func newHandler(t testing.TB, f *fleet, clock core.Clock) http.Handler {
+func newHandler(t testing.TB, f *fleet, clock core.Clock, opts ...func(*monitorweb.Deps)) http.Handler {
 	rd, err := web.NewRenderer(web.RendererConfig{Log: slog.New(slog.DiscardHandler)}, monitorweb.Assets(), adminAssets())
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := monitor.NewService(monitor.Deps{Store: f, Clock: clock})
-	h, err := monitorweb.New(monitorweb.Deps{Service: svc, Directory: f, Settings: nil, Renderer: rd, Clock: clock})
+	deps := monitorweb.Deps{Service: svc, Directory: f, Settings: nil, Renderer: rd, Clock: clock}
+	for _, o := range opts {
+		o(&deps)
+	}
+	h, err := monitorweb.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +247,40 @@ func TestFormsRefuseBadInput(t *testing.T) {
 	code, _ = post("/requests", "category=network&subject=Wi-Fi+du+CDI&description=Plus+de+r%C3%A9seau")
 	if code != http.StatusSeeOther || len(f.requests) != 1 || f.requests[0].Category != monitor.CatNetwork {
 		t.Fatalf("good request: %d %+v", code, f.requests)
+	}
+}
+
+// TestDashboardInternetFigures: with the filter's daily counts, the
+// dashboard draws internet use (allowed and blocked requests, mean
+// bandwidth) and the CSV and JSON exports fill their bandwidth and
+// filtered-requests columns, per establishment and in total.
+// CARINE: MCO-SEI-5, MCO-SEI-8
+func TestDashboardInternetFigures(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	f := newFleet(2, now)
+	var asked time.Time
+	h := newHandler(t, f, core.NewFakeClock(now), func(d *monitorweb.Deps) {
+		d.Internet = func(_ context.Context, ests []string, since time.Time) (map[string]monitor.InternetUse, error) {
+			asked = since
+			return map[string]monitor.InternetUse{f.ests[0].ID: {Allowed: 90000, Blocked: 1200, Bytes: 324_000_000_000}}, nil
+		}
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard", nil))
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "Accès à internet (30 jours)") || !strings.Contains(body, "1,00 Mbit/s") &&
+		!strings.Contains(body, "1.00 Mbit/s") || !asked.Equal(now.Add(-monitorweb.Period)) {
+		t.Fatalf("dashboard: %d (asked since %s)\n%s", w.Code, asked, body)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard.csv", nil))
+	lines := strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[1], ",1.000,1200") || !strings.HasSuffix(lines[2], ",0.000,0") {
+		t.Fatalf("CSV:\n%s", w.Body.String())
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/admin/monitor/dashboard.json", nil))
+	if !strings.Contains(w.Body.String(), `"filtered_requests":1200`) || !strings.Contains(w.Body.String(), `"internet_requests_allowed":90000`) {
+		t.Fatalf("JSON:\n%s", w.Body.String())
 	}
 }
