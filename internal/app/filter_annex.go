@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/preau/preau/internal/charter"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/filter"
+	"github.com/preau/preau/internal/store"
+)
+
+// filterAnnex reads what the charter annex says of est's filtering: the
+// settings stored for est, else the deployment's, else the defaults (as
+// filter.Service.Settings), the national layer and the last lists import.
+func (a *App) filterAnnex(ctx context.Context, est string) (charter.FilterPolicy, error) {
+	var p charter.FilterPolicy
+	docs, err := a.db.FilterSettings(ctx)
+	if err != nil {
+		return p, err
+	}
+	st, found := filter.DefaultSettings(), false
+	for _, scope := range []string{est, store.FilterScopeDefault} {
+		if doc, ok := docs[scope]; ok && !found {
+			var s filter.Settings
+			if json.Unmarshal([]byte(doc), &s) == nil {
+				st, found = s, true
+			}
+		}
+	}
+	var national filter.National
+	if doc, ok := docs[store.FilterScopeNational]; ok {
+		_ = json.Unmarshal([]byte(doc), &national) // unreadable: the reload logs it
+	}
+	lists := a.filterNodeOf().eng.Lists()
+	label := func(name string) string {
+		if lists != nil {
+			if c, ok := lists.Category(name); ok && c.Label("fr") != name {
+				return c.Label("fr") + " (" + name + ")"
+			}
+		}
+		return name
+	}
+	for _, pr := range st.Profiles {
+		if !slices.Contains(pr.Applies, core.ProfilePupil) {
+			continue
+		}
+		for _, c := range pr.BlockCategories {
+			p.PupilBlocked = append(p.PupilBlocked, label(c))
+		}
+		p.SafeSearch = pr.SafeSearch
+		break
+	}
+	for _, c := range national.Categories {
+		p.National = append(p.National, label(c))
+	}
+	im, err := a.db.LastFilterImport(ctx)
+	switch {
+	case err == nil:
+		p.ListsDate = im.At
+	case !core.IsKind(err, core.NotFound):
+		return p, err
+	}
+	return p, nil
+}
