@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/preau/preau/internal/charter"
+	"github.com/preau/preau/internal/compliance"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
 	"github.com/preau/preau/internal/store"
@@ -66,4 +67,21 @@ func (a *App) filterAnnex(ctx context.Context, est string) (charter.FilterPolicy
 		return p, err
 	}
 	return p, nil
+}
+
+// filterFacts gives the compliance report the filter's facts: the last
+// lists import and whether the proxy and the DNS filter are configured.
+type filterFacts struct{ b *base }
+
+func (f filterFacts) FilterFacts(ctx context.Context) (*compliance.FilterFacts, error) {
+	l := f.b.cfg.Listen
+	out := &compliance.FilterFacts{Proxy: l.Proxy != "" || l.ProxyTLS != "", DNS: l.DNS != ""}
+	im, err := f.b.db.LastFilterImport(ctx)
+	switch {
+	case err == nil:
+		out.ListsAt, out.Source, out.Categories, out.Domains, out.URLs = im.At, im.Source, im.Categories, im.Domains, im.URLs
+	case !core.IsKind(err, core.NotFound):
+		return nil, err
+	}
+	return out, nil
 }
