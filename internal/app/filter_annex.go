@@ -12,6 +12,7 @@ import (
 	"github.com/preau/preau/internal/compliance"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/store"
 )
 
@@ -58,6 +59,13 @@ func (a *App) filterAnnex(ctx context.Context, est string) (charter.FilterPolicy
 	}
 	for _, c := range national.Categories {
 		p.National = append(p.National, label(c))
+	}
+	if a.logs != nil { // access records go to the log store, kept as connection data
+		policy, err := retentionPolicy(ctx, a.db)
+		if err != nil {
+			return p, err
+		}
+		p.RecordDays = policy(logs.Stream{Class: logs.ClassConnection, Establishment: est})
 	}
 	im, err := a.db.LastFilterImport(ctx)
 	switch {

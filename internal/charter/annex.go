@@ -170,15 +170,16 @@ type FilterPolicy struct {
 	SafeSearch   bool      // safe search forced on pupils
 	National     []string  // categories of the locked national layer
 	ListsDate    time.Time // last import of the UT1 lists; zero: none yet
+	RecordDays   int       // how long access records (connection data) are kept; 0: not recorded (log store off)
 }
 
 // FilterSource states the filtering principles of the establishment
 // (INF-SEC-3, -5, -6, -8): the pupils' blocked categories, the national
 // layer no one lifts, teacher delegation, exam mode and how long access
 // records are kept.
-func FilterSource(policy func(ctx context.Context, est string) (FilterPolicy, error)) Source {
+func FilterSource(read func(ctx context.Context, est string) (FilterPolicy, error)) Source {
 	return SourceFunc(func(ctx context.Context, est string) ([]Section, error) {
-		p, err := policy(ctx, est)
+		p, err := read(ctx, est)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +201,13 @@ func FilterSource(policy func(ctx context.Context, est string) (FilterPolicy, er
 		s.Paragraphs = append(s.Paragraphs,
 			"Un enseignant habilité par la direction peut, pour une de ses classes ou un de ses groupes, ouvrir ou fermer un site ou une catégorie pour une durée limitée (la séance, la journée…) ; la dérogation prend fin d’elle-même et est journalisée avec son auteur. Seules la direction et les personnes qu’elle habilite modifient les règles de l’établissement.",
 			"Mode examen : pour une classe, un groupe ou une salle, seuls les sites indiqués restent accessibles jusqu’à l’heure de fin fixée ; le filtrage habituel revient ensuite de lui-même.",
-			"Chaque accès (site demandé, date et heure, identifiant ou poste, décision du filtre) est enregistré au titre des données de connexion et conservé un an, puis effacé.")
+		)
+		if p.RecordDays > 0 {
+			s.Paragraphs = append(s.Paragraphs, "Chaque accès (site demandé, date et heure, identifiant ou poste, décision du filtre) est enregistré au titre des données de connexion et conservé "+
+				days(time.Duration(p.RecordDays)*policy.Day)+", puis effacé.")
+		} else {
+			s.Paragraphs = append(s.Paragraphs, "Le service de collecte des journaux n’est pas activé : les accès ne sont pas enregistrés à ce jour.")
+		}
 		if len(p.PupilBlocked) == 0 {
 			s.Paragraphs = append(s.Paragraphs, "Aucune catégorie n’est bloquée pour les élèves dans les réglages de l’établissement.")
 		} else {

@@ -63,11 +63,11 @@ func TestQuotaSourceStatesLiveQuotas(t *testing.T) {
 // categories of the establishment, the date of the lists, the national
 // layer no one lifts, teacher delegation, exam mode and the one-year
 // keeping of access records; without lists it says only named sites are
-// filtered.
+// filtered, and without the log store that accesses are not recorded.
 // CARINE: INF-SEC-3, INF-SEC-5, INF-SEC-6, INF-SEC-8
 func TestFilterSourceStatesLivePolicy(t *testing.T) {
 	pol := charter.FilterPolicy{PupilBlocked: []string{"Jeux d’argent (gambling)", "drogue"}, SafeSearch: true,
-		National: []string{"illegal"}, ListsDate: time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)}
+		National: []string{"illegal"}, ListsDate: time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), RecordDays: 365}
 	src := charter.FilterSource(func(ctx context.Context, est string) (charter.FilterPolicy, error) {
 		if est != "E1" {
 			t.Fatalf("establishment %q", est)
@@ -82,7 +82,7 @@ func TestFilterSourceStatesLivePolicy(t *testing.T) {
 	txt := strings.Join(s.Paragraphs, "\n")
 	for _, want := range []string{"importées le 20/11/2026", "aucune règle de l’établissement, aucune dérogation et aucun mode d’examen ne peut le lever",
 		"Catégories du socle national : illegal.", "SafeSearch", "ouvrir ou fermer un site ou une catégorie pour une durée limitée",
-		"Mode examen", "conservé un an"} {
+		"Mode examen", "données de connexion et conservé un an, puis effacé"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("annex lacks %q:\n%s", want, txt)
 		}
@@ -94,6 +94,7 @@ func TestFilterSourceStatesLivePolicy(t *testing.T) {
 	secs, _ = src.AnnexSections(context.Background(), "E1")
 	txt = strings.Join(secs[0].Paragraphs, "\n")
 	if !strings.Contains(txt, "Aucune liste n’est encore chargée") || strings.Contains(txt, "SafeSearch") ||
+		!strings.Contains(txt, "les accès ne sont pas enregistrés") || strings.Contains(txt, "conservé") ||
 		!strings.Contains(txt, "Aucune catégorie n’est bloquée") || len(secs[0].Items) != 0 {
 		t.Fatalf("without lists nor blocks:\n%s", txt)
 	}
