@@ -24,7 +24,7 @@ func (a *App) charterPages(rd *web.Renderer) (*charterweb.Handler, error) {
 		p, g, d := a.files.DefaultQuotas(ctx, est)
 		return charter.Quotas{Personal: p, Group: g, Documents: d}, nil
 	}))
-	sources = append(sources, charter.StandardPendingSources()...)
+	sources = append(sources, charter.FilterSource(a.filterAnnex))
 	sources = append(sources, charter.BreakGlassSource())
 	svc := charter.New(charter.Deps{Store: a.db, Journal: a.db.Journal, Sources: sources, Clock: a.clock,
 		Log: a.log.With("svc", "charter")})

@@ -196,7 +196,7 @@ func TestCharterVersionBumpForcesReacceptance_INF_SEC_3(t *testing.T) {
 	_, page = n.get("/charter/accept?next=%2F")
 	for _, want := range []string{"Version <strong>une</strong>", "J’ai lu et j’accepte", "Annexe technique",
 		"Élèves : au moins 8 caractères", "« PERSONNEL » ou « PRIVÉ »", "Transfert de la messagerie", "bris de glace",
-		"n’est pas encore fourni par cette version"} {
+		"Filtrage de l’accès à internet"} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("accept page lacks %q:\n%s", want, page)
 		}
@@ -245,14 +245,16 @@ func TestCharterVersionBumpForcesReacceptance_INF_SEC_3(t *testing.T) {
 		t.Fatalf("the annex does not follow the new pupil policy:\n%s", page)
 	}
 	// The annex states the live storage quotas and backup policy, not a
-	// placeholder (CARINE: UTI-ESF-7, MCO-SVG-9).
+	// placeholder, and the live filtering defaults for pupils (CARINE:
+	// UTI-ESF-7, MCO-SVG-9, INF-SEC-3).
 	for _, want := range []string{"Espaces de stockage et quotas", "Élèves : 2 Go", "Enseignants : 10 Go",
-		"Espaces de classe et de groupe : 5 Go", "Sauvegardes et restauration"} {
+		"Espaces de classe et de groupe : 5 Go", "Sauvegardes et restauration",
+		"Catégories bloquées pour les élèves", "gambling", "Mode examen"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the annex lacks %q", want)
 		}
 	}
-	if strings.Contains(page, "quotas des espaces de stockage seront indiqués") {
+	if strings.Contains(page, "quotas des espaces de stockage seront indiqués") || strings.Contains(page, "filtrage (catégories bloquées") {
 		t.Error("the annex still says storage quotas are to come")
 	}
 

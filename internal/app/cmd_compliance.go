@@ -96,7 +96,7 @@ func (b *base) complianceDeps(verifyTTL time.Duration) compliance.Deps {
 		mu: new(sync.Mutex), last: new(compliance.JournalCheck)}
 	return compliance.Deps{Passwords: b.auth, Accounts: b.db, Journal: b.db, Zones: b.db, Applications: b.db, Settings: b.db,
 		Charters: b.db, Grants: b.db, BreakGlass: b.db, Privacy: b.db, Verifier: v, Clock: b.clock, Version: Version,
-		Backups: backupFacts{b}, Logs: logFacts{b}, Monitor: monitorFacts{b},
+		Backups: backupFacts{b}, Logs: logFacts{b}, Monitor: monitorFacts{b}, Filter: filterFacts{b},
 		Config: compliance.Config{StrongFor: c.Auth.StrongFor, StrongMaxAge: c.Auth.StrongMaxAge,
 			LDAPListening: c.Listen.LDAP != "" || c.Listen.LDAPS != "", AllowPlainBindRemote: c.LDAP.AllowPlainBindRemote,
 			AllowAnonymousLDAP: c.LDAP.AllowAnonymous, OperatorCertificate: c.TLS.CertFile != "", BlobStore: c.Blobs,

@@ -9,6 +9,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/md5"
+	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -44,6 +45,16 @@ func TestFilterEndToEnd_INF_SEC_8(t *testing.T) {
 	out := n.cli("filter", "import-lists", src)
 	if !strings.Contains(out, "Imported") || !strings.Contains(out, "categories") {
 		t.Fatalf("import-lists: %s", out)
+	}
+	// The compliance report states the import (INF-SEC-8 met, with its counts).
+	rows, err := csv.NewReader(strings.NewReader(n.cli("compliance", "--format", "csv", "--lang", "en"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r[0] == "INF-SEC-8" && (r[5] != "met" || !strings.Contains(r[6], "Last import on") || !strings.Contains(r[6], "categories")) {
+			t.Fatalf("compliance INF-SEC-8 after the import: %v", r)
+		}
 	}
 	n.cli("user", "add", "zoe.martin", "--uai", "0999001W", "--profile", "pupil", "--given", "Zoé", "--family", "Martin",
 		"--password", "Bonjour-Zoe-2026", "--must-change=false")

@@ -163,14 +163,59 @@ func NotYetSource(id, title, what string) Source {
 	})
 }
 
-// StandardPendingSources are the sections of the services not built yet:
-// filtering (INF-SEC-3). Backups (MCO-SVG-9) come from the backup service's
-// live policy (internal/app backupAnnex), storage quotas (UTI-ESF-7) from
-// QuotaSource.
-func StandardPendingSources() []Source {
-	return []Source{
-		NotYetSource("filtering", "Filtrage de l’accès à internet", "Les principes du filtrage (catégories bloquées, listes, dérogations) seront indiqués ici."),
-	}
+// FilterPolicy is what the annex says of an establishment's internet
+// filtering, read from its live filter settings (else the defaults).
+type FilterPolicy struct {
+	PupilBlocked []string  // categories blocked for pupils, as shown (UT1 label and name)
+	SafeSearch   bool      // safe search forced on pupils
+	National     []string  // categories of the locked national layer
+	ListsDate    time.Time // last import of the UT1 lists; zero: none yet
+	RecordDays   int       // how long access records (connection data) are kept; 0: not recorded (log store off)
+}
+
+// FilterSource states the filtering principles of the establishment
+// (INF-SEC-3, -5, -6, -8): the pupils' blocked categories, the national
+// layer no one lifts, teacher delegation, exam mode and how long access
+// records are kept.
+func FilterSource(read func(ctx context.Context, est string) (FilterPolicy, error)) Source {
+	return SourceFunc(func(ctx context.Context, est string) ([]Section, error) {
+		p, err := read(ctx, est)
+		if err != nil {
+			return nil, err
+		}
+		lists := "Aucune liste n’est encore chargée : seuls les sites nommés dans les règles sont filtrés à ce jour."
+		if !p.ListsDate.IsZero() {
+			lists = "Listes en vigueur importées le " + p.ListsDate.Format("02/01/2006") + " ; elles sont mises à jour automatiquement."
+		}
+		s := Section{ID: "filtering", Title: "Filtrage de l’accès à internet", Paragraphs: []string{
+			"L’accès à internet depuis l’établissement passe par un filtre (proxy web authentifié et résolveur DNS filtrant) qui s’appuie sur les listes de catégories de sites de l’université Toulouse 1 Capitole (UT1). " + lists,
+		}}
+		national := "Un socle national de blocage (contenus manifestement illicites), fixé par l’académie, s’applique avant toute règle locale : aucune règle de l’établissement, aucune dérogation et aucun mode d’examen ne peut le lever."
+		if len(p.National) > 0 {
+			national += " Catégories du socle national : " + strings.Join(p.National, ", ") + "."
+		}
+		s.Paragraphs = append(s.Paragraphs, national)
+		if p.SafeSearch {
+			s.Paragraphs = append(s.Paragraphs, "Pour les élèves, la recherche sécurisée (SafeSearch) est imposée sur les moteurs de recherche courants.")
+		}
+		s.Paragraphs = append(s.Paragraphs,
+			"Un enseignant habilité par la direction peut, pour une de ses classes ou un de ses groupes, ouvrir ou fermer un site ou une catégorie pour une durée limitée (la séance, la journée…) ; la dérogation prend fin d’elle-même et est journalisée avec son auteur. Seules la direction et les personnes qu’elle habilite modifient les règles de l’établissement.",
+			"Mode examen : pour une classe, un groupe ou une salle, seuls les sites indiqués restent accessibles jusqu’à l’heure de fin fixée ; le filtrage habituel revient ensuite de lui-même.",
+		)
+		if p.RecordDays > 0 {
+			s.Paragraphs = append(s.Paragraphs, "Chaque accès (site demandé, date et heure, identifiant ou poste, décision du filtre) est enregistré au titre des données de connexion et conservé "+
+				days(time.Duration(p.RecordDays)*policy.Day)+", puis effacé.")
+		} else {
+			s.Paragraphs = append(s.Paragraphs, "Le service de collecte des journaux n’est pas activé : les accès ne sont pas enregistrés à ce jour.")
+		}
+		if len(p.PupilBlocked) == 0 {
+			s.Paragraphs = append(s.Paragraphs, "Aucune catégorie n’est bloquée pour les élèves dans les réglages de l’établissement.")
+		} else {
+			s.Paragraphs = append(s.Paragraphs, "Catégories bloquées pour les élèves :")
+			s.Items = append(s.Items, p.PupilBlocked...)
+		}
+		return []Section{s}, nil
+	})
 }
 
 // Quotas are the storage quotas an establishment's spaces get unless one is

@@ -7,6 +7,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/core"
@@ -55,5 +56,46 @@ func TestQuotaSourceStatesLiveQuotas(t *testing.T) {
 	got := strings.Join(secs[0].Items, "|")
 	if want := "Élèves : 3 Go|Enseignants : 1,5 Go|Administrateurs techniques : sans limite|Espaces de classe et de groupe : 512 Mo|Documents de l’établissement : 20 Go"; secs[0].Pending || got != want {
 		t.Fatalf("items %q, want %q (pending %v)", got, want, secs[0].Pending)
+	}
+}
+
+// TestFilterSourceStatesLivePolicy: the annex lists the pupils' blocked
+// categories of the establishment, the date of the lists, the national
+// layer no one lifts, teacher delegation, exam mode and the one-year
+// keeping of access records; without lists it says only named sites are
+// filtered, and without the log store that accesses are not recorded.
+// CARINE: INF-SEC-3, INF-SEC-5, INF-SEC-6, INF-SEC-8
+func TestFilterSourceStatesLivePolicy(t *testing.T) {
+	pol := charter.FilterPolicy{PupilBlocked: []string{"Jeux d’argent (gambling)", "drogue"}, SafeSearch: true,
+		National: []string{"illegal"}, ListsDate: time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), RecordDays: 365}
+	src := charter.FilterSource(func(ctx context.Context, est string) (charter.FilterPolicy, error) {
+		if est != "E1" {
+			t.Fatalf("establishment %q", est)
+		}
+		return pol, nil
+	})
+	secs, err := src.AnnexSections(context.Background(), "E1")
+	if err != nil || len(secs) != 1 {
+		t.Fatal(err, secs)
+	}
+	s := secs[0]
+	txt := strings.Join(s.Paragraphs, "\n")
+	for _, want := range []string{"importées le 20/11/2026", "aucune règle de l’établissement, aucune dérogation et aucun mode d’examen ne peut le lever",
+		"Catégories du socle national : illegal.", "SafeSearch", "ouvrir ou fermer un site ou une catégorie pour une durée limitée",
+		"Mode examen", "données de connexion et conservé un an, puis effacé"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("annex lacks %q:\n%s", want, txt)
+		}
+	}
+	if s.Pending || s.ID != "filtering" || strings.Join(s.Items, "|") != "Jeux d’argent (gambling)|drogue" || strings.Contains(txt, "seront indiqués") {
+		t.Fatalf("%+v", s)
+	}
+	pol = charter.FilterPolicy{}
+	secs, _ = src.AnnexSections(context.Background(), "E1")
+	txt = strings.Join(secs[0].Paragraphs, "\n")
+	if !strings.Contains(txt, "Aucune liste n’est encore chargée") || strings.Contains(txt, "SafeSearch") ||
+		!strings.Contains(txt, "les accès ne sont pas enregistrés") || strings.Contains(txt, "conservé") ||
+		!strings.Contains(txt, "Aucune catégorie n’est bloquée") || len(secs[0].Items) != 0 {
+		t.Fatalf("without lists nor blocks:\n%s", txt)
 	}
 }

@@ -18,7 +18,7 @@ type rule func(f *Facts, q Requirement) (Status, Text)
 
 // rules maps a requirement ID to its assessment; requirements without a
 // rule get the default of their tag (see fallback).
-var rules = merge(directoryRules, authRules, infraRules, serviceRules, documentRules, rightsRules, backupRules, logRules, monitorRules)
+var rules = merge(directoryRules, authRules, infraRules, serviceRules, documentRules, rightsRules, backupRules, logRules, monitorRules, filterRules)
 
 func merge(ms ...map[string]rule) map[string]rule {
 	out := map[string]rule{}

@@ -144,6 +144,7 @@ type Deps struct {
 	Backups      Backups // nil: no backup facts (MCO-SVG assessed as not set up)
 	Logs         Logs    // nil: no log facts (MCO-JAL assessed as the log store disabled)
 	Monitor      Monitor // nil: no supervision facts (no counts in MCO-SEI)
+	Filter       Filter  // nil: no filter facts (INF-SEC-8 assessed as no lists)
 	Config       Config
 	Clock        core.Clock
 	Version      string
@@ -206,6 +207,7 @@ type Facts struct {
 	Backup         *BackupFacts
 	Logs           *LogFacts     // nil when not read
 	Monitor        *MonitorFacts // nil when not read
+	Filter         *FilterFacts  // nil when not read
 	Config         Config
 }
 
@@ -244,6 +246,13 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 			return nil, core.Wrap(op, core.KindOf(err), err)
 		}
 		f.Monitor = m
+	}
+	if deps.Filter != nil {
+		fl, err := deps.Filter.FilterFacts(ctx)
+		if err != nil {
+			return nil, core.Wrap(op, core.KindOf(err), err)
+		}
+		f.Filter = fl
 	}
 	var chains []string
 	for _, e := range ests {

@@ -111,7 +111,6 @@ var authRules = map[string]rule{
 			"Every authentication attempt (web, LDAP, pictures, second factor, OIDC, CAS) is journaled with the attempted login, method, source and result.")
 		return journalStatus(f, mech, Partly)
 	},
-	"INF-AUT-n1": notYet("L’accès à Internet authentifié passe par le proxy filtrant.", "Authenticated internet access goes through the filtering proxy."),
 	"INF-AUT-n3": fixed(Partly, "Chaque personne, élève compris, a ses propres identifiants ; aucun compte de classe partagé ; fiches de réinitialisation imprimables. Lettres d’identifiants par classe non disponibles.",
 		"Every person, pupils included, has their own credentials; no shared class account; printable reset slips. Credential letters per class not available."),
 }

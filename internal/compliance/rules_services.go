@@ -22,7 +22,6 @@ var infraRules = map[string]rule{
 			"Personal device registration portal not available in this version; the model charter has no clause on personal devices: the establishment adds one to its charter."),
 		T("Définissez une zone byod (preau init --uai UAI --zone byod=CIDR) pour séparer les appareils personnels.",
 			"Define a byod zone (preau init --uai UAI --zone byod=CIDR) to keep personal devices apart.")),
-	"INF-SEC-8": notYet("Aucune liste UT1 chargée : aucune date de liste à présenter.", "No UT1 list loaded: no list date to show."),
 	"INF-SEC-n1": func(f *Facts, q Requirement) (Status, Text) {
 		t := join(T("Chaque service servi est pensé pour la sécurité : TLS partout, aucun mot de passe par défaut, droits minimaux, journal chaîné.",
 			"Every service served takes security into account: TLS everywhere, no default password, least privilege, hash-chained journal."), certificate(f))
@@ -31,8 +30,8 @@ var infraRules = map[string]rule{
 		}
 		t = join(t, T("La sauvegarde est chiffrée pour une clé de secours hors du serveur et envoyée en ajout seul ; la supervision alerte sur les pannes et l’expiration des certificats.",
 			"Backups are encrypted to a recovery key kept off the server and sent append-only; supervision alerts on failures and certificate expiry."))
-		return Partly, join(t, T("Le service de filtrage n’est pas disponible dans cette version.",
-			"The filtering service is not available in this version."))
+		return Partly, join(t, T("Le filtrage d’internet exige une authentification au proxy, s’appuie sur un socle national verrouillé et journalise chaque changement de règle avec son auteur.",
+			"Internet filtering requires proxy authentication, rests on a locked national layer and journals every rule change with its author."))
 	},
 	"INF-DIF-11": fixed(Organisational, "Hors logiciel : réseau de l’établissement.", "Outside software: the establishment’s network."),
 	"MCO-SVG-n3": fixed(Organisational, "Rappel de ce rapport : conservez les sauvegardes dans un lieu physiquement distinct des données.",

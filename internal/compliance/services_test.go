@@ -85,6 +85,10 @@ func TestNoStaleServiceMissing(t *testing.T) {
 	rep := evaluate(t, newFake())
 	for _, r := range rep.Results {
 		switch r.Service {
+		case "INF-SEC": // the filter is merged (INF-SEC-n3's suspension is another matter)
+			if strings.Contains(r.Evidence.EN, "not available in this version") {
+				t.Errorf("%s still says the service is not available: %s", r.ID, r.Evidence.EN)
+			}
 		case "MCO-JAL", "MCO-SEI", "MCO-SVG", "UTI-ESF":
 			for _, stale := range []string{"not available in this version", "to come", "not provided yet"} {
 				if strings.Contains(r.Evidence.EN, stale) {
@@ -93,8 +97,8 @@ func TestNoStaleServiceMissing(t *testing.T) {
 			}
 		}
 	}
-	want(t, rep, "INF-SEC-n1", compliance.Partly, "The filtering service is not available", "Backups are encrypted")
-	wantNot(t, rep, "INF-SEC-n1", "backup and supervision services are not available")
+	want(t, rep, "INF-SEC-n1", compliance.Partly, "Internet filtering requires proxy authentication", "Backups are encrypted")
+	wantNot(t, rep, "INF-SEC-n1", "backup and supervision services are not available", "filtering service is not available")
 	want(t, rep, "UTI-ESF-10", compliance.Met, "preau logs verify", "preau backup check", "preau files scrub")
 }
 
@@ -106,4 +110,26 @@ func TestStorageLocation_UTI_ESF_n1(t *testing.T) {
 	want(t, evaluate(t, f), "UTI-ESF-n1", compliance.Partly, "Data hosted in the local data folder", "No cloud connector")
 	rep := evaluate(t, f, func(d *compliance.Deps) { d.Config.BlobStore = "s3://blobs/preau?endpoint=s3.ac-exemple.fr:9000" })
 	want(t, rep, "UTI-ESF-n1", compliance.Partly, "Objects stored on an S3 service (s3.ac-exemple.fr:9000): check that it is hosted in the EU.")
+}
+
+// TestFilterListsAge_INF_SEC_8: INF-SEC-8 states the date and counts of
+// the last UT1 lists import; met while under 14 days old, partly met
+// beyond, not met without any import. The rows the proxy answers follow
+// whether it listens.
+// CARINE: INF-SEC-8, INF-SEC-1, INF-AUT-n1
+func TestFilterListsAge_INF_SEC_8(t *testing.T) {
+	f := newFake()
+	rep := evaluate(t, f)
+	want(t, rep, "INF-SEC-8", compliance.Met, "Last import on 2026-11-28", "96 categories, 5200000 domains, 120000 URLs",
+		"blacklists.tar.gz", "Dernier import le 28/11/2026")
+	want(t, rep, "INF-SEC-1", compliance.Partly, "serves the authenticated filtering proxy and the filtering DNS resolver", "Missing: stateful firewall")
+	want(t, rep, "INF-AUT-n1", compliance.Partly, "407")
+	f.filter.ListsAt = now.Add(-20 * 24 * time.Hour)
+	want(t, evaluate(t, f), "INF-SEC-8", compliance.Partly, "Lists 20 days old (over 14)", "preau filter fetch")
+	f.filter.ListsAt = time.Time{}
+	want(t, evaluate(t, f), "INF-SEC-8", compliance.NotMet, "No UT1 list imported")
+	f.filter.Proxy, f.filter.DNS = false, false
+	rep = evaluate(t, f)
+	want(t, rep, "INF-SEC-1", compliance.NotMet, "both off on this server")
+	want(t, rep, "INF-AUT-n1", compliance.NotMet, "The filtering proxy is off on this server")
 }
