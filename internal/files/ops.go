@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/core"
@@ -666,3 +667,37 @@ func (s *Service) scan(ctx context.Context, t *target, key, name string) error {
 }
 
 var _ = blob.Put
+
+// LockKey returns the canonical name of what vpath names for the caller,
+// for WebDAV locks: the space and the path inside it, so that two people's
+// /home/notes.txt never conflict while a group's file locked through
+// /groups/… or /shared/… does, whoever names it. A path that does not
+// exist yet takes its parent's key plus its name; a virtual folder, or a
+// path that cannot be resolved, stays the caller's own.
+func (s *Service) LockKey(ctx context.Context, vpath string) string {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return "caller:?" + vpath
+	}
+	key := func(t *target, name string) string {
+		if t.space == nil {
+			return "person:" + c.p.PersonID + t.vpath
+		}
+		var b strings.Builder
+		b.WriteString("space:" + t.space.ID)
+		for _, n := range t.chain {
+			b.WriteString("/" + n.Name)
+		}
+		if name != "" {
+			b.WriteString("/" + name)
+		}
+		return b.String()
+	}
+	if t, _, err := s.resolve(ctx, c, vpath, false); err == nil {
+		return key(t, "")
+	}
+	if t, name, err := s.resolve(ctx, c, vpath, true); err == nil {
+		return key(t, name)
+	}
+	return "person:" + c.p.PersonID + vpath
+}

@@ -194,6 +194,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	st := &reqState{}
 	fs := &fileSystem{files: h.files, st: st, size: -1}
+	locks := keyedLocks{s: h.locks, key: func(name string) string { return h.files.LockKey(ctx, name) }}
 	if ih := r.Header.Get("If"); ih != "" {
 		lists, err := ParseIf(ih)
 		if err != nil {
@@ -220,7 +221,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "LOCK" && r.ContentLength != 0 {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if len(body) > 0 && h.lockShared(w, r, body, fs) {
+			if len(body) > 0 && h.lockShared(w, r, body, fs, locks) {
 				return
 			}
 		}
@@ -236,7 +237,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	dh := &webdav.Handler{Prefix: Prefix, FileSystem: fs, LockSystem: h.locks, Logger: func(r *http.Request, err error) {
+	dh := &webdav.Handler{Prefix: Prefix, FileSystem: fs, LockSystem: locks, Logger: func(r *http.Request, err error) {
 		if err != nil && core.KindOf(err) == core.Internal && !errors.Is(err, errNotDir) {
 			h.log.Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
 		}

@@ -595,3 +595,76 @@ func TestDAVHomework(t *testing.T) {
 		t.Fatalf("statuses = %v", got)
 	}
 }
+
+// TestDAVLocksFollowTheFileNotThePath: each person's /dav/home/ is their
+// own space, so a word processor holding a lock on one pupil's
+// rapport.odt does not stop another pupil saving theirs at the same path;
+// a class file locked by the teacher is locked for the pupils who reach it
+// through the same group folder.
+// CARINE: UTI-ESF-1, UTI-ESF-2
+func TestDAVLocksFollowTheFileNotThePath(t *testing.T) {
+	e := newEnv(t, files.Config{})
+	e.person("prof", core.ProfileTeacher)
+	e.person("lou", core.ProfilePupil)
+	e.person("max", core.ProfilePupil)
+	ctx := dirtest.Ctx()
+	g := &directory.Group{ID: core.NewID(), Establishment: e.est.ID, Code: "4D", Name: "4D", Kind: directory.Class, SchoolYear: 2026}
+	if err := e.db.CreateGroups(ctx, []*directory.Group{g}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.AddMembers(ctx, []directory.Membership{{GroupID: g.ID, PersonID: e.people["prof"].ID, Role: directory.RoleOwner},
+		{GroupID: g.ID, PersonID: e.people["lou"].ID, Role: directory.RoleMember},
+		{GroupID: g.ID, PersonID: e.people["max"].ID, Role: directory.RoleMember}}); err != nil {
+		t.Fatal(err)
+	}
+	lockBody := `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>` +
+		`<D:locktype><D:write/></D:locktype><D:owner>LibreOffice</D:owner></D:lockinfo>`
+	lock := func(login, path string) (int, string) {
+		r := e.do(login, "LOCK", path, strings.NewReader(lockBody), "Timeout", "Second-600", "Content-Type", "application/xml")
+		r.Body.Close()
+		return r.StatusCode, r.Header.Get("Lock-Token")
+	}
+	for _, who := range []string{"lou", "max"} {
+		if st, _ := e.status(who, "PUT", "/dav/home/rapport.odt", strings.NewReader("brouillon de "+who)); st != http.StatusCreated {
+			t.Fatalf("%s's first PUT: %d", who, st)
+		}
+	}
+	if st, tok := lock("lou", "/dav/home/rapport.odt"); st != http.StatusOK || tok == "" {
+		t.Fatalf("lou locks her report: %d %q", st, tok)
+	}
+	if st, _ := e.status("max", "PUT", "/dav/home/rapport.odt", strings.NewReader("version 2 de max")); st != http.StatusNoContent &&
+		st != http.StatusCreated {
+		t.Fatalf("max saves his own report while lou's is locked: %d", st)
+	}
+	if st, tok := lock("max", "/dav/home/rapport.odt"); st != http.StatusOK || tok == "" {
+		t.Fatalf("max locks his own report: %d", st)
+	}
+	if st, b := e.status("lou", "GET", "/dav/home/rapport.odt", nil); st != 200 || b != "brouillon de lou" {
+		t.Fatalf("lou's report: %d %q", st, b)
+	}
+	// A class file: the teacher's lock holds for the pupils.
+	if st, _ := e.status("prof", "PUT", "/dav/groups/4D/cours.odt", strings.NewReader("cours")); st != http.StatusCreated {
+		t.Fatalf("teacher's PUT in the class space: %d", st)
+	}
+	st, tok := lock("prof", "/dav/groups/4D/cours.odt")
+	if st != http.StatusOK || tok == "" {
+		t.Fatalf("teacher locks the class file: %d", st)
+	}
+	if st, _ := lock("lou", "/dav/groups/4D/cours.odt"); st != http.StatusLocked {
+		t.Fatalf("a pupil locks the teacher's locked class file: %d", st)
+	}
+	if st, _ := e.status("lou", "PUT", "/dav/groups/4D/cours.odt", strings.NewReader("effacé")); st != http.StatusLocked &&
+		st != http.StatusForbidden {
+		t.Fatalf("a pupil overwrites the locked class file: %d", st)
+	}
+	if st, _ := e.status("prof", "PUT", "/dav/groups/4D/cours.odt", strings.NewReader("cours v2"), "If", "("+tok+")"); st != http.StatusNoContent &&
+		st != http.StatusCreated {
+		t.Fatalf("the teacher saves with the lock token: %d", st)
+	}
+	if st, _ := e.status("prof", "UNLOCK", "/dav/groups/4D/cours.odt", nil, "Lock-Token", tok); st != http.StatusNoContent {
+		t.Fatalf("unlock: %d", st)
+	}
+	if st, _ := lock("lou", "/dav/groups/4D/cours.odt"); st != http.StatusOK {
+		t.Fatalf("a pupil locks the class file once it is free: %d", st)
+	}
+}

@@ -26,13 +26,20 @@ import (
 // (Handler.lockShared) and everything else (refresh, UNLOCK, the checks of
 // every write) goes through x/net/webdav to this type. Locks live in memory:
 // a restart releases them, like a server crash would (clients lock again).
+//
+// Paths are what each person sees (/home/… is their own space; /groups and
+// /shared names depend on who asks), so locks compare canonical keys — the
+// space and the path inside it, from files.Service.LockKey — while each
+// lock keeps the root its client named, for the answers. The methods of
+// webdav.LockSystem take keys; keyedLocks adapts them per request.
 type lockSystem struct {
 	mu    sync.Mutex
 	locks map[string]*lock // by token
 }
 
 type lock struct {
-	d      webdav.LockDetails
+	d      webdav.LockDetails // Root as the client named it
+	key    string             // canonical root: what conflicts are decided on
 	shared bool
 	expiry time.Time // zero: infinite
 	held   bool
@@ -56,27 +63,27 @@ func covers(root string, zeroDepth bool, name string) bool {
 	return !zeroDepth && (root == "/" || strings.HasPrefix(name, root+"/"))
 }
 
-func (s *lockSystem) canCreate(root string, zeroDepth, shared bool) bool {
+func (s *lockSystem) canCreate(key string, zeroDepth, shared bool) bool {
 	for _, l := range s.locks {
 		if shared && l.shared {
 			continue
 		}
-		if covers(l.d.Root, l.d.ZeroDepth, root) || covers(root, zeroDepth, l.d.Root) {
+		if covers(l.key, l.d.ZeroDepth, key) || covers(key, zeroDepth, l.key) {
 			return false
 		}
 	}
 	return true
 }
 
-func (s *lockSystem) add(now time.Time, d webdav.LockDetails, shared bool) (string, error) {
+func (s *lockSystem) add(now time.Time, d webdav.LockDetails, key string, shared bool) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
 	d.Root = path.Clean("/" + d.Root)
-	if !s.canCreate(d.Root, d.ZeroDepth, shared) {
+	if !s.canCreate(key, d.ZeroDepth, shared) {
 		return "", webdav.ErrLocked
 	}
-	l := &lock{d: d, shared: shared}
+	l := &lock{d: d, key: key, shared: shared}
 	if d.Duration >= 0 {
 		l.expiry = now.Add(d.Duration)
 	}
@@ -85,19 +92,45 @@ func (s *lockSystem) add(now time.Time, d webdav.LockDetails, shared bool) (stri
 	return token, nil
 }
 
+// keyedLocks is the lock system as one request sees it: the paths of
+// x/net/webdav become canonical keys through key.
+type keyedLocks struct {
+	s   *lockSystem
+	key func(name string) string
+}
+
 // Create makes an exclusive lock.
-func (s *lockSystem) Create(now time.Time, d webdav.LockDetails) (string, error) {
-	return s.add(now, d, false)
+func (k keyedLocks) Create(now time.Time, d webdav.LockDetails) (string, error) {
+	return k.s.add(now, d, k.key(d.Root), false)
 }
 
 // CreateShared makes a shared lock.
-func (s *lockSystem) CreateShared(now time.Time, d webdav.LockDetails) (string, error) {
-	return s.add(now, d, true)
+func (k keyedLocks) CreateShared(now time.Time, d webdav.LockDetails) (string, error) {
+	return k.s.add(now, d, k.key(d.Root), true)
 }
 
 // Confirm checks that every named resource that is locked is unlocked by a
 // token of the conditions, and holds those locks for the request.
-func (s *lockSystem) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
+func (k keyedLocks) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
+	if name0 != "" {
+		name0 = k.key(name0)
+	}
+	if name1 != "" {
+		name1 = k.key(name1)
+	}
+	return k.s.confirm(now, name0, name1, conditions...)
+}
+
+// Refresh extends a lock.
+func (k keyedLocks) Refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, error) {
+	return k.s.Refresh(now, token, d)
+}
+
+// Unlock removes a lock.
+func (k keyedLocks) Unlock(now time.Time, token string) error { return k.s.Unlock(now, token) }
+
+// confirm is Confirm over keys.
+func (s *lockSystem) confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
@@ -106,14 +139,13 @@ func (s *lockSystem) Confirm(now time.Time, name0, name1 string, conditions ...w
 		if name == "" {
 			continue
 		}
-		name = path.Clean("/" + name)
 		var found *lock
 		for _, c := range conditions {
 			l := s.locks[c.Token]
 			if l == nil || l.held || c.Not {
 				continue
 			}
-			if covers(l.d.Root, l.d.ZeroDepth, name) {
+			if covers(l.key, l.d.ZeroDepth, name) {
 				found = l
 				break
 			}
@@ -202,7 +234,7 @@ func parseTimeout(h string) time.Duration {
 
 // lockShared answers a LOCK asking for a shared write lock; ok is false
 // when the body asks something else (left to x/net/webdav).
-func (h *Handler) lockShared(w http.ResponseWriter, r *http.Request, body []byte, fs *fileSystem) bool {
+func (h *Handler) lockShared(w http.ResponseWriter, r *http.Request, body []byte, fs *fileSystem, locks keyedLocks) bool {
 	var li lockInfo
 	if xml.Unmarshal(body, &li) != nil || li.Shared == nil || li.Exclusive != nil || li.Write == nil {
 		return false
@@ -219,7 +251,7 @@ func (h *Handler) lockShared(w http.ResponseWriter, r *http.Request, body []byte
 	vp := davPath(r.URL.Path)
 	d := webdav.LockDetails{Root: vp, Duration: parseTimeout(r.Header.Get("Timeout")), OwnerXML: li.Owner.InnerXML,
 		ZeroDepth: zero}
-	token, err := h.locks.CreateShared(time.Now(), d)
+	token, err := locks.CreateShared(time.Now(), d)
 	if err != nil {
 		http.Error(w, "Locked", http.StatusLocked)
 		return true
