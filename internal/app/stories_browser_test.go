@@ -100,7 +100,7 @@ func (s *story) login(login, pw string) {
 		chromedp.SendKeys("#f-login", login), chromedp.SendKeys("#f-password", pw))
 	err := webtest.AwaitNavigation(s.ctx, func() error { return webtest.Do(s.ctx, chromedp.SendKeys("#f-password", "\r")) })
 	if err == nil {
-		err = webtest.Do(s.ctx, chromedp.WaitNotPresent("#f-password"), chromedp.WaitVisible("h1"))
+		err = webtest.WaitFor(s.ctx, `!document.querySelector("#f-password") && !!document.querySelector("h1")`)
 	}
 	if err != nil {
 		loc, _ := webtest.Run(s.ctx, chromedp.Location())
@@ -116,7 +116,9 @@ func (s *story) submit(sel string) {
 	if err := webtest.AwaitNavigation(s.ctx, func() error { return webtest.Do(s.ctx, chromedp.Click(sel)) }); err != nil {
 		s.t.Fatal(err)
 	}
-	s.do(chromedp.WaitVisible("h1"))
+	if err := webtest.WaitFor(s.ctx, `!!document.querySelector("h1")`); err != nil {
+		s.t.Fatal(err)
+	}
 	s.axe("after " + sel)
 }
 

@@ -45,11 +45,16 @@ func AwaitNavigation(ctx context.Context, act func() error) error {
 	}
 	deadline := time.Now().Add(pageTimeout)
 	for {
-		done, err := run(ctx, chromedp.Evaluate[bool](`!window.__webtestOld && document.readyState === 'complete'`))
+		// Each poll has its own short deadline: an evaluation sent while
+		// the page changes may never be answered, and that only means
+		// "not yet".
+		pctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		done, err := chromedp.Run(pctx, chromedp.Evaluate[bool](`!window.__webtestOld && document.readyState === 'complete'`))
+		cancel()
 		if err == nil && done {
 			return nil
 		}
-		if err != nil && !navigated(err) {
+		if err != nil && !navigated(err) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 		if time.Now().After(deadline) {
@@ -59,8 +64,35 @@ func AwaitNavigation(ctx context.Context, act func() error) error {
 	}
 }
 
-// pollInterval spaces the checks of AwaitNavigation.
-const pollInterval = 20 * time.Millisecond
+// WaitFor polls the JavaScript expression js on the page of ctx until it is
+// true, each poll with a short deadline of its own, for at most the page
+// timeout: after a navigation, a DOM query may be bound to the page that
+// went away and never answer, while a fresh evaluation reaches the new one.
+func WaitFor(ctx context.Context, js string) error {
+	deadline := time.Now().Add(pageTimeout)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		ok, err := chromedp.Run(pctx, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return nil
+		}
+		if err != nil && !navigated(err) && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("webtest: %s never held", js)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// pollInterval spaces the checks of AwaitNavigation, and pollTimeout
+// bounds each one.
+const (
+	pollInterval = 20 * time.Millisecond
+	pollTimeout  = 5 * time.Second
+)
 
 // navigated reports whether err says that the page (its JavaScript
 // context) went away, as it does while the browser loads the next one.
