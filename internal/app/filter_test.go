@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,10 @@ import (
 	"github.com/preau/preau/internal/app"
 )
 
-const ut1Snapshot = "/work/shared/data/ut1/ut1-blacklists-2026-08-17-partial.tar.gz"
+// ut1Snapshot is the real UT1 snapshot of the project's shared data, in
+// ../shared/data/ut1/ beside the repository (the module root is two
+// folders above this package).
+var ut1Snapshot = filepath.Join("..", "..", "..", "shared", "data", "ut1", "ut1-blacklists-2026-08-17-partial.tar.gz")
 
 // TestFilterEndToEnd: the lists imported by the CLI while the node runs
 // are in force within seconds; a pupil reaches an allowed origin through
@@ -39,6 +43,9 @@ func TestFilterEndToEnd_INF_SEC_8(t *testing.T) {
 		src = ut1Snapshot
 	}
 	if _, err := os.Stat(src); err != nil {
+		if os.Getenv("PREAU_TEST_STRICT") == "1" {
+			t.Fatalf("the UT1 snapshot %s is missing (PREAU_TEST_STRICT=1; set PREAU_UT1_SNAPSHOT)", src)
+		}
 		t.Skipf("UT1 snapshot %s missing", src)
 	}
 	n := startNode(t)

@@ -18,14 +18,32 @@ import (
 	"testing"
 )
 
-// Snapshot is the real UT1 snapshot shipped with the project's shared data.
-const Snapshot = "/work/shared/data/ut1/ut1-blacklists-2026-08-17-partial.tar.gz"
+// SnapshotName is the real UT1 snapshot of the project's shared data, in
+// ../shared/data/ut1/ beside the repository.
+const SnapshotName = "ut1-blacklists-2026-08-17-partial.tar.gz"
+
+// SnapshotPath returns PREAU_UT1_SNAPSHOT, else the snapshot in the shared
+// data beside the repository (found from the module root), else "".
+func SnapshotPath() string {
+	if p := os.Getenv("PREAU_UT1_SNAPSHOT"); p != "" {
+		return p
+	}
+	dir, err := os.Getwd()
+	for err == nil {
+		if _, e := os.Stat(filepath.Join(dir, "go.mod")); e == nil {
+			return filepath.Join(dir, "..", "shared", "data", "ut1", SnapshotName)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return ""
+}
 
 func snapshotPath(t testing.TB) string {
-	p := os.Getenv("PREAU_UT1_SNAPSHOT")
-	if p == "" {
-		p = Snapshot
-	}
+	p := SnapshotPath()
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("PREAU_TEST_STRICT") == "1" {
 			t.Fatalf("the UT1 snapshot %s is missing", p)
