@@ -5,6 +5,7 @@ package app_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,10 +54,21 @@ func (s *story) from(addr string) {
 	}))
 }
 
-// visit opens path, waits for its main heading and checks it with axe.
+// visit opens path, waits for its main heading and checks it with axe. The
+// page is opened from the page itself (location.assign) and awaited with
+// fresh evaluations: a browser-level navigation to the address already
+// shown could wait for a load event that never came.
 func (s *story) visit(path string) {
 	s.t.Helper()
-	s.do(chromedp.Navigate(s.n.base+path), chromedp.WaitVisible("h1"))
+	err := webtest.AwaitNavigation(s.ctx, func() error {
+		return webtest.Do(s.ctx, chromedp.Evaluate[chromedp.Void]("location.assign("+strconv.Quote(s.n.base+path)+")"))
+	})
+	if err == nil {
+		err = webtest.WaitFor(s.ctx, `!!document.querySelector("h1")`)
+	}
+	if err != nil {
+		s.t.Fatalf("visit %s: %v", path, err)
+	}
 	s.axe(path)
 }
 

@@ -13,6 +13,7 @@ package webtest
 import (
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,42 @@ func requireChromium(t testing.TB) {
 // one browser process.
 var browsers sync.Map
 
+// The gate lets one test's browser run at a time in a test binary: several
+// Chromium processes at once on a small machine made page waits run past
+// their deadline. A test's subtests share their root test's turn.
+var (
+	gate        = make(chan struct{}, 1)
+	gateMu      sync.Mutex
+	gateHolders = map[string]int{} // root test name → browsers open
+)
+
+// enterGate waits for the browser turn of t's root test (at once when the
+// root already has it) and gives it back when the last of its browsers ends.
+func enterGate(t testing.TB) {
+	root, _, _ := strings.Cut(t.Name(), "/")
+	gateMu.Lock()
+	held := gateHolders[root] > 0
+	if held {
+		gateHolders[root]++
+	}
+	gateMu.Unlock()
+	if !held {
+		gate <- struct{}{}
+		gateMu.Lock()
+		gateHolders[root]++
+		gateMu.Unlock()
+	}
+	t.Cleanup(func() {
+		gateMu.Lock()
+		gateHolders[root]--
+		last := gateHolders[root] == 0
+		gateMu.Unlock()
+		if last {
+			<-gate
+		}
+	})
+}
+
 // tab returns a chromedp context for a new tab of t's browser, starting a
 // headless Chromium with a fresh profile on t's first call. The tab closes
 // when t ends, and the browser after it.
@@ -58,6 +95,7 @@ func tab(t testing.TB) context.Context {
 	requireChromium(t)
 	bctx, ok := browsers.Load(t)
 	if !ok {
+		enterGate(t) // before startBrowser: its cleanup then runs after the browser stopped
 		bctx = startBrowser(t)
 		browsers.Store(t, bctx)
 		t.Cleanup(func() { browsers.Delete(t) })
