@@ -44,13 +44,7 @@ func TestLogStoreSelfCheck(t *testing.T) {
 // backup is configured, fails when an enabled policy has no recent
 // successful backup or when the last verification failed.
 func TestBackupSelfCheck(t *testing.T) {
-	clock := core.NewFakeClock(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
-	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := &App{base: &base{db: db, clock: clock}}
+	a, db, clock := selfCheckApp(t)
 	probe := a.backupProbe()
 	ctx := dirtest.Ctx()
 	if r := probe(ctx); !r.OK {
@@ -93,13 +87,7 @@ func TestBackupSelfCheck(t *testing.T) {
 // UT1 lists were imported and once the lists in force are over two weeks
 // old (the nightly fetch stopped).
 func TestFilterListsSelfCheck(t *testing.T) {
-	clock := core.NewFakeClock(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
-	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := &App{base: &base{db: db, clock: clock}}
+	a, db, clock := selfCheckApp(t)
 	probe := a.filterListsProbe()
 	ctx := dirtest.Ctx()
 	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "no UT1 lists imported") {
@@ -116,4 +104,17 @@ func TestFilterListsSelfCheck(t *testing.T) {
 	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "imported 360h0m0s ago") {
 		t.Fatalf("lists 15 days old: %+v", r)
 	}
+}
+
+// selfCheckApp is an App with only a SQLite store and a fake clock, enough
+// for the self-check probes that read the store.
+func selfCheckApp(t *testing.T) (*App, *store.DB, *core.FakeClock) {
+	t.Helper()
+	clock := core.NewFakeClock(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &App{base: &base{db: db, clock: clock}}, db, clock
 }
