@@ -437,12 +437,27 @@ func (h *Handler) settings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func splitSites(s string) []string {
-	var out []string
-	for line := range strings.FieldsSeq(strings.ReplaceAll(s, ",", " ")) {
-		out = append(out, line)
+func splitSites(s string) []string { return strings.Fields(strings.ReplaceAll(s, ",", " ")) }
+
+// trySave saves st when f is valid and redirects to next (done). Otherwise,
+// or when the service refuses, it returns the message and status the page
+// shows again; err is for failures that are not a refusal.
+func (h *Handler) trySave(w http.ResponseWriter, r *http.Request, f *web.Form, est string, st filter.Settings,
+	reason, next string) (done bool, msg string, status int, err error) {
+	if !f.Valid() {
+		return false, "", http.StatusBadRequest, nil
 	}
-	return out
+	err = h.d.Service.SaveSettings(r.Context(), est, st, reason)
+	if err == nil {
+		web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.saved"})
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return true, "", 0, nil
+	}
+	msg, status, ok := refusal(r.Context(), err)
+	if !ok {
+		return false, "", 0, err
+	}
+	return false, msg, status, nil
 }
 
 func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) error {
@@ -465,25 +480,12 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) error {
 		i = len(st.Profiles) - 1
 	}
 	p := &st.Profiles[i]
-	p.BlockCategories = nil
-	for _, c := range f.Values["block"] {
-		p.BlockCategories = append(p.BlockCategories, c)
-	}
+	p.BlockCategories = slices.Clone(f.Values["block"])
 	p.AllowSites = splitSites(f.MaxLen("allow_sites", 100000))
 	p.BlockSites = splitSites(f.MaxLen("block_sites", 100000))
-	var msg string
-	status := http.StatusBadRequest
-	if f.Valid() {
-		err := h.d.Service.SaveSettings(ctx, est, st, f.MaxLen("reason", 200))
-		if err == nil {
-			web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.saved"})
-			http.Redirect(w, r, SettingsPath, http.StatusSeeOther)
-			return nil
-		}
-		var ok bool
-		if msg, status, ok = refusal(ctx, err); !ok {
-			return err
-		}
+	done, msg, status, err := h.trySave(w, r, f, est, st, f.MaxLen("reason", 200), SettingsPath)
+	if done || err != nil {
+		return err
 	}
 	v, err := h.settingsView(ctx, est, st, f)
 	if err != nil {
@@ -526,19 +528,9 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request) error {
 	if len(g.AllowSites)+len(g.BlockSites)+len(g.BlockCategories) > 0 {
 		st.Groups = append(st.Groups, g)
 	}
-	var msg string
-	status := http.StatusBadRequest
-	if f.Valid() {
-		err := h.d.Service.SaveSettings(ctx, est, st, "group "+g.Group)
-		if err == nil {
-			web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.saved"})
-			http.Redirect(w, r, SettingsPath+"#groups", http.StatusSeeOther)
-			return nil
-		}
-		var ok bool
-		if msg, status, ok = refusal(ctx, err); !ok {
-			return err
-		}
+	done, msg, status, err := h.trySave(w, r, f, est, st, "group "+g.Group, SettingsPath+"#groups")
+	if done || err != nil {
+		return err
 	}
 	cur, err := h.d.Service.Settings(ctx, est)
 	if err != nil {
