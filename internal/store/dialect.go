@@ -29,6 +29,10 @@ type dialect struct {
 	// insertJournal, then $17 the head's expected sequence. It inserts
 	// nothing when the head moved meanwhile.
 	appendAfterHead string
+	// pipelinedAppend, when not empty, is appendAfterHead failing with
+	// division_by_zero (22012) instead of inserting nothing when the head
+	// moved, so that it can be pipelined with COMMIT (see writePipelined).
+	pipelinedAppend string
 	// sessionPerson reads a session, its person, the person's
 	// establishments and grants in force in one query.
 	sessionPerson string
@@ -115,6 +119,13 @@ var postgresDialect = &dialect{
 		target_type, target_id, target_name, attributes, result, reason, prev_hash, hash)
 		SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
 		$10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16::text FROM moved`,
+	pipelinedAppend: `WITH moved AS (
+		UPDATE journal_heads SET seq = $2::bigint, hash = $16::text WHERE chain = $1::text AND seq = $17::bigint
+		RETURNING chain)
+		INSERT INTO journal (chain, seq, at, actor_id, actor_login, channel, source, action,
+		target_type, target_id, target_name, attributes, result, reason, prev_hash, hash)
+		SELECT $1::text, $2::bigint + 0 / (SELECT count(*) FROM moved), $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
+		$10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16::text`,
 	classify: func(err error) (core.Kind, string, bool) {
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) {

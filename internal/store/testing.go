@@ -6,6 +6,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/preau/preau/internal/journal"
 )
 
 // DropSchemaForTest drops a throwaway PostgreSQL schema. Tests only.
@@ -49,4 +51,18 @@ func MigrateForTest(ctx context.Context, db *DB) error { return db.migrate(ctx) 
 func OpenAtVersionForTest(ctx context.Context, cfg Config, version int) (*DB, error) {
 	cfg.migrateTo = version
 	return Open(ctx, cfg)
+}
+
+// JournalThenCountForTest appends e and, in the same transaction, counts the
+// entries of its chain: the transaction must see its own entry even when
+// the entry is held back to travel with COMMIT. Tests only.
+func (db *DB) JournalThenCountForTest(ctx context.Context, e journal.Entry) (int, error) {
+	var n int
+	err := db.write(ctx, "store.JournalThenCountForTest", func(tx *Tx) error {
+		if err := tx.journal(e); err != nil {
+			return err
+		}
+		return tx.queryRow(`SELECT COUNT(*) FROM journal WHERE chain = $1`, e.Chain).Scan(&n)
+	})
+	return n, err
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -17,7 +18,8 @@ import (
 // and journal entry it writes carries the same timestamp from the injected
 // clock. The principal in its context is the actor of its journal entries.
 type Tx struct {
-	tx  *sql.Tx
+	tx  runner  // the *sql.Tx (SQLite) or the *sql.Conn holding the transaction (PostgreSQL)
+	stx *sql.Tx // the *sql.Tx on SQLite, nil on PostgreSQL
 	db  *DB
 	ctx context.Context
 	now time.Time
@@ -32,6 +34,20 @@ type Tx struct {
 	// entries need no lookup (an import adds thousands).
 	logins map[string]string    // person ID → login
 	groups map[string][2]string // group ID → establishment ID, code
+
+	// pending is the journal entry held back to be sent with COMMIT in one
+	// round trip (PostgreSQL; see commitPipelined).
+	pending  *pendingEntry
+	flushErr error // a failed append of pending; the transaction cannot commit
+}
+
+// runner is what a transaction runs its statements through: *sql.Tx and
+// *sql.Conn both have it.
+type runner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // directoryChanged marks the transaction as changing what the LDAP view
@@ -43,14 +59,17 @@ func (tx *Tx) directoryChanged() { tx.dirChanged = true }
 // writers; busy_timeout makes concurrent processes (the CLI beside a running
 // server) wait instead of failing.
 func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error {
+	if db.d.pipelinedAppend != "" {
+		return db.writePipelined(ctx, op, fn)
+	}
 	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return db.classify(op, fmt.Errorf("beginning transaction: %w", err))
 	}
-	tx := &Tx{tx: stx, db: db, ctx: ctx, now: db.clock.Now().UTC(), p: core.PrincipalFromContext(ctx)}
+	tx := &Tx{tx: stx, stx: stx, db: db, ctx: ctx, now: db.clock.Now().UTC(), p: core.PrincipalFromContext(ctx)}
 	err = fn(tx)
 	if err == nil && tx.dirChanged {
-		_, err = tx.exec(`UPDATE counters SET value = value + 1 WHERE name = 'directory'`)
+		_, err = tx.exec(bumpDirectory)
 	}
 	if err != nil {
 		_ = stx.Rollback()
@@ -92,6 +111,9 @@ func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
 }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	if !tx.flushBefore(query) {
+		return nil, tx.flushErr
+	}
 	st, err := tx.stmt(query)
 	if err != nil || st == nil {
 		if err != nil {
@@ -108,12 +130,15 @@ func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
 	if !hot {
 		return tx.exec(query, args...)
 	}
+	if tx.stx == nil {
+		return tx.exec(query, args...)
+	}
 	if !tx.bulk {
-		return tx.tx.StmtContext(tx.ctx, dbst).ExecContext(tx.ctx, args...)
+		return tx.stx.StmtContext(tx.ctx, dbst).ExecContext(tx.ctx, args...)
 	}
 	st, ok := tx.stmts[query]
 	if !ok {
-		st = tx.tx.StmtContext(tx.ctx, dbst) // bound to this transaction once
+		st = tx.stx.StmtContext(tx.ctx, dbst) // bound to this transaction once
 		if tx.stmts == nil {
 			tx.stmts = map[string]*sql.Stmt{}
 		}
@@ -123,6 +148,9 @@ func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
 }
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	if !tx.flushBefore(query) {
+		return nil, tx.flushErr
+	}
 	st, err := tx.stmt(query)
 	if err != nil {
 		return nil, err
@@ -135,6 +163,7 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 
 // queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	tx.flushBefore(query) // a failure is kept in tx.flushErr and fails the commit
 	st, err := tx.stmt(query)
 	if err != nil || st == nil {
 		return tx.tx.QueryRowContext(tx.ctx, query, args...) // an error shows again at Scan
@@ -187,32 +216,91 @@ func (tx *Tx) journal(e journal.Entry) error {
 		e.Result = journal.Done
 	}
 	e.At = tx.now
-	args := func() []any {
-		return []any{e.Chain, e.Seq, micros(e.At), e.ActorID, e.ActorLogin, e.Channel, e.Source, e.Action,
-			e.TargetType, e.TargetID, e.TargetName, jsonList(e.Attributes), string(e.Result), e.Reason,
-			e.PrevHash, e.Hash}
+	if err := tx.flushPending(); err != nil {
+		return err
 	}
 	h, hinted := tx.db.heads.get(e.Chain)
 	if hinted && tx.db.d.appendAfterHead != "" {
-		// One round trip: move the head from the hint and insert.
 		journal.Seal(&e, h.Seq, h.Hash)
-		res, err := tx.exec(tx.db.d.appendAfterHead, append(args(), h.Seq)...)
-		if err != nil {
-			return fmt.Errorf("journal append: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			tx.db.heads.put(ChainHead{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash})
+		p := &pendingEntry{e: e, head: h}
+		if tx.stx == nil {
+			tx.pending = p // sent with COMMIT: see commitPipelined
 			return nil
 		}
-		hinted = false // another node appended: take the slow path
+		if ok, err := tx.appendAfterHead(p); ok || err != nil {
+			return err
+		}
+		e = p.e // another node appended: take the slow path
 	}
-	if err := tx.advanceHead(&e, h, hinted); err != nil {
+	return tx.appendSlow(&e, h, hinted && tx.db.d.appendAfterHead == "")
+}
+
+// pendingEntry is a journal entry sealed after the head this node
+// remembers, not yet sent.
+type pendingEntry struct {
+	e    journal.Entry
+	head ChainHead // the head e was sealed after
+}
+
+// journalArgs are insertJournal's parameters for e.
+func journalArgs(e *journal.Entry) []any {
+	return []any{e.Chain, e.Seq, micros(e.At), e.ActorID, e.ActorLogin, e.Channel, e.Source, e.Action,
+		e.TargetType, e.TargetID, e.TargetName, jsonList(e.Attributes), string(e.Result), e.Reason,
+		e.PrevHash, e.Hash}
+}
+
+// appendAfterHead moves the head from p.head and inserts p.e in one
+// statement. It reports false, with no error, when the head had moved.
+func (tx *Tx) appendAfterHead(p *pendingEntry) (bool, error) {
+	res, err := tx.exec(tx.db.d.appendAfterHead, append(journalArgs(&p.e), p.head.Seq)...)
+	if err != nil {
+		return false, fmt.Errorf("journal append: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	tx.db.heads.put(ChainHead{Chain: p.e.Chain, Seq: p.e.Seq, Hash: p.e.Hash})
+	return true, nil
+}
+
+// appendSlow seals e after the chain's head (read under lock unless the
+// hint h is tried first) and inserts it.
+func (tx *Tx) appendSlow(e *journal.Entry, h ChainHead, tryHint bool) error {
+	if err := tx.advanceHead(e, h, tryHint); err != nil {
 		return err
 	}
-	if _, err := tx.execPrepared(insertJournal, args()...); err != nil {
+	if _, err := tx.execPrepared(insertJournal, journalArgs(e)...); err != nil {
 		return fmt.Errorf("journal append: %w", err)
 	}
 	return nil
+}
+
+// flushPending sends the held-back journal entry now, before a statement
+// that must come after it.
+func (tx *Tx) flushPending() error {
+	p := tx.pending
+	if p == nil {
+		return nil
+	}
+	tx.pending = nil
+	if ok, err := tx.appendAfterHead(p); ok || err != nil {
+		return err
+	}
+	return tx.appendSlow(&p.e, p.head, false)
+}
+
+// flushBefore flushes the held-back entry before a statement that reads or
+// writes the journal, so that the transaction sees its own entries. It
+// reports false when the flush failed (the error stays in tx.flushErr).
+func (tx *Tx) flushBefore(query string) bool {
+	if tx.flushErr != nil {
+		return false
+	}
+	if tx.pending == nil || !strings.Contains(query, "journal") {
+		return true
+	}
+	tx.flushErr = tx.flushPending()
+	return tx.flushErr == nil
 }
 
 const (
