@@ -33,6 +33,9 @@ type dialect struct {
 	// division_by_zero (22012) instead of inserting nothing when the head
 	// moved, so that it can be pipelined with COMMIT (see writePipelined).
 	pipelinedAppend string
+	// insertJournalFull is insertJournal for journalBatchRows rows (set at
+	// init; see insertJournalRows).
+	insertJournalFull string
 	// sessionPerson reads a session, its person, the person's
 	// establishments and grants in force in one query.
 	sessionPerson string

@@ -126,3 +126,57 @@ func TestJournalTwoNodesOneChain(t *testing.T) {
 		}
 	})
 }
+
+// CARINE: INF-ANN-4 — a bulk transaction (an import, a batch of new people)
+// writes its journal entries many rows at a time, over two chains at once,
+// and the chains verify; the other node then appends after them.
+func TestBulkJournalKeepsChains(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		ctx := dirtest.Ctx()
+		a := open(t)
+		b, err := store.Reopen(a, store.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e1 := dirtest.NewEstablishment(999032, directory.College)
+		e2 := dirtest.NewEstablishment(999033, directory.Lycee)
+		for _, e := range []*directory.Establishment{e1, e2} {
+			if err := b.CreateEstablishment(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var nps []directory.NewPerson
+		for i := range 150 { // two full batches and a partial one, alternating chains
+			est := e1.ID
+			if i%3 == 0 {
+				est = e2.ID
+			}
+			nps = append(nps, directory.NewPerson{Person: dirtest.NewPerson(fmt.Sprintf("b%03d", i), core.ProfilePupil, est)})
+		}
+		if err := a.CreatePeople(ctx, nps); err != nil {
+			t.Fatal(err)
+		}
+		name := "Après"
+		if _, err := b.UpdatePerson(ctx, nps[0].Person.ID, directory.PersonUpdate{FamilyName: &name}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := a.VerifyJournal(ctx, nil, nil)
+		if err != nil || len(rep.Problems) != 0 {
+			t.Fatalf("journal does not verify: %v %+v", err, rep.Problems)
+		}
+		es, err := a.FindJournal(ctx, journal.Filter{Action: "directory.person.create", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 150 {
+			t.Fatalf("%d creation entries, want 150", len(es))
+		}
+		seen := map[string]bool{}
+		for _, e := range es {
+			seen[e.TargetName] = true
+		}
+		if len(seen) != 150 {
+			t.Fatalf("creation entries name %d people, want 150", len(seen))
+		}
+	})
+}

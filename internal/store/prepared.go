@@ -27,7 +27,8 @@ var hotReads = []string{sqliteDialect.sessionPerson, sqliteDialect.loginPerson, 
 func (db *DB) prepareHot(ctx context.Context) error {
 	db.stmts = make(map[string]*sql.Stmt, len(hotStatements))
 	for _, q := range hotStatements {
-		st, err := db.w.PrepareContext(ctx, q)
+		text, _ := db.forDriver(q, nil)
+		st, err := db.w.PrepareContext(ctx, text)
 		if err != nil {
 			return fmt.Errorf("preparing statements: %w", err)
 		}
@@ -36,7 +37,8 @@ func (db *DB) prepareHot(ctx context.Context) error {
 	db.readStmts = map[string]*sql.Stmt{}
 	if db.d.name == "sqlite" {
 		for _, q := range hotReads {
-			st, err := db.r.PrepareContext(ctx, q)
+			text, _ := db.forDriver(q, nil)
+			st, err := db.r.PrepareContext(ctx, text)
 			if err != nil {
 				return fmt.Errorf("preparing statements: %w", err)
 			}
@@ -57,7 +59,9 @@ func (db *DB) prepareHot(ctx context.Context) error {
 
 // readRow runs a read query, prepared when it is a hot one.
 func (db *DB) readRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := db.readStmts[q]; st != nil {
+	st := db.readStmts[q]
+	q, args = db.forDriver(q, args)
+	if st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.r.QueryRowContext(ctx, q, args...)
@@ -65,7 +69,9 @@ func (db *DB) readRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // readRows runs a read query, prepared when it is a hot one.
 func (db *DB) readRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := db.readStmts[q]; st != nil {
+	st := db.readStmts[q]
+	q, args = db.forDriver(q, args)
+	if st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return db.r.QueryContext(ctx, q, args...)

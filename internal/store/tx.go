@@ -38,7 +38,9 @@ type Tx struct {
 	// pending is the journal entry held back to be sent with COMMIT in one
 	// round trip (PostgreSQL; see commitPipelined).
 	pending  *pendingEntry
-	flushErr error // a failed append of pending; the transaction cannot commit
+	batch    *journalBatch // bulk transactions: see journalBatch
+	flushing bool          // flushBatch is writing the batch
+	flushErr error         // a failed append of pending; the transaction cannot commit
 }
 
 // runner is what a transaction runs its statements through: *sql.Tx and
@@ -68,6 +70,9 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 	}
 	tx := &Tx{tx: stx, stx: stx, db: db, ctx: ctx, now: db.clock.Now().UTC(), p: core.PrincipalFromContext(ctx)}
 	err = fn(tx)
+	if err == nil {
+		err = tx.flushPending()
+	}
 	if err == nil && tx.dirChanged {
 		_, err = tx.exec(bumpDirectory)
 	}
@@ -88,7 +93,10 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 // halves the time of a 100,000-person import. Small transactions do not
 // pay for preparing (and PostgreSQL's driver caches prepared statements by
 // itself, so an explicit prepare would only add a round trip).
-func (tx *Tx) bulkMode() { tx.bulk = tx.db.d.name == "sqlite" }
+func (tx *Tx) bulkMode() {
+	tx.bulk = tx.db.d.name == "sqlite"
+	tx.batchJournal()
+}
 
 // stmt returns query prepared in this transaction, or nil outside bulk mode.
 // database/sql closes the statements at commit or rollback.
@@ -114,6 +122,7 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil || st == nil {
 		if err != nil {
@@ -133,6 +142,7 @@ func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
 	if tx.stx == nil {
 		return tx.exec(query, args...)
 	}
+	_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
 	if !tx.bulk {
 		return tx.stx.StmtContext(tx.ctx, dbst).ExecContext(tx.ctx, args...)
 	}
@@ -151,6 +161,7 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil {
 		return nil, err
@@ -164,6 +175,7 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 // queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	tx.flushBefore(query) // a failure is kept in tx.flushErr and fails the commit
+	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil || st == nil {
 		return tx.tx.QueryRowContext(tx.ctx, query, args...) // an error shows again at Scan
@@ -216,6 +228,9 @@ func (tx *Tx) journal(e journal.Entry) error {
 		e.Result = journal.Done
 	}
 	e.At = tx.now
+	if tx.batch != nil {
+		return tx.appendBatched(&e)
+	}
 	if err := tx.flushPending(); err != nil {
 		return err
 	}
@@ -278,6 +293,9 @@ func (tx *Tx) appendSlow(e *journal.Entry, h ChainHead, tryHint bool) error {
 // flushPending sends the held-back journal entry now, before a statement
 // that must come after it.
 func (tx *Tx) flushPending() error {
+	if err := tx.flushBatch(); err != nil {
+		return err
+	}
 	p := tx.pending
 	if p == nil {
 		return nil
@@ -296,7 +314,10 @@ func (tx *Tx) flushBefore(query string) bool {
 	if tx.flushErr != nil {
 		return false
 	}
-	if tx.pending == nil || !strings.Contains(query, "journal") {
+	if tx.flushing {
+		return true
+	}
+	if (tx.pending == nil && (tx.batch == nil || !tx.batch.hasWork())) || !strings.Contains(query, "journal") {
 		return true
 	}
 	tx.flushErr = tx.flushPending()

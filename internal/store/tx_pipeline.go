@@ -47,6 +47,9 @@ func (db *DB) writePipelined(ctx context.Context, op string, fn func(tx *Tx) err
 		err = tx.flushErr
 	}
 	if err == nil {
+		err = tx.flushBatch()
+	}
+	if err == nil {
 		if err = tx.commitPipelined(conn); err != nil {
 			err = fmt.Errorf("committing: %w", err)
 		}
