@@ -33,7 +33,7 @@ func (b *base) filesService(blobs blob.Store) *files.Service {
 // davHandler builds the WebDAV endpoint: credentials go through the one
 // authentication door, and each verified (not cached) login is journaled.
 func (a *App) davHandler() http.Handler {
-	return davd.New(davd.Deps{Files: a.files, Clock: a.clock, Log: a.log.With("svc", "dav"),
+	return davd.New(davd.Deps{Files: a.files, Locks: a.db, Clock: a.clock, Log: a.log.With("svc", "dav"),
 		Auth: func(ctx context.Context, login, password, source string) (core.Principal, error) {
 			p, _, err := a.auth.Authenticate(ctx, auth.Attempt{Login: login, Password: password,
 				Channel: core.ChannelDAV, Source: source})

@@ -62,6 +62,8 @@ type Authenticate func(ctx context.Context, login, password, source string) (cor
 // Deps are what the handler needs.
 type Deps struct {
 	Files *files.Service
+	// Locks keeps the WebDAV locks (the store: shared by every node).
+	Locks files.LockStore
 	Auth  Authenticate
 	// OnLogin is called after a credential is verified (not on cache
 	// hits), to journal the WebDAV login.
@@ -77,7 +79,7 @@ type Handler struct {
 	onLogin func(ctx context.Context, p core.Principal)
 	clock   core.Clock
 	log     *slog.Logger
-	locks   *lockSystem
+	locks   files.LockStore
 
 	key   []byte
 	mu    sync.Mutex
@@ -100,7 +102,7 @@ func New(d Deps) *Handler {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &Handler{files: d.Files, auth: d.Auth, onLogin: d.OnLogin, clock: d.Clock, log: d.Log,
-		locks: newLockSystem(), key: key, cache: map[[32]byte]cached{}}
+		locks: d.Locks, key: key, cache: map[[32]byte]cached{}}
 }
 
 // ForgetCredentials empties the credential cache (after a password change
@@ -194,7 +196,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	st := &reqState{}
 	fs := &fileSystem{files: h.files, st: st, size: -1}
-	locks := keyedLocks{s: h.locks, key: func(name string) string { return h.files.LockKey(ctx, name) }}
+	locks := keyedLocks{ctx: ctx, store: h.locks, owner: p.PersonID, method: r.Method,
+		key: func(name string) string { return h.files.LockKey(ctx, name) }}
 	if ih := r.Header.Get("If"); ih != "" {
 		lists, err := ParseIf(ih)
 		if err != nil {
