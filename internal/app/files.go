@@ -31,9 +31,24 @@ func (b *base) filesService(blobs blob.Store) *files.Service {
 }
 
 // davHandler builds the WebDAV endpoint: credentials go through the one
-// authentication door, and each verified (not cached) login is journaled.
+// authentication door, and each verified (not cached) login is journaled;
+// cached credentials carry the store's credential stamp (a password change
+// ends them at once on every node), locks live in the store, and charters
+// left to accept are refused as the portal's gate does.
 func (a *App) davHandler() http.Handler {
-	return davd.New(davd.Deps{Files: a.files, Locks: a.db, Clock: a.clock, Log: a.log.With("svc", "dav"),
+	var pending func(ctx context.Context) ([]string, error)
+	if a.charter != nil {
+		pending = func(ctx context.Context) ([]string, error) {
+			vs, err := a.charter.Pending(ctx)
+			titles := make([]string, len(vs))
+			for i, v := range vs {
+				titles[i] = v.Title
+			}
+			return titles, err
+		}
+	}
+	return davd.New(davd.Deps{Files: a.files, Locks: a.db, Stamp: a.db.CredentialStamp, Charters: pending,
+		Clock: a.clock, Log: a.log.With("svc", "dav"),
 		Auth: func(ctx context.Context, login, password, source string) (core.Principal, error) {
 			p, _, err := a.auth.Authenticate(ctx, auth.Attempt{Login: login, Password: password,
 				Channel: core.ChannelDAV, Source: source})

@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/directory/dirtest"
 	"github.com/preau/preau/internal/files"
+	"github.com/preau/preau/internal/journal"
 	"github.com/preau/preau/internal/store"
 )
 
@@ -125,6 +128,67 @@ func TestFilesDAVLocks(t *testing.T) {
 		wg.Wait()
 		if wins.Load() != 1 || refused.Load() != 7 {
 			t.Fatalf("racing locks: %d won, %d refused", wins.Load(), refused.Load())
+		}
+	})
+}
+
+// TestCredentialStamp: the stamp WebDAV keeps with a cached credential
+// changes with the password hash, the account state and the must-change
+// flag, and not with unrelated attributes.
+// CARINE: INF-AUT-10
+func TestCredentialStamp(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := dirtest.Ctx()
+		est := dirtest.NewEstablishment(999082, directory.College)
+		if err := db.CreateEstablishment(ctx, est); err != nil {
+			t.Fatal(err)
+		}
+		p := dirtest.NewPerson("lou", core.ProfilePupil, est.ID)
+		if err := db.CreatePeople(ctx, []directory.NewPerson{{Person: p, PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$AAAA$BBBB"}}); err != nil {
+			t.Fatal(err)
+		}
+		stamp := func() string {
+			t.Helper()
+			s, err := db.CredentialStamp(context.Background(), " LOU ")
+			if err != nil || len(s) != 32 {
+				t.Fatalf("stamp: %q %v", s, err)
+			}
+			return s
+		}
+		s0 := stamp()
+		name := "Lou Martin"
+		if _, err := db.UpdatePerson(ctx, p.ID, directory.PersonUpdate{DisplayName: &name}); err != nil {
+			t.Fatal(err)
+		}
+		if stamp() != s0 {
+			t.Fatal("a display name change altered the stamp")
+		}
+		e := journal.Entry{Chain: est.ID, Action: "auth.password.change", TargetType: "person", TargetID: p.ID}
+		if err := db.SetPasswordHash(ctx, p.ID, "$argon2id$v=19$m=64,t=1,p=1$CCCC$DDDD", false, e); err != nil {
+			t.Fatal(err)
+		}
+		s1 := stamp()
+		if s1 == s0 {
+			t.Fatal("a password change left the stamp")
+		}
+		must := true
+		if _, err := db.UpdatePerson(ctx, p.ID, directory.PersonUpdate{MustChangePassword: &must}); err != nil {
+			t.Fatal(err)
+		}
+		s2 := stamp()
+		if s2 == s1 {
+			t.Fatal("a forced change left the stamp")
+		}
+		disabled := directory.Disabled
+		if _, err := db.UpdatePerson(ctx, p.ID, directory.PersonUpdate{State: &disabled}); err != nil {
+			t.Fatal(err)
+		}
+		if s3 := stamp(); s3 == s2 || s3 == s1 {
+			t.Fatal("disabling the account left the stamp")
+		}
+		if _, err := db.CredentialStamp(context.Background(), "personne"); !core.IsKind(err, core.NotFound) {
+			t.Fatalf("unknown login: %v", err)
 		}
 	})
 }
