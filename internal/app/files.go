@@ -11,6 +11,7 @@ import (
 
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/blob"
+	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/files"
 	"github.com/preau/preau/internal/files/clamd"
@@ -27,7 +28,17 @@ func (b *base) filesService(blobs blob.Store) *files.Service {
 		av = clamd.New(b.cfg.Files.Clamd, 30*time.Second)
 	}
 	return files.New(files.Deps{Store: b.db, Blobs: blobs, People: b.db, Glass: b.glass, Scanner: av, Settings: b.db,
+		Mail:  filesMailer{noticeMailer{db: b.db, mailer: b.mailer, log: b.log.With("svc", "notify")}},
 		Clock: b.clock, Log: b.log.With("svc", "files"), Config: files.DefaultConfig()})
+}
+
+// filesMailer mails the storage notices (quota warnings) the portal already
+// shows, as break-glass notices are: when the person has an address and a
+// relay is configured, journaled as notify.mail.send.
+type filesMailer struct{ m noticeMailer }
+
+func (f filesMailer) MailNotice(ctx context.Context, n files.Notice) {
+	f.m.MailNotice(ctx, breakglass.Notice{PersonID: n.PersonID, Subject: n.Subject, Body: n.Body})
 }
 
 // davHandler builds the WebDAV endpoint: credentials go through the one
