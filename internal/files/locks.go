@@ -81,4 +81,7 @@ type LockStore interface {
 	RefreshLock(ctx context.Context, token, owner string, d time.Duration, expires, now time.Time) (*DAVLock, error)
 	// DeleteLock removes a lock, with the same errors as RefreshLock.
 	DeleteLock(ctx context.Context, token, owner string, now time.Time) error
+	// DeleteLocksUnder removes the locks rooted at key or below it, after
+	// the resource was deleted or moved away (RFC 4918 §9.6.1, §9.9.4).
+	DeleteLocksUnder(ctx context.Context, key string) error
 }

@@ -129,6 +129,19 @@ func TestFilesDAVLocks(t *testing.T) {
 		if wins.Load() != 1 || refused.Load() != 7 {
 			t.Fatalf("racing locks: %d won, %d refused", wins.Load(), refused.Load())
 		}
+		// Deleting a folder destroys the locks rooted at it and below, not
+		// those of a sibling whose name starts alike.
+		for _, k := range []string{"space:S4/A", "space:S4/A/b.odt", "space:S4/AB"} {
+			if _, err := mk(k, "lou", true, false, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.DeleteLocksUnder(ctx, "space:S4/A"); err != nil {
+			t.Fatal(err)
+		}
+		if ls, _ := db.FindLocks(ctx, "space:S4", now); len(ls) != 1 || ls[0].Key != "space:S4/AB" {
+			t.Fatalf("locks left after deleting space:S4/A: %+v", ls)
+		}
 	})
 }
 

@@ -324,7 +324,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.log.Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 	}}
-	dh.ServeHTTP(&statusMapper{ResponseWriter: w, st: st}, r)
+	var gone string // the key of a resource deleted or moved away: its locks go with it
+	if r.Method == http.MethodDelete || r.Method == "MOVE" {
+		gone = h.files.LockKey(ctx, davPath(r.URL.Path))
+	}
+	sm := &statusMapper{ResponseWriter: w, st: st}
+	dh.ServeHTTP(sm, r)
+	if gone != "" && sm.code >= 200 && sm.code < 300 {
+		if err := h.locks.DeleteLocksUnder(context.WithoutCancel(ctx), gone); err != nil {
+			h.log.Warn("removing the locks of a deleted resource failed", "err", err)
+		}
+	}
 }
 
 // etagOf returns the ETag of the request's resource (res "") or of a
@@ -487,13 +497,14 @@ type statusMapper struct {
 	st      *reqState
 	written bool
 	swallow bool
+	code    int // the status written
 }
 
 func (m *statusMapper) WriteHeader(code int) {
 	if m.written {
 		return
 	}
-	m.written = true
+	m.written, m.code = true, code
 	if code >= 400 {
 		m.st.mu.Lock()
 		err := m.st.err

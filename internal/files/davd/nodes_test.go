@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/files"
@@ -100,5 +101,26 @@ func TestDAVLocksSharedByNodes(t *testing.T) {
 	if st := e.statusAt(a, "lou", "UNLOCK", "/dav/home/rapport.odt", "", "Lock-Token", tok); st != http.StatusConflict &&
 		st != http.StatusPreconditionFailed && st != http.StatusNotFound {
 		t.Fatalf("UNLOCK of a released lock: %d", st)
+	}
+	// Deleting a locked file (with its token) destroys its lock (RFC 4918
+	// §9.6.1): a new file at the same path is not locked by the old lock.
+	if st := e.statusAt(a, "lou", "LOCK", "/dav/home/rapport.odt", lockBody, "Timeout", "Second-600"); st != http.StatusOK {
+		t.Fatalf("LOCK again on A: %d", st)
+	}
+	tok = e.lastToken
+	if st := e.statusAt(b, "lou", "DELETE", "/dav/home/rapport.odt", "", "If", "("+tok+")"); st != http.StatusNoContent {
+		t.Fatalf("DELETE on B with the token: %d", st)
+	}
+	if st := e.statusAt(a, "lou", "PUT", "/dav/home/rapport.odt", "nouveau"); st != http.StatusCreated {
+		t.Fatalf("PUT of a new file where a locked one was deleted: %d, want 201", st)
+	}
+	lou := core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: e.people["lou"].ID, Login: "lou",
+		Profile: core.ProfilePupil, Establishments: e.people["lou"].Establishments})
+	key := e.svc.LockKey(lou, "/home/rapport.odt")
+	if !strings.HasPrefix(key, "space:") {
+		t.Fatalf("lock key of a home file = %q", key)
+	}
+	if ls, err := e.db.FindLocks(context.Background(), files.LockSpace(key), time.Now()); err != nil || len(ls) != 0 {
+		t.Fatalf("locks left: %+v %v", ls, err)
 	}
 }
