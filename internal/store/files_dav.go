@@ -14,6 +14,10 @@ import (
 	"github.com/preau/preau/internal/core"
 )
 
+// credentialStampQuery runs on every WebDAV request (a hot read).
+const credentialStampQuery = `SELECT p.id, p.state, p.must_change, COALESCE(c.hash, '') FROM people p
+	LEFT JOIN credentials c ON c.person_id = p.id WHERE p.login = $1`
+
 // CredentialStamp returns a short fingerprint of what makes a person's
 // password valid — the stored hash, the account's state and the
 // must-change flag — for protocols that cache verified credentials
@@ -25,9 +29,7 @@ func (db *DB) CredentialStamp(ctx context.Context, login string) (string, error)
 	const op = "store.CredentialStamp"
 	var id, state, hash string
 	var must bool
-	err := db.readRow(ctx, `SELECT p.id, p.state, p.must_change, COALESCE(c.hash, '') FROM people p
-		LEFT JOIN credentials c ON c.person_id = p.id WHERE p.login = $1`,
-		strings.ToLower(strings.TrimSpace(login))).Scan(&id, &state, &must, &hash)
+	err := db.readRow(ctx, credentialStampQuery, strings.ToLower(strings.TrimSpace(login))).Scan(&id, &state, &must, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", core.E(op, core.NotFound, "no such person")
 	}

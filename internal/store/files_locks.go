@@ -86,10 +86,12 @@ func (db *DB) CreateLock(ctx context.Context, l *files.DAVLock, now time.Time) e
 	})
 }
 
+// findLocksQuery runs on every WebDAV write (a hot read).
+const findLocksQuery = `SELECT ` + lockColumns + ` FROM dav_locks WHERE lock_space = $1 AND expires_at > $2`
+
 // FindLocks returns the live locks of a lock space.
 func (db *DB) FindLocks(ctx context.Context, space string, now time.Time) ([]files.DAVLock, error) {
-	rows, err := db.readRows(ctx, `SELECT `+lockColumns+` FROM dav_locks WHERE lock_space = $1 AND expires_at > $2`,
-		space, micros(now))
+	rows, err := db.readRows(ctx, findLocksQuery, space, micros(now))
 	if err != nil {
 		return nil, db.classify("store.FindLocks", err)
 	}
