@@ -158,29 +158,30 @@ func (db *DB) DeleteLock(ctx context.Context, token, owner string, now time.Time
 	})
 }
 
-// DeleteLocksUnder removes the locks rooted at key or below it.
+// DeleteLocksUnder removes the locks rooted at key or below it. The common
+// case, no such lock, costs one read and no write transaction.
 func (db *DB) DeleteLocksUnder(ctx context.Context, key string) error {
 	const op = "store.DeleteLocksUnder"
+	rows, err := db.readRows(ctx, `SELECT token, lock_key FROM dav_locks WHERE lock_space = $1`, files.LockSpace(key))
+	if err != nil {
+		return db.classify(op, err)
+	}
+	var tokens []string
+	for rows.Next() {
+		var tok, k string
+		if err := rows.Scan(&tok, &k); err != nil {
+			rows.Close()
+			return db.classify(op, err)
+		}
+		if k == key || strings.HasPrefix(k, key+"/") {
+			tokens = append(tokens, tok)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(tokens) == 0 {
+		return db.classify(op, err)
+	}
 	return db.write(ctx, op, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT token, lock_key FROM dav_locks WHERE lock_space = $1`, files.LockSpace(key))
-		if err != nil {
-			return err
-		}
-		var tokens []string
-		for rows.Next() {
-			var tok, k string
-			if err := rows.Scan(&tok, &k); err != nil {
-				rows.Close()
-				return err
-			}
-			if k == key || strings.HasPrefix(k, key+"/") {
-				tokens = append(tokens, tok)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		for _, tok := range tokens {
 			if _, err := tx.exec(`DELETE FROM dav_locks WHERE token = $1`, tok); err != nil {
 				return err

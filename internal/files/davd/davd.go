@@ -70,7 +70,8 @@ type Authenticate func(ctx context.Context, login, password, source string) (cor
 // Deps are what the handler needs.
 type Deps struct {
 	Files *files.Service
-	// Locks keeps the WebDAV locks (the store: shared by every node).
+	// Locks keeps the WebDAV locks (the store: shared by every node);
+	// required.
 	Locks files.LockStore
 	Auth  Authenticate
 	// OnLogin is called after a credential is verified (not on cache
@@ -117,6 +118,9 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Locks == nil {
+		panic("davd.New: Deps.Locks is required (the store)")
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &Handler{files: d.Files, auth: d.Auth, onLogin: d.OnLogin, stamp: d.Stamp, pending: d.Charters,
@@ -142,6 +146,11 @@ func (h *Handler) cacheKey(login, password string) [32]byte {
 	return k
 }
 
+// sourceOf is the client address of a request, for the journal and the
+// login throttling. internal/app serves davd behind web.RealIP, which has
+// already replaced RemoteAddr with the address a trusted proxy names in
+// X-Forwarded-For (as for the web pages); an untrusted peer's header is
+// ignored there.
 func sourceOf(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host

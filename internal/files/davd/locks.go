@@ -37,7 +37,8 @@ import (
 // Costs: a write without an If header makes x/net/webdav take a temporary
 // lock for the request's duration; here that is one indexed read of the
 // space's locks (no row written), so a PUT or DELETE costs one query for
-// locks; a write with an If header also costs one read. GET and PROPFIND
+// locks; a write with an If header also costs one read; a successful DELETE
+// or MOVE reads once more for the locks to destroy. GET and PROPFIND
 // read no lock (lockdiscovery is not served; clients keep their tokens). The
 // price of not writing temporary locks: a LOCK granted on another node
 // while a write is already running does not wait for that write to end.
