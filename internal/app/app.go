@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/blob/bloburl"
+	"github.com/preau/preau/internal/charter"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/files"
@@ -30,6 +31,8 @@ type App struct {
 	pki   *pki.PKI
 	files *files.Service // storage (UTI-ESF): WebDAV and the web file manager
 	logs  *logs.Store    // nil when disabled: use LogSink
+
+	charter *charter.Service // set by charterPages; WebDAV refuses who has charters to accept
 
 	handler http.Handler // the HTTPS handler (tests call it directly)
 	ready   readiness

@@ -28,5 +28,6 @@ func (a *App) charterPages(rd *web.Renderer) (*charterweb.Handler, error) {
 	sources = append(sources, charter.BreakGlassSource())
 	svc := charter.New(charter.Deps{Store: a.db, Journal: a.db.Journal, Sources: sources, Clock: a.clock,
 		Log: a.log.With("svc", "charter")})
+	a.charter = svc
 	return charterweb.New(charterweb.Deps{Charter: svc, Establishments: a.dir, Renderer: rd, Log: a.log})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/blob"
+	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/files"
 	"github.com/preau/preau/internal/files/clamd"
@@ -27,13 +28,38 @@ func (b *base) filesService(blobs blob.Store) *files.Service {
 		av = clamd.New(b.cfg.Files.Clamd, 30*time.Second)
 	}
 	return files.New(files.Deps{Store: b.db, Blobs: blobs, People: b.db, Glass: b.glass, Scanner: av, Settings: b.db,
+		Mail:  filesMailer{noticeMailer{db: b.db, mailer: b.mailer, log: b.log.With("svc", "notify")}},
 		Clock: b.clock, Log: b.log.With("svc", "files"), Config: files.DefaultConfig()})
 }
 
+// filesMailer mails the storage notices (quota warnings) the portal already
+// shows, as break-glass notices are: when the person has an address and a
+// relay is configured, journaled as notify.mail.send.
+type filesMailer struct{ m noticeMailer }
+
+func (f filesMailer) MailNotice(ctx context.Context, n files.Notice) {
+	f.m.MailNotice(ctx, breakglass.Notice{PersonID: n.PersonID, Subject: n.Subject, Body: n.Body})
+}
+
 // davHandler builds the WebDAV endpoint: credentials go through the one
-// authentication door, and each verified (not cached) login is journaled.
+// authentication door, and each verified (not cached) login is journaled;
+// cached credentials carry the store's credential stamp (a password change
+// ends them at once on every node), locks live in the store, and charters
+// left to accept are refused as the portal's gate does.
 func (a *App) davHandler() http.Handler {
-	return davd.New(davd.Deps{Files: a.files, Clock: a.clock, Log: a.log.With("svc", "dav"),
+	var pending func(ctx context.Context) ([]string, error)
+	if a.charter != nil {
+		pending = func(ctx context.Context) ([]string, error) {
+			vs, err := a.charter.Pending(ctx)
+			titles := make([]string, len(vs))
+			for i, v := range vs {
+				titles[i] = v.Title
+			}
+			return titles, err
+		}
+	}
+	return davd.New(davd.Deps{Files: a.files, Locks: a.db, Stamp: a.db.CredentialStamp, Charters: pending,
+		Clock: a.clock, Log: a.log.With("svc", "dav"),
 		Auth: func(ctx context.Context, login, password, source string) (core.Principal, error) {
 			p, _, err := a.auth.Authenticate(ctx, auth.Attempt{Login: login, Password: password,
 				Channel: core.ChannelDAV, Source: source})

@@ -204,6 +204,8 @@ func (q Quota) Percent() int {
 var (
 	// ErrQuota: the change would cross the space's quota (WebDAV 507).
 	ErrQuota = errors.New("quota exceeded")
+	// ErrLocked: a WebDAV lock of someone else stands in the way (423).
+	ErrLocked = errors.New("locked")
 	// ErrPrivate: the item is private (PERSONNEL/PRIVÉ) and the change would expose it.
 	ErrPrivate = errors.New("private item")
 	// ErrInfected: the antivirus found malware in an upload.

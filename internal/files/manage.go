@@ -291,39 +291,56 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// warnQuota sends a portal notice when a space's usage crosses 80% or 95%
-// of its quota (UTI-ESF-4), once per threshold, and rearms below.
+// warnQuota sends a portal notice, and a mail when the person has an
+// address and a relay is configured, when a personal space's usage crosses
+// 80% or 95% of its quota (UTI-ESF-4): once per threshold crossing (the
+// store decides in one transaction on the space's locked row, so two
+// uploads, even on two nodes, cannot both tell it), and rearms below. The
+// common case, no change of level, costs no write.
 func (s *Service) warnQuota(ctx context.Context, spaceID string) {
 	sp, err := s.st.FindSpace(ctx, spaceID)
 	if err != nil {
 		return
 	}
 	limit := s.limit(ctx, sp)
-	if limit <= 0 {
+	if limit <= 0 || WarnLevel(sp.Used, limit) == sp.Warned {
 		return
 	}
-	pct := int(sp.Used * 100 / limit)
-	level := 0
-	switch {
-	case pct >= 95:
-		level = 95
-	case pct >= 80:
-		level = 80
-	}
-	if level == sp.Warned {
-		return
-	}
-	var n *Notice
-	if level > sp.Warned && sp.Kind == Personal {
-		n = &Notice{PersonID: sp.Owner,
-			Subject: fmt.Sprintf("Espace de stockage rempli à %d %%", level),
-			Body: fmt.Sprintf("Votre espace personnel utilise %s sur %s (%d %%). Videz la corbeille ou supprimez "+
-				"d'anciens fichiers et versions pour libérer de la place. / Your personal space uses %s of %s (%d%%).",
-				HumanSize(sp.Used), HumanSize(limit), pct, HumanSize(sp.Used), HumanSize(limit), pct)}
-	}
-	if err := s.st.SetSpaceWarned(ctx, sp.ID, level, n); err != nil {
+	n, err := s.st.SetSpaceWarned(ctx, sp.ID, limit)
+	if err != nil {
 		s.log.Warn("recording a quota warning failed", "space", sp.ID, "err", err)
+		return
 	}
+	if n != nil && s.mail != nil {
+		// After the upload's answer is on its way: a slow relay must not
+		// hold the client.
+		go s.mail.MailNotice(context.WithoutCancel(ctx), *n)
+	}
+}
+
+// WarnLevel is the quota warning level of a usage: 0, 80 or 95 (percent).
+func WarnLevel(used, limit int64) int {
+	if limit <= 0 {
+		return 0
+	}
+	switch pct := used * 100 / limit; {
+	case pct >= 95:
+		return 95
+	case pct >= 80:
+		return 80
+	}
+	return 0
+}
+
+// QuotaNotice is the notice (portal and mail) of a personal space crossing
+// a warning level.
+func QuotaNotice(personID string, used, limit int64, level int) *Notice {
+	pct := int(used * 100 / limit)
+	return &Notice{PersonID: personID,
+		Subject: fmt.Sprintf("Espace de stockage rempli à %d %%", level),
+		Body: fmt.Sprintf("Votre espace personnel utilise %s sur %s (%d %%). Videz la corbeille ou supprimez "+
+			"d'anciens fichiers et versions pour libérer de la place. / Your personal space uses %s of %s (%d%%).",
+			HumanSize(used), HumanSize(limit), pct, HumanSize(used), HumanSize(limit), pct)}
 }
 
 // SetQuota overrides the quota of a person's personal space (by login) or

@@ -88,9 +88,17 @@ type Deps struct {
 	Glass    Authorizer // nil: no break-glass access
 	Scanner  Scanner    // nil: no antivirus
 	Settings Settings   // nil: the Config defaults only
+	Mail     Mailer     // nil: quota warnings on the portal only
 	Clock    core.Clock
 	Log      *slog.Logger
 	Config   Config
+}
+
+// Mailer mails a notice already written on the portal, when the person has
+// a mail address and a relay is configured (it decides, and journals the
+// sending); it must not block for long.
+type Mailer interface {
+	MailNotice(ctx context.Context, n Notice)
 }
 
 // Service is the storage service.
@@ -101,6 +109,7 @@ type Service struct {
 	glass Authorizer
 	av    Scanner
 	set   Settings
+	mail  Mailer
 	clock core.Clock
 	log   *slog.Logger
 	cfg   Config
@@ -128,7 +137,7 @@ func New(d Deps) *Service {
 	if c.TrashAge == 0 {
 		c.TrashAge = def.TrashAge
 	}
-	return &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, clock: d.Clock,
+	return &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, mail: d.Mail, clock: d.Clock,
 		log: d.Log, cfg: c}
 }
 

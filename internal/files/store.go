@@ -24,9 +24,12 @@ type Store interface {
 	// their file counts, never a name inside them.
 	FindSpaces(ctx context.Context, establishment string) ([]SpaceStats, error)
 	SetSpaceQuota(ctx context.Context, spaceID string, quota int64, e journal.Entry) error
-	// SetSpaceWarned records the quota warning level sent, with the
-	// portal notice (nil: none) in the same transaction.
-	SetSpaceWarned(ctx context.Context, spaceID string, level int, n *Notice) error
+	// SetSpaceWarned brings the quota warning level of a space in line with
+	// its usage under limit (WarnLevel), in one transaction that locks the
+	// space's row first, and writes the notice of an upward crossing of a
+	// personal space (QuotaNotice) in it, returning it (nil: no crossing).
+	// Two uploads, even on two nodes, cannot both tell one crossing.
+	SetSpaceWarned(ctx context.Context, spaceID string, limit int64) (*Notice, error)
 
 	FindNode(ctx context.Context, id string) (*Node, error)
 	// FindChild returns the live child called name, or core.NotFound.

@@ -135,18 +135,39 @@ func (db *DB) SetSpaceQuota(ctx context.Context, spaceID string, quota int64, e 
 }
 
 // SetSpaceWarned records the quota warning level, with its notice.
-func (db *DB) SetSpaceWarned(ctx context.Context, spaceID string, level int, n *files.Notice) error {
-	return db.write(ctx, "store.SetSpaceWarned", func(tx *Tx) error {
+func (db *DB) SetSpaceWarned(ctx context.Context, spaceID string, limit int64) (*files.Notice, error) {
+	var n *files.Notice
+	err := db.write(ctx, "store.SetSpaceWarned", func(tx *Tx) error {
+		// Lock the row (PostgreSQL; SQLite has one writer) before reading it.
+		if _, err := tx.exec(`UPDATE file_spaces SET warned_level = warned_level WHERE id = $1`, spaceID); err != nil {
+			return err
+		}
+		var kind, owner string
+		var used int64
+		var warned int
+		if err := tx.queryRow(`SELECT kind, owner_id, used_bytes, warned_level FROM file_spaces WHERE id = $1`,
+			spaceID).Scan(&kind, &owner, &used, &warned); err != nil {
+			return notFoundIf("store.SetSpaceWarned", err, "space")
+		}
+		level := files.WarnLevel(used, limit)
+		if level == warned {
+			return nil
+		}
 		if _, err := tx.exec(`UPDATE file_spaces SET warned_level = $1 WHERE id = $2`, level, spaceID); err != nil {
 			return err
 		}
-		if n == nil {
+		if level < warned || files.SpaceKind(kind) != files.Personal {
 			return nil
 		}
+		n = files.QuotaNotice(owner, used, limit, level)
 		_, err := tx.exec(`INSERT INTO notices (id, person_id, at, subject, body) VALUES ($1, $2, $3, $4, $5)`,
 			core.NewID(), n.PersonID, micros(tx.now), n.Subject, n.Body)
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // FindNode returns a node (live or trashed) by ID.

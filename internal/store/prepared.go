@@ -19,7 +19,7 @@ var hotStatements = []string{insertJournal, moveHead}
 // they are prepared once per read connection (parsing costs more than
 // running them); pgx caches PostgreSQL statements by itself.
 var hotReads = []string{sqliteDialect.sessionPerson, sqliteDialect.loginPerson, grantsQuery, refreshTokenQuery, clientQuery,
-	settingQuery, passwordChangedQuery}
+	settingQuery, passwordChangedQuery, credentialStampQuery, findLocksQuery}
 
 // prepareHot prepares hotStatements on the writer. It must run before any
 // transaction: preparing needs a connection, and on SQLite the only writer

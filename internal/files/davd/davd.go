@@ -21,8 +21,16 @@
 // hash each time would cost tens of milliseconds per request, so a
 // successful check is cached for CacheTTL under an HMAC of the login and
 // password with a per-process random key: the cache never holds a password
-// or a reusable hash of one, a wrong password is never cached, and a
-// changed password stops the old one within CacheTTL.
+// or a reusable hash of one, and a wrong password is never cached. Each
+// entry keeps the person's credential stamp (Deps.Stamp: a fingerprint of
+// the stored hash, the account state and the must-change flag, read from
+// the store by every node with one indexed query per request), so a changed
+// or reset password, a disabled account or a forced change stops the cached
+// credential at once, on every node.
+//
+// A person who has not accepted the charters their profile must accept
+// (Deps.Charters, as the portal's charter gate) gets 403 with a body naming
+// the charters and the portal page where they are accepted.
 package davd
 
 import (
@@ -62,12 +70,21 @@ type Authenticate func(ctx context.Context, login, password, source string) (cor
 // Deps are what the handler needs.
 type Deps struct {
 	Files *files.Service
+	// Locks keeps the WebDAV locks (the store: shared by every node);
+	// required.
+	Locks files.LockStore
 	Auth  Authenticate
 	// OnLogin is called after a credential is verified (not on cache
 	// hits), to journal the WebDAV login.
 	OnLogin func(ctx context.Context, p core.Principal)
-	Clock   core.Clock
-	Log     *slog.Logger
+	// Stamp returns the credential stamp of a login (store.CredentialStamp);
+	// nil: cached credentials live their CacheTTL.
+	Stamp func(ctx context.Context, login string) (string, error)
+	// Charters returns the titles of the charters the principal in ctx must
+	// accept and has not (charter.Service.Pending); nil: none.
+	Charters func(ctx context.Context) ([]string, error)
+	Clock    core.Clock
+	Log      *slog.Logger
 }
 
 // Handler is the WebDAV endpoint.
@@ -75,9 +92,11 @@ type Handler struct {
 	files   *files.Service
 	auth    Authenticate
 	onLogin func(ctx context.Context, p core.Principal)
+	stamp   func(ctx context.Context, login string) (string, error)
+	pending func(ctx context.Context) ([]string, error)
 	clock   core.Clock
 	log     *slog.Logger
-	locks   *lockSystem
+	locks   files.LockStore
 
 	key   []byte
 	mu    sync.Mutex
@@ -85,8 +104,10 @@ type Handler struct {
 }
 
 type cached struct {
-	p       core.Principal
-	expires time.Time
+	p         core.Principal
+	stamp     string
+	charterOK bool // the charters were all accepted when last checked
+	expires   time.Time
 }
 
 // New returns the handler.
@@ -97,10 +118,14 @@ func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Locks == nil {
+		panic("davd.New: Deps.Locks is required (the store)")
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &Handler{files: d.Files, auth: d.Auth, onLogin: d.OnLogin, clock: d.Clock, log: d.Log,
-		locks: newLockSystem(), key: key, cache: map[[32]byte]cached{}}
+	return &Handler{files: d.Files, auth: d.Auth, onLogin: d.OnLogin, stamp: d.Stamp, pending: d.Charters,
+		clock: d.Clock, log: d.Log,
+		locks: d.Locks, key: key, cache: map[[32]byte]cached{}}
 }
 
 // ForgetCredentials empties the credential cache (after a password change
@@ -121,6 +146,11 @@ func (h *Handler) cacheKey(login, password string) [32]byte {
 	return k
 }
 
+// sourceOf is the client address of a request, for the journal and the
+// login throttling. internal/app serves davd behind web.RealIP, which has
+// already replaced RemoteAddr with the address a trusted proxy names in
+// X-Forwarded-For (as for the web pages); an untrusted peer's header is
+// ignored there.
 func sourceOf(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host
@@ -128,52 +158,109 @@ func sourceOf(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// principal authenticates a request.
-func (h *Handler) principal(r *http.Request) (core.Principal, error) {
+// principal authenticates a request; charterOK tells whether the
+// person's charters were all accepted at the last check.
+func (h *Handler) principal(r *http.Request) (p core.Principal, k [32]byte, charterOK bool, err error) {
 	login, password, ok := r.BasicAuth()
 	if !ok || login == "" {
-		return core.Principal{}, core.E("davd", core.Unauthenticated, "credentials required")
+		return core.Principal{}, k, false, core.E("davd", core.Unauthenticated, "credentials required")
 	}
+	ctx := r.Context()
 	src := sourceOf(r)
-	k := h.cacheKey(login, password)
+	k = h.cacheKey(login, password)
 	now := h.clock.Now()
 	h.mu.Lock()
 	c, hit := h.cache[k]
 	h.mu.Unlock()
 	if hit && now.Before(c.expires) {
-		p := c.p
-		p.Source = src
-		return p, nil
+		valid := true
+		if h.stamp != nil {
+			st, err := h.stamp(ctx, c.p.Login)
+			valid = err == nil && st == c.stamp
+		}
+		if valid {
+			p := c.p
+			p.Source = src
+			return p, k, c.charterOK, nil
+		}
+		h.mu.Lock()
+		delete(h.cache, k)
+		h.mu.Unlock()
 	}
-	p, err := h.auth(r.Context(), login, password, src)
+	// The stamp is read before the password is checked: a change between
+	// the two leaves an entry whose stamp is already stale.
+	stamp, stampErr := "", error(nil)
+	if h.stamp != nil {
+		stamp, stampErr = h.stamp(ctx, login)
+	}
+	p, err = h.auth(ctx, login, password, src)
 	if err != nil {
-		return core.Principal{}, err
+		return core.Principal{}, k, false, err
 	}
 	if p.MustChangePassword {
-		return core.Principal{}, core.E("davd", core.Permission,
+		return core.Principal{}, k, false, core.E("davd", core.Permission,
 			"your password must be changed: log in on the portal first")
 	}
 	p.Channel, p.Source = core.ChannelDAV, src
-	h.mu.Lock()
-	if len(h.cache) >= maxCached {
-		for k, v := range h.cache {
-			if !now.Before(v.expires) || len(h.cache) >= maxCached {
-				delete(h.cache, k)
+	if stampErr == nil {
+		h.mu.Lock()
+		if len(h.cache) >= maxCached {
+			for k, v := range h.cache {
+				if !now.Before(v.expires) || len(h.cache) >= maxCached {
+					delete(h.cache, k)
+				}
 			}
 		}
+		h.cache[k] = cached{p: p, stamp: stamp, expires: now.Add(CacheTTL)}
+		h.mu.Unlock()
 	}
-	h.cache[k] = cached{p: p, expires: now.Add(CacheTTL)}
-	h.mu.Unlock()
 	if h.onLogin != nil {
-		h.onLogin(r.Context(), p)
+		h.onLogin(ctx, p)
 	}
-	return p, nil
+	return p, k, false, nil
+}
+
+// charters refuses a person who has charters to accept (the portal's
+// charter gate, for WebDAV): 403 with a body naming them and the page where
+// they are accepted. Once all are accepted the cached entry remembers it
+// until it expires, so the check costs nothing on most requests.
+func (h *Handler) charters(w http.ResponseWriter, r *http.Request, k [32]byte) bool {
+	if h.pending == nil {
+		return true
+	}
+	titles, err := h.pending(r.Context())
+	if err != nil {
+		h.log.Error("WebDAV charter check failed", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return false
+	}
+	if len(titles) == 0 {
+		h.mu.Lock()
+		if c, ok := h.cache[k]; ok {
+			c.charterOK = true
+			h.cache[k] = c
+		}
+		h.mu.Unlock()
+		return true
+	}
+	u := "https://" + r.Host + "/charter/accept"
+	quoted := make([]string, len(titles))
+	for i, t := range titles {
+		quoted[i] = "« " + t + " »"
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = io.WriteString(w, "403 Forbidden: charte non acceptée. Avant d'accéder à vos fichiers, lisez et acceptez "+
+		strings.Join(quoted, ", ")+" sur le portail : "+u+"\n"+
+		"403 Forbidden: charter not accepted. Before reaching your files, read and accept "+
+		strings.Join(titles, ", ")+" on the portal: "+u+"\n")
+	return false
 }
 
 // ServeHTTP serves one WebDAV request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-cache")
-	p, err := h.principal(r)
+	p, key, charterOK, err := h.principal(r)
 	if err != nil {
 		switch core.KindOf(err) {
 		case core.Unauthenticated:
@@ -192,9 +279,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := core.ContextWithPrincipal(r.Context(), p)
 	r = r.WithContext(ctx)
+	if !charterOK && !h.charters(w, r, key) {
+		return
+	}
 	st := &reqState{}
 	fs := &fileSystem{files: h.files, st: st, size: -1}
-	locks := keyedLocks{s: h.locks, key: func(name string) string { return h.files.LockKey(ctx, name) }}
+	locks := keyedLocks{ctx: ctx, store: h.locks, owner: p.PersonID, method: r.Method,
+		key: func(name string) string { return h.files.LockKey(ctx, name) }}
 	if ih := r.Header.Get("If"); ih != "" {
 		lists, err := ParseIf(ih)
 		if err != nil {
@@ -242,7 +333,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.log.Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 	}}
-	dh.ServeHTTP(&statusMapper{ResponseWriter: w, st: st}, r)
+	var gone string // the key of a resource deleted or moved away: its locks go with it
+	if r.Method == http.MethodDelete || r.Method == "MOVE" {
+		gone = h.files.LockKey(ctx, davPath(r.URL.Path))
+	}
+	sm := &statusMapper{ResponseWriter: w, st: st}
+	dh.ServeHTTP(sm, r)
+	if gone != "" && sm.code >= 200 && sm.code < 300 {
+		if err := h.locks.DeleteLocksUnder(context.WithoutCancel(ctx), gone); err != nil {
+			h.log.Warn("removing the locks of a deleted resource failed", "err", err)
+		}
+	}
 }
 
 // etagOf returns the ETag of the request's resource (res "") or of a
@@ -405,13 +506,14 @@ type statusMapper struct {
 	st      *reqState
 	written bool
 	swallow bool
+	code    int // the status written
 }
 
 func (m *statusMapper) WriteHeader(code int) {
 	if m.written {
 		return
 	}
-	m.written = true
+	m.written, m.code = true, code
 	if code >= 400 {
 		m.st.mu.Lock()
 		err := m.st.err

@@ -53,6 +53,8 @@ type env struct {
 	auths  atomic.Int64
 	est    *directory.Establishment
 	people map[string]*directory.Person
+
+	lastToken string // Lock-Token of the last successful LOCK (statusAt)
 }
 
 const password = "Motdepasse-2026!"
@@ -75,7 +77,7 @@ func newEnv(t *testing.T, cfg files.Config) *env {
 	}
 	e := &env{t: t, db: db, blobs: &countingBlobs{Store: fb}, est: est, people: map[string]*directory.Person{}}
 	e.svc = files.New(files.Deps{Store: db, Blobs: e.blobs, People: db, Log: quiet, Config: cfg})
-	e.dav = davd.New(davd.Deps{Files: e.svc, Log: quiet,
+	e.dav = davd.New(davd.Deps{Files: e.svc, Locks: db, Log: quiet,
 		Auth: func(ctx context.Context, login, pw, src string) (core.Principal, error) {
 			e.auths.Add(1)
 			p, ok := e.people[login]

@@ -58,7 +58,7 @@ func serveHelper(dir string) {
 		fmt.Println("ERR", err)
 		os.Exit(1)
 	}
-	h := davd.New(davd.Deps{Files: svc, Auth: func(ctx context.Context, login, pw, src string) (core.Principal, error) {
+	h := davd.New(davd.Deps{Files: svc, Locks: db, Auth: func(ctx context.Context, login, pw, src string) (core.Principal, error) {
 		p, err := db.FindPersonByLogin(ctx, login)
 		if err != nil || pw != password {
 			return core.Principal{}, core.E("helper", core.Unauthenticated, "no")

@@ -5,205 +5,160 @@ package davd
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/net/webdav"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
 )
 
-// lockSystem is webdav.LockSystem with shared locks as well as exclusive
-// ones (RFC 4918 §6.2): x/net/webdav's in-memory lock system and LOCK
-// handler know only exclusive locks, so a shared LOCK is handled here
-// (Handler.lockShared) and everything else (refresh, UNLOCK, the checks of
-// every write) goes through x/net/webdav to this type. Locks live in memory:
-// a restart releases them, like a server crash would (clients lock again).
+// keyedLocks is webdav.LockSystem over the store's locks (files.LockStore),
+// as one request sees it: every node behind a load balancer sees the locks
+// any node granted (design §5). It also knows shared locks (RFC 4918 §6.2):
+// x/net/webdav's LOCK handler knows only exclusive ones, so a shared LOCK is
+// handled here (Handler.lockShared) and everything else (refresh, UNLOCK,
+// the checks of every write) goes through x/net/webdav to this type.
 //
 // Paths are what each person sees (/home/… is their own space; /groups and
 // /shared names depend on who asks), so locks compare canonical keys — the
 // space and the path inside it, from files.Service.LockKey — while each
-// lock keeps the root its client named, for the answers. The methods of
-// webdav.LockSystem take keys; keyedLocks adapts them per request.
-type lockSystem struct {
-	mu    sync.Mutex
-	locks map[string]*lock // by token
-}
-
-type lock struct {
-	d      webdav.LockDetails // Root as the client named it
-	key    string             // canonical root: what conflicts are decided on
-	shared bool
-	expiry time.Time // zero: infinite
-	held   bool
-}
-
-func newLockSystem() *lockSystem { return &lockSystem{locks: map[string]*lock{}} }
-
-func (s *lockSystem) expire(now time.Time) {
-	for t, l := range s.locks {
-		if !l.held && !l.expiry.IsZero() && !now.Before(l.expiry) {
-			delete(s.locks, t)
-		}
-	}
-}
-
-// covers reports whether a lock rooted at root (zero depth or not) covers name.
-func covers(root string, zeroDepth bool, name string) bool {
-	if name == root {
-		return true
-	}
-	return !zeroDepth && (root == "/" || strings.HasPrefix(name, root+"/"))
-}
-
-func (s *lockSystem) canCreate(key string, zeroDepth, shared bool) bool {
-	for _, l := range s.locks {
-		if shared && l.shared {
-			continue
-		}
-		if covers(l.key, l.d.ZeroDepth, key) || covers(key, zeroDepth, l.key) {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *lockSystem) add(now time.Time, d webdav.LockDetails, key string, shared bool) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expire(now)
-	d.Root = path.Clean("/" + d.Root)
-	if !s.canCreate(key, d.ZeroDepth, shared) {
-		return "", webdav.ErrLocked
-	}
-	l := &lock{d: d, key: key, shared: shared}
-	if d.Duration >= 0 {
-		l.expiry = now.Add(d.Duration)
-	}
-	token := "opaquelocktoken:" + core.NewID()
-	s.locks[token] = l
-	return token, nil
-}
-
-// keyedLocks is the lock system as one request sees it: the paths of
-// x/net/webdav become canonical keys through key.
+// lock keeps the root its client named, for the answers.
+//
+// Costs: a write without an If header makes x/net/webdav take a temporary
+// lock for the request's duration; here that is one indexed read of the
+// space's locks (no row written), so a PUT or DELETE costs one query for
+// locks; a write with an If header also costs one read; a successful DELETE
+// or MOVE reads once more for the locks to destroy. GET and PROPFIND
+// read no lock (lockdiscovery is not served; clients keep their tokens). The
+// price of not writing temporary locks: a LOCK granted on another node
+// while a write is already running does not wait for that write to end.
 type keyedLocks struct {
-	s   *lockSystem
-	key func(name string) string
+	ctx    context.Context
+	store  files.LockStore
+	owner  string // person ID of the caller
+	method string
+	key    func(name string) string
+}
+
+// tempToken marks the check-only temporary locks of writes without an If header.
+const tempToken = "temporary:"
+
+func lockErr(err error) error {
+	switch {
+	case errors.Is(err, files.ErrLocked):
+		return webdav.ErrLocked
+	case core.IsKind(err, core.NotFound):
+		return webdav.ErrNoSuchLock
+	case core.IsKind(err, core.Permission):
+		return webdav.ErrForbidden
+	}
+	return err
+}
+
+func expiry(now time.Time, d time.Duration) time.Time {
+	if d < 0 || d > files.MaxLockAge {
+		return now.Add(files.MaxLockAge)
+	}
+	return now.Add(d)
+}
+
+func (k keyedLocks) add(now time.Time, d webdav.LockDetails, shared bool) (string, error) {
+	key := k.key(d.Root)
+	if k.method != "LOCK" {
+		// x/net/webdav's temporary lock for a write without an If header:
+		// check that nothing stands in the way, write nothing.
+		ls, err := k.store.FindLocks(k.ctx, files.LockSpace(key), now)
+		if err != nil {
+			return "", err
+		}
+		for _, l := range ls {
+			if l.Conflicts(key, d.ZeroDepth, shared) {
+				return "", webdav.ErrLocked
+			}
+		}
+		return tempToken, nil
+	}
+	l := &files.DAVLock{Token: "opaquelocktoken:" + core.NewID(), Key: key, Root: path.Clean("/" + d.Root),
+		Owner: k.owner, ZeroDepth: d.ZeroDepth, Shared: shared, OwnerXML: d.OwnerXML, Duration: d.Duration,
+		Expires: expiry(now, d.Duration)}
+	if err := k.store.CreateLock(k.ctx, l, now); err != nil {
+		return "", lockErr(err)
+	}
+	return l.Token, nil
 }
 
 // Create makes an exclusive lock.
 func (k keyedLocks) Create(now time.Time, d webdav.LockDetails) (string, error) {
-	return k.s.add(now, d, k.key(d.Root), false)
+	return k.add(now, d, false)
 }
 
 // CreateShared makes a shared lock.
 func (k keyedLocks) CreateShared(now time.Time, d webdav.LockDetails) (string, error) {
-	return k.s.add(now, d, k.key(d.Root), true)
+	return k.add(now, d, true)
 }
 
-// Confirm checks that every named resource that is locked is unlocked by a
-// token of the conditions, and holds those locks for the request.
+// Confirm checks that every named resource is covered by a lock the caller
+// holds among the conditions' tokens (x/net/webdav calls it for a write
+// with an If header; without one it takes a temporary lock instead).
 func (k keyedLocks) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
-	if name0 != "" {
-		name0 = k.key(name0)
-	}
-	if name1 != "" {
-		name1 = k.key(name1)
-	}
-	return k.s.confirm(now, name0, name1, conditions...)
-}
-
-// Refresh extends a lock.
-func (k keyedLocks) Refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, error) {
-	return k.s.Refresh(now, token, d)
-}
-
-// Unlock removes a lock.
-func (k keyedLocks) Unlock(now time.Time, token string) error { return k.s.Unlock(now, token) }
-
-// confirm is Confirm over keys.
-func (s *lockSystem) confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expire(now)
-	var held []*lock
+	bySpace := map[string][]files.DAVLock{}
 	for _, name := range []string{name0, name1} {
 		if name == "" {
 			continue
 		}
-		var found *lock
+		key := k.key(name)
+		sp := files.LockSpace(key)
+		ls, ok := bySpace[sp]
+		if !ok {
+			var err error
+			if ls, err = k.store.FindLocks(k.ctx, sp, now); err != nil {
+				return nil, err
+			}
+			bySpace[sp] = ls
+		}
+		found := false
 		for _, c := range conditions {
-			l := s.locks[c.Token]
-			if l == nil || l.held || c.Not {
+			if c.Not || c.Token == "" {
 				continue
 			}
-			if covers(l.key, l.d.ZeroDepth, name) {
-				found = l
-				break
+			for i := range ls {
+				if ls[i].Token == c.Token && ls[i].Owner == k.owner && ls[i].Covers(key) {
+					found = true
+				}
 			}
 		}
-		if found == nil {
-			for _, l := range held {
-				l.held = false
-			}
+		if !found {
 			return nil, webdav.ErrConfirmationFailed
 		}
-		if !found.held {
-			found.held = true
-			held = append(held, found)
-		}
 	}
-	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, l := range held {
-			l.held = false
-		}
-	}, nil
+	return func() {}, nil
 }
 
 // Refresh extends a lock.
-func (s *lockSystem) Refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expire(now)
-	l := s.locks[token]
-	if l == nil {
-		return webdav.LockDetails{}, webdav.ErrNoSuchLock
+func (k keyedLocks) Refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, error) {
+	l, err := k.store.RefreshLock(k.ctx, token, k.owner, d, expiry(now, d), now)
+	if err != nil {
+		return webdav.LockDetails{}, lockErr(err)
 	}
-	if l.held {
-		return webdav.LockDetails{}, webdav.ErrLocked
-	}
-	l.d.Duration = d
-	l.expiry = time.Time{}
-	if d >= 0 {
-		l.expiry = now.Add(d)
-	}
-	return l.d, nil
+	return webdav.LockDetails{Root: l.Root, Duration: d, OwnerXML: l.OwnerXML, ZeroDepth: l.ZeroDepth}, nil
 }
 
 // Unlock removes a lock.
-func (s *lockSystem) Unlock(now time.Time, token string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expire(now)
-	l := s.locks[token]
-	if l == nil {
-		return webdav.ErrNoSuchLock
+func (k keyedLocks) Unlock(now time.Time, token string) error {
+	if token == tempToken {
+		return nil
 	}
-	if l.held {
-		return webdav.ErrLocked
-	}
-	delete(s.locks, token)
-	return nil
+	return lockErr(k.store.DeleteLock(k.ctx, token, k.owner, now))
 }
 
 // lockInfo is a LOCK request body.
@@ -252,14 +207,18 @@ func (h *Handler) lockShared(w http.ResponseWriter, r *http.Request, body []byte
 	d := webdav.LockDetails{Root: vp, Duration: parseTimeout(r.Header.Get("Timeout")), OwnerXML: li.Owner.InnerXML,
 		ZeroDepth: zero}
 	token, err := locks.CreateShared(time.Now(), d)
-	if err != nil {
+	if errors.Is(err, webdav.ErrLocked) {
 		http.Error(w, "Locked", http.StatusLocked)
+		return true
+	}
+	if err != nil {
+		writeError(w, err)
 		return true
 	}
 	status := http.StatusOK
 	if _, err := fs.Stat(r.Context(), vp); err != nil {
 		if !os.IsNotExist(err) {
-			_ = h.locks.Unlock(time.Now(), token)
+			_ = locks.Unlock(time.Now(), token)
 			writeError(w, err)
 			return true
 		}
@@ -269,7 +228,7 @@ func (h *Handler) lockShared(w http.ResponseWriter, r *http.Request, body []byte
 			err = f.Close()
 		}
 		if err != nil {
-			_ = h.locks.Unlock(time.Now(), token)
+			_ = locks.Unlock(time.Now(), token)
 			writeError(w, err)
 			return true
 		}

@@ -119,7 +119,39 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func escape(b *bytes.Buffer, s string) { _ = xml.EscapeText(b, []byte(s)) }
+// escape writes s as XML character data, exactly as xml.EscapeText does
+// (FuzzEscape checks it), without converting s to a byte slice: printable
+// ASCII, most of a listing's names, hrefs and ETags, is written directly;
+// from the first control or non-ASCII byte on, xml.EscapeText takes over.
+func escape(b *bytes.Buffer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var esc string
+		switch {
+		case c == '&':
+			esc = "&amp;"
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '"':
+			esc = "&#34;"
+		case c == '\'':
+			esc = "&#39;"
+		case c >= 0x20 && c < 0x7f:
+			continue
+		default:
+			b.WriteString(s[last:i])
+			_ = xml.EscapeText(b, []byte(s[i:]))
+			return
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(esc)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+}
 
 // writeResponse writes one <D:response>.
 func writeResponse(b, found *bytes.Buffer, vp string, e *files.Entry, deadBody string, q *files.Quota, all bool,
@@ -210,9 +242,13 @@ func writeLive(b *bytes.Buffer, n xml.Name, vp string, e *files.Entry) bool {
 		if e.Dir {
 			return false
 		}
-		b.WriteString(`<D:getcontentlength>` + strconv.FormatInt(e.Size, 10) + `</D:getcontentlength>`)
+		b.WriteString(`<D:getcontentlength>`)
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), e.Size, 10))
+		b.WriteString(`</D:getcontentlength>`)
 	case pModified:
-		b.WriteString(`<D:getlastmodified>` + e.ModTime.UTC().Format(http.TimeFormat) + `</D:getlastmodified>`)
+		b.WriteString(`<D:getlastmodified>`)
+		b.Write(e.ModTime.UTC().AppendFormat(b.AvailableBuffer(), http.TimeFormat))
+		b.WriteString(`</D:getlastmodified>`)
 	case pType:
 		if e.Dir {
 			return false
