@@ -145,6 +145,7 @@ func (a *App) startFilter(ctx context.Context) error {
 		})
 		a.log.Info("listening", "service", "dns", "addr", pcs[0].LocalAddr().String())
 	}
+	a.goBackground(ctx, "filter-fetch", a.listsAdminOf().runFetchScheduler)
 	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
 		dirV, _ := a.db.DirectoryVersion(ctx)
 		for {
@@ -397,7 +398,7 @@ func (a *App) filterPages(rd *web.Renderer) (*filterweb.Handler, error) {
 				a.log.Error("applying a filter change failed", "err", err)
 			}
 		}})
-	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal,
+	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal, Lists: a.listsAdminOf(),
 		ListsInfo: func(ctx context.Context) string {
 			im, err := a.db.LastFilterImport(ctx)
 			if err != nil {

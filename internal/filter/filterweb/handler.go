@@ -35,7 +35,7 @@ func Assets() fs.FS {
 	return sub
 }
 
-var pages = []string{"filter/teacher", "filter/settings", "filter/ask"}
+var pages = []string{"filter/teacher", "filter/settings", "filter/ask", "filter/lists"}
 
 // Paths.
 const (
@@ -54,6 +54,8 @@ type Deps struct {
 	Journal func(ctx context.Context, e journal.Entry) error
 	// ListsInfo describes the lists in force for the settings page.
 	ListsInfo func(ctx context.Context) string
+	// Lists imports and downloads the category lists (the lists page).
+	Lists ListsAdmin
 }
 
 // Handler serves the pages.
@@ -80,6 +82,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) htt
 	mux.Handle("POST "+SettingsPath, requireLogin(web.HandlerFunc(h.saveSettings)))
 	mux.Handle("POST "+SettingsPath+"/group", requireLogin(web.HandlerFunc(h.saveGroup)))
 	mux.Handle("GET "+AskPath, requireLogin(web.HandlerFunc(h.askForm)))
+	h.adminRoutes(mux, requireLogin)
 	mux.Handle("POST "+AskPath, requireLogin(web.HandlerFunc(h.ask)))
 }
 

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/preau/preau/internal/config"
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/dirtest"
+	"github.com/preau/preau/internal/filter"
+	"github.com/preau/preau/internal/store"
+)
+
+// ut1Archive returns the real UT1 snapshot, or skips.
+func ut1Archive(t *testing.T) []byte {
+	src := os.Getenv("PREAU_UT1_SNAPSHOT")
+	if src == "" {
+		src = filepath.Join("..", "..", "..", "shared", "data", "ut1", "ut1-blacklists-2026-08-17-partial.tar.gz")
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		if os.Getenv("PREAU_TEST_STRICT") == "1" {
+			t.Fatalf("the UT1 snapshot %s is missing (PREAU_TEST_STRICT=1; set PREAU_UT1_SNAPSHOT)", src)
+		}
+		t.Skipf("UT1 snapshot %s missing", src)
+	}
+	return b
+}
+
+// listsServer serves the archive at /ok/blacklists.tar.gz with the right
+// MD5SUM.LST, and at /bad/ with a checksum that does not match.
+func listsServer(t *testing.T, archive []byte) (*httptest.Server, *atomic.Int32) {
+	sum := md5.Sum(archive)
+	var downloads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok/MD5SUM.LST":
+			fmt.Fprintf(w, "%s  blacklists.tar.gz\n", hex.EncodeToString(sum[:]))
+		case "/bad/MD5SUM.LST":
+			fmt.Fprintf(w, "%s  blacklists.tar.gz\n", strings.Repeat("0", 32))
+		case "/ok/blacklists.tar.gz", "/bad/blacklists.tar.gz":
+			downloads.Add(1)
+			w.Write(archive)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &downloads
+}
+
+func listsApp(t *testing.T, db *store.DB, clock core.Clock, data string) *listsAdmin {
+	a := &App{base: &base{db: db, clock: clock, cfg: config.File{Data: data}, log: slog.New(slog.DiscardHandler)}}
+	la := a.listsAdminOf()
+	la.reload = func(context.Context) {}
+	return la
+}
+
+// TestFilterListsScheduledFetch: the schedule is due once per day at its
+// hour; a download checked against MD5SUM.LST is imported, journaled and
+// recorded; a download whose checksum differs is refused, the previous
+// lists stay installed, and the failure shows in the filter-lists
+// self-check; with two nodes sharing the store, only the lease holder
+// downloads.
+// CARINE: INF-SEC-8
+func TestFilterListsScheduledFetch_INF_SEC_8(t *testing.T) {
+	archive := ut1Archive(t)
+	srv, downloads := listsServer(t, archive)
+	clock := core.NewFakeClock(time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC))
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := dirtest.Ctx()
+	data := t.TempDir()
+	la := listsApp(t, db, clock, data)
+
+	c := filter.FetchConfig{URL: srv.URL + "/ok/blacklists.tar.gz", Enabled: true, AtMinute: 120, EveryHours: 24}
+	if err := la.SaveFetchConfig(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// 01:00 with nothing ever downloaded: yesterday's 02:00 slot is due.
+	if due, err := la.due(ctx, c, clock.Now()); err != nil || !due {
+		t.Fatalf("nothing downloaded yet: due=%v %v", due, err)
+	}
+	run := la.fetch(ctx, c.URL, "schedule")
+	if run == nil || !run.OK || run.ImportID == "" || !strings.Contains(run.Message, "MD5 checked") {
+		t.Fatalf("download: %+v", run)
+	}
+	installed, err := os.ReadFile(filepath.Join(data, "filter", "lists.tar.gz"))
+	if err != nil || len(installed) != len(archive) {
+		t.Fatalf("installed lists: %d bytes, %v", len(installed), err)
+	}
+	if due, _ := la.due(ctx, c, clock.Now()); due {
+		t.Fatal("due again right after a download")
+	}
+	clock.Advance(90 * time.Minute) // 02:30: today's slot
+	if due, _ := la.due(ctx, c, clock.Now()); !due {
+		t.Fatal("today's 02:00 slot is not due")
+	}
+	if r := la.a.filterListsProbe()(ctx); !r.OK {
+		t.Fatalf("self-check after a good download: %+v", r)
+	}
+
+	// A checksum that does not match: refused, the lists stay.
+	before, _ := db.LastFilterImport(ctx)
+	bad := la.fetch(ctx, srv.URL+"/bad/blacklists.tar.gz", "manual")
+	if bad == nil || bad.OK || !strings.Contains(bad.Message, "MD5") || !strings.Contains(bad.Message, "nothing imported") {
+		t.Fatalf("bad checksum: %+v", bad)
+	}
+	after, _ := db.LastFilterImport(ctx)
+	if after.ID != before.ID {
+		t.Fatal("a download with a wrong checksum was imported")
+	}
+	if r := la.a.filterListsProbe()(ctx); r.OK || !strings.Contains(r.Error, "download of the lists") {
+		t.Fatalf("self-check after a failed download: %+v", r)
+	}
+	// Retried an hour after a failure, not before.
+	if due, _ := la.due(ctx, c, clock.Now()); due {
+		t.Fatal("retried at once after a failure")
+	}
+	clock.Advance(time.Hour)
+	if due, _ := la.due(ctx, c, clock.Now()); !due {
+		t.Fatal("not retried an hour after a failure")
+	}
+
+	// Two nodes, one lease: one download.
+	old := filterFetchTick
+	filterFetchTick = 20 * time.Millisecond
+	t.Cleanup(func() { filterFetchTick = old })
+	other := listsApp(t, db, clock, t.TempDir())
+	n0 := downloads.Load()
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	for _, l := range []*listsAdmin{la, other} {
+		go func() { l.runFetchScheduler(rctx); done <- struct{}{} }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if runs, _ := db.FilterFetchRuns(ctx, 1); len(runs) == 1 && runs[0].Cause == "schedule" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // ticks enough for a second node to try
+	cancel()
+	<-done
+	<-done
+	if got := downloads.Load() - n0; got != 1 {
+		t.Fatalf("%d downloads by two nodes for one slot, want 1", got)
+	}
+	runs, _ := db.FilterFetchRuns(ctx, 1)
+	if len(runs) != 1 || !runs[0].OK || runs[0].Cause != "schedule" {
+		t.Fatalf("last run %+v", runs)
+	}
+}
+
+// TestFilterFetchDue: the schedule's arithmetic across days and intervals.
+// CARINE: INF-SEC-8
+func TestFilterFetchDue_INF_SEC_8(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 29, h, m, 0, 0, time.UTC) }
+	c := filter.FetchConfig{Enabled: true, AtMinute: 120, EveryHours: 24}
+	for _, tc := range []struct {
+		now, last time.Time
+		want      bool
+	}{
+		{at(3, 0), at(2, 1), false},
+		{at(3, 0), at(1, 59), true},
+		{at(1, 0), at(2, 1).Add(-24 * time.Hour), false},
+		{at(1, 0), at(1, 0).Add(-24 * time.Hour), true},
+	} {
+		if got := c.Due(tc.now, tc.last); got != tc.want {
+			t.Errorf("due(%s, last %s) = %v", tc.now, tc.last, got)
+		}
+	}
+	c6 := filter.FetchConfig{Enabled: true, AtMinute: 0, EveryHours: 6}
+	if !c6.Due(at(13, 0), at(11, 0)) || c6.Due(at(13, 0), at(12, 30)) {
+		t.Error("6-hour schedule")
+	}
+	if off := (filter.FetchConfig{AtMinute: 0, EveryHours: 6}); off.Due(at(13, 0), time.Time{}) {
+		t.Error("a disabled schedule is due")
+	}
+}
