@@ -56,6 +56,11 @@ type Deps struct {
 	ListsInfo func(ctx context.Context) string
 	// Lists imports and downloads the category lists (the lists page).
 	Lists ListsAdmin
+	// Asks and AskPeople carry pupils' requests to open a site to the
+	// teachers holding filter.delegate (without them, requests are only
+	// journaled).
+	Asks      AskStore
+	AskPeople AskPeople
 }
 
 // Handler serves the pages.
@@ -82,6 +87,7 @@ func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) htt
 	mux.Handle("POST "+SettingsPath, requireLogin(web.HandlerFunc(h.saveSettings)))
 	mux.Handle("POST "+SettingsPath+"/group", requireLogin(web.HandlerFunc(h.saveGroup)))
 	mux.Handle("GET "+AskPath, requireLogin(web.HandlerFunc(h.askForm)))
+	mux.Handle("POST "+AskPath+"/{id}/{verb}", requireLogin(web.HandlerFunc(h.answer)))
 	h.adminRoutes(mux, requireLogin)
 	mux.Handle("POST "+AskPath, requireLogin(web.HandlerFunc(h.ask)))
 }
@@ -134,6 +140,7 @@ type teacherView struct {
 	Exam       *web.Form
 	Check      checkView
 	Error      string
+	Asks       []askRow
 }
 
 func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) (*teacherView, error) {
@@ -156,6 +163,9 @@ func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) 
 	}
 	os, err := h.d.Service.InForce(ctx, est, gs)
 	if err != nil {
+		return nil, err
+	}
+	if v.Asks, err = h.pendingAsks(ctx, est, v.Groups); err != nil {
 		return nil, err
 	}
 	now := h.d.Clock.Now()
@@ -593,6 +603,14 @@ func (h *Handler) ask(w http.ResponseWriter, r *http.Request) error {
 	chain := journal.DeploymentChain
 	if len(p.Establishments) > 0 {
 		chain = p.Establishments[0]
+	}
+	if h.d.Asks != nil && len(p.Establishments) > 0 {
+		if err := h.recordAsk(ctx, p, chain, site, reason); err != nil {
+			return err
+		}
+		web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.asked"})
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
 	}
 	if len(reason) > 200 {
 		reason = reason[:200]
