@@ -71,3 +71,16 @@ func (f filterAskPeople) Name(ctx context.Context, personID string) string {
 func (f filterAskPeople) Notify(ctx context.Context, personID, subject, body string) error {
 	return personIDNotifier{f.a}.NotifyPerson(ctx, personID, subject, body)
 }
+
+// filterZones names the network zones (rooms) of est, for the exam form.
+func (a *App) filterZones(ctx context.Context, est string) ([]string, error) {
+	zs, err := a.db.FindZones(ctx, est)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(zs))
+	for _, z := range zs {
+		out = append(out, z.Name)
+	}
+	return out, nil
+}

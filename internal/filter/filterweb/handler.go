@@ -61,6 +61,9 @@ type Deps struct {
 	// journaled).
 	Asks      AskStore
 	AskPeople AskPeople
+	// Zones lists the network zones (rooms) of an establishment, offered
+	// to heads and operators in the exam-mode form (INF-SEC-4).
+	Zones func(ctx context.Context, est string) ([]string, error)
 }
 
 // Handler serves the pages.
@@ -133,6 +136,7 @@ type checkView struct {
 
 type teacherView struct {
 	Groups     []option
+	Rooms      []option // "zone:<name>" targets, for heads and operators
 	Categories []option
 	Durations  []int
 	Rows       []overrideRow
@@ -160,6 +164,18 @@ func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) 
 			v.Categories = append(v.Categories, option{Value: c.Name, Label: c.Label(lang)})
 		}
 		slices.SortFunc(v.Categories, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+	}
+	if p := core.PrincipalFromContext(ctx); h.d.Zones != nil && (p.Operator() || p.Profile == core.ProfileHead) {
+		zs, err := h.d.Zones(ctx, est)
+		if err != nil {
+			return nil, err
+		}
+		for _, z := range zs {
+			label := web.T(ctx, "filter.room", z)
+			v.Rooms = append(v.Rooms, option{Value: "zone:" + z, Label: label})
+			gs = append(gs, filter.GroupRef{Establishment: est, Code: "zone:" + z, Name: label})
+			names["zone:"+z] = label
+		}
 	}
 	os, err := h.d.Service.InForce(ctx, est, gs)
 	if err != nil {

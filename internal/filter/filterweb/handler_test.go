@@ -157,7 +157,8 @@ func newSite(t *testing.T) *site {
 	}
 	h, err := filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: s.clock,
 		Journal:   func(_ context.Context, e journal.Entry) error { s.journal = append(s.journal, e); return nil },
-		ListsInfo: func(context.Context) string { return "UT1 test" }})
+		ListsInfo: func(context.Context) string { return "UT1 test" },
+		Zones:     func(context.Context, string) ([]string, error) { return []string{"salle-info"}, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
