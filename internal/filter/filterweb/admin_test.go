@@ -51,3 +51,77 @@ func TestExamModeForARoom_INF_SEC_4(t *testing.T) {
 		t.Fatalf("the room's exam is not listed in force:\n%s", body)
 	}
 }
+
+// TestSchedulesHolidaysAndNationalPages: the head adds a time window that
+// blocks everything for pupils now and it is in force; a bad time and a
+// holiday ending before it starts are refused with a message naming the
+// problem and nothing is written; the national layer is read-only for the
+// establishment and edited by an operator, every change stored with its
+// author.
+// CARINE: INF-SEC-7, INF-SEC-9
+func TestSchedulesHolidaysAndNationalPages_INF_SEC_7(t *testing.T) {
+	s := newSite(t)
+	// 2026-11-30 09:00 UTC is a Monday, 10:00 in Paris.
+	code, loc, body := s.do("cheffe", "POST", "/filter/schedules", url.Values{"what": {"schedule"}, "name": {"Matinée"},
+		"profile": {"pupil"}, "days": {"1", "2"}, "from": {"09:30"}, "to": {"11:00"}, "block_all": {"on"}})
+	if code != http.StatusSeeOther || loc != "/filter/schedules" {
+		t.Fatalf("add schedule: %d %s\n%s", code, loc, body)
+	}
+	if d := s.pupil6A("ok.example"); d.Allow || d.Layer != filter.LayerSchedule {
+		t.Fatalf("during the window: %+v", d)
+	}
+	if _, _, body := s.do("cheffe", "GET", "/filter/schedules", nil); !strings.Contains(body, "Matinée") || !strings.Contains(body, "lundi, mardi") {
+		t.Fatalf("schedules page:\n%s", body)
+	}
+	before := s.store.docs[est]
+	code, _, body = s.do("cheffe", "POST", "/filter/schedules", url.Values{"what": {"schedule"}, "name": {"Soir"},
+		"days": {"1"}, "from": {"25:00"}, "to": {"11:00"}, "block_all": {"on"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "HH:MM") {
+		t.Fatalf("bad time: %d\n%s", code, body)
+	}
+	code, _, body = s.do("cheffe", "POST", "/filter/schedules", url.Values{"what": {"holiday"}, "hname": {"Hiver zone B"},
+		"hfrom": {"2027-02-20"}, "hto": {"2027-02-10"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "Hiver zone B") {
+		t.Fatalf("holiday ending before it starts: %d\n%s", code, body)
+	}
+	if s.store.docs[est] != before {
+		t.Fatal("a refused change was written")
+	}
+	if code, _, _ := s.do("cheffe", "POST", "/filter/schedules", url.Values{"what": {"holiday"}, "hname": {"Hiver zone B"},
+		"hfrom": {"2027-02-20"}, "hto": {"2027-03-08"}}); code != http.StatusSeeOther {
+		t.Fatalf("holiday: %d", code)
+	}
+	if code, _, _ := s.do("cheffe", "POST", "/filter/schedules", url.Values{"what": {"delete-schedule"}, "index": {"0"}}); code != http.StatusSeeOther {
+		t.Fatalf("delete schedule: %d", code)
+	}
+	if d := s.pupil6A("ok.example"); !d.Allow {
+		t.Fatalf("after deleting the window: %+v", d)
+	}
+	if !strings.Contains(s.store.docs[est], "Hiver zone B") || strings.Contains(s.store.docs[est], "Matinée") {
+		t.Fatalf("stored settings: %s", s.store.docs[est])
+	}
+
+	// The national layer: read-only for the head, edited by an operator.
+	if _, _, body := s.do("cheffe", "GET", "/filter/national", nil); !strings.Contains(body, "Seuls les opérateurs") || strings.Contains(body, `name="reason"`) {
+		t.Fatalf("national page for the head:\n%s", body)
+	}
+	if code, _, _ := s.do("cheffe", "POST", "/filter/national", url.Values{"categories": {"games"}, "reason": {"x"}}); code != http.StatusForbidden {
+		t.Fatalf("head changed the national layer: %d", code)
+	}
+	people["operateur"] = core.Principal{PersonID: "p-op", Login: "operateur", Profile: core.ProfileAdmin,
+		Grants: []core.Grant{{Right: core.RightOperator}}}
+	code, _, body = s.do("operateur", "POST", "/filter/national", url.Values{"categories": {"games"}, "sites": {"bad site!"}, "reason": {"circulaire"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "site!") {
+		t.Fatalf("bad national site: %d\n%s", code, body)
+	}
+	if code, _, _ := s.do("operateur", "POST", "/filter/national", url.Values{"categories": {"games"}, "sites": {"illicite.example"},
+		"reason": {"circulaire 2026-12"}}); code != http.StatusSeeOther {
+		t.Fatalf("national: %d", code)
+	}
+	if doc := s.store.docs["national"]; !strings.Contains(doc, "illicite.example") || !strings.Contains(doc, "games") {
+		t.Fatalf("national layer stored: %s", doc)
+	}
+	if got := s.store.log[len(s.store.log)-1]; got != "settings/operateur" {
+		t.Fatalf("author of the national change: %v", s.store.log)
+	}
+}

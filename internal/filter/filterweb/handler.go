@@ -35,7 +35,7 @@ func Assets() fs.FS {
 	return sub
 }
 
-var pages = []string{"filter/teacher", "filter/settings", "filter/ask", "filter/lists"}
+var pages = []string{"filter/teacher", "filter/settings", "filter/ask", "filter/lists", "filter/schedules", "filter/national"}
 
 // Paths.
 const (

@@ -317,4 +317,8 @@ func (h *Handler) adminRoutes(mux *http.ServeMux, requireLogin func(http.Handler
 		mux.Handle("POST "+ListsPath+"/fetch", requireLogin(web.HandlerFunc(h.saveFetch)))
 		mux.Handle("POST "+ListsPath+"/fetch-now", requireLogin(web.HandlerFunc(h.fetchNow)))
 	}
+	mux.Handle("GET "+SchedulesPath, requireLogin(web.HandlerFunc(h.schedules)))
+	mux.Handle("POST "+SchedulesPath, requireLogin(web.HandlerFunc(h.saveSchedules)))
+	mux.Handle("GET "+NationalPath, requireLogin(web.HandlerFunc(h.national)))
+	mux.Handle("POST "+NationalPath, requireLogin(web.HandlerFunc(h.saveNational)))
 }
