@@ -398,7 +398,7 @@ func (a *App) filterPages(rd *web.Renderer) (*filterweb.Handler, error) {
 				a.log.Error("applying a filter change failed", "err", err)
 			}
 		}})
-	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal, Lists: a.listsAdminOf(), Asks: a.db, AskPeople: filterAskPeople{a}, Zones: a.filterZones,
+	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal, Lists: a.listsAdminOf(), Asks: a.db, AskPeople: filterAskPeople{a}, Zones: a.filterZones, Blocked: a.filterBlocked,
 		ListsInfo: func(ctx context.Context) string {
 			im, err := a.db.LastFilterImport(ctx)
 			if err != nil {

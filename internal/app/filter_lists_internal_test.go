@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -18,10 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/preau/preau/internal/blob/fsblob"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirtest"
 	"github.com/preau/preau/internal/filter"
+	"github.com/preau/preau/internal/journal"
+	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/store"
 )
 
@@ -194,5 +199,89 @@ func TestFilterFetchDue_INF_SEC_8(t *testing.T) {
 	}
 	if off := (filter.FetchConfig{AtMinute: 0, EveryHours: 6}); off.Due(at(13, 0), time.Time{}) {
 		t.Error("a disabled schedule is due")
+	}
+}
+
+// TestFilterBlockedNowAggregates: "what is being blocked in my lesson"
+// reads the log store's connection records of the class's pupils only,
+// counts them by site and category with the number of pupils and no
+// names, and journals the consultation (logs.search, aggregate).
+// CARINE: INF-SEC-6, MCO-JAL-6
+func TestFilterBlockedNowAggregates_INF_SEC_6(t *testing.T) {
+	ctx := dirtest.Ctx()
+	clock := core.NewFakeClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Clock: clock, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	est := dirtest.NewEstablishment(999075, directory.College)
+	if err := db.CreateEstablishment(ctx, est); err != nil {
+		t.Fatal(err)
+	}
+	zoe := dirtest.NewPerson("zoe.bloc", core.ProfilePupil, est.ID)
+	leo := dirtest.NewPerson("leo.bloc", core.ProfilePupil, est.ID)
+	other := dirtest.NewPerson("autre.bloc", core.ProfilePupil, est.ID)
+	if err := db.CreatePeople(ctx, []directory.NewPerson{{Person: zoe}, {Person: leo}, {Person: other}}); err != nil {
+		t.Fatal(err)
+	}
+	g := &directory.Group{ID: core.NewID(), Establishment: est.ID, Code: "6A", Name: "6e A", Kind: directory.Class, SchoolYear: core.SchoolYear(clock.Now())}
+	if err := db.CreateGroups(ctx, []*directory.Group{g}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddMembers(ctx, []directory.Membership{{GroupID: g.ID, PersonID: zoe.ID, Role: directory.RoleMember},
+		{GroupID: g.ID, PersonID: leo.ID, Role: directory.RoleMember}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bs, _ := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
+	ls, err := logs.Open(ctx, logs.Config{Blobs: bs, Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Spool: filepath.Join(dir, "spool"), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	rec := func(user, action, obj, cat string) {
+		ls.Append(logs.Record{Time: clock.Now().Add(-5 * time.Minute), Establishment: est.ID, Class: logs.ClassConnection, Service: "proxy",
+			User: user, Action: action, Object: obj, Fields: map[string]string{"category": cat}})
+	}
+	rec(zoe.Login, "block", "http://casino.example/roulette", "gambling")
+	rec(leo.Login, "block", "casino.example:443", "gambling")
+	rec(zoe.Login, "block", "casino.example:443", "gambling")
+	rec(zoe.Login, "block", "jeu.example:443", "games")
+	rec(zoe.Login, "allow", "edu.example:443", "")
+	rec(other.Login, "block", "casino.example:443", "gambling") // not in 6A
+	if err := ls.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := &App{base: &base{db: db, clock: clock, log: slog.New(slog.DiscardHandler)}, logs: ls}
+	rep, err := a.filterBlocked(ctx, est.ID, "6A", clock.Now().Add(-30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Available || rep.Requests != 4 || len(rep.Sites) != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	if s := rep.Sites[0]; s.Site != "casino.example" || s.Category != "gambling" || s.Requests != 3 || s.Pupils != 2 {
+		t.Fatalf("first site %+v", s)
+	}
+	if s := rep.Sites[1]; s.Site != "jeu.example" || s.Requests != 1 || s.Pupils != 1 {
+		t.Fatalf("second site %+v", s)
+	}
+	es, err := db.FindJournal(ctx, journal.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range es {
+		if e.Action == "logs.search" && e.Chain == est.ID && strings.Contains(e.Reason, "aggregate:group=6A,no-names") && strings.Contains(e.Reason, "records=4") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the consultation is not journaled")
+	}
+	// Without a log store: nothing to read, and said so.
+	if rep, err := (&App{base: &base{db: db, clock: clock}}).filterBlocked(ctx, est.ID, "6A", clock.Now()); err != nil || rep.Available {
+		t.Fatalf("no log store: %+v %v", rep, err)
 	}
 }

@@ -167,12 +167,19 @@ func TestFilterAskToOpenAndListsPage_INF_SEC_6(t *testing.T) {
 	if _, page := n.get("/filter/lists"); !strings.Contains(page, "mes-listes.tar.gz") || !strings.Contains(page, "gambling") {
 		t.Fatalf("lists page after the import:\n%s", page)
 	}
+	for _, p := range []string{"/filter/schedules", "/filter/national", "/filter/blocked?group=6A"} {
+		if r, body := n.get(p); r.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", p, r.StatusCode, body)
+		}
+	}
 
 	if testing.Short() {
 		return
 	}
 	front := proxyWithCookies(t, n)
-	webtest.Axe(t, front.URL, "/filter/lists", "/filter/lists?lang=en", "/filter", "/filter?lang=en")
+	webtest.Axe(t, front.URL, "/filter/lists", "/filter/lists?lang=en", "/filter", "/filter?lang=en",
+		"/filter/schedules", "/filter/schedules?lang=en", "/filter/national", "/filter/national?lang=en",
+		"/filter/blocked?group=6A", "/filter/blocked?group=6A&lang=en")
 }
 
 // tarGz builds a gzip-compressed tar of files.

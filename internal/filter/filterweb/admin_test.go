@@ -125,3 +125,28 @@ func TestSchedulesHolidaysAndNationalPages_INF_SEC_7(t *testing.T) {
 		t.Fatalf("author of the national change: %v", s.store.log)
 	}
 }
+
+// TestBlockedNowPage: a teacher reads what is blocked for one of her
+// classes in the chosen window, as totals by site; another class is
+// refused without reading anything.
+// CARINE: INF-SEC-6
+func TestBlockedNowPage_INF_SEC_6(t *testing.T) {
+	s := newSite(t)
+	if _, _, body := s.do("lou.petit", "GET", "/filter", nil); !strings.Contains(body, `href="/filter/blocked"`) {
+		t.Fatal("the teacher's page does not link to the blocked-now page")
+	}
+	code, _, body := s.do("lou.petit", "GET", "/filter/blocked?group=5B&minutes=15", nil)
+	if code != http.StatusForbidden || len(s.blockedAsked) != 0 {
+		t.Fatalf("another class: %d, reads %v", code, s.blockedAsked)
+	}
+	code, _, body = s.do("lou.petit", "GET", "/filter/blocked?group=6A&minutes=15", nil)
+	if code != http.StatusOK || !strings.Contains(body, "casino.example") || !strings.Contains(body, "jamais le nom des élèves") {
+		t.Fatalf("blocked now: %d\n%s", code, body)
+	}
+	if len(s.blockedAsked) != 1 || s.blockedAsked[0] != "6A@08:45:00" {
+		t.Fatalf("reads %v", s.blockedAsked)
+	}
+	if code, _, _ := s.do("sans.droit", "GET", "/filter/blocked?group=6A", nil); code != http.StatusForbidden {
+		t.Fatalf("teacher without the right: %d", code)
+	}
+}

@@ -35,7 +35,7 @@ func Assets() fs.FS {
 	return sub
 }
 
-var pages = []string{"filter/teacher", "filter/settings", "filter/ask", "filter/lists", "filter/schedules", "filter/national"}
+var pages = []string{"filter/teacher", "filter/settings", "filter/ask", "filter/lists", "filter/schedules", "filter/national", "filter/blocked"}
 
 // Paths.
 const (
@@ -64,6 +64,9 @@ type Deps struct {
 	// Zones lists the network zones (rooms) of an establishment, offered
 	// to heads and operators in the exam-mode form (INF-SEC-4).
 	Zones func(ctx context.Context, est string) ([]string, error)
+	// Blocked reads what is being blocked for a group's pupils (the
+	// "blocked now" page; without it the page is not offered).
+	Blocked BlockedReader
 }
 
 // Handler serves the pages.
@@ -137,6 +140,7 @@ type checkView struct {
 type teacherView struct {
 	Groups     []option
 	Rooms      []option // "zone:<name>" targets, for heads and operators
+	Blocked    bool     // the "blocked now" page is offered
 	Categories []option
 	Durations  []int
 	Rows       []overrideRow
@@ -152,7 +156,7 @@ func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) 
 	if err != nil {
 		return nil, err
 	}
-	v := &teacherView{Durations: durations, Delegate: web.NewForm(ctx, nil), Exam: web.NewForm(ctx, nil)}
+	v := &teacherView{Durations: durations, Delegate: web.NewForm(ctx, nil), Exam: web.NewForm(ctx, nil), Blocked: h.d.Blocked != nil}
 	names := map[string]string{}
 	for _, g := range gs {
 		v.Groups = append(v.Groups, option{Value: g.Code, Label: g.Name + " (" + g.Code + ")"})

@@ -108,6 +108,8 @@ type site struct {
 	clock   *core.FakeClock
 	as      core.Principal
 	journal []journal.Entry
+	// blockedAsked records the reads of the "blocked now" page.
+	blockedAsked []string
 }
 
 var people = map[string]core.Principal{
@@ -158,7 +160,12 @@ func newSite(t *testing.T) *site {
 	h, err := filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: s.clock,
 		Journal:   func(_ context.Context, e journal.Entry) error { s.journal = append(s.journal, e); return nil },
 		ListsInfo: func(context.Context) string { return "UT1 test" },
-		Zones:     func(context.Context, string) ([]string, error) { return []string{"salle-info"}, nil }})
+		Zones:     func(context.Context, string) ([]string, error) { return []string{"salle-info"}, nil },
+		Blocked: func(_ context.Context, e, group string, since time.Time) (filterweb.BlockedReport, error) {
+			s.blockedAsked = append(s.blockedAsked, group+"@"+since.Format(time.TimeOnly))
+			return filterweb.BlockedReport{Available: true, Requests: 3,
+				Sites: []filterweb.BlockedSite{{Site: "casino.example", Category: "gambling", Requests: 3, Pupils: 2}}}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -317,6 +317,9 @@ func (h *Handler) adminRoutes(mux *http.ServeMux, requireLogin func(http.Handler
 		mux.Handle("POST "+ListsPath+"/fetch", requireLogin(web.HandlerFunc(h.saveFetch)))
 		mux.Handle("POST "+ListsPath+"/fetch-now", requireLogin(web.HandlerFunc(h.fetchNow)))
 	}
+	if h.d.Blocked != nil {
+		mux.Handle("GET "+BlockedPath, requireLogin(web.HandlerFunc(h.blocked)))
+	}
 	mux.Handle("GET "+SchedulesPath, requireLogin(web.HandlerFunc(h.schedules)))
 	mux.Handle("POST "+SchedulesPath, requireLogin(web.HandlerFunc(h.saveSchedules)))
 	mux.Handle("GET "+NationalPath, requireLogin(web.HandlerFunc(h.national)))
