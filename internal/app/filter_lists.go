@@ -35,6 +35,12 @@ import (
 // when set, hears of the bytes of an archive read so far.
 func installFilterLists(ctx context.Context, db *store.DB, cfg config.File, src, name string,
 	progress func(read, total int64)) (*store.FilterImport, filter.Stats, error) {
+	merged, cleanup, err := withCustomLists(cfg, src)
+	if err != nil {
+		return nil, filter.Stats{}, fmt.Errorf("the lists were not imported, the previous ones stay in force: %w", err)
+	}
+	defer cleanup()
+	src = merged
 	info, err := os.Stat(src)
 	if err != nil {
 		return nil, filter.Stats{}, err

@@ -4,6 +4,8 @@
 package app
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/md5"
@@ -284,4 +286,86 @@ func TestFilterBlockedNowAggregates_INF_SEC_6(t *testing.T) {
 	if rep, err := (&App{base: &base{db: db, clock: clock}}).filterBlocked(ctx, est.ID, "6A", clock.Now()); err != nil || rep.Available {
 		t.Fatalf("no log store: %+v %v", rep, err)
 	}
+}
+
+// TestFilterCustomListsSurviveImports: a custom list becomes a category of
+// the lists in force (bad lines reported, not fatal), stays through the
+// import of a new archive, cannot take the name of a category of the
+// lists, and goes away when deleted while the other categories stay.
+// CARINE: INF-SEC-8, INF-SEC-9
+func TestFilterCustomListsSurviveImports_INF_SEC_8(t *testing.T) {
+	clock := core.NewFakeClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := dirtest.Ctx()
+	data := t.TempDir()
+	la := listsApp(t, db, clock, data)
+	installed := func() *filter.Lists {
+		t.Helper()
+		l, err := filter.Load(filepath.Join(data, "filter", "lists.tar.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	refused, err := la.SaveCustomList(ctx, "mes-sites", []byte("jeux.example\nbad line!\n"))
+	if err != nil || len(refused) != 1 {
+		t.Fatalf("save: %v %v", refused, err)
+	}
+	if im, err := db.LastFilterImport(ctx); err != nil || im.Source != "custom:mes-sites" || im.Domains != 1 {
+		t.Fatalf("import %+v %v", im, err)
+	}
+	if _, err := la.SaveCustomList(ctx, "vide", []byte("# rien\n")); !core.IsKind(err, core.Invalid) {
+		t.Fatalf("empty list: %v", err)
+	}
+
+	// A new archive: the custom list stays.
+	archive := filepath.Join(t.TempDir(), "blacklists.tar.gz")
+	writeTarGz(t, archive, map[string]string{"blacklists/gambling/domains": "casino.example\n", "blacklists/gambling/usage": "black\n"})
+	if _, _, err := installFilterLists(ctx, db, la.a.cfg, archive, "blacklists.tar.gz", nil); err != nil {
+		t.Fatal(err)
+	}
+	l := installed()
+	if l.MatchHost("www.jeux.example").Empty() || l.MatchHost("casino.example").Empty() {
+		t.Fatal("the custom list or the archive's category is missing after the import")
+	}
+	la.a.filterNodeOf().eng.SetLists(l)
+	if _, err := la.SaveCustomList(ctx, "gambling", []byte("x.example\n")); !core.IsKind(err, core.Invalid) {
+		t.Fatalf("a custom list replaced a category of the lists: %v", err)
+	}
+	cl, _ := la.CustomLists(ctx)
+	if len(cl) != 1 || cl[0].Name != "mes-sites" || cl[0].Entries != 1 {
+		t.Fatalf("custom lists %+v", cl)
+	}
+
+	if err := la.DeleteCustomList(ctx, "mes-sites"); err != nil {
+		t.Fatal(err)
+	}
+	l = installed()
+	if _, ok := l.Category("mes-sites"); ok || l.MatchHost("casino.example").Empty() {
+		t.Fatal("after deleting the custom list")
+	}
+	if err := la.DeleteCustomList(ctx, "mes-sites"); !core.IsKind(err, core.NotFound) {
+		t.Fatalf("deleted twice: %v", err)
+	}
+}
+
+func writeTarGz(t *testing.T, file string, files map[string]string) {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	for name, body := range files {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	zw.Close()
 }

@@ -4,7 +4,10 @@
 package filter
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -100,4 +103,60 @@ type FetchRun struct {
 	OK       bool
 	Message  string
 	ImportID string
+}
+
+// MaxCustomEntries bounds a custom list uploaded in the pages.
+const MaxCustomEntries = 1_000_000
+
+// ValidCustomName reports whether name can name a custom category: 2 to 40
+// lowercase letters, digits, '-' or '_', starting with a letter.
+func ValidCustomName(name string) bool {
+	if len(name) < 2 || len(name) > 40 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseDomainList reads a custom list: one site per line (a host name, or
+// a URL whose host is taken), blank lines and lines starting with '#'
+// ignored. It returns the normalised names, sorted and without duplicates,
+// and the refused lines (at most 10, with their line numbers); more than
+// MaxCustomEntries names is an error.
+func ParseDomainList(data []byte) (hosts []string, refused []string, err error) {
+	const op = "filter.ParseDomainList"
+	seen := map[string]bool{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var h string
+		var herr error
+		if strings.Contains(line, "://") {
+			h, _, herr = NormalizeURL(line)
+		} else {
+			h, herr = NormalizeHost(strings.TrimPrefix(line, "."))
+		}
+		if herr != nil || h == "" {
+			if len(refused) < 10 {
+				refused = append(refused, fmt.Sprintf("line %d: %q", i+1, clip(line, 80)))
+			}
+			continue
+		}
+		if !seen[h] {
+			seen[h] = true
+			hosts = append(hosts, h)
+			if len(hosts) > MaxCustomEntries {
+				return nil, nil, core.E(op, core.Invalid, "the list has more than %d sites", MaxCustomEntries)
+			}
+		}
+	}
+	slices.Sort(hosts)
+	return hosts, refused, nil
 }

@@ -56,6 +56,17 @@ type ListsAdmin interface {
 	// Upload keeps r and imports it in the background; the id follows it.
 	Upload(ctx context.Context, r io.Reader, name string) (string, error)
 	Job(id string) (ImportState, <-chan struct{}, bool)
+	// CustomLists, SaveCustomList and DeleteCustomList manage the
+	// establishment's own categories, merged into every lists install.
+	CustomLists(ctx context.Context) ([]CustomList, error)
+	SaveCustomList(ctx context.Context, name string, data []byte) (refused []string, err error)
+	DeleteCustomList(ctx context.Context, name string) error
+}
+
+// CustomList is a custom category: its name and number of sites.
+type CustomList struct {
+	Name    string
+	Entries int
 }
 
 // mayManageLists: the lists serve the whole deployment, so operators and
@@ -93,6 +104,9 @@ type catCount struct {
 }
 
 type listsView struct {
+	Custom     []CustomList
+	CustomForm *web.Form
+	Refused    []string
 	Manage     bool
 	Imports    []ListsImport
 	Runs       []runRow
@@ -108,8 +122,11 @@ type listsView struct {
 func (h *Handler) listsView(ctx context.Context, cfgForm, upForm *web.Form) (*listsView, error) {
 	la := h.d.Lists
 	v := &listsView{Manage: mayManageLists(core.PrincipalFromContext(ctx)), Fetching: la.Fetching(), Config: cfgForm,
-		Upload: upForm, Hours: []int{6, 12, 24, 48, 168}}
+		Upload: upForm, Hours: []int{6, 12, 24, 48, 168}, CustomForm: web.NewForm(ctx, nil)}
 	var err error
+	if v.Custom, err = la.CustomLists(ctx); err != nil {
+		return nil, err
+	}
 	if v.Imports, err = la.Imports(ctx, 10); err != nil {
 		return nil, err
 	}
@@ -307,6 +324,78 @@ func (h *Handler) fetchNow(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// saveCustom adds or replaces a custom list (multipart: name, and a file
+// or the sites typed in).
+func (h *Handler) saveCustom(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if !mayManageLists(core.PrincipalFromContext(ctx)) {
+		return listsRefusal(ctx)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		if err := r.ParseForm(); err != nil {
+			return core.E("filterweb.saveCustom", core.Invalid, "malformed form: %v", err)
+		}
+	}
+	f := web.NewForm(ctx, r.Form)
+	name := f.Required("name", "filter.field.custom_name")
+	data := []byte(f.MaxLen("sites", 32<<20))
+	if mf, hdr, err := r.FormFile("file"); err == nil {
+		defer mf.Close()
+		if hdr.Size > 0 {
+			if data, err = io.ReadAll(io.LimitReader(mf, 32<<20)); err != nil {
+				return err
+			}
+		}
+	}
+	if name != "" && !filter.ValidCustomName(name) {
+		f.Fail("name", "filter.form.bad_custom_name")
+	}
+	var msg string
+	var refused []string
+	status := http.StatusBadRequest
+	if f.Valid() {
+		var err error
+		refused, err = h.d.Lists.SaveCustomList(ctx, name, data)
+		if err == nil && len(refused) == 0 {
+			web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.custom_saved"})
+			http.Redirect(w, r, ListsPath+"#custom", http.StatusSeeOther)
+			return nil
+		}
+		if err == nil {
+			status, msg = http.StatusOK, web.T(ctx, "filter.lists.custom_partly")
+		} else {
+			var ok bool
+			if msg, status, ok = refusal(ctx, err); !ok {
+				return err
+			}
+		}
+	}
+	v, err := h.listsView(ctx, web.NewForm(ctx, nil), web.NewForm(ctx, nil))
+	if err != nil {
+		return err
+	}
+	v.CustomForm, v.Error, v.Refused = f, msg, refused
+	h.rd.Page(w, r, status, "filter/lists", v)
+	return nil
+}
+
+func (h *Handler) deleteCustom(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if !mayManageLists(core.PrincipalFromContext(ctx)) {
+		return listsRefusal(ctx)
+	}
+	if _, err := web.ParseForm(r); err != nil {
+		return err
+	}
+	if err := h.d.Lists.DeleteCustomList(ctx, r.PathValue("name")); err != nil {
+		return err
+	}
+	web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.custom_deleted"})
+	http.Redirect(w, r, ListsPath+"#custom", http.StatusSeeOther)
+	return nil
+}
+
 // adminRoutes registers the pages added for issue 6's administration gaps.
 func (h *Handler) adminRoutes(mux *http.ServeMux, requireLogin func(http.Handler) http.Handler) {
 	if h.d.Lists != nil {
@@ -316,6 +405,8 @@ func (h *Handler) adminRoutes(mux *http.ServeMux, requireLogin func(http.Handler
 		mux.Handle("GET "+ListsPath+"/import/{id}/events", requireLogin(web.HandlerFunc(h.importEvents)))
 		mux.Handle("POST "+ListsPath+"/fetch", requireLogin(web.HandlerFunc(h.saveFetch)))
 		mux.Handle("POST "+ListsPath+"/fetch-now", requireLogin(web.HandlerFunc(h.fetchNow)))
+		mux.Handle("POST "+ListsPath+"/custom", requireLogin(web.HandlerFunc(h.saveCustom)))
+		mux.Handle("POST "+ListsPath+"/custom/{name}/delete", requireLogin(web.HandlerFunc(h.deleteCustom)))
 	}
 	if h.d.Blocked != nil {
 		mux.Handle("GET "+BlockedPath, requireLogin(web.HandlerFunc(h.blocked)))
