@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -284,6 +285,29 @@ func filterStatus(ctx context.Context, env Env, b *base) error {
 		if age > 14*24*time.Hour {
 			fmt.Fprintln(env.Stdout, "Warning: the lists are more than two weeks old (INF-SEC-8).")
 		}
+	}
+	if runs, err := b.db.FilterFetchRuns(ctx, 1); err == nil && len(runs) == 1 {
+		r := runs[0]
+		result := "succeeded"
+		if !r.OK {
+			result = "FAILED"
+		}
+		fmt.Fprintf(env.Stdout, "Last download (%s): %s %s: %s\n", r.Cause, r.Started.Format(time.DateTime), result, r.Message)
+	}
+	if c, err := b.db.FilterFetchConfig(ctx); err == nil {
+		state := "off"
+		if c.Enabled {
+			state = fmt.Sprintf("every %d h from %02d:%02d UTC", c.EveryHours, c.AtMinute/60, c.AtMinute%60)
+		}
+		fmt.Fprintf(env.Stdout, "Scheduled download: %s (%s)\n", state, c.URL)
+	}
+	if custom, err := customLists(b.cfg); err == nil && len(custom) > 0 {
+		names := make([]string, 0, len(custom))
+		for name := range custom {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		fmt.Fprintf(env.Stdout, "Custom lists: %s\n", strings.Join(names, ", "))
 	}
 	os, err := b.db.FilterOverrides(ctx, b.clock.Now())
 	if err != nil {
