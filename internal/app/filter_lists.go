@@ -275,6 +275,14 @@ func (l *listsAdmin) Upload(ctx context.Context, r io.Reader, name string) (stri
 	id := core.NewID()
 	j := &listsJob{wake: make(chan struct{}, 1), state: filterweb.ImportState{Source: name}}
 	l.mu.Lock()
+	for old, oj := range l.jobs { // forget finished imports beyond the last few
+		if len(l.jobs) < 20 {
+			break
+		}
+		if st, _, _ := l.jobState(oj); st.Done {
+			delete(l.jobs, old)
+		}
+	}
 	l.jobs[id] = j
 	l.mu.Unlock()
 	p := core.PrincipalFromContext(ctx)
@@ -309,6 +317,10 @@ func (l *listsAdmin) Job(id string) (filterweb.ImportState, <-chan struct{}, boo
 	if j == nil {
 		return filterweb.ImportState{}, nil, false
 	}
+	return l.jobState(j)
+}
+
+func (l *listsAdmin) jobState(j *listsJob) (filterweb.ImportState, <-chan struct{}, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.state, j.wake, true

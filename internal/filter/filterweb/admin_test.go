@@ -4,10 +4,12 @@
 package filterweb_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
@@ -148,5 +150,110 @@ func TestBlockedNowPage_INF_SEC_6(t *testing.T) {
 	}
 	if code, _, _ := s.do("sans.droit", "GET", "/filter/blocked?group=6A", nil); code != http.StatusForbidden {
 		t.Fatalf("teacher without the right: %d", code)
+	}
+}
+
+// memAsks keeps requests and notices in memory.
+type memAsks struct {
+	asks    []filter.Ask
+	notices []string // "person: subject"
+}
+
+func (m *memAsks) CreateFilterAsk(_ context.Context, a *filter.Ask) error {
+	a.ID, a.State = core.NewID(), filter.AskPending
+	m.asks = append(m.asks, *a)
+	return nil
+}
+
+func (m *memAsks) FilterAsks(_ context.Context, e, state string, _ time.Time, _ int) ([]filter.Ask, error) {
+	var out []filter.Ask
+	for _, a := range m.asks {
+		if a.Establishment == e && (state == "" || a.State == state) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (m *memAsks) FilterAsk(_ context.Context, e, id string) (*filter.Ask, error) {
+	for _, a := range m.asks {
+		if a.ID == id && a.Establishment == e {
+			return &a, nil
+		}
+	}
+	return nil, core.E("mem", core.NotFound, "no such request")
+}
+
+func (m *memAsks) DecideFilterAsk(_ context.Context, e, id, state, target, oid string) error {
+	for i := range m.asks {
+		if m.asks[i].ID == id {
+			if m.asks[i].State != filter.AskPending {
+				return core.E("mem", core.Conflict, "answered")
+			}
+			m.asks[i].State, m.asks[i].Target, m.asks[i].OverrideID = state, target, oid
+			return nil
+		}
+	}
+	return core.E("mem", core.NotFound, "")
+}
+
+func (m *memAsks) GroupsOf(_ context.Context, person, _ string) ([]string, error) {
+	if person == "p-zoe" {
+		return []string{"6A"}, nil
+	}
+	return nil, nil
+}
+
+func (m *memAsks) Delegates(context.Context, string, []string) ([]string, error) { return []string{"p-lou"}, nil }
+
+func (m *memAsks) Name(_ context.Context, id string) string {
+	return map[string]string{"p-zoe": "Zoé Martin", "p-lou": "Lou Petit"}[id]
+}
+
+func (m *memAsks) Notify(_ context.Context, id, subject, _ string) error {
+	m.notices = append(m.notices, id+": "+subject)
+	return nil
+}
+
+// TestAskToOpenRefused: the request of a pupil of 6A reaches her teacher;
+// a teacher of the establishment who does not teach 6A cannot answer it;
+// her teacher refuses it and the pupil is told; it cannot be answered
+// again.
+// CARINE: INF-SEC-6
+func TestAskToOpenRefused_INF_SEC_6(t *testing.T) {
+	s := newSite(t)
+	if code, _, _ := s.do("zoe", "POST", "/filter/ask", url.Values{"site": {"Jeux.example"}, "reason": {"exposé"}}); code != http.StatusSeeOther {
+		t.Fatalf("ask: %d", code)
+	}
+	if len(s.asks.asks) != 1 || s.asks.asks[0].Site != "jeux.example" || s.asks.asks[0].Name != "Zoé Martin" ||
+		len(s.asks.notices) != 1 || !strings.HasPrefix(s.asks.notices[0], "p-lou: Demande d’ouverture") {
+		t.Fatalf("asks %+v notices %v", s.asks.asks, s.asks.notices)
+	}
+	id := s.asks.asks[0].ID
+	people["prof.autre"] = core.Principal{PersonID: "p-autre", Login: "prof.autre", Profile: core.ProfileTeacher,
+		Establishments: []string{est}, Grants: []core.Grant{{Right: core.RightFilterDelegate, Establishment: est}}}
+	if _, _, body := s.do("prof.autre", "GET", "/filter", nil); strings.Contains(body, "jeux.example") {
+		t.Fatal("the request shows to a teacher who does not teach the pupil")
+	}
+	if code, _, _ := s.do("prof.autre", "POST", "/filter/ask/"+id+"/refuse", url.Values{}); code != http.StatusForbidden {
+		t.Fatalf("another teacher answered: %d", code)
+	}
+	if _, _, body := s.do("lou.petit", "GET", "/filter", nil); !strings.Contains(body, "Zoé Martin") || !strings.Contains(body, "/filter/ask/"+id+"/accept") {
+		t.Fatalf("the request is not on the teacher's page:\n%s", body)
+	}
+	if code, _, _ := s.do("lou.petit", "POST", "/filter/ask/"+id+"/refuse", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("refuse: %d", code)
+	}
+	if s.asks.asks[0].State != filter.AskRefused || !strings.Contains(s.asks.notices[len(s.asks.notices)-1], "p-zoe: Votre demande d’ouverture de jeux.example a été refusée") {
+		t.Fatalf("after refusing: %+v %v", s.asks.asks[0], s.asks.notices)
+	}
+	if code, _, _ := s.do("lou.petit", "POST", "/filter/ask/"+id+"/accept", url.Values{"group": {"6A"}, "duration": {"55"}}); code != http.StatusConflict {
+		t.Fatalf("answered twice: %d", code)
+	}
+	if d := s.pupil6A("jeux.example"); d.Layer == filter.LayerDelegation {
+		t.Fatal("a refused request opened the site")
+	}
+	if code, _, _ := s.do("lou.petit", "POST", "/filter/ask/"+id+"/maybe", url.Values{}); code != http.StatusNotFound {
+		t.Fatalf("unknown answer: %d", code)
 	}
 }

@@ -121,6 +121,13 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	accept := verb == "accept"
+	targets, err := h.d.Service.Targets(ctx, est)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(targets, func(g filter.GroupRef) bool { return slices.Contains(a.Groups, g.Code) }) {
+		return filter.ErrNotYourGroup
+	}
 	var o *filter.Override
 	msg := ""
 	if a.State != filter.AskPending {
