@@ -204,7 +204,9 @@ func (m *memAsks) GroupsOf(_ context.Context, person, _ string) ([]string, error
 	return nil, nil
 }
 
-func (m *memAsks) Delegates(context.Context, string, []string) ([]string, error) { return []string{"p-lou"}, nil }
+func (m *memAsks) Delegates(context.Context, string, []string) ([]string, error) {
+	return []string{"p-lou"}, nil
+}
 
 func (m *memAsks) Name(_ context.Context, id string) string {
 	return map[string]string{"p-zoe": "Zoé Martin", "p-lou": "Lou Petit"}[id]
