@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
 	"github.com/preau/preau/internal/filter/proxyd"
@@ -125,7 +126,13 @@ func filterImport(ctx context.Context, env Env, b *base, src string) error {
 
 func filterImportAs(ctx context.Context, env Env, b *base, src, name string) error {
 	fmt.Fprintf(env.Stderr, "Reading %s …\n", src)
-	im, st, err := installFilterLists(ctx, b.db, b.cfg, src, name, nil)
+	opts := installOpts{}
+	if bs, err := bloburl.Open(ctx, b.cfg.Blobs, filepath.Join(b.cfg.Data, "blobs"), nil); err == nil {
+		opts.Blobs = bs // shared with the other servers
+	} else {
+		fmt.Fprintf(env.Stderr, "The blob store cannot be opened (%v): the other servers will not get these lists.\n", err)
+	}
+	im, st, err := installFilterLists(ctx, b.db, b.cfg, src, name, opts)
 	if err != nil {
 		return err
 	}

@@ -188,6 +188,7 @@ func (a *App) reloadFilter(ctx context.Context, force bool) error {
 	im, err := a.db.LastFilterImport(ctx)
 	switch {
 	case err == nil && (im.ID != fn.listsID || lists == nil):
+		a.ensureFilterLists(ctx, im) // another node's install: copy it from the blob store
 		l, lerr := filter.Load(filterListsPath(a.cfg))
 		if lerr != nil {
 			a.log.Error("the filter lists cannot be loaded; the previous ones stay in force", "err", lerr)

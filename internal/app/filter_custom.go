@@ -9,7 +9,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -22,42 +21,97 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
 	"github.com/preau/preau/internal/filter/filterweb"
-	"github.com/preau/preau/internal/fsutil"
 )
 
-// Custom lists are an establishment's own categories (one site per line)
-// kept in <data>/filter/custom/<name>.domains and merged into every lists
-// archive installed after them (an upload, a download), so that a new UT1
-// archive does not drop them. In the archive each sits in its own folder
-// with a ".preau-custom" marker, so that a removed one is dropped at the
-// next install.
+// Custom lists are an establishment's own categories (one site per line).
+// They live in the installed lists archive itself, each in its own folder
+// with a ".preau-custom" marker: every install (an upload, a download, the
+// command line) carries over the custom lists of the archive in force, so
+// a new UT1 archive does not drop them, and every node that has the
+// archive in force has them (the archive is shared through the blob store).
 
 const customMarker = ".preau-custom"
 
-func customListsDir(cfg config.File) string { return filepath.Join(cfg.Data, "filter", "custom") }
-
-// customLists returns the custom lists by name.
+// customLists returns the custom lists of the archive in force, by name
+// (none when no lists are installed).
 func customLists(cfg config.File) (map[string][]byte, error) {
-	ents, err := os.ReadDir(customListsDir(cfg))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	src := filterListsPath(cfg)
+	if !fileExists(src) {
+		return map[string][]byte{}, nil
 	}
-	if err != nil {
+	marked := map[string]bool{}
+	if err := scanArchive(src, func(name string, _ *tar.Reader) error {
+		if path.Base(name) == customMarker {
+			marked[archiveCategory(name)] = true
+		}
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	out := map[string][]byte{}
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".domains")
-		if !ok || !filter.ValidCustomName(name) {
+	if len(marked) == 0 {
+		return out, nil
+	}
+	err := scanArchive(src, func(name string, tr *tar.Reader) error {
+		if cat := archiveCategory(name); marked[cat] && path.Base(name) == "domains" {
+			b, err := io.ReadAll(io.LimitReader(tr, 64<<20))
+			if err != nil {
+				return err
+			}
+			out[cat] = b
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scanArchive calls fn for each regular file of a .tar.gz or .tar archive
+// (a folder: for each file, with no reader).
+func scanArchive(src string, fn func(name string, tr *tar.Reader) error) error {
+	info, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if info.IsDir() {
+		return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			return fn(filepath.ToSlash(rel), nil)
+		})
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := &peekable{r: f}
+	var r io.Reader = br
+	if magic, _ := br.peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return core.E("app.scanArchive", core.Invalid, "not a gzip archive: %v", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return core.E("app.scanArchive", core.Invalid, "the archive is damaged: %v", err)
+		}
+		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(customListsDir(cfg), e.Name()))
-		if err != nil {
-			return nil, err
+		if err := fn(h.Name, tr); err != nil {
+			return err
 		}
-		out[name] = b
 	}
-	return out, nil
 }
 
 // archiveCategory is the category folder of an archive entry ("" when the
@@ -217,13 +271,16 @@ func (p *peekable) Read(b []byte) (int, error) {
 	return p.r.Read(b)
 }
 
-// withCustomLists returns src merged with the custom lists (a temporary
-// archive the caller removes with cleanup), or src itself when there are
-// none and src carries no custom category.
-func withCustomLists(cfg config.File, src string) (string, func(), error) {
-	custom, err := customLists(cfg)
-	if err != nil {
-		return "", nil, err
+// withCustomLists returns src merged with custom (nil: the custom lists of
+// the archive in force), as a temporary archive the caller removes with
+// cleanup, or src itself when there is nothing to merge.
+func withCustomLists(cfg config.File, src string, custom map[string][]byte) (string, func(), error) {
+	if custom == nil {
+		var err error
+		if custom, err = customLists(cfg); err != nil {
+			// An unreadable archive in force: the new one replaces it.
+			custom = map[string][]byte{}
+		}
 	}
 	if len(custom) == 0 && !hasCustomMarker(src) {
 		return src, func() {}, nil
@@ -270,6 +327,8 @@ func (l *listsAdmin) SaveCustomList(ctx context.Context, name string, data []byt
 	if !filter.ValidCustomName(name) {
 		return nil, core.E(op, core.Invalid, "%q is not a list name: 2 to 40 lowercase letters, digits, - or _, starting with a letter", name)
 	}
+	l.customMu.Lock()
+	defer l.customMu.Unlock()
 	custom, err := customLists(l.a.cfg)
 	if err != nil {
 		return nil, err
@@ -286,45 +345,28 @@ func (l *listsAdmin) SaveCustomList(ctx context.Context, name string, data []byt
 	if len(hosts) == 0 {
 		return refused, core.E(op, core.Invalid, "the list holds no site name (one per line, e.g. jeux.example)")
 	}
-	file := filepath.Join(customListsDir(l.a.cfg), name+".domains")
-	old, _ := os.ReadFile(file)
-	if err := fsutil.WriteFile(file, 0o600, false, func(w io.Writer) error {
-		_, err := io.WriteString(w, strings.Join(hosts, "\n")+"\n")
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := l.reinstall(ctx, "custom:"+name); err != nil {
-		if old != nil {
-			_ = os.WriteFile(file, old, 0o600)
-		} else {
-			os.Remove(file)
-		}
-		return nil, err
-	}
-	return refused, nil
+	custom[name] = []byte(strings.Join(hosts, "\n") + "\n")
+	return refused, l.reinstall(ctx, "custom:"+name, custom)
 }
 
 // DeleteCustomList removes a custom list and installs the lists without it.
 func (l *listsAdmin) DeleteCustomList(ctx context.Context, name string) error {
-	file := filepath.Join(customListsDir(l.a.cfg), name+".domains")
-	if !filter.ValidCustomName(name) || !fileExists(file) {
+	l.customMu.Lock()
+	defer l.customMu.Unlock()
+	custom, err := customLists(l.a.cfg)
+	if err != nil {
+		return err
+	}
+	if _, ok := custom[name]; !ok {
 		return core.E("app.DeleteCustomList", core.NotFound, "no custom list %q", name)
 	}
-	old, _ := os.ReadFile(file)
-	if err := os.Remove(file); err != nil {
-		return err
-	}
-	if err := l.reinstall(ctx, "custom:-"+name); err != nil {
-		_ = os.WriteFile(file, old, 0o600)
-		return err
-	}
-	return nil
+	delete(custom, name)
+	return l.reinstall(ctx, "custom:-"+name, custom)
 }
 
 // reinstall installs the lists in force again (merged with the custom
 // lists now), or the custom lists alone when none is installed.
-func (l *listsAdmin) reinstall(ctx context.Context, source string) error {
+func (l *listsAdmin) reinstall(ctx context.Context, source string, custom map[string][]byte) error {
 	src := filterListsPath(l.a.cfg)
 	if !fileExists(src) {
 		empty := filepath.Join(l.a.cfg.Data, "filter", ".empty")
@@ -333,7 +375,7 @@ func (l *listsAdmin) reinstall(ctx context.Context, source string) error {
 		}
 		src = empty
 	}
-	if _, _, err := installFilterLists(ctx, l.a.db, l.a.cfg, src, source, nil); err != nil {
+	if _, _, err := installFilterLists(ctx, l.a.db, l.a.cfg, src, source, installOpts{Custom: custom, Blobs: l.a.blobs}); err != nil {
 		return err
 	}
 	l.reload(ctx)
@@ -343,46 +385,12 @@ func (l *listsAdmin) reinstall(ctx context.Context, source string) error {
 // hasCustomMarker reports whether the archive or folder at src carries a
 // custom list (an unreadable one carries none: loading it will say why).
 func hasCustomMarker(src string) bool {
-	info, err := os.Stat(src)
-	if err != nil {
-		return false
-	}
-	found := false
-	if info.IsDir() {
-		_ = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.Name() == customMarker {
-				found = true
-				return filepath.SkipAll
-			}
-			return nil
-		})
-		return found
-	}
-	f, err := os.Open(src)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	br := &peekable{r: f}
-	var r io.Reader = br
-	if magic, _ := br.peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return false
+	found := errors.New("found")
+	err := scanArchive(src, func(name string, _ *tar.Reader) error {
+		if path.Base(name) == customMarker {
+			return found
 		}
-		defer zr.Close()
-		r = zr
-	}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return false
-		}
-		if path.Base(h.Name) == customMarker {
-			return true
-		}
-	}
+		return nil
+	})
+	return errors.Is(err, found)
 }
-
-var _ = fmt.Sprintf

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
@@ -34,8 +35,9 @@ import (
 // error names the problem and the previous lists stay in force. progress,
 // when set, hears of the bytes of an archive read so far.
 func installFilterLists(ctx context.Context, db *store.DB, cfg config.File, src, name string,
-	progress func(read, total int64)) (*store.FilterImport, filter.Stats, error) {
-	merged, cleanup, err := withCustomLists(cfg, src)
+	opts installOpts) (*store.FilterImport, filter.Stats, error) {
+	progress := opts.Progress
+	merged, cleanup, err := withCustomLists(cfg, src, opts.Custom)
 	if err != nil {
 		return nil, filter.Stats{}, fmt.Errorf("the lists were not imported, the previous ones stay in force: %w", err)
 	}
@@ -79,10 +81,97 @@ func installFilterLists(ctx context.Context, db *store.DB, cfg config.File, src,
 	}
 	im := &store.FilterImport{Source: name, SHA256: hex.EncodeToString(h.Sum(nil)), Categories: st.Categories,
 		Domains: st.Domains, URLs: st.URLs, Skipped: st.Skipped}
+	if opts.Blobs != nil {
+		if err := publishFilterLists(ctx, opts.Blobs, dst, im.SHA256); err != nil {
+			return nil, st, fmt.Errorf("sharing the lists with the other servers: %w", err)
+		}
+	}
 	if err := db.RecordFilterImport(ctx, im); err != nil {
 		return nil, st, err
 	}
 	return im, st, nil
+}
+
+// installOpts are the options of installFilterLists.
+type installOpts struct {
+	// Progress, when set, hears of the bytes of an archive read so far.
+	Progress func(read, total int64)
+	// Custom are the custom lists to merge in; nil keeps those of the
+	// archive in force.
+	Custom map[string][]byte
+	// Blobs, when set, receives the installed archive so that the other
+	// nodes of the deployment install the same one.
+	Blobs blob.Store
+}
+
+// filterListsKey is the blob key of an installed archive.
+func filterListsKey(sha string) string { return "filter/lists/" + sha + ".tar.gz" }
+
+// publishFilterLists copies the installed archive to the blob store, under
+// its SHA-256.
+func publishFilterLists(ctx context.Context, bs blob.Store, file, sha string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := bs.Create(ctx, filterListsKey(sha))
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return err
+	}
+	return w.Commit()
+}
+
+// ensureFilterLists makes the local archive the one of import im: a node
+// that did not install it itself (another node downloaded or received it)
+// copies it from the blob store, checking its SHA-256. It returns false
+// when the local archive is not (yet) that one.
+func (a *App) ensureFilterLists(ctx context.Context, im *store.FilterImport) bool {
+	dst := filterListsPath(a.cfg)
+	if sha, err := fileSHA256(dst); err == nil && sha == im.SHA256 {
+		return true
+	}
+	if a.blobs == nil || im.SHA256 == "" {
+		return false
+	}
+	r, _, err := a.blobs.Open(ctx, filterListsKey(im.SHA256))
+	if err != nil {
+		a.log.Warn("the lists in force are not in the blob store; this server keeps its own", "sha256", im.SHA256, "err", err)
+		return false
+	}
+	defer r.Close()
+	h := sha256.New()
+	err = fsutil.WriteFile(dst, 0o600, false, func(w io.Writer) error {
+		if _, err := io.Copy(io.MultiWriter(w, h), r); err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != im.SHA256 {
+			return fmt.Errorf("the shared lists have SHA-256 %s where the import says %s", got, im.SHA256)
+		}
+		return nil
+	})
+	if err != nil {
+		a.log.Error("copying the lists in force from the blob store", "err", err)
+		return false
+	}
+	return true
+}
+
+func fileSHA256(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 type countingReader struct {
@@ -182,6 +271,7 @@ type listsAdmin struct {
 	mu       sync.Mutex
 	jobs     map[string]*listsJob
 	reload   func(ctx context.Context) // applies new lists on this node
+	customMu sync.Mutex                // one custom list change at a time
 }
 
 type listsJob struct {
@@ -289,11 +379,12 @@ func (l *listsAdmin) Upload(ctx context.Context, r io.Reader, name string) (stri
 	l.a.goBackground(context.WithoutCancel(ctx), "filter-upload", func(bctx context.Context) {
 		defer os.Remove(tmp.Name())
 		bctx = core.ContextWithPrincipal(bctx, p)
-		im, _, err := installFilterLists(bctx, l.a.db, l.a.cfg, tmp.Name(), name, func(read, total int64) {
-			if read%(1<<20) < 32<<10 || read == total {
-				j.set(func(s *filterweb.ImportState) { s.Read, s.Total = read, total })
-			}
-		})
+		im, _, err := installFilterLists(bctx, l.a.db, l.a.cfg, tmp.Name(), name, installOpts{Blobs: l.a.blobs,
+			Progress: func(read, total int64) {
+				if read%(1<<20) < 32<<10 || read == total {
+					j.set(func(s *filterweb.ImportState) { s.Read, s.Total = read, total })
+				}
+			}})
 		if err == nil {
 			l.reload(bctx)
 		}
@@ -355,7 +446,7 @@ func (l *listsAdmin) fetch(ctx context.Context, u, cause string) *filter.FetchRu
 	if err == nil {
 		defer os.Remove(tmp)
 		var im *store.FilterImport
-		im, _, err = installFilterLists(ctx, l.a.db, l.a.cfg, tmp, path.Base(u), nil)
+		im, _, err = installFilterLists(ctx, l.a.db, l.a.cfg, tmp, path.Base(u), installOpts{Blobs: l.a.blobs})
 		if err == nil {
 			run.OK, run.ImportID = true, im.ID
 			run.Message = fmt.Sprintf("%d bytes, MD5 checked: %d categories, %d domains, %d URLs", n, im.Categories, im.Domains, im.URLs)

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/blob/fsblob"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
@@ -325,7 +326,7 @@ func TestFilterCustomListsSurviveImports_INF_SEC_8(t *testing.T) {
 	// A new archive: the custom list stays.
 	archive := filepath.Join(t.TempDir(), "blacklists.tar.gz")
 	writeTarGz(t, archive, map[string]string{"blacklists/gambling/domains": "casino.example\n", "blacklists/gambling/usage": "black\n"})
-	if _, _, err := installFilterLists(ctx, db, la.a.cfg, archive, "blacklists.tar.gz", nil); err != nil {
+	if _, _, err := installFilterLists(ctx, db, la.a.cfg, archive, "blacklists.tar.gz", installOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	l := installed()
@@ -368,4 +369,47 @@ func writeTarGz(t *testing.T, file string, files map[string]string) {
 	}
 	tw.Close()
 	zw.Close()
+}
+
+// TestFilterListsSharedBetweenNodes: the lists one node installs (here a
+// custom list) reach another node of the deployment through the blob
+// store, checked against the SHA-256 the store recorded.
+// CARINE: INF-SEC-8
+func TestFilterListsSharedBetweenNodes_INF_SEC_8(t *testing.T) {
+	clock := core.NewFakeClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Clock: clock, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := dirtest.Ctx()
+	shared, err := bloburl.Open(ctx, filepath.Join(t.TempDir(), "blobs"), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := listsApp(t, db, clock, t.TempDir()), listsApp(t, db, clock, t.TempDir())
+	one.a.blobs, two.a.blobs = shared, shared
+	if _, err := one.SaveCustomList(ctx, "partage", []byte("partage.example\n")); err != nil {
+		t.Fatal(err)
+	}
+	im, err := db.LastFilterImport(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !two.a.ensureFilterLists(ctx, im) {
+		t.Fatal("the second node did not get the lists")
+	}
+	l, err := filter.Load(filepath.Join(two.a.cfg.Data, "filter", "lists.tar.gz"))
+	if err != nil || l.MatchHost("partage.example").Empty() {
+		t.Fatalf("the second node's lists: %v", err)
+	}
+	// A tampered copy in the blob store is refused.
+	w, _ := shared.Create(ctx, filterListsKey(im.SHA256))
+	w.Write([]byte("tampered"))
+	w.Commit()
+	three := listsApp(t, db, clock, t.TempDir())
+	three.a.blobs = shared
+	if three.a.ensureFilterLists(ctx, im) || fileExists(filepath.Join(three.a.cfg.Data, "filter", "lists.tar.gz")) {
+		t.Fatal("a tampered archive was installed")
+	}
 }
