@@ -5,6 +5,7 @@ package app
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/ed25519"
@@ -412,4 +413,44 @@ func TestFilterListsSharedBetweenNodes_INF_SEC_8(t *testing.T) {
 	if three.a.ensureFilterLists(ctx, im) || fileExists(filepath.Join(three.a.cfg.Data, "filter", "lists.tar.gz")) {
 		t.Fatal("a tampered archive was installed")
 	}
+}
+
+// FuzzMergeCustomLists: whatever archive is uploaded, merging the custom
+// lists either fails with an error or gives an archive that keeps the
+// custom list and no other marked category.
+func FuzzMergeCustomLists(f *testing.F) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for name, body := range map[string]string{"blacklists/a/domains": "a.example\n", "blacklists/old/domains": "old.example\n",
+		"blacklists/old/.preau-custom": ""} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	zw.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("\x1f\x8b garbage"))
+	f.Add([]byte("plain text, not a tar"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "in.tar.gz")
+		os.WriteFile(src, data, 0o600)
+		var out bytes.Buffer
+		if err := mergeCustomLists(&out, src, map[string][]byte{"mine": []byte("mine.example\n")}); err != nil {
+			return
+		}
+		merged := filepath.Join(dir, "out.tar.gz")
+		os.WriteFile(merged, out.Bytes(), 0o600)
+		l, err := filter.Load(merged)
+		if err != nil {
+			t.Fatalf("the merged archive does not load: %v", err)
+		}
+		if l.MatchHost("mine.example").Empty() {
+			t.Fatal("the custom list is missing")
+		}
+		if _, ok := l.Category("old"); ok {
+			t.Fatal("a marked category not in the custom lists survived")
+		}
+	})
 }
