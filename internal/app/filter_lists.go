@@ -253,9 +253,9 @@ func downloadFilterLists(ctx context.Context, client *http.Client, archiveURL, d
 const filterFetchLease = "filter-fetch"
 
 // filterFetchTick is how often the scheduler looks whether a download is
-// due (tests shorten it); filterFetchRetry is how long it waits after a
-// failed download before trying again.
-var (
+// due (listsAdmin.tick, which tests shorten); filterFetchRetry is how long
+// it waits after a failed download before trying again.
+const (
 	filterFetchTick  = 30 * time.Second
 	filterFetchRetry = time.Hour
 )
@@ -272,6 +272,7 @@ type listsAdmin struct {
 	jobs     map[string]*listsJob
 	reload   func(ctx context.Context) // applies new lists on this node
 	customMu sync.Mutex                // one custom list change at a time
+	tick     time.Duration             // how often the scheduler looks
 }
 
 type listsJob struct {
@@ -299,7 +300,7 @@ type filterListsSlot struct {
 func (a *App) listsAdminOf() *listsAdmin {
 	a.filterLists.once.Do(func() {
 		a.filterLists.la = &listsAdmin{a: a, node: core.NewID(), client: &http.Client{Timeout: 15 * time.Minute},
-			jobs: map[string]*listsJob{}, reload: a.reloadFilterNow}
+			jobs: map[string]*listsJob{}, reload: a.reloadFilterNow, tick: filterFetchTick}
 	})
 	return a.filterLists.la
 }
@@ -495,7 +496,7 @@ func (l *listsAdmin) runFetchScheduler(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(filterFetchTick):
+		case <-time.After(l.tick):
 		}
 		c, err := l.FetchConfig(sys)
 		if err != nil || !c.Enabled {
