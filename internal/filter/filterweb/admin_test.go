@@ -148,6 +148,11 @@ func TestBlockedNowPage_INF_SEC_6(t *testing.T) {
 	if len(s.blockedAsked) != 1 || s.blockedAsked[0] != "6A@08:45:00" {
 		t.Fatalf("reads %v", s.blockedAsked)
 	}
+	// With no class chosen, the teacher's only class (or the one of a rule
+	// she started that is in force) is shown.
+	if _, _, body := s.do("lou.petit", "GET", "/filter/blocked", nil); !strings.Contains(body, "casino.example") || len(s.blockedAsked) != 2 {
+		t.Fatalf("default class: %v\n%s", s.blockedAsked, body)
+	}
 	if code, _, _ := s.do("sans.droit", "GET", "/filter/blocked?group=6A", nil); code != http.StatusForbidden {
 		t.Fatalf("teacher without the right: %d", code)
 	}

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/filter"
 	"github.com/preau/preau/internal/web"
 )
 
@@ -68,6 +71,9 @@ func (h *Handler) blocked(w http.ResponseWriter, r *http.Request) error {
 		v.Minutes = m
 	}
 	v.Group = q.Get("group")
+	if v.Group == "" {
+		v.Group = h.currentGroup(ctx, est, gs)
+	}
 	status := http.StatusOK
 	if v.Group != "" {
 		if !slices.ContainsFunc(v.Groups, func(o option) bool { return o.Value == v.Group }) {
@@ -81,4 +87,23 @@ func (h *Handler) blocked(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.rd.Page(w, r, status, "filter/blocked", v)
 	return nil
+}
+
+// currentGroup guesses the class being taught now (Préau has no timetable):
+// the group of a rule the reader started that is in force, or their only
+// group; "" when it cannot tell.
+func (h *Handler) currentGroup(ctx context.Context, est string, gs []filter.GroupRef) string {
+	p := core.PrincipalFromContext(ctx)
+	now := h.d.Clock.Now()
+	if os, err := h.d.Service.InForce(ctx, est, gs); err == nil {
+		for i := len(os) - 1; i >= 0; i-- {
+			if os[i].AuthorLogin == p.Login && os[i].Active(now) && !strings.HasPrefix(os[i].Target, "zone:") {
+				return os[i].Target
+			}
+		}
+	}
+	if len(gs) == 1 {
+		return gs[0].Code
+	}
+	return ""
 }
