@@ -34,16 +34,16 @@ type App struct {
 	handler http.Handler // the HTTPS handler (tests call it directly)
 	ready   readiness
 
-	mu          sync.Mutex
-	servers     []*http.Server
-	listeners   map[string]net.Listener
-	bg          sync.WaitGroup
-	stop        context.CancelFunc
-	closers     []func(context.Context) error // protocol servers' Shutdown, in start order
-	mon         *monitorParts                 // supervision (monitor.go)
-	filterN     filterNode                    // the content filter (filter.go)
-	filterLists filterListsSlot               // the lists' uploads and scheduled downloads (filter_lists.go)
-	inet        *internetCounter              // the proxy's decisions counted for supervision (filter_stats.go)
+	mu        sync.Mutex
+	servers   []*http.Server
+	listeners map[string]net.Listener
+	bg        sync.WaitGroup
+	stop      context.CancelFunc
+	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
+	mon       *monitorParts                 // supervision (monitor.go)
+	filterN   filterNode                    // the content filter (filter.go)
+	filterL   filterListsSlot               // the lists' uploads and downloads (filter_lists.go)
+	inet      *internetCounter              // the proxy's decisions counted for supervision (filter_stats.go)
 }
 
 // Options are what New needs beyond the configuration.

@@ -298,11 +298,11 @@ type filterListsSlot struct {
 }
 
 func (a *App) listsAdminOf() *listsAdmin {
-	a.filterLists.once.Do(func() {
-		a.filterLists.la = &listsAdmin{a: a, node: core.NewID(), client: &http.Client{Timeout: 15 * time.Minute},
+	a.filterL.once.Do(func() {
+		a.filterL.la = &listsAdmin{a: a, node: core.NewID(), client: &http.Client{Timeout: 15 * time.Minute},
 			jobs: map[string]*listsJob{}, reload: a.reloadFilterNow, tick: filterFetchTick}
 	})
-	return a.filterLists.la
+	return a.filterL.la
 }
 
 // FetchConfig returns the schedule in force: the stored one, or one built
