@@ -45,6 +45,7 @@ type App struct {
 	closers   []func(context.Context) error // protocol servers' Shutdown, in start order
 	mon       *monitorParts                 // supervision (monitor.go)
 	filterN   filterNode                    // the content filter (filter.go)
+	filterL   filterListsSlot               // the lists' uploads and downloads (filter_lists.go)
 	inet      *internetCounter              // the proxy's decisions counted for supervision (filter_stats.go)
 }
 

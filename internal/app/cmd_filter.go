@@ -7,9 +7,6 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,13 +17,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/filter"
 	"github.com/preau/preau/internal/filter/proxyd"
-	"github.com/preau/preau/internal/fsutil"
 	"github.com/preau/preau/internal/store"
 )
 
@@ -90,57 +88,14 @@ const UT1ArchiveURL = "https://dsi.ut-capitole.fr/blacklists/download/blacklists
 // checksum changes nothing. UT1 asks for downloads outside 08:00–19:00
 // GMT: schedule it at night (a systemd timer or cron).
 func filterFetch(ctx context.Context, env Env, b *base, archiveURL string) error {
-	u, err := url.Parse(archiveURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-		return usageErr("%q is not an http(s) URL", archiveURL)
-	}
-	client := &http.Client{Timeout: 15 * time.Minute}
-	sumsURL := *u
-	sumsURL.Path = path.Join(path.Dir(u.Path), "MD5SUM.LST")
-	sums, err := httpGetSmall(ctx, client, sumsURL.String())
-	if err != nil {
-		return fmt.Errorf("fetching the checksums %s: %w", sumsURL.String(), err)
-	}
-	want := filter.ParseMD5Sums(sums)[path.Base(u.Path)]
-	if want == "" {
-		return fmt.Errorf("%s lists no checksum for %s: nothing imported", sumsURL.String(), path.Base(u.Path))
-	}
-	dir := filepath.Join(b.cfg.Data, "filter")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".download-*.tar.gz")
+	tmp, n, err := downloadFilterLists(ctx, &http.Client{Timeout: 15 * time.Minute}, archiveURL, filepath.Join(b.cfg.Data, "filter"))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("User-Agent", "Preau/"+Version)
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("downloading %s: %w", u.String(), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("downloading %s: %s", u.String(), resp.Status)
-	}
-	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
-	if err != nil {
-		return fmt.Errorf("downloading %s: %w", u.String(), err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("the download of %s (%d bytes) has MD5 %s where MD5SUM.LST says %s: nothing imported", u.String(), n, got, want)
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "Downloaded %s (%d bytes, MD5 checked).\n", u.String(), n)
-	return filterImportAs(ctx, env, b, tmp.Name(), path.Base(u.Path))
+	defer os.Remove(tmp)
+	fmt.Fprintf(env.Stderr, "Downloaded %s (%d bytes, MD5 checked).\n", archiveURL, n)
+	u, _ := url.Parse(archiveURL)
+	return filterImportAs(ctx, env, b, tmp, path.Base(u.Path))
 }
 
 // httpGetSmall fetches a small document (at most 1 MiB).
@@ -171,38 +126,17 @@ func filterImport(ctx context.Context, env Env, b *base, src string) error {
 
 func filterImportAs(ctx context.Context, env Env, b *base, src, name string) error {
 	fmt.Fprintf(env.Stderr, "Reading %s …\n", src)
-	l, err := filter.Load(src)
-	if err != nil {
-		return fmt.Errorf("the lists were not imported, the previous ones stay in force: %w", err)
+	opts := installOpts{}
+	if bs, err := bloburl.Open(ctx, b.cfg.Blobs, filepath.Join(b.cfg.Data, "blobs"), nil); err == nil {
+		opts.Blobs = bs // shared with the other servers
+	} else {
+		fmt.Fprintf(env.Stderr, "The blob store cannot be opened (%v): the other servers will not get these lists.\n", err)
 	}
-	st := l.Stats()
+	im, st, err := installFilterLists(ctx, b.db, b.cfg, src, name, opts)
+	if err != nil {
+		return err
+	}
 	dst := filterListsPath(b.cfg)
-	h := sha256.New()
-	info, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	err = fsutil.WriteFile(dst, 0o600, false, func(w io.Writer) error {
-		w = io.MultiWriter(w, h)
-		if info.IsDir() {
-			return packDir(w, src)
-		}
-		f, err := os.Open(src)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(w, f)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("installing the lists in %s: %w", dst, err)
-	}
-	im := &store.FilterImport{Source: name, SHA256: hex.EncodeToString(h.Sum(nil)), Categories: st.Categories,
-		Domains: st.Domains, URLs: st.URLs, Skipped: st.Skipped}
-	if err := b.db.RecordFilterImport(ctx, im); err != nil {
-		return err
-	}
 	fmt.Fprintf(env.Stdout, "Imported %d categories: %d domains, %d URLs, %d expressions in %s (%d lines refused).\n",
 		st.Categories, st.Domains, st.URLs, st.Exprs, st.Duration.Round(time.Millisecond), st.Skipped)
 	for _, ex := range st.Examples {
@@ -358,6 +292,29 @@ func filterStatus(ctx context.Context, env Env, b *base) error {
 		if age > 14*24*time.Hour {
 			fmt.Fprintln(env.Stdout, "Warning: the lists are more than two weeks old (INF-SEC-8).")
 		}
+	}
+	if runs, err := b.db.FilterFetchRuns(ctx, 1); err == nil && len(runs) == 1 {
+		r := runs[0]
+		result := "succeeded"
+		if !r.OK {
+			result = "FAILED"
+		}
+		fmt.Fprintf(env.Stdout, "Last download (%s): %s %s: %s\n", r.Cause, r.Started.Format(time.DateTime), result, r.Message)
+	}
+	if c, err := b.db.FilterFetchConfig(ctx); err == nil {
+		state := "off"
+		if c.Enabled {
+			state = fmt.Sprintf("every %d h from %02d:%02d UTC", c.EveryHours, c.AtMinute/60, c.AtMinute%60)
+		}
+		fmt.Fprintf(env.Stdout, "Scheduled download: %s (%s)\n", state, c.URL)
+	}
+	if custom, err := customLists(b.cfg); err == nil && len(custom) > 0 {
+		names := make([]string, 0, len(custom))
+		for name := range custom {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		fmt.Fprintf(env.Stdout, "Custom lists: %s\n", strings.Join(names, ", "))
 	}
 	os, err := b.db.FilterOverrides(ctx, b.clock.Now())
 	if err != nil {

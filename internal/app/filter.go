@@ -145,6 +145,7 @@ func (a *App) startFilter(ctx context.Context) error {
 		})
 		a.log.Info("listening", "service", "dns", "addr", pcs[0].LocalAddr().String())
 	}
+	a.goBackground(ctx, "filter-fetch", a.listsAdminOf().runFetchScheduler)
 	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
 		dirV, _ := a.db.DirectoryVersion(ctx)
 		for {
@@ -187,6 +188,7 @@ func (a *App) reloadFilter(ctx context.Context, force bool) error {
 	im, err := a.db.LastFilterImport(ctx)
 	switch {
 	case err == nil && (im.ID != fn.listsID || lists == nil):
+		a.ensureFilterLists(ctx, im) // another node's install: copy it from the blob store
 		l, lerr := filter.Load(filterListsPath(a.cfg))
 		if lerr != nil {
 			a.log.Error("the filter lists cannot be loaded; the previous ones stay in force", "err", lerr)
@@ -397,7 +399,7 @@ func (a *App) filterPages(rd *web.Renderer) (*filterweb.Handler, error) {
 				a.log.Error("applying a filter change failed", "err", err)
 			}
 		}})
-	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal,
+	return filterweb.New(filterweb.Deps{Service: svc, Renderer: rd, Clock: a.clock, Journal: a.db.Journal, Lists: a.listsAdminOf(), Asks: a.db, AskPeople: filterAskPeople{a}, Zones: a.filterZones, Blocked: a.filterBlocked,
 		ListsInfo: func(ctx context.Context) string {
 			im, err := a.db.LastFilterImport(ctx)
 			if err != nil {

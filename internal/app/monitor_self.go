@@ -83,6 +83,9 @@ func (a *App) filterListsProbe() monitor.ProbeFunc {
 		case a.clock.Now().Sub(im.At) > filterListsMaxAge:
 			return monitor.Fail("the UT1 lists in force were imported %s ago", a.clock.Now().Sub(im.At).Round(time.Hour))
 		}
+		if msg := a.filterFetchFailure(ctx); msg != "" {
+			return monitor.Fail("%s", msg)
+		}
 		return monitor.Result{OK: true}
 	}
 }

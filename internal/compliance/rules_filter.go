@@ -75,8 +75,8 @@ var filterRules = map[string]rule{
 	"INF-SEC-7": fixed(Partly, "Modifier les règles de filtrage est un droit à part (filter.delegate), détenu par la direction qui l’accorde ; un administrateur technique ne les modifie pas sans cette attribution ; le socle national appartient aux opérateurs de l’académie ; chaque changement est journalisé avec son auteur. Manque : une interface centrale par laquelle l’académie pousse ses règles à plusieurs déploiements.",
 		"Editing filtering rules is a right of its own (filter.delegate), held and granted by the head; a technical admin cannot edit them without that grant; the national layer belongs to the académie’s operators; every change is journaled with its author. Missing: a central interface through which the académie pushes its rules to several deployments."),
 	"INF-SEC-8": func(f *Facts, q Requirement) (Status, Text) {
-		mech := T("Import des listes UT1 (archive ou arborescence, « preau filter fetch » vérifié par MD5SUM.LST, « preau filter import-lists ») ; la supervision alerte quand elles vieillissent.",
-			"UT1 lists import (archive or tree, “preau filter fetch” checked against MD5SUM.LST, “preau filter import-lists”); supervision alerts when they get old.")
+		mech := T("Import des listes UT1 (archive ou arborescence, « preau filter fetch » vérifié par MD5SUM.LST, « preau filter import-lists », envoi sur la page /filter/lists) et téléchargement programmé par un seul serveur, vérifié par MD5SUM.LST, plus des listes personnalisées ; la supervision alerte quand elles vieillissent ou qu’un téléchargement échoue.",
+			"UT1 lists import (archive or tree, “preau filter fetch” checked against MD5SUM.LST, “preau filter import-lists”, upload on the /filter/lists page) and a scheduled download by one server, checked against MD5SUM.LST, plus custom lists; supervision alerts when they get old or a download fails.")
 		if f.Filter == nil || f.Filter.ListsAt.IsZero() {
 			return NotMet, join(T("Aucune liste UT1 importée : seuls les sites nommés dans les règles sont filtrés.",
 				"No UT1 list imported: only the sites named in rules are filtered."), mech)

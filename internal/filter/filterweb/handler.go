@@ -35,7 +35,7 @@ func Assets() fs.FS {
 	return sub
 }
 
-var pages = []string{"filter/teacher", "filter/settings", "filter/ask"}
+var pages = []string{"filter/teacher", "filter/settings", "filter/ask", "filter/lists", "filter/schedules", "filter/national", "filter/blocked"}
 
 // Paths.
 const (
@@ -54,6 +54,19 @@ type Deps struct {
 	Journal func(ctx context.Context, e journal.Entry) error
 	// ListsInfo describes the lists in force for the settings page.
 	ListsInfo func(ctx context.Context) string
+	// Lists imports and downloads the category lists (the lists page).
+	Lists ListsAdmin
+	// Asks and AskPeople carry pupils' requests to open a site to the
+	// teachers holding filter.delegate (without them, requests are only
+	// journaled).
+	Asks      AskStore
+	AskPeople AskPeople
+	// Zones lists the network zones (rooms) of an establishment, offered
+	// to heads and operators in the exam-mode form (INF-SEC-4).
+	Zones func(ctx context.Context, est string) ([]string, error)
+	// Blocked reads what is being blocked for a group's pupils (the
+	// "blocked now" page; without it the page is not offered).
+	Blocked BlockedReader
 }
 
 // Handler serves the pages.
@@ -80,6 +93,8 @@ func (h *Handler) Routes(mux *http.ServeMux, requireLogin func(http.Handler) htt
 	mux.Handle("POST "+SettingsPath, requireLogin(web.HandlerFunc(h.saveSettings)))
 	mux.Handle("POST "+SettingsPath+"/group", requireLogin(web.HandlerFunc(h.saveGroup)))
 	mux.Handle("GET "+AskPath, requireLogin(web.HandlerFunc(h.askForm)))
+	mux.Handle("POST "+AskPath+"/{id}/{verb}", requireLogin(web.HandlerFunc(h.answer)))
+	h.adminRoutes(mux, requireLogin)
 	mux.Handle("POST "+AskPath, requireLogin(web.HandlerFunc(h.ask)))
 }
 
@@ -124,6 +139,8 @@ type checkView struct {
 
 type teacherView struct {
 	Groups     []option
+	Rooms      []option // "zone:<name>" targets, for heads and operators
+	Blocked    bool     // the "blocked now" page is offered
 	Categories []option
 	Durations  []int
 	Rows       []overrideRow
@@ -131,6 +148,7 @@ type teacherView struct {
 	Exam       *web.Form
 	Check      checkView
 	Error      string
+	Asks       []askRow
 }
 
 func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) (*teacherView, error) {
@@ -138,7 +156,7 @@ func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) 
 	if err != nil {
 		return nil, err
 	}
-	v := &teacherView{Durations: durations, Delegate: web.NewForm(ctx, nil), Exam: web.NewForm(ctx, nil)}
+	v := &teacherView{Durations: durations, Delegate: web.NewForm(ctx, nil), Exam: web.NewForm(ctx, nil), Blocked: h.d.Blocked != nil}
 	names := map[string]string{}
 	for _, g := range gs {
 		v.Groups = append(v.Groups, option{Value: g.Code, Label: g.Name + " (" + g.Code + ")"})
@@ -151,8 +169,23 @@ func (h *Handler) teacherView(ctx context.Context, est string, r *http.Request) 
 		}
 		slices.SortFunc(v.Categories, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
 	}
+	if p := core.PrincipalFromContext(ctx); h.d.Zones != nil && (p.Operator() || p.Profile == core.ProfileHead) {
+		zs, err := h.d.Zones(ctx, est)
+		if err != nil {
+			return nil, err
+		}
+		for _, z := range zs {
+			label := web.T(ctx, "filter.room", z)
+			v.Rooms = append(v.Rooms, option{Value: "zone:" + z, Label: label})
+			gs = append(gs, filter.GroupRef{Establishment: est, Code: "zone:" + z, Name: label})
+			names["zone:"+z] = label
+		}
+	}
 	os, err := h.d.Service.InForce(ctx, est, gs)
 	if err != nil {
+		return nil, err
+	}
+	if v.Asks, err = h.pendingAsks(ctx, est, v.Groups); err != nil {
 		return nil, err
 	}
 	now := h.d.Clock.Now()
@@ -590,6 +623,14 @@ func (h *Handler) ask(w http.ResponseWriter, r *http.Request) error {
 	chain := journal.DeploymentChain
 	if len(p.Establishments) > 0 {
 		chain = p.Establishments[0]
+	}
+	if h.d.Asks != nil && len(p.Establishments) > 0 {
+		if err := h.recordAsk(ctx, p, chain, site, reason); err != nil {
+			return err
+		}
+		web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "filter.flash.asked"})
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
 	}
 	if len(reason) > 200 {
 		reason = reason[:200]
