@@ -145,7 +145,7 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 	cleanup := func() { os.RemoveAll(tmp) }
 	var items []backup.Item
 	add := func(it backup.Item) {
-		if pol.Selects(it.Path) {
+		if pol.Selects(it.Path) && (it.Type != "file" || pol.SelectsTime(it.ModTime)) {
 			items = append(items, it)
 		}
 	}
@@ -174,6 +174,24 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 		fi, _ := os.Stat(p)
 		add(backup.Item{Node: backup.Node{Path: "db/postgres.jsonl", Type: "file", Mode: 0o600, ModTime: fi.ModTime(), Size: fi.Size()},
 			Open: func() (io.ReadCloser, error) { return os.Open(p) }})
+	}
+	// The catalogue of file spaces: the names of the files whose contents
+	// are blobs, so a restore can put one person's files back by name.
+	if pol.Selects(backup.CatalogPath) {
+		cat, err := b.db.FileCatalog(ctx)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		p := filepath.Join(tmp, "catalog.jsonl")
+		data := backup.MarshalCatalog(cat)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		items = append(items, backup.Item{Node: backup.Node{Path: "catalog", Type: "dir", Mode: 0o700, ModTime: now}},
+			backup.Item{Node: backup.Node{Path: backup.CatalogPath, Type: "file", Mode: 0o600, ModTime: now, Size: int64(len(data))},
+				Open: func() (io.ReadCloser, error) { return os.Open(p) }})
 	}
 	blobRoot := ""
 	if fsb, ok := blobs.(interface{ Dir() string }); ok {
@@ -295,7 +313,7 @@ func (b *base) doBackup(ctx context.Context, blobs blob.Store, req backupRequest
 	}
 	host, _ := os.Hostname()
 	kind := req.kind
-	if len(req.policy.Include) > 0 {
+	if len(req.policy.Include) > 0 || req.policy.Dated() {
 		kind = "selective"
 	}
 	snap, err := repo.Backup(ctx, items, backup.Options{Kind: kind, Host: host, Time: b.clock.Now(), Cache: cache,

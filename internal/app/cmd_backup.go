@@ -48,6 +48,7 @@ type backupFlags struct {
 	fullEvery, drillDays           int
 	include, exclude               multiFlag
 	disable                        bool
+	since, before                  string
 }
 
 func runBackupCmd(ctx context.Context, env Env, args []string) error {
@@ -84,6 +85,8 @@ func runBackupCmd(ctx context.Context, env Env, args []string) error {
 	fs.Var(&f.include, "include", "policy: back up only this path (data/…, blobs/files/…, db); repeatable")
 	fs.Var(&f.exclude, "exclude", "policy: skip names matching this pattern (*.iso); repeatable")
 	fs.BoolVar(&f.disable, "disable", false, "policy: stop scheduled backups")
+	fs.StringVar(&f.since, "modified-since", "", "policy: back up only files modified at or after this date (2026-09-01; none clears)")
+	fs.StringVar(&f.before, "modified-before", "", "policy: back up only files modified before this date (none clears)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, `Usage: preau backup init [--recipient age1…] [--key-out FILE]
        preau backup run --repo PATH|URL [--full]
@@ -92,6 +95,9 @@ func runBackupCmd(ctx context.Context, env Env, args []string) error {
        preau backup prune --repo PATH [--keep-last N --keep-daily N …] [--dry-run]
        preau backup receive --listen ADDR --root DIR --tokens FILE
        preau backup policy show|set [--repo …] [--schedule …] [--keep-daily N …] [--check-schedule …] [--drill-days N]
+                                    [--modified-since DATE] [--modified-before DATE]
+       preau backup ls --repo PATH|URL --key KEYFILE SNAPSHOT [PATH]   (files/<space>/… : names as people see them)
+       preau backup diff --repo PATH|URL --key KEYFILE SNAPSHOT1 SNAPSHOT2
 
 Flags:`)
 		fs.PrintDefaults()
@@ -100,9 +106,16 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 && !(len(pos) == 2 && pos[0] == "policy") {
+	if len(pos) != 1 && !(len(pos) == 2 && pos[0] == "policy") && !(len(pos) >= 2 && len(pos) <= 3 && pos[0] == "ls") &&
+		!(len(pos) == 3 && pos[0] == "diff") {
 		fs.Usage()
-		return usageErr("preau backup needs one of init, run, list, check, prune, receive, policy show|set")
+		return usageErr("preau backup needs one of init, run, list, check, prune, receive, policy show|set, ls SNAPSHOT [PATH], diff SNAP1 SNAP2")
+	}
+	switch pos[0] {
+	case "ls":
+		return backupLs(ctx, env, f, pos[1:])
+	case "diff":
+		return backupDiff(ctx, env, f, pos[1], pos[2])
 	}
 	b, ctx, err := openCLI(ctx, env, f.g, "")
 	if err != nil {
@@ -528,6 +541,25 @@ func (b *base) backupPolicy(ctx context.Context, env Env, f backupFlags, sub str
 		}
 		if len(f.exclude) > 0 {
 			p.Exclude = f.exclude
+		}
+		for _, d := range []struct {
+			name, v string
+			dst     *time.Time
+		}{{"modified-since", f.since, &p.ModifiedSince}, {"modified-before", f.before, &p.ModifiedBefore}} {
+			switch d.v {
+			case "":
+			case "none":
+				*d.dst = time.Time{}
+			default:
+				t, err := parseTimeFlag(d.name, d.v)
+				if err != nil {
+					return err
+				}
+				*d.dst = t
+			}
+		}
+		if err := p.Validate(); err != nil {
+			return err
 		}
 		for _, o := range []struct {
 			v   int
