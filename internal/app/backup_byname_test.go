@@ -73,7 +73,7 @@ func TestBackupRestoreByName(t *testing.T) {
 	pupilFiles(t, data, func(ctx context.Context, svc *files.Service, _ *store.DB, p *directory.Person) {
 		login = p.Login
 		for path, c := range map[string]string{
-			"/home/Exposé/plan.txt":        "1. Introduction\n2. Développement",
+			"/home/Exposé/plan.txt":         "1. Introduction\n2. Développement",
 			"/home/Exposé/images/diapo.odp": big,
 			"/home/notes.txt":               "notes, version 1",
 			"/home/PERSONNEL/journal.txt":   "mon journal",

@@ -45,22 +45,22 @@ const (
 
 // Policy is an establishment's backup policy (MCO-SVG-2, -3, -8).
 type Policy struct {
-	Establishment string    `json:"establishment"` // "" for the deployment
-	Enabled       bool      `json:"enabled"`
-	Repo          string    `json:"repo"`           // a folder, or https://… of a receiver
-	Schedule      string    `json:"schedule"`       // calendar expression, see ParseCalendar
-	FullEvery     int       `json:"full_every"`     // every Nth run reads everything (0: never)
-	Include       []string  `json:"include"`        // selection: listing paths (data, blobs/files/…); empty = all
-	Exclude       []string  `json:"exclude"`        // name patterns (*.iso, *.tmp)
+	Establishment string   `json:"establishment"` // "" for the deployment
+	Enabled       bool     `json:"enabled"`
+	Repo          string   `json:"repo"`       // a folder, or https://… of a receiver
+	Schedule      string   `json:"schedule"`   // calendar expression, see ParseCalendar
+	FullEvery     int      `json:"full_every"` // every Nth run reads everything (0: never)
+	Include       []string `json:"include"`    // selection: listing paths (data, blobs/files/…); empty = all
+	Exclude       []string `json:"exclude"`    // name patterns (*.iso, *.tmp)
 	// ModifiedSince and ModifiedBefore select the files of the data folder
 	// and the blob store by modification time (zero: no bound). The
 	// database and the catalogue are always taken whole.
 	ModifiedSince  time.Time `json:"modified_since,omitzero"`
 	ModifiedBefore time.Time `json:"modified_before,omitzero"`
-	Retention     Retention `json:"retention"`      //
-	CheckSchedule string    `json:"check_schedule"` // unattended verification
-	DrillDays     int       `json:"drill_days"`     // prompt the key holder for a restore drill every N days
-	UpdatedAt     time.Time `json:"updated_at"`
+	Retention      Retention `json:"retention"`      //
+	CheckSchedule  string    `json:"check_schedule"` // unattended verification
+	DrillDays      int       `json:"drill_days"`     // prompt the key holder for a restore drill every N days
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // DefaultPolicy is the policy of a deployment that set none: every night,
