@@ -10,3 +10,9 @@ import (
 )
 
 func syncfs(f *os.File) error { return unix.Syncfs(int(f.Fd())) }
+
+// processAlive reports whether a process of this host runs (signal 0).
+func processAlive(pid int) bool {
+	err := unix.Kill(pid, 0)
+	return err == nil || err == unix.EPERM
+}

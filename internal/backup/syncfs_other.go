@@ -11,3 +11,6 @@ import (
 )
 
 func syncfs(*os.File) error { syscall.Sync(); return nil }
+
+// processAlive cannot tell on this system: a lock is stale only by age.
+func processAlive(int) bool { return true }
