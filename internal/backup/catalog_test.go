@@ -84,7 +84,7 @@ func TestBrowseAndDiff(t *testing.T) {
 		t.Fatal("browsing a missing space worked")
 	}
 	newCat := append([]CatalogEntry(nil), cat[1:]...) // the folder entry gone
-	newCat[0].SHA256, newCat[0].Size = "z", 12              // plan.txt changed
+	newCat[0].SHA256, newCat[0].Size = "z", 12        // plan.txt changed
 	newCat = append(newCat, CatalogEntry{Space: "s1", SpaceName: "zoe.martin", Path: "/new.txt", Blob: "files/s1/dd/4", Size: 7})
 	newNodes := append([]Node(nil), nodes...)
 	newNodes[3].Chunks = []ID{b}
