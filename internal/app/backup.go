@@ -116,20 +116,37 @@ func blobFolder(cfg config.File) string {
 	return d
 }
 
+// remoteOpts are how to reach a receiver: a token and/or a sender
+// certificate, its CA, and a bandwidth limit (bytes per second).
+type remoteOpts struct {
+	token, ca, cert string
+	rate            int64
+}
+
+// policyRemote is a policy's way to its repository (the token comes from
+// PREAU_BACKUP_TOKEN: no secret is stored in the database).
+func policyRemote(p backup.Policy) remoteOpts {
+	return remoteOpts{ca: p.CA, cert: p.ClientCert, rate: p.RateLimit}
+}
+
 // openBackend returns the repository backend: a local folder, or an
-// append-only receiver at https://….
-func openBackend(repo, token, caFile string) (backup.Backend, error) {
+// append-only receiver at https://…, paced to o.rate when set.
+func openBackend(repo string, o remoteOpts) (backup.Backend, error) {
 	if repo == "" {
 		return nil, usageErr("--repo is required: a folder (another disk, removable media) or https://receiver/…")
 	}
 	if strings.HasPrefix(repo, "https://") || strings.HasPrefix(repo, "http://") {
-		return backupd.NewClient(repo, token, caFile)
+		c, err := backupd.NewClient(repo, o.token, o.ca, o.cert)
+		if err != nil {
+			return nil, err
+		}
+		return backup.Throttled(c, o.rate), nil
 	}
 	abs, err := filepath.Abs(repo)
 	if err != nil {
 		return nil, err
 	}
-	return backup.Local{Root: abs}, nil
+	return backup.Throttled(backup.Local{Root: abs}, o.rate), nil
 }
 
 // backupSelection lists what a deployment backup holds: a consistent copy
@@ -243,10 +260,11 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 }
 
 type backupRequest struct {
-	repo, token, ca string
-	kind            string // full, incremental
-	policy          backup.Policy
-	progress        func(backup.Progress)
+	repo     string
+	remote   remoteOpts
+	kind     string // full, incremental
+	policy   backup.Policy
+	progress func(backup.Progress)
 	// onKey is called with a freshly generated recovery key (first run
 	// with no set-up); it must show it, once.
 	onKey func(*backup.RecoveryKey) error
@@ -293,7 +311,7 @@ func (b *base) doBackup(ctx context.Context, blobs blob.Store, req backupRequest
 			return backup.SnapshotRef{}, err
 		}
 	}
-	be, err := openBackend(req.repo, req.token, req.ca)
+	be, err := openBackend(req.repo, req.remote)
 	if err != nil {
 		return backup.SnapshotRef{}, err
 	}

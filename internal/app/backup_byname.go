@@ -18,11 +18,11 @@ import (
 
 // openKeyed opens a repository and unlocks it with the recovery key: what
 // reading names (browse, diff, restore by name) needs.
-func openKeyed(ctx context.Context, env Env, repo, token, ca string, keyFiles []string) (*backup.Repo, error) {
+func openKeyed(ctx context.Context, env Env, repo string, remote remoteOpts, keyFiles []string) (*backup.Repo, error) {
 	if len(keyFiles) == 0 {
 		return nil, usageErr("--key KEYFILE is required: the names in a backup are encrypted with the recovery key")
 	}
-	be, err := openBackend(repo, token, ca)
+	be, err := openBackend(repo, remote)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func snapshotView(ctx context.Context, r *backup.Repo, s *backup.Snapshot) ([]ba
 // backupLs is `preau backup ls SNAPSHOT [PATH]`: a snapshot's tree; under
 // files/ the file spaces by name, as their owners see them.
 func backupLs(ctx context.Context, env Env, f backupFlags, args []string) error {
-	r, err := openKeyed(ctx, env, f.repo, f.token, f.ca, f.keyFiles)
+	r, err := openKeyed(ctx, env, f.repo, remoteOpts{token: f.token, ca: f.ca, cert: f.clientCert}, f.keyFiles)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func backupLs(ctx context.Context, env Env, f backupFlags, args []string) error 
 // backupDiff is `preau backup diff SNAP1 SNAP2`: what was added, removed
 // and changed between two snapshots, with sizes.
 func backupDiff(ctx context.Context, env Env, f backupFlags, a, b string) error {
-	r, err := openKeyed(ctx, env, f.repo, f.token, f.ca, f.keyFiles)
+	r, err := openKeyed(ctx, env, f.repo, remoteOpts{token: f.token, ca: f.ca, cert: f.clientCert}, f.keyFiles)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,8 @@ func (a *App) backupTick(ctx context.Context, holder string) {
 		if !p.Enabled || p.Repo == "" {
 			continue
 		}
-		if due(p.Schedule, a.lastRun(ctx, backup.OpBackup, p.Establishment, p.UpdatedAt), now) {
+		// Outside its transfer window a due backup waits for the window.
+		if due(p.Schedule, a.lastRun(ctx, backup.OpBackup, p.Establishment, p.UpdatedAt), now) && inWindow(p.Window, now) {
 			a.withLease(ctx, "backup:"+p.Establishment, holder, func(ctx context.Context) {
 				// Another node may have run it between our look and the lease.
 				if due(p.Schedule, a.lastRun(ctx, backup.OpBackup, p.Establishment, p.UpdatedAt), now) {
@@ -106,12 +107,19 @@ func (a *App) scheduledBackup(ctx context.Context, p backup.Policy) {
 	if p.FullEvery > 0 && a.runsSinceFull(ctx, p.Establishment)+1 >= p.FullEvery {
 		kind = "full"
 	}
-	run, err := a.runBackup(ctx, a.blobs, backupRequest{repo: p.Repo, kind: kind, policy: p})
+	run, err := a.runBackup(ctx, a.blobs, backupRequest{repo: p.Repo, remote: policyRemote(p), kind: kind, policy: p})
 	if err != nil {
 		a.log.Error("scheduled backup failed", "establishment", p.Establishment, "repo", p.Repo, "err", err)
 	} else {
 		a.log.Info("scheduled backup done", "snapshot", run.Snapshot, "added", run.AddedBytes)
 	}
+}
+
+// inWindow reports whether now (in the server's time zone) is within a
+// policy's transfer window ("" always).
+func inWindow(window string, now time.Time) bool {
+	w, err := backup.ParseWindow(window)
+	return err == nil && w.Open(now.In(time.Local))
 }
 
 func due(schedule string, last, now time.Time) bool {
@@ -150,7 +158,7 @@ func (a *App) runsSinceFull(ctx context.Context, est string) int {
 // scheduledCheck verifies the repository without any key.
 func (a *App) scheduledCheck(ctx context.Context, p backup.Policy) {
 	run := &backup.Run{Op: backup.OpCheck, Repo: p.Repo, Establishment: p.Establishment, Started: a.clock.Now(), Result: "done"}
-	be, err := openBackend(p.Repo, "", "")
+	be, err := openBackend(p.Repo, policyRemote(p))
 	var rep *backup.CheckReport
 	if err == nil {
 		var r *backup.Repo

@@ -16,7 +16,8 @@ import (
 	"github.com/preau/preau/internal/core"
 )
 
-// TestBackupSchedulerLease: two nodes sharing one store tick at the same
+// TestBackupSchedulerLease: outside its transfer window a due backup waits;
+// then two nodes sharing one store tick at the same
 // moment with a policy due; the store lease lets exactly one of them run
 // the backup, and the other, ticking again once it is done, finds it no
 // longer due. CARINE: MCO-SVG-2
@@ -48,6 +49,21 @@ func TestBackupSchedulerLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Hour)
+	// Outside its transfer window, a due backup waits.
+	now := clock.Now().In(time.Local)
+	p.Window = now.Add(time.Hour).Format("15:04") + "-" + now.Add(2*time.Hour).Format("15:04")
+	if err := nodes[0].db.PutBackupPolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	nodes[0].backupTick(ctx, "node-A")
+	if runs, _ := nodes[0].db.BackupRuns(ctx, backup.OpBackup, 10); len(runs) != 0 {
+		t.Fatalf("a backup ran outside its window: %+v", runs)
+	}
+	p.Window = now.Add(time.Hour).Format("15:04") + "-" + now.Add(4*time.Hour).Format("15:04")
+	if err := nodes[0].db.PutBackupPolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour) // in the window, and due again since the policy changed
 	var wg sync.WaitGroup
 	for i, a := range nodes {
 		wg.Add(1)

@@ -29,13 +29,14 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	var keyFiles multiFlag
 	var paths multiFlag
 	var inPlace, quiet, beside bool
-	var person, space string
+	var person, space, clientCert string
 	fs := flag.NewFlagSet("preau restore", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	g.register(fs)
 	fs.StringVar(&repo, "repo", "", "repository: a folder or https://receiver:port")
 	fs.StringVar(&token, "token", "", "receiver token (or env PREAU_BACKUP_TOKEN)")
 	fs.StringVar(&ca, "ca", "", "PEM CA of the receiver's certificate")
+	fs.StringVar(&clientCert, "client-cert", "", "sender certificate and key (PEM) for a receiver requiring mutual TLS")
 	fs.Var(&keyFiles, "key", "recovery key file (- for standard input), or twice: the two shares of a two-person key; required")
 	fs.StringVar(&snapID, "snapshot", "latest", "snapshot ID (a prefix is enough) or latest")
 	fs.StringVar(&at, "at", "", "the latest snapshot taken at or before this time (2026-09-01 or RFC 3339)")
@@ -77,7 +78,7 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	be, err := openBackend(repo, token, ca)
+	be, err := openBackend(repo, remoteOpts{token: token, ca: ca, cert: clientCert})
 	if err != nil {
 		return err
 	}

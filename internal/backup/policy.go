@@ -57,10 +57,18 @@ type Policy struct {
 	// database and the catalogue are always taken whole.
 	ModifiedSince  time.Time `json:"modified_since,omitzero"`
 	ModifiedBefore time.Time `json:"modified_before,omitzero"`
-	Retention      Retention `json:"retention"`      //
-	CheckSchedule  string    `json:"check_schedule"` // unattended verification
-	DrillDays      int       `json:"drill_days"`     // prompt the key holder for a restore drill every N days
-	UpdatedAt      time.Time `json:"updated_at"`
+	// Off-site transfers: at most RateLimit bytes per second (0: no
+	// limit); scheduled runs start only within Window ("22:00-06:00", ""
+	// any time); ClientCert (a sender certificate and key, PEM) and CA (the
+	// receiver's CA, PEM) for a receiver requiring mutual TLS.
+	RateLimit     int64     `json:"rate_limit,omitempty"`
+	Window        string    `json:"window,omitempty"`
+	ClientCert    string    `json:"client_cert,omitempty"`
+	CA            string    `json:"ca,omitempty"`
+	Retention     Retention `json:"retention"`      //
+	CheckSchedule string    `json:"check_schedule"` // unattended verification
+	DrillDays     int       `json:"drill_days"`     // prompt the key holder for a restore drill every N days
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // DefaultPolicy is the policy of a deployment that set none: every night,
@@ -82,6 +90,12 @@ func (p Policy) Validate() error {
 		if _, err := ParseCalendar(p.CheckSchedule); err != nil {
 			return err
 		}
+	}
+	if _, err := ParseWindow(p.Window); err != nil {
+		return err
+	}
+	if p.RateLimit < 0 {
+		return core.E(op, core.Invalid, "the rate limit cannot be negative")
 	}
 	r := p.Retention
 	if r.Last < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 || r.Yearly < 0 || p.FullEvery < 0 || p.DrillDays < 0 {
