@@ -148,7 +148,11 @@ Flags:`)
 	case "diff":
 		return backupDiff(ctx, env, f, pos[1], pos[2])
 	}
-	b, ctx, err := openCLI(ctx, env, f.g, "")
+	open := openCLI
+	if pos[0] == "run" {
+		open = openBackupCLI // a backup needs the store and the journal key only
+	}
+	b, ctx, err := open(ctx, env, f.g, "")
 	if err != nil {
 		return err
 	}
