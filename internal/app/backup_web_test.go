@@ -30,10 +30,12 @@ func TestBackupConsolePage(t *testing.T) {
 	repo := filepath.Join(t.TempDir(), "repo")
 	keyFile := filepath.Join(t.TempDir(), "key.txt")
 	n.cli("backup", "init", "--key-out", keyFile)
-	n.cli("backup", "policy", "set", "--repo", repo, "--schedule", "daily 02:30")
+	n.cli("backup", "policy", "set", "--repo", repo, "--schedule", "daily 02:30", "--window", "22:00-06:00", "--limit-rate", "50m",
+		"--modified-since", "2020-01-01")
 	resp, page := n.get("/admin/backup")
 	m := csrfRE.FindStringSubmatch(page)
-	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(page, "Sauvegarder maintenant") {
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(page, "Sauvegarder maintenant") ||
+		!strings.Contains(page, "démarrage entre 22:00-06:00") || !strings.Contains(page, "par seconde") || !strings.Contains(page, "modifiés depuis") {
 		t.Fatalf("backup page: %d\n%s", resp.StatusCode, page)
 	}
 	if r, _ := n.post("/admin/backup/run", url.Values{"csrf": {m[1]}}); r.StatusCode != http.StatusSeeOther ||
