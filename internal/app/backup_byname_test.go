@@ -88,6 +88,9 @@ func TestBackupRestoreByName(t *testing.T) {
 	})
 	out := mustCLI(t, "backup", "run", "--data", data, "--repo", repo, "--key-out", keyFile, "--quiet")
 	snap1 := snapRE.FindStringSubmatch(out)[1]
+	time.Sleep(10 * time.Millisecond)
+	between := time.Now().UTC() // after the first snapshot, before the second
+	time.Sleep(10 * time.Millisecond)
 
 	// The pupil deletes a folder and a file and changes another.
 	pupilFiles(t, data, func(ctx context.Context, svc *files.Service, _ *store.DB, _ *directory.Person) {
@@ -100,7 +103,6 @@ func TestBackupRestoreByName(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	time.Sleep(10 * time.Millisecond)
 	out = mustCLI(t, "backup", "run", "--data", data, "--repo", repo, "--quiet")
 	snap2 := snapRE.FindStringSubmatch(out)[1]
 
@@ -125,8 +127,11 @@ func TestBackupRestoreByName(t *testing.T) {
 		t.Fatalf("restore of private data without a reason: %v %s", err, out)
 	}
 	// By name, at the earlier snapshot, to the original place.
-	mustCLI(t, "restore", "--data", data, "--repo", repo, "--key", keyFile, "--at", time.Now().UTC().Add(time.Hour).Format(time.RFC3339),
-		"--snapshot", snap1, "--person", login, "--path", "/Exposé", "--reason", "demande de l'élève, ticket 42")
+	out = mustCLI(t, "restore", "--data", data, "--repo", repo, "--key", keyFile, "--at", between.Format(time.RFC3339Nano),
+		"--person", login, "--path", "/Exposé", "--reason", "demande de l'élève, ticket 42")
+	if !strings.Contains(out, "from snapshot "+snap1) {
+		t.Fatalf("--at did not pick the earlier snapshot: %s", out)
+	}
 	mustCLI(t, "restore", "--data", data, "--repo", repo, "--key", keyFile, "--snapshot", snap1,
 		"--person", login, "--path", "/PERSONNEL/journal.txt", "--reason", "demande de l'élève, ticket 43")
 	// Beside: the current version stays.
