@@ -87,7 +87,25 @@ func backupLs(ctx context.Context, env Env, f backupFlags, args []string) error 
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.ModTime.UTC().Format("2006-01-02 15:04"), size, name)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return journalLook(ctx, env, f, snap.ID.String(), "browsed /"+strings.Trim(dir, "/")+" with the recovery key (CLI)")
+}
+
+// journalLook journals a look at names in a backup (they may be private,
+// MCO-SVG-11) in the deployment named by --data or PREAU_DATA; without
+// one (a key holder's workstation) there is no journal to write to.
+func journalLook(ctx context.Context, env Env, f backupFlags, snap, detail string) error {
+	if f.g.data == "" && env.Getenv("PREAU_DATA") == "" {
+		return nil
+	}
+	b, jctx, err := openBackupCLI(ctx, env, f.g, "")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return b.db.RecordBackupRun(jctx, &backup.Run{Op: "browse", Repo: f.repo, Snapshot: snap, Result: "done", Detail: detail})
 }
 
 // backupDiff is `preau backup diff SNAP1 SNAP2`: what was added, removed
@@ -102,7 +120,7 @@ func backupDiff(ctx context.Context, env Env, f backupFlags, a, b string) error 
 		return err
 	}
 	writeDiff(env.Stdout, changes, sum, sa, sb)
-	return nil
+	return journalLook(ctx, env, f, sb.ID.String(), "compared with "+sa.ID.String()+" with the recovery key (CLI)")
 }
 
 func diffSnapshots(ctx context.Context, r *backup.Repo, a, b string) ([]backup.Change, backup.DiffSummary, backup.SnapshotRef, backup.SnapshotRef, error) {

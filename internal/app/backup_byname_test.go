@@ -107,7 +107,7 @@ func TestBackupRestoreByName(t *testing.T) {
 	snap2 := snapRE.FindStringSubmatch(out)[1]
 
 	// Browse by name, and compare.
-	ls := mustCLI(t, "backup", "ls", "--repo", repo, "--key", keyFile, snap1, "files/"+login+"/Exposé")
+	ls := mustCLI(t, "backup", "ls", "--data", data, "--repo", repo, "--key", keyFile, snap1, "files/"+login+"/Exposé")
 	if !strings.Contains(ls, "plan.txt") || !strings.Contains(ls, "images/") {
 		t.Fatalf("ls: %s", ls)
 	}
@@ -178,6 +178,9 @@ func TestBackupRestoreByName(t *testing.T) {
 		runs, err := db.BackupRuns(ctx, backup.OpRestore, 10)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if looks, err := db.BackupRuns(ctx, "browse", 10); err != nil || len(looks) != 1 || !strings.Contains(looks[0].Detail, "Exposé") {
+			t.Fatalf("the CLI browse is not journaled: %v %+v", err, looks)
 		}
 		var basis, private, failed bool
 		for _, r := range runs {
