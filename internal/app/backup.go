@@ -158,6 +158,8 @@ func blobFolder(cfg config.File) string {
 type remoteOpts struct {
 	token, ca, cert string
 	rate            int64
+	window          string // scheduled runs: sending pauses outside this window
+	now             func() time.Time
 }
 
 // policyRemote is a policy's way to its repository (the token comes from
@@ -177,13 +179,21 @@ func openBackend(repo string, o remoteOpts) (backup.Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return backup.Throttled(c, o.rate), nil
+		return paced(c, o)
 	}
 	abs, err := filepath.Abs(repo)
 	if err != nil {
 		return nil, err
 	}
-	return backup.Throttled(backup.Local{Root: abs}, o.rate), nil
+	return paced(backup.Local{Root: abs}, o)
+}
+
+func paced(be backup.Backend, o remoteOpts) (backup.Backend, error) {
+	w, err := backup.ParseWindow(o.window)
+	if err != nil {
+		return nil, err
+	}
+	return backup.Windowed(backup.Throttled(be, o.rate), w, o.now), nil
 }
 
 // backupSelection lists what a deployment backup holds: a consistent copy

@@ -107,7 +107,9 @@ func (a *App) scheduledBackup(ctx context.Context, p backup.Policy) {
 	if p.FullEvery > 0 && a.runsSinceFull(ctx, p.Establishment)+1 >= p.FullEvery {
 		kind = "full"
 	}
-	run, err := a.runBackup(ctx, a.blobs, backupRequest{repo: p.Repo, remote: policyRemote(p), kind: kind, policy: p})
+	remote := policyRemote(p)
+	remote.window, remote.now = p.Window, a.clock.Now // a transfer still going when the window closes pauses until it opens
+	run, err := a.runBackup(ctx, a.blobs, backupRequest{repo: p.Repo, remote: remote, kind: kind, policy: p})
 	if err != nil {
 		a.log.Error("scheduled backup failed", "establishment", p.Establishment, "repo", p.Repo, "err", err)
 	} else {

@@ -183,3 +183,51 @@ func (w Window) Open(t time.Time) bool {
 	}
 	return m >= w.from || m < w.to
 }
+
+// Until returns how long from t until the window opens (0 when open).
+func (w Window) Until(t time.Time) time.Duration {
+	if w.Open(t) {
+		return 0
+	}
+	m := t.Hour()*60 + t.Minute()
+	d := w.from - m
+	if d <= 0 {
+		d += 24 * 60
+	}
+	return time.Duration(d)*time.Minute - time.Duration(t.Second())*time.Second - time.Duration(t.Nanosecond())
+}
+
+// Windowed wraps a backend so that saving waits while the transfer window
+// is closed: a scheduled run that reaches the repository outside its
+// window, or is still sending when the window closes, pauses until it
+// opens again (the repository lock is kept fresh meanwhile).
+func Windowed(be Backend, w Window, now func() time.Time) Backend {
+	if !w.set {
+		return be
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &windowed{Backend: be, w: w, now: now, sleep: sleepCtx}
+}
+
+type windowed struct {
+	Backend
+	w     Window
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (x *windowed) Save(ctx context.Context, h Handle, data []byte) error {
+	// Locks are not transfers: a paused run keeps its lock fresh.
+	for h.Kind != KindLock {
+		d := x.w.Until(x.now().In(time.Local))
+		if d <= 0 {
+			break
+		}
+		if err := x.sleep(ctx, min(d, time.Minute)); err != nil {
+			return err
+		}
+	}
+	return x.Backend.Save(ctx, h, data)
+}

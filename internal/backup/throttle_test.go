@@ -95,3 +95,33 @@ func TestWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowedPauses: a save outside the transfer window waits until the
+// window opens (simulated clock), and a lock is saved at once.
+// CARINE: MCO-SVG-2
+func TestWindowedPauses(t *testing.T) {
+	w, _ := ParseWindow("22:00-06:00")
+	be := Windowed(Local{Root: t.TempDir()}, w, nil).(*windowed)
+	now := time.Date(2026, 11, 29, 20, 30, 0, 0, time.Local)
+	var slept time.Duration
+	be.now = func() time.Time { return now }
+	be.sleep = func(_ context.Context, d time.Duration) error { slept += d; now = now.Add(d); return nil }
+	data := []byte("pack")
+	if err := be.Save(context.Background(), Handle{KindLock, Hash(data).String()}, data); err != nil || slept != 0 {
+		t.Fatalf("a lock waited %s (%v)", slept, err)
+	}
+	if err := be.Save(context.Background(), Handle{KindData, Hash(data).String()}, data); err != nil {
+		t.Fatal(err)
+	}
+	if slept != 90*time.Minute {
+		t.Fatalf("saved at 20:30 after waiting %s, want 1h30 (until 22:00)", slept)
+	}
+	slept = 0
+	data = []byte("pack 2")
+	if err := be.Save(context.Background(), Handle{KindData, Hash(data).String()}, data); err != nil || slept != 0 {
+		t.Fatalf("inside the window: waited %s (%v)", slept, err)
+	}
+	if Windowed(be.Backend, Window{}, nil) != be.Backend {
+		t.Fatal("no window must not wrap")
+	}
+}
