@@ -134,7 +134,7 @@ func ParseRate(s string) (int64, error) {
 		mult, s = 1<<30, s[:len(s)-1]
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || f*float64(mult) < 1024 && f != 0 {
+	if v := f * float64(mult); err != nil || !(v >= 1024 && v <= 1<<40) {
 		return 0, core.E("backup.ParseRate", core.Invalid, "rate %q: write 500k, 2m or 1g (bytes per second, at least 1k), or 0 for none", s)
 	}
 	return int64(f * float64(mult)), nil

@@ -60,7 +60,7 @@ func TestThrottle(t *testing.T) {
 			t.Fatalf("ParseRate(%q) = %d, %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"vite", "-1m", "10"} {
+	for _, bad := range []string{"vite", "-1m", "10", "nan", "inf", "1e300g"} {
 		if _, err := ParseRate(bad); err == nil {
 			t.Fatalf("ParseRate(%q) accepted", bad)
 		}
@@ -124,4 +124,25 @@ func TestWindowedPauses(t *testing.T) {
 	if Windowed(be.Backend, Window{}, nil) != be.Backend {
 		t.Fatal("no window must not wrap")
 	}
+}
+
+func FuzzParseWindowAndRate(f *testing.F) {
+	for _, s := range []string{"22:00-06:00", "12:00-14:00", "", "25:00-1:00", "2m", "500k", "1.5g", "-1", "0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if w, err := ParseWindow(s); err == nil && w.set {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			for i := 0; i < 24*60; i += 7 {
+				x := at.Add(time.Duration(i) * time.Minute)
+				d := w.Until(x)
+				if d < 0 || d > 24*time.Hour || (d == 0) != w.Open(x) || !w.Open(x.Add(d)) {
+					t.Fatalf("%q at %s: until %s", s, x.Format("15:04"), d)
+				}
+			}
+		}
+		if r, err := ParseRate(s); err == nil && r < 0 {
+			t.Fatalf("%q: negative rate %d", s, r)
+		}
+	})
 }
