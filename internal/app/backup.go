@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/fsutil"
+	"github.com/preau/preau/internal/store"
 )
 
 // Backup key material in the data folder. The dedup secret only names
@@ -99,6 +101,41 @@ func setupRecoveryKey(data string, extra []string) (*backup.RecoveryKey, error) 
 	return k, nil
 }
 
+// openBackupCLI opens what `preau backup run` needs — the configuration,
+// the journal key and the store — without the domain services openCLI
+// builds (authentication alone computes an Argon2id hash at start, a
+// tenth of an incremental run's CPU time). It acts as the system.
+func openBackupCLI(ctx context.Context, env Env, g globals, _ string) (*base, context.Context, error) {
+	cfg, err := loadConfig(g, env.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("creating the data folder: %w", err)
+	}
+	keyFile := cfg.Journal.KeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.Data, "keys", "journal.ed25519")
+	}
+	key, err := loadOrCreateKey(keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	clock := core.SystemClock{}
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.Data, JournalKey: key, Clock: clock, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &base{cfg: cfg, log: log, clock: clock, db: db, key: key}
+	ctx, err = b.cliContext(ctx, "")
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return b, ctx, nil
+}
+
 // openBlobStore opens the blob store exactly as app.New does, so a backup
 // reads (and a restore writes) where the running services keep their blobs.
 func openBlobStore(ctx context.Context, cfg config.File, getenv func(string) string) (bloburl.Store, error) {
@@ -116,20 +153,47 @@ func blobFolder(cfg config.File) string {
 	return d
 }
 
+// remoteOpts are how to reach a receiver: a token and/or a sender
+// certificate, its CA, and a bandwidth limit (bytes per second).
+type remoteOpts struct {
+	token, ca, cert string
+	rate            int64
+	window          string // scheduled runs: sending pauses outside this window
+	now             func() time.Time
+}
+
+// policyRemote is a policy's way to its repository (the token comes from
+// PREAU_BACKUP_TOKEN: no secret is stored in the database).
+func policyRemote(p backup.Policy) remoteOpts {
+	return remoteOpts{ca: p.CA, cert: p.ClientCert, rate: p.RateLimit}
+}
+
 // openBackend returns the repository backend: a local folder, or an
-// append-only receiver at https://….
-func openBackend(repo, token, caFile string) (backup.Backend, error) {
+// append-only receiver at https://…, paced to o.rate when set.
+func openBackend(repo string, o remoteOpts) (backup.Backend, error) {
 	if repo == "" {
 		return nil, usageErr("--repo is required: a folder (another disk, removable media) or https://receiver/…")
 	}
 	if strings.HasPrefix(repo, "https://") || strings.HasPrefix(repo, "http://") {
-		return backupd.NewClient(repo, token, caFile)
+		c, err := backupd.NewClient(repo, o.token, o.ca, o.cert)
+		if err != nil {
+			return nil, err
+		}
+		return paced(c, o)
 	}
 	abs, err := filepath.Abs(repo)
 	if err != nil {
 		return nil, err
 	}
-	return backup.Local{Root: abs}, nil
+	return paced(backup.Local{Root: abs}, o)
+}
+
+func paced(be backup.Backend, o remoteOpts) (backup.Backend, error) {
+	w, err := backup.ParseWindow(o.window)
+	if err != nil {
+		return nil, err
+	}
+	return backup.Windowed(backup.Throttled(be, o.rate), w, o.now), nil
 }
 
 // backupSelection lists what a deployment backup holds: a consistent copy
@@ -145,7 +209,7 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 	cleanup := func() { os.RemoveAll(tmp) }
 	var items []backup.Item
 	add := func(it backup.Item) {
-		if pol.Selects(it.Path) {
+		if pol.Selects(it.Path) && (it.Type != "file" || pol.SelectsTime(it.ModTime)) {
 			items = append(items, it)
 		}
 	}
@@ -174,6 +238,24 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 		fi, _ := os.Stat(p)
 		add(backup.Item{Node: backup.Node{Path: "db/postgres.jsonl", Type: "file", Mode: 0o600, ModTime: fi.ModTime(), Size: fi.Size()},
 			Open: func() (io.ReadCloser, error) { return os.Open(p) }})
+	}
+	// The catalogue of file spaces: the names of the files whose contents
+	// are blobs, so a restore can put one person's files back by name.
+	if pol.Selects(backup.CatalogPath) {
+		cat, err := b.db.FileCatalog(ctx)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		p := filepath.Join(tmp, "catalog.jsonl")
+		data := backup.MarshalCatalog(cat)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		items = append(items, backup.Item{Node: backup.Node{Path: "catalog", Type: "dir", Mode: 0o700, ModTime: now}},
+			backup.Item{Node: backup.Node{Path: backup.CatalogPath, Type: "file", Mode: 0o600, ModTime: now, Size: int64(len(data))},
+				Open: func() (io.ReadCloser, error) { return os.Open(p) }})
 	}
 	blobRoot := ""
 	if fsb, ok := blobs.(interface{ Dir() string }); ok {
@@ -225,10 +307,11 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 }
 
 type backupRequest struct {
-	repo, token, ca string
-	kind            string // full, incremental
-	policy          backup.Policy
-	progress        func(backup.Progress)
+	repo     string
+	remote   remoteOpts
+	kind     string // full, incremental
+	policy   backup.Policy
+	progress func(backup.Progress)
 	// onKey is called with a freshly generated recovery key (first run
 	// with no set-up); it must show it, once.
 	onKey func(*backup.RecoveryKey) error
@@ -275,7 +358,7 @@ func (b *base) doBackup(ctx context.Context, blobs blob.Store, req backupRequest
 			return backup.SnapshotRef{}, err
 		}
 	}
-	be, err := openBackend(req.repo, req.token, req.ca)
+	be, err := openBackend(req.repo, req.remote)
 	if err != nil {
 		return backup.SnapshotRef{}, err
 	}
@@ -295,7 +378,7 @@ func (b *base) doBackup(ctx context.Context, blobs blob.Store, req backupRequest
 	}
 	host, _ := os.Hostname()
 	kind := req.kind
-	if len(req.policy.Include) > 0 {
+	if len(req.policy.Include) > 0 || req.policy.Dated() {
 		kind = "selective"
 	}
 	snap, err := repo.Backup(ctx, items, backup.Options{Kind: kind, Host: host, Time: b.clock.Now(), Cache: cache,

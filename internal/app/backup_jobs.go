@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -21,8 +22,10 @@ import (
 // in the compliance report.
 func (a *App) backupScheduler(ctx context.Context) {
 	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:backup", core.ChannelJob))
+	host, _ := os.Hostname()
+	holder := host + "/" + core.NewID()
 	for {
-		a.backupTick(jctx)
+		a.backupTick(jctx, holder)
 		select {
 		case <-ctx.Done():
 			return
@@ -31,7 +34,43 @@ func (a *App) backupScheduler(ctx context.Context) {
 	}
 }
 
-func (a *App) backupTick(ctx context.Context) {
+// backupLeaseTTL is how long a node holds a policy's lease without
+// renewing it; a running backup renews it every third of that.
+var backupLeaseTTL = 2 * time.Minute
+
+// withLease runs fn while holding the store lease called name, renewed
+// until fn returns: on an académie cluster sharing one store, only one node
+// runs a policy's scheduled backup at a time (the lease mechanism
+// supervision uses). It reports whether fn ran.
+func (a *App) withLease(ctx context.Context, name, holder string, fn func(context.Context)) bool {
+	ok, err := a.db.AcquireLease(ctx, name, holder, backupLeaseTTL)
+	if err != nil || !ok {
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("backup lease", "lease", name, "err", err)
+		}
+		return false
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(backupLeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if ok, err := a.db.AcquireLease(context.WithoutCancel(ctx), name, holder, backupLeaseTTL); err != nil || !ok {
+					a.log.Warn("backup lease lost while running", "lease", name, "err", err)
+				}
+			}
+		}
+	}()
+	defer close(done)
+	fn(ctx)
+	return true
+}
+
+func (a *App) backupTick(ctx context.Context, holder string) {
 	pols, err := a.db.BackupPolicies(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -44,22 +83,45 @@ func (a *App) backupTick(ctx context.Context) {
 		if !p.Enabled || p.Repo == "" {
 			continue
 		}
-		if due(p.Schedule, a.lastRun(ctx, backup.OpBackup, p.Establishment, p.UpdatedAt), now) {
-			kind := "incremental"
-			if p.FullEvery > 0 && a.runsSinceFull(ctx, p.Establishment)+1 >= p.FullEvery {
-				kind = "full"
-			}
-			run, err := a.runBackup(ctx, a.blobs, backupRequest{repo: p.Repo, kind: kind, policy: p})
-			if err != nil {
-				a.log.Error("scheduled backup failed", "establishment", p.Establishment, "repo", p.Repo, "err", err)
-			} else {
-				a.log.Info("scheduled backup done", "snapshot", run.Snapshot, "added", run.AddedBytes)
-			}
+		// Outside its transfer window a due backup waits for the window.
+		if due(p.Schedule, a.lastRun(ctx, backup.OpBackup, p.Establishment, p.UpdatedAt), now) && inWindow(p.Window, now) {
+			a.withLease(ctx, "backup:"+p.Establishment, holder, func(ctx context.Context) {
+				// Another node may have run it between our look and the lease.
+				if due(p.Schedule, a.lastRun(ctx, backup.OpBackup, p.Establishment, p.UpdatedAt), now) {
+					a.scheduledBackup(ctx, p)
+				}
+			})
 		}
 		if p.CheckSchedule != "" && due(p.CheckSchedule, a.lastRun(ctx, backup.OpCheck, p.Establishment, p.UpdatedAt), now) {
-			a.scheduledCheck(ctx, p)
+			a.withLease(ctx, "backup-check:"+p.Establishment, holder, func(ctx context.Context) {
+				if due(p.CheckSchedule, a.lastRun(ctx, backup.OpCheck, p.Establishment, p.UpdatedAt), now) {
+					a.scheduledCheck(ctx, p)
+				}
+			})
 		}
 	}
+}
+
+func (a *App) scheduledBackup(ctx context.Context, p backup.Policy) {
+	kind := "incremental"
+	if p.FullEvery > 0 && a.runsSinceFull(ctx, p.Establishment)+1 >= p.FullEvery {
+		kind = "full"
+	}
+	remote := policyRemote(p)
+	remote.window, remote.now = p.Window, a.clock.Now // a transfer still going when the window closes pauses until it opens
+	run, err := a.runBackup(ctx, a.blobs, backupRequest{repo: p.Repo, remote: remote, kind: kind, policy: p})
+	if err != nil {
+		a.log.Error("scheduled backup failed", "establishment", p.Establishment, "repo", p.Repo, "err", err)
+	} else {
+		a.log.Info("scheduled backup done", "snapshot", run.Snapshot, "added", run.AddedBytes)
+	}
+}
+
+// inWindow reports whether now (in the server's time zone) is within a
+// policy's transfer window ("" always).
+func inWindow(window string, now time.Time) bool {
+	w, err := backup.ParseWindow(window)
+	return err == nil && w.Open(now.In(time.Local))
 }
 
 func due(schedule string, last, now time.Time) bool {
@@ -98,7 +160,7 @@ func (a *App) runsSinceFull(ctx context.Context, est string) int {
 // scheduledCheck verifies the repository without any key.
 func (a *App) scheduledCheck(ctx context.Context, p backup.Policy) {
 	run := &backup.Run{Op: backup.OpCheck, Repo: p.Repo, Establishment: p.Establishment, Started: a.clock.Now(), Result: "done"}
-	be, err := openBackend(p.Repo, "", "")
+	be, err := openBackend(p.Repo, policyRemote(p))
 	var rep *backup.CheckReport
 	if err == nil {
 		var r *backup.Repo

@@ -48,6 +48,31 @@ type backupFlags struct {
 	fullEvery, drillDays           int
 	include, exclude               multiFlag
 	disable                        bool
+	since, before                  string
+	clientCert, rate, window       string
+	requireCert                    bool
+	sender, out                    string
+}
+
+// remote is the way to the repository the flags give, completed by the
+// policy's for what they leave out.
+func (f backupFlags) remote(p backup.Policy) (remoteOpts, error) {
+	o := policyRemote(p)
+	o.token = f.token
+	if f.ca != "" {
+		o.ca = f.ca
+	}
+	if f.clientCert != "" {
+		o.cert = f.clientCert
+	}
+	if f.rate != "" {
+		r, err := backup.ParseRate(f.rate)
+		if err != nil {
+			return o, err
+		}
+		o.rate = r
+	}
+	return o, nil
 }
 
 func runBackupCmd(ctx context.Context, env Env, args []string) error {
@@ -84,14 +109,26 @@ func runBackupCmd(ctx context.Context, env Env, args []string) error {
 	fs.Var(&f.include, "include", "policy: back up only this path (data/…, blobs/files/…, db); repeatable")
 	fs.Var(&f.exclude, "exclude", "policy: skip names matching this pattern (*.iso); repeatable")
 	fs.BoolVar(&f.disable, "disable", false, "policy: stop scheduled backups")
+	fs.StringVar(&f.clientCert, "client-cert", "", "sender certificate and key (PEM, from preau backup receiver-cert) for a receiver requiring mutual TLS")
+	fs.StringVar(&f.rate, "limit-rate", "", "run, policy: at most this many bytes per second to the repository (500k, 2m; 0: none)")
+	fs.StringVar(&f.window, "window", "", "policy: scheduled backups start only in this daily window (22:00-06:00; none clears)")
+	fs.BoolVar(&f.requireCert, "require-cert", false, "receive: refuse senders without a certificate from the sender CA (mutual TLS)")
+	fs.StringVar(&f.sender, "sender", "", "receiver-cert: the sender's name ([a-z0-9-], e.g. clg-moulin)")
+	fs.StringVar(&f.out, "out", "", "receiver-cert: write the sender's certificate and key to this file (mode 0600)")
+	fs.StringVar(&f.since, "modified-since", "", "policy: back up only files modified at or after this date (2026-09-01; none clears)")
+	fs.StringVar(&f.before, "modified-before", "", "policy: back up only files modified before this date (none clears)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, `Usage: preau backup init [--recipient age1…] [--key-out FILE]
        preau backup run --repo PATH|URL [--full]
        preau backup list --repo PATH|URL [--json]
        preau backup check --repo PATH|URL [--key KEYFILE]
        preau backup prune --repo PATH [--keep-last N --keep-daily N …] [--dry-run]
-       preau backup receive --listen ADDR --root DIR --tokens FILE
+       preau backup receive --listen ADDR --root DIR --tokens FILE [--require-cert]
+       preau backup receiver-cert --sender NAME --out FILE   (on the receiver: a sender's client certificate)
        preau backup policy show|set [--repo …] [--schedule …] [--keep-daily N …] [--check-schedule …] [--drill-days N]
+                                    [--modified-since DATE] [--modified-before DATE]
+       preau backup ls --repo PATH|URL --key KEYFILE SNAPSHOT [PATH]   (files/<space>/… : names as people see them)
+       preau backup diff --repo PATH|URL --key KEYFILE SNAPSHOT1 SNAPSHOT2
 
 Flags:`)
 		fs.PrintDefaults()
@@ -100,11 +137,22 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 && !(len(pos) == 2 && pos[0] == "policy") {
+	if len(pos) != 1 && !(len(pos) == 2 && pos[0] == "policy") && !(len(pos) >= 2 && len(pos) <= 3 && pos[0] == "ls") &&
+		!(len(pos) == 3 && pos[0] == "diff") {
 		fs.Usage()
-		return usageErr("preau backup needs one of init, run, list, check, prune, receive, policy show|set")
+		return usageErr("preau backup needs one of init, run, list, check, prune, receive, policy show|set, ls SNAPSHOT [PATH], diff SNAP1 SNAP2")
 	}
-	b, ctx, err := openCLI(ctx, env, f.g, "")
+	switch pos[0] {
+	case "ls":
+		return backupLs(ctx, env, f, pos[1:])
+	case "diff":
+		return backupDiff(ctx, env, f, pos[1], pos[2])
+	}
+	open := openCLI
+	if pos[0] == "run" {
+		open = openBackupCLI // a backup needs the store and the journal key only
+	}
+	b, ctx, err := open(ctx, env, f.g, "")
 	if err != nil {
 		return err
 	}
@@ -133,7 +181,11 @@ Flags:`)
 		if f.full {
 			kind = "full"
 		}
-		run, err := b.runBackup(ctx, blobs, backupRequest{repo: f.repo, token: f.token, ca: f.ca, kind: kind, policy: pol,
+		remote, err := f.remote(pol)
+		if err != nil {
+			return err
+		}
+		run, err := b.runBackup(ctx, blobs, backupRequest{repo: f.repo, remote: remote, kind: kind, policy: pol,
 			progress: progress, onKey: func(k *backup.RecoveryKey) error { return showRecoveryKey(env, k, f.keyOut, b.cfg.Data, f.split) }})
 		if err != nil {
 			return err
@@ -152,6 +204,8 @@ Flags:`)
 		return b.backupPrune(ctx, env, f)
 	case "receive":
 		return b.backupReceive(ctx, env, f)
+	case "receiver-cert":
+		return b.backupReceiverCert(ctx, env, f)
 	case "policy":
 		return b.backupPolicy(ctx, env, f, pos[1])
 	}
@@ -207,7 +261,7 @@ func showRecoveryKey(env Env, k *backup.RecoveryKey, keyOut, data string, split 
 }
 
 func backupList(ctx context.Context, env Env, f backupFlags) error {
-	be, err := openBackend(f.repo, f.token, f.ca)
+	be, err := openBackend(f.repo, remoteOpts{token: f.token, ca: f.ca, cert: f.clientCert})
 	if err != nil {
 		return err
 	}
@@ -277,7 +331,7 @@ func (b *base) backupCheck(ctx context.Context, env Env, f backupFlags, progress
 }
 
 func (b *base) doCheck(ctx context.Context, env Env, f backupFlags, run *backup.Run, progress func(backup.Progress)) (*backup.CheckReport, error) {
-	be, err := openBackend(f.repo, f.token, f.ca)
+	be, err := openBackend(f.repo, remoteOpts{token: f.token, ca: f.ca, cert: f.clientCert})
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +466,7 @@ func (b *base) backupPrune(ctx context.Context, env Env, f backupFlags) error {
 		}
 	}
 	run := &backup.Run{Op: backup.OpPrune, Repo: f.repo, Started: b.clock.Now()}
-	be, err := openBackend(f.repo, f.token, f.ca)
+	be, err := openBackend(f.repo, remoteOpts{token: f.token, ca: f.ca, cert: f.clientCert})
 	if err != nil {
 		return err
 	}
@@ -445,23 +499,33 @@ func (b *base) backupPrune(ctx context.Context, env Env, f backupFlags) error {
 }
 
 func (b *base) backupReceive(ctx context.Context, env Env, f backupFlags) error {
-	if f.root == "" || f.tokens == "" {
-		return usageErr("receive needs --root DIR and --tokens FILE")
+	if f.root == "" || (f.tokens == "" && !f.requireCert) {
+		return usageErr("receive needs --root DIR and --tokens FILE (or --require-cert: sender certificates only)")
 	}
-	tf, err := os.Open(f.tokens)
-	if err != nil {
-		return err
-	}
-	toks, err := backupd.ParseTokens(tf)
-	tf.Close()
-	if err != nil {
-		return err
+	toks := map[string]string{}
+	if f.tokens != "" {
+		tf, err := os.Open(f.tokens)
+		if err != nil {
+			return err
+		}
+		toks, err = backupd.ParseTokens(tf)
+		tf.Close()
+		if err != nil {
+			return err
+		}
 	}
 	tlsCfg, err := b.receiverTLS(f.cert, f.ky, f.listen)
 	if err != nil {
 		return err
 	}
-	srv := &backupd.Server{Root: f.root, Tokens: toks, Log: b.log,
+	// Senders may present a certificate of the receiver's sender CA
+	// (mutual TLS); with --require-cert they must.
+	ca, err := backupd.LoadOrCreateSenderCA(filepath.Join(b.cfg.Data, "keys"), b.clock.Now())
+	if err != nil {
+		return err
+	}
+	tlsCfg = backupd.RequireClientCerts(tlsCfg, ca, f.requireCert)
+	srv := &backupd.Server{Root: f.root, Tokens: toks, Log: b.log, RequireCert: f.requireCert,
 		Journal: func(ctx context.Context, sender, action, object, result string) {
 			jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("backup-sender:"+sender, core.ChannelJob))
 			_ = b.db.RecordBackupRun(jctx, &backup.Run{Op: "receive", Repo: filepath.Join(f.root, sender), Result: "failed",
@@ -529,6 +593,45 @@ func (b *base) backupPolicy(ctx context.Context, env Env, f backupFlags, sub str
 		if len(f.exclude) > 0 {
 			p.Exclude = f.exclude
 		}
+		if f.rate != "" {
+			r, err := backup.ParseRate(f.rate)
+			if err != nil {
+				return err
+			}
+			p.RateLimit = r
+		}
+		switch f.window {
+		case "":
+		case "none":
+			p.Window = ""
+		default:
+			p.Window = f.window
+		}
+		if f.clientCert != "" {
+			p.ClientCert, _ = filepath.Abs(f.clientCert)
+		}
+		if f.ca != "" {
+			p.CA, _ = filepath.Abs(f.ca)
+		}
+		for _, d := range []struct {
+			name, v string
+			dst     *time.Time
+		}{{"modified-since", f.since, &p.ModifiedSince}, {"modified-before", f.before, &p.ModifiedBefore}} {
+			switch d.v {
+			case "":
+			case "none":
+				*d.dst = time.Time{}
+			default:
+				t, err := parseTimeFlag(d.name, d.v)
+				if err != nil {
+					return err
+				}
+				*d.dst = t
+			}
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
 		for _, o := range []struct {
 			v   int
 			dst *int
@@ -584,4 +687,29 @@ func (b *base) receiverPrune(ctx context.Context, root string, ret backup.Retent
 		case <-time.After(24 * time.Hour):
 		}
 	}
+}
+
+// backupReceiverCert issues, on the receiver, a sender's client
+// certificate from its sender CA, valid two years, written with its key to
+// --out (mode 0600) for the school to use with --client-cert; journaled.
+func (b *base) backupReceiverCert(ctx context.Context, env Env, f backupFlags) error {
+	if f.sender == "" || f.out == "" {
+		return usageErr("receiver-cert needs --sender NAME and --out FILE")
+	}
+	ca, err := backupd.LoadOrCreateSenderCA(filepath.Join(b.cfg.Data, "keys"), b.clock.Now())
+	if err != nil {
+		return err
+	}
+	pemb, err := ca.Issue(f.sender, b.clock.Now(), 2*365*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	if err := fsutil.WriteFile(f.out, 0o600, true, func(w io.Writer) error { _, err := w.Write(pemb); return err }); err != nil {
+		return err
+	}
+	_ = b.db.RecordBackupRun(ctx, &backup.Run{Op: "receiver-cert", Repo: f.sender, Result: "done",
+		Detail: "sender certificate issued for " + f.sender + ", valid two years"})
+	fmt.Fprintf(env.Stdout, "sender certificate for %s written to %s (certificate and key; valid two years).\n"+
+		"Give it to the school over a trusted channel; it sends with --client-cert %s.\n", f.sender, f.out, filepath.Base(f.out))
+	return nil
 }

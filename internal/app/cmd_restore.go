@@ -28,13 +28,15 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	var repo, token, ca, snapID, at, target, reason string
 	var keyFiles multiFlag
 	var paths multiFlag
-	var inPlace, quiet bool
+	var inPlace, quiet, beside bool
+	var person, space, clientCert string
 	fs := flag.NewFlagSet("preau restore", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	g.register(fs)
 	fs.StringVar(&repo, "repo", "", "repository: a folder or https://receiver:port")
 	fs.StringVar(&token, "token", "", "receiver token (or env PREAU_BACKUP_TOKEN)")
 	fs.StringVar(&ca, "ca", "", "PEM CA of the receiver's certificate")
+	fs.StringVar(&clientCert, "client-cert", "", "sender certificate and key (PEM) for a receiver requiring mutual TLS")
 	fs.Var(&keyFiles, "key", "recovery key file (- for standard input), or twice: the two shares of a two-person key; required")
 	fs.StringVar(&snapID, "snapshot", "latest", "snapshot ID (a prefix is enough) or latest")
 	fs.StringVar(&at, "at", "", "the latest snapshot taken at or before this time (2026-09-01 or RFC 3339)")
@@ -43,9 +45,17 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&inPlace, "in-place", false, "selective restore: put files back where they were (data folder, blob store)")
 	fs.StringVar(&reason, "reason", "", "why (the owner's request, a judicial request…): journaled; required for a selective restore")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&person, "person", "", "restore by name: this person's space (login), or with --path a folder or file in it")
+	fs.StringVar(&space, "space", "", "restore by name: this file space (its name in preau backup ls SNAPSHOT files, or its ID)")
+	fs.BoolVar(&beside, "beside", false, "restore by name: beside the current files, named \"… (restauré le DATE)\"")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, `Usage: preau restore --repo PATH --key KEYFILE --data NEWDIR [--snapshot ID | --at TIME]
        preau restore --repo PATH --key KEYFILE --data DIR --path P … (--target DIR | --in-place) --reason TEXT
+       preau restore --repo PATH --key KEYFILE --data DIR (--person LOGIN | --space NAME) [--path /folder/file]
+                     [--at DATE | --snapshot ID] [--beside] --reason TEXT
+
+With --person or --space, --path is a path inside that space, and the files
+go back into the live file storage under their names (quota respected).
 
 Without --path, the whole deployment is restored into NEWDIR, which must be
 empty or absent; with --db postgres://… the database goes there (a fresh one).
@@ -68,7 +78,7 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	be, err := openBackend(repo, token, ca)
+	be, err := openBackend(repo, remoteOpts{token: token, ca: ca, cert: clientCert})
 	if err != nil {
 		return err
 	}
@@ -93,6 +103,32 @@ Flags:`)
 	progress := progressBar(env.Stderr)
 	if quiet {
 		progress = nil
+	}
+	if person != "" || space != "" {
+		if person != "" && space != "" || len(paths) > 1 || target != "" || inPlace {
+			return usageErr("a restore by name takes --person LOGIN or --space NAME, at most one --path inside it, and --beside or not (no --target, --in-place)")
+		}
+		b, jctx, err := openCLI(ctx, env, g, "")
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		p := ""
+		if len(paths) == 1 {
+			p = paths[0]
+		}
+		res, err := b.restoreByName(jctx, r, nameRestoreRequest{repo: repo, snap: snap, person: person, space: space, path: p,
+			beside: beside, reason: reason})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "restored %d files (%s) from snapshot %s of %s into %s (%s space %s); %d already identical, %d folders created\n",
+			res.Files, humanBytes(res.Bytes), snap.ID.Short(), snap.Time.Format("2006-01-02 15:04:05 UTC"), res.Where,
+			res.Space.Kind, res.Space.Name, res.Unchanged, res.Folders)
+		return nil
+	}
+	if beside {
+		return usageErr("--beside goes with --person or --space; for other paths use --target DIR")
 	}
 	if len(paths) == 0 {
 		return disasterRestore(ctx, env, g, r, snap, repo, progress)

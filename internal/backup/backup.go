@@ -27,6 +27,12 @@ import (
 type Item struct {
 	Node
 	Open func() (io.ReadCloser, error) // files only
+	// Inode and CTime identify a local file beyond its size and mtime
+	// (0: unknown, as for blob store objects, whose keys never change
+	// content): a file replaced or rewritten with its old mtime is read
+	// again.
+	Inode uint64
+	CTime int64
 }
 
 // Progress reports a running operation.
@@ -47,6 +53,8 @@ type FileCache map[string]CacheEntry
 type CacheEntry struct {
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mtime"`
+	Inode   uint64    `json:"ino,omitempty"`
+	CTime   int64     `json:"ctime,omitempty"`
 	Chunks  []ID      `json:"chunks"`
 }
 
@@ -119,8 +127,10 @@ func (r *Repo) Backup(ctx context.Context, items []Item, o Options) (SnapshotRef
 		n := it.Node
 		n.ModTime = n.ModTime.UTC()
 		if n.Type == "file" {
+			// Unchanged since the parent (same size, mtime and, for a local
+			// file, inode and ctime), with every chunk still stored: not read.
 			if c, ok := o.Cache[n.Path]; ok && o.Kind == "incremental" && c.Size == n.Size &&
-				c.ModTime.Equal(n.ModTime) && w.allStored(c.Chunks) {
+				c.ModTime.Equal(n.ModTime) && c.Inode == it.Inode && c.CTime == it.CTime && w.allStored(c.Chunks) {
 				n.Chunks = c.Chunks
 				for _, id := range c.Chunks {
 					w.used[id] = true
@@ -135,7 +145,7 @@ func (r *Repo) Backup(ctx context.Context, items []Item, o Options) (SnapshotRef
 			}
 			w.prog.Files++
 			w.report()
-			newCache[n.Path] = CacheEntry{Size: n.Size, ModTime: n.ModTime, Chunks: n.Chunks}
+			newCache[n.Path] = CacheEntry{Size: n.Size, ModTime: n.ModTime, Inode: it.Inode, CTime: it.CTime, Chunks: n.Chunks}
 		}
 		if err := enc.Encode(n); err != nil {
 			return SnapshotRef{}, err
@@ -487,8 +497,9 @@ func DirItems(root, prefix string, skip func(rel string, d fs.DirEntry) bool) ([
 		case d.IsDir():
 			items = append(items, Item{Node: Node{Path: p, Type: "dir", Mode: uint32(fi.Mode().Perm()), ModTime: fi.ModTime()}})
 		case fi.Mode().IsRegular():
+			ino, ctime := fileIdentity(fi)
 			items = append(items, Item{Node: Node{Path: p, Type: "file", Mode: uint32(fi.Mode().Perm()), ModTime: fi.ModTime(), Size: fi.Size()},
-				Open: func() (io.ReadCloser, error) { return os.Open(full) }})
+				Open: func() (io.ReadCloser, error) { return os.Open(full) }, Inode: ino, CTime: ctime})
 		}
 		return nil
 	})

@@ -45,13 +45,26 @@ const (
 
 // Policy is an establishment's backup policy (MCO-SVG-2, -3, -8).
 type Policy struct {
-	Establishment string    `json:"establishment"` // "" for the deployment
-	Enabled       bool      `json:"enabled"`
-	Repo          string    `json:"repo"`           // a folder, or https://… of a receiver
-	Schedule      string    `json:"schedule"`       // calendar expression, see ParseCalendar
-	FullEvery     int       `json:"full_every"`     // every Nth run reads everything (0: never)
-	Include       []string  `json:"include"`        // selection: listing paths (data, blobs/files/…); empty = all
-	Exclude       []string  `json:"exclude"`        // name patterns (*.iso, *.tmp)
+	Establishment string   `json:"establishment"` // "" for the deployment
+	Enabled       bool     `json:"enabled"`
+	Repo          string   `json:"repo"`       // a folder, or https://… of a receiver
+	Schedule      string   `json:"schedule"`   // calendar expression, see ParseCalendar
+	FullEvery     int      `json:"full_every"` // every Nth run reads everything (0: never)
+	Include       []string `json:"include"`    // selection: listing paths (data, blobs/files/…); empty = all
+	Exclude       []string `json:"exclude"`    // name patterns (*.iso, *.tmp)
+	// ModifiedSince and ModifiedBefore select the files of the data folder
+	// and the blob store by modification time (zero: no bound). The
+	// database and the catalogue are always taken whole.
+	ModifiedSince  time.Time `json:"modified_since,omitzero"`
+	ModifiedBefore time.Time `json:"modified_before,omitzero"`
+	// Off-site transfers: at most RateLimit bytes per second (0: no
+	// limit); scheduled runs start only within Window ("22:00-06:00", ""
+	// any time); ClientCert (a sender certificate and key, PEM) and CA (the
+	// receiver's CA, PEM) for a receiver requiring mutual TLS.
+	RateLimit     int64     `json:"rate_limit,omitempty"`
+	Window        string    `json:"window,omitempty"`
+	ClientCert    string    `json:"client_cert,omitempty"`
+	CA            string    `json:"ca,omitempty"`
 	Retention     Retention `json:"retention"`      //
 	CheckSchedule string    `json:"check_schedule"` // unattended verification
 	DrillDays     int       `json:"drill_days"`     // prompt the key holder for a restore drill every N days
@@ -78,9 +91,19 @@ func (p Policy) Validate() error {
 			return err
 		}
 	}
+	if _, err := ParseWindow(p.Window); err != nil {
+		return err
+	}
+	if p.RateLimit < 0 {
+		return core.E(op, core.Invalid, "the rate limit cannot be negative")
+	}
 	r := p.Retention
 	if r.Last < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 || r.Yearly < 0 || p.FullEvery < 0 || p.DrillDays < 0 {
 		return core.E(op, core.Invalid, "retention counts and intervals cannot be negative")
+	}
+	if !p.ModifiedSince.IsZero() && !p.ModifiedBefore.IsZero() && !p.ModifiedSince.Before(p.ModifiedBefore) {
+		return core.E(op, core.Invalid, "the selection's dates are reversed: modified since %s is not before %s",
+			p.ModifiedSince.Format("2006-01-02"), p.ModifiedBefore.Format("2006-01-02"))
 	}
 	for _, x := range p.Exclude {
 		if _, err := path.Match(x, "x"); err != nil {
@@ -115,6 +138,21 @@ func (p Policy) Selects(pth string) bool {
 	}
 	return false
 }
+
+// SelectsTime reports whether a file modified at t is within the policy's
+// date bounds: at or after ModifiedSince, strictly before ModifiedBefore.
+func (p Policy) SelectsTime(t time.Time) bool {
+	if !p.ModifiedSince.IsZero() && t.Before(p.ModifiedSince) {
+		return false
+	}
+	if !p.ModifiedBefore.IsZero() && !t.Before(p.ModifiedBefore) {
+		return false
+	}
+	return true
+}
+
+// Dated reports whether the policy selects files by date.
+func (p Policy) Dated() bool { return !p.ModifiedSince.IsZero() || !p.ModifiedBefore.IsZero() }
 
 // MarshalPolicy and ParsePolicy give the stored form.
 func MarshalPolicy(p Policy) string { b, _ := json.Marshal(p); return string(b) }

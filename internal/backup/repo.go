@@ -18,6 +18,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -438,30 +439,113 @@ func validPath(p string) bool {
 	return true
 }
 
-// lock marks a running writer; prune refuses to run while a fresh lock
-// exists. A lock left by a killed process goes stale after lockStale.
-const lockStale = 2 * time.Hour
+// lock marks a running writer. A backup or a prune refuses to start while
+// another one holds a fresh lock on the repository; the holder refreshes
+// its lock every lockRefresh, so a lock older than lockStale was left by a
+// process that died (kill -9, power cut). A lock of a process of this host
+// that no longer runs is stale at once.
+var (
+	lockStale   = 30 * time.Minute
+	lockRefresh = 5 * time.Minute
+)
 
 type lockInfo struct {
 	Time time.Time `json:"time"`
 	Host string    `json:"host"`
 	PID  int       `json:"pid"`
 	Op   string    `json:"op"`
+	name string
 }
 
-func (r *Repo) lock(ctx context.Context, op string, now time.Time) (func(), error) {
+// ErrLocked is wrapped by the error of a run refused because another one
+// holds the repository.
+var ErrLocked = errors.New("the repository is locked by another run")
+
+func lockedErr(op string, l lockInfo) error {
+	return core.Wrap(op, core.Conflict, fmt.Errorf("%w: a %s started at %s on %s (pid %d) is running on this repository; "+
+		"wait for it to finish (a lock left by a stopped process expires %s after its last refresh)",
+		ErrLocked, l.Op, l.Time.UTC().Format(time.RFC3339), l.Host, l.PID, lockStale))
+}
+
+func (r *Repo) saveLock(ctx context.Context, op string) (Handle, error) {
 	host, _ := os.Hostname()
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
 	b, _ := json.Marshal(struct {
 		lockInfo
 		Nonce string `json:"nonce"`
-	}{lockInfo{now.UTC(), host, os.Getpid(), op}, hex.EncodeToString(nonce)})
+	}{lockInfo{Time: time.Now().UTC(), Host: host, PID: os.Getpid(), Op: op}, hex.EncodeToString(nonce)})
 	h := Handle{KindLock, Hash(b).String()}
-	if err := r.be.Save(ctx, h, b); err != nil {
+	return h, r.be.Save(ctx, h, b)
+}
+
+// lock takes the repository for op (backup, prune): it refuses when
+// another backup or prune holds a fresh lock, and when two start at once
+// the later lock gives way. The returned function releases it.
+func (r *Repo) lock(ctx context.Context, op string, _ time.Time) (func(), error) {
+	const errOp = "backup.lock"
+	fresh, err := r.freshLocks(ctx, time.Now(), true)
+	if err != nil {
 		return nil, err
 	}
-	return func() { _ = r.be.Remove(context.WithoutCancel(ctx), h) }, nil
+	if len(fresh) > 0 {
+		return nil, lockedErr(errOp, fresh[0])
+	}
+	h, err := r.saveLock(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	// Two runs that checked at the same moment both wrote a lock: the one
+	// with the earlier (time, name) keeps the repository.
+	fresh, err = r.freshLocks(ctx, time.Now(), false)
+	if err != nil {
+		_ = r.be.Remove(context.WithoutCancel(ctx), h)
+		return nil, err
+	}
+	var mine lockInfo
+	for _, l := range fresh {
+		if l.name == h.Name {
+			mine = l
+		}
+	}
+	for _, l := range fresh {
+		if l.name != h.Name && (l.Time.Before(mine.Time) || (l.Time.Equal(mine.Time) && l.name < h.Name)) {
+			_ = r.be.Remove(context.WithoutCancel(ctx), h)
+			return nil, lockedErr(errOp, l)
+		}
+	}
+	done := make(chan struct{})
+	var mu sync.Mutex
+	cur := h
+	go func() {
+		t := time.NewTicker(lockRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				nh, err := r.saveLock(context.WithoutCancel(ctx), op)
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				old := cur
+				cur = nh
+				mu.Unlock()
+				_ = r.be.Remove(context.WithoutCancel(ctx), old)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			mu.Lock()
+			defer mu.Unlock()
+			_ = r.be.Remove(context.WithoutCancel(ctx), cur)
+		})
+	}, nil
 }
 
 // freshLocks returns the locks younger than lockStale, removing stale ones
@@ -474,14 +558,26 @@ func (r *Repo) freshLocks(ctx context.Context, now time.Time, clean bool) ([]loc
 			return nil
 		}
 		var l lockInfo
-		if json.Unmarshal(b, &l) != nil || now.Sub(l.Time) > lockStale {
+		if json.Unmarshal(b, &l) != nil || now.Sub(l.Time) > lockStale || deadHere(l) {
 			if clean {
 				_ = r.be.Remove(ctx, Handle{KindLock, name})
 			}
 			return nil
 		}
+		l.name = name
 		fresh = append(fresh, l)
 		return nil
 	})
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Time.Before(fresh[j].Time) })
 	return fresh, err
+}
+
+// deadHere reports whether a lock was left by a process of this host that
+// no longer runs.
+func deadHere(l lockInfo) bool {
+	host, _ := os.Hostname()
+	if l.Host != host || l.PID <= 0 || l.PID == os.Getpid() {
+		return false
+	}
+	return !processAlive(l.PID)
 }

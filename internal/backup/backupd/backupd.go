@@ -52,6 +52,10 @@ type Server struct {
 	Root   string            // one folder per sender below
 	Tokens map[string]string // token → sender name ([a-z0-9-]+)
 	Log    *slog.Logger
+	// RequireCert refuses a sender without a client certificate verified
+	// by the TLS layer (see RequireClientCerts); the certificate's common
+	// name is the sender. Without it, a token is enough (compatibility).
+	RequireCert bool
 	// Journal, when set, records every refused delete or overwrite.
 	Journal func(ctx context.Context, sender, action, object, result string)
 
@@ -89,14 +93,27 @@ func validSender(s string) bool {
 	return true
 }
 
+// sender names who is calling: the common name of a verified client
+// certificate, or the owner of the bearer token; when both are given they
+// must name the same sender.
 func (s *Server) sender(r *http.Request) (string, bool) {
+	certName := ""
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		certName = r.TLS.VerifiedChains[0][0].Subject.CommonName
+		if !validSender(certName) {
+			return "", false
+		}
+	}
+	if s.RequireCert && certName == "" {
+		return "", false
+	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return "", false
+		return certName, certName != ""
 	}
 	for t, name := range s.Tokens {
 		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
-			return name, true
+			return name, certName == "" || certName == name
 		}
 	}
 	return "", false
@@ -120,7 +137,11 @@ func (s *Server) journal(r *http.Request, sender, action, object, result string)
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sender, ok := s.sender(r)
 	if !ok {
-		http.Error(w, "unknown or missing token", http.StatusUnauthorized)
+		msg := "unknown or missing token"
+		if s.RequireCert {
+			msg = "this receiver requires a sender certificate (preau backup receiver-cert) signed by its sender CA"
+		}
+		http.Error(w, msg, http.StatusUnauthorized)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/")

@@ -29,15 +29,19 @@ type Client struct {
 
 // NewClient returns a client for base (https://host:port). caFile, when
 // set, is the PEM CA that signs the receiver's certificate (a Préau's own
-// CA); otherwise the system roots are used.
-func NewClient(base, token, caFile string) (*Client, error) {
+// CA); otherwise the system roots are used. certFile, when set, is the
+// sender's client certificate and key (one PEM file, from preau backup
+// receiver-cert) for a receiver that requires mutual TLS; the token is
+// then optional.
+func NewClient(base, token, caFile, certFile string) (*Client, error) {
 	if token == "" {
 		token = os.Getenv("PREAU_BACKUP_TOKEN")
 	}
-	if token == "" {
-		return nil, core.E("backupd.NewClient", core.Invalid, "a receiver needs a token: --token or PREAU_BACKUP_TOKEN")
+	if token == "" && certFile == "" {
+		return nil, core.E("backupd.NewClient", core.Invalid, "a receiver needs a sender certificate (--client-cert) or a token (--token or PREAU_BACKUP_TOKEN)")
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
@@ -47,7 +51,14 @@ func NewClient(base, token, caFile string) (*Client, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, core.E("backupd.NewClient", core.Invalid, "%s holds no PEM certificate", caFile)
 		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	if certFile != "" {
+		kp, err := tls.LoadX509KeyPair(certFile, certFile)
+		if err != nil {
+			return nil, core.E("backupd.NewClient", core.Invalid, "sender certificate %s: %v", certFile, err)
+		}
+		tr.TLSClientConfig.Certificates = []tls.Certificate{kp}
 	}
 	return NewClientWith(base, token, &http.Client{Transport: tr, Timeout: 10 * time.Minute}), nil
 }
@@ -66,7 +77,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr m
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}

@@ -67,6 +67,7 @@ type Deps struct {
 	History  History
 	Status   func(ctx context.Context) (Status, error)
 	Runner   Runner
+	Browser  Browser
 	Renderer *web.Renderer
 }
 
@@ -75,7 +76,7 @@ type Handler struct{ d Deps }
 
 // New returns the handler; it fails when the renderer lacks its page.
 func New(d Deps) (*Handler, error) {
-	if err := d.Renderer.Require("backup/overview"); err != nil {
+	if err := d.Renderer.Require("backup/overview", "backup/browse"); err != nil {
 		return nil, err
 	}
 	return &Handler{d}, nil
@@ -87,6 +88,8 @@ func (h *Handler) Routes(mux *http.ServeMux, requireAdmin func(http.Handler) htt
 	mux.Handle("POST "+RunPath, requireAdmin(web.HandlerFunc(h.run)))
 	mux.Handle("GET "+ProgressPath, requireAdmin(web.HandlerFunc(h.progress)))
 	mux.Handle("GET "+EventsPath, requireAdmin(web.HandlerFunc(h.events)))
+	mux.Handle("GET "+BrowsePath, requireAdmin(web.HandlerFunc(h.browse)))
+	mux.Handle("POST "+BrowsePath, requireAdmin(web.HandlerFunc(h.browse)))
 }
 
 type overviewView struct {
