@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
@@ -236,9 +235,17 @@ func bucketOf(user, host string, n int) int {
 	if k == "" {
 		k = host
 	}
-	h := fnv.New32a()
-	h.Write([]byte(k))
-	return int(h.Sum32() % uint32(n))
+	return int(fnv32a(k) % uint32(n))
+}
+
+// fnv32a is FNV-1a (hash/fnv's New32a) over s, without allocating.
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // bucketsFor returns how many buckets a segment of count records gets:
@@ -249,23 +256,58 @@ func bucketsFor(count int) int {
 	return max(1, min(64, n))
 }
 
+// sortRef is a line's place in the segment: its time (the sort key) and
+// its index in the input (the tie-break that keeps arrival order).
+type sortRef struct {
+	sec int64
+	ns  int32
+	i   int32
+}
+
+func cmpRef(a, b sortRef) int {
+	switch {
+	case a.sec != b.sec:
+		return cmpInt(a.sec, b.sec)
+	case a.ns != b.ns:
+		return cmpInt(int64(a.ns), int64(b.ns))
+	}
+	return cmpInt(int64(a.i), int64(b.i))
+}
+
+func cmpInt(a, b int64) int {
+	if a < b {
+		return -1
+	}
+	if a > b {
+		return 1
+	}
+	return 0
+}
+
 // buildSegment compresses lines into a segment and returns its bytes and a
 // manifest with everything but the stream fields, Seq, SealedAt and the
-// signature filled in. prev is the previous manifest's Hash.
+// signature filled in. prev is the previous manifest's Hash. Within a
+// bucket, records are stored by time, records of the same time in arrival
+// order.
 func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
 	m := &Manifest{Version: ManifestVersion, Count: len(lines), Prev: prev, Buckets: bucketsFor(len(lines))}
-	bk := make([][]line, m.Buckets)
+	nb := m.Buckets
+	bidx := make([]uint8, len(lines))
+	start := make([]int, nb+1)
 	users, hosts := map[string]bool{}, map[string]bool{}
-	for _, l := range lines {
-		b := bucketOf(l.user, l.host, m.Buckets)
-		bk[b] = append(bk[b], l)
-		if l.user != "" && len(users) <= maxIndexed {
-			users[l.user] = true
+	lastUser, lastHost := "", ""
+	for i := range lines {
+		l := &lines[i]
+		b := bucketOf(l.user, l.host, nb)
+		bidx[i] = uint8(b)
+		start[b+1]++
+		if l.user != "" && l.user != lastUser && len(users) <= maxIndexed {
+			users[l.user], lastUser = true, l.user
 		}
-		if l.host != "" && len(hosts) <= maxIndexed {
-			hosts[l.host] = true
+		if l.host != "" && l.host != lastHost && len(hosts) <= maxIndexed {
+			hosts[l.host], lastHost = true, l.host
 		}
-		if m.First.IsZero() || l.t.Before(m.First) {
+		if i == 0 || l.t.Before(m.First) {
 			m.First = l.t
 		}
 		if l.t.After(m.Last) {
@@ -278,35 +320,46 @@ func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
 	if len(hosts) <= maxIndexed {
 		m.Hosts = sortedKeys(hosts)
 	}
+	for b := 1; b <= nb; b++ {
+		start[b] += start[b-1]
+	}
+	refs := make([]sortRef, len(lines))
+	pos := slices.Clone(start[:nb])
+	for i := range lines {
+		b := bidx[i]
+		refs[pos[b]] = sortRef{sec: lines[i].t.Unix(), ns: int32(lines[i].t.Nanosecond()), i: int32(i)}
+		pos[b]++
+	}
 	chain := chainStart(prev)
 	var ch chainer
-	var out, raw bytes.Buffer
+	out := make([]byte, 0, 1<<20)
+	var raw []byte
 	const perBlock = 8192
-	for b, ls := range bk {
-		byTime := func(a, b line) int { return a.t.Compare(b.t) }
-		if !slices.IsSortedFunc(ls, byTime) {
-			slices.SortStableFunc(ls, byTime)
+	for b := 0; b < nb; b++ {
+		rs := refs[start[b]:start[b+1]]
+		if !slices.IsSortedFunc(rs, cmpRef) {
+			slices.SortFunc(rs, cmpRef)
 		}
-		for i := 0; i < len(ls); i += perBlock {
-			part := ls[i:min(len(ls), i+perBlock)]
-			raw.Reset()
-			for _, l := range part {
-				raw.Write(l.data)
-				raw.WriteByte('\n')
-				chain = ch.step(chain, l.data)
+		for i := 0; i < len(rs); i += perBlock {
+			part := rs[i:min(len(rs), i+perBlock)]
+			raw = raw[:0]
+			for _, r := range part {
+				d := lines[r.i].data
+				raw = append(raw, d...)
+				raw = append(raw, '\n')
+				chain = ch.step(chain, d)
 			}
-			z := encoder().EncodeAll(raw.Bytes(), nil)
-			m.Blocks = append(m.Blocks, Block{Bucket: b, Offset: int64(out.Len()), Length: int64(len(z)),
-				Count: len(part), First: part[0].t, Last: part[len(part)-1].t})
-			out.Write(z)
+			off := len(out)
+			out = encoder().EncodeAll(raw, out)
+			m.Blocks = append(m.Blocks, Block{Bucket: b, Offset: int64(off), Length: int64(len(out) - off),
+				Count: len(part), First: lines[part[0].i].t, Last: lines[part[len(part)-1].i].t})
 		}
 	}
-	data := out.Bytes()
-	s := sha256.Sum256(data)
-	m.Size = int64(len(data))
+	s := sha256.Sum256(out)
+	m.Size = int64(len(out))
 	m.SegmentSHA256 = hex.EncodeToString(s[:])
 	m.RecordsHash = hex.EncodeToString(chain)
-	return data, m
+	return out, m
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -94,6 +94,7 @@ type Stats struct {
 type Store struct {
 	cfg  Config
 	ch   chan entry
+	bch  chan []Encoded // batches of records already encoded (syslog receivers)
 	quit chan struct{}
 	done chan struct{}
 
@@ -156,7 +157,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Spool, 0o700); err != nil {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
-	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{}),
+	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan []Encoded, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}}
 	go s.sealer()
@@ -240,6 +241,45 @@ func (s *Store) AppendWait(ctx context.Context, r Record) error {
 	}
 }
 
+// Encoded is a record already in its stored form: the JSON line EncodeJSON
+// writes for it (without the newline), with the fields the store sorts
+// and indexes by. Receivers that parse straight into the stored form
+// (syslogd) hand records over this way, in batches, without building a
+// Record each.
+type Encoded struct {
+	Stream Stream
+	Line   []byte    // must not change once handed over
+	Time   time.Time // the record's time, UTC
+	User   string
+	Host   string // the record's source
+}
+
+// AppendEncoded queues a batch of encoded records, waiting while the
+// buffer is full, until ctx ends (then the batch is dropped and counted).
+// The store keeps recs and the lines: the caller must not reuse them.
+func (s *Store) AppendEncoded(ctx context.Context, recs []Encoded) error {
+	if s == nil || s.closed.Load() {
+		return core.E("logs.AppendEncoded", core.Unavailable, "the log store is closed")
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	select {
+	case s.bch <- recs:
+		s.appended.Add(int64(len(recs)))
+		return nil
+	default:
+	}
+	select {
+	case s.bch <- recs:
+		s.appended.Add(int64(len(recs)))
+		return nil
+	case <-ctx.Done():
+		s.dropped.Add(int64(len(recs)))
+		return ctx.Err()
+	}
+}
+
 // Stats returns the counters.
 func (s *Store) Stats() Stats {
 	st := Stats{Appended: s.appended.Load(), Dropped: s.dropped.Load(), Segments: s.segments.Load(),
@@ -304,6 +344,8 @@ func (s *Store) writer() {
 		select {
 		case r := <-s.ch:
 			s.write(r)
+		case b := <-s.bch:
+			s.writeBatch(b)
 		case <-tick.C:
 			s.syncAll()
 			now := s.cfg.Clock.Now()
@@ -325,6 +367,9 @@ func (s *Store) writer() {
 				case r := <-s.ch:
 					s.write(r)
 					continue
+				case b := <-s.bch:
+					s.writeBatch(b)
+					continue
 				default:
 				}
 				break
@@ -344,6 +389,15 @@ func (s *Store) writer() {
 
 func (s *Store) write(e entry) {
 	if e.flush {
+		// Batches queued before the flush are written first.
+		for drained := false; !drained; {
+			select {
+			case b := <-s.bch:
+				s.writeBatch(b)
+			default:
+				drained = true
+			}
+		}
 		s.syncAll()
 		for _, sp := range s.spools {
 			if len(sp.lines) > 0 {
@@ -353,23 +407,58 @@ func (s *Store) write(e entry) {
 		s.flushPending.Add(-1)
 		return
 	}
-	st := e.stream
+	sp := s.spoolFor(e.stream)
+	if sp == nil {
+		return
+	}
+	s.add(sp, e.line)
+}
+
+// spoolFor returns the open spool of a stream, opening one if needed; nil
+// (the record is counted as dropped) when the file cannot be created.
+func (s *Store) spoolFor(st Stream) *spool {
 	sp := s.spools[st]
 	if sp == nil {
 		var err error
 		if sp, err = s.openSpool(st); err != nil {
 			s.cfg.Log.Error("opening a log spool file failed: record lost", "stream", st.String(), "err", err)
 			s.dropped.Add(1)
-			return
+			return nil
 		}
 		s.spools[st] = sp
 	}
-	sp.w.Write(e.line.data)
+	return sp
+}
+
+// add writes one line to sp and hands the spool to the sealer when full;
+// it returns false when it did.
+func (s *Store) add(sp *spool, l line) bool {
+	sp.w.Write(l.data)
 	sp.w.WriteByte('\n')
 	sp.dirty = true
-	sp.lines = append(sp.lines, e.line)
+	sp.lines = append(sp.lines, l)
 	if len(sp.lines) >= s.cfg.MaxSegmentRecords {
 		s.handOff(sp, nil)
+		return false
+	}
+	return true
+}
+
+// writeBatch writes a batch of encoded records (usually of one stream).
+func (s *Store) writeBatch(b []Encoded) {
+	var sp *spool
+	var cur Stream
+	for i := range b {
+		e := &b[i]
+		if sp == nil || e.Stream != cur {
+			if sp = s.spoolFor(e.Stream); sp == nil {
+				continue
+			}
+			cur = e.Stream
+		}
+		if !s.add(sp, line{data: e.Line, t: e.Time, user: e.User, host: e.Host}) {
+			sp = nil
+		}
 	}
 }
 

@@ -28,6 +28,10 @@ func NewFrameReader(r io.Reader, max int) *FrameReader {
 	return &FrameReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
+// Buffered returns how many bytes are read from the stream but not yet
+// returned: 0 means the next Next will wait for the network.
+func (f *FrameReader) Buffered() int { return f.r.Buffered() }
+
 // ErrFrame reports a broken octet-counted frame.
 var ErrFrame = errors.New("syslog: bad frame")
 

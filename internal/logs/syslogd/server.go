@@ -167,6 +167,10 @@ func (s *Server) handleConn(c net.Conn) {
 		}
 	}()
 	fr := NewFrameReader(c, MaxMessage)
+	if bs, ok := s.cfg.Sink.(batchSink); ok {
+		s.readBatches(ctx, c, fr, bs, src, transport)
+		return
+	}
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
 		msg, truncated, err := fr.Next()
@@ -183,30 +187,115 @@ func (s *Server) handleConn(c net.Conn) {
 	}
 }
 
-// waiter is a Sink that can wait for room (logs.Store): stream transports
-// use it so that TCP flow control slows the sender down instead of losing
-// records.
-type waiter interface {
-	AppendWait(ctx context.Context, r logs.Record) error
+// batchSink takes records already encoded, in batches, waiting for room
+// (logs.Store): the stream receivers' fast path.
+type batchSink interface {
+	AppendEncoded(ctx context.Context, recs []logs.Encoded) error
 }
 
-func (s *Server) handleStream(ctx context.Context, raw []byte, src netip.Addr, transport string) {
-	w, ok := s.cfg.Sink.(waiter)
-	if !ok {
-		s.handle(raw, src, transport)
-		return
+// batchSize is how many records a stream receiver hands over at once; a
+// batch also goes as soon as the connection has nothing more buffered, so
+// batching adds no delay.
+const batchSize = 256
+
+// readBatches is the stream receivers' fast path: each message is parsed
+// and encoded into the stored form in this connection's goroutine, into a
+// shared arena, and records go to the store a batch at a time.
+func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, bs batchSink, src netip.Addr, transport string) {
+	enc := newEncoder(src, transport)
+	var batch []logs.Encoded
+	var arena []byte
+	est, estAt := "", time.Time{}
+	local := 0 // tokens this connection holds
+	send := func() {
+		if len(batch) > 0 {
+			_ = bs.AppendEncoded(ctx, batch)
+			batch, arena = nil, nil
+		}
 	}
-	// Over its rate, a stream sender is slowed down (throttled), not cut.
+	defer send()
+	for {
+		if fr.Buffered() == 0 {
+			send() // about to wait for the network: hand over what we have
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
+		}
+		msg, truncated, err := fr.Next()
+		if err != nil {
+			if errors.Is(err, ErrFrame) {
+				s.badFrames.Add(1)
+			}
+			return
+		}
+		if truncated {
+			s.truncated.Add(1)
+		}
+		now := s.throttle(src, &local, streamGrant)
+		s.received.Add(1)
+		if s.cfg.Mapper != nil && src.IsValid() && (estAt.IsZero() || now.Sub(estAt) > time.Second || now.Before(estAt)) {
+			est, estAt = s.cfg.Mapper.EstablishmentOf(src), now
+		}
+		if cap(arena)-len(arena) < 2*len(msg)+1024 {
+			arena = make([]byte, 0, max(128<<10, 4*len(msg)+4096))
+		}
+		if batch == nil {
+			batch = make([]logs.Encoded, 0, batchSize)
+		}
+		off := len(arena)
+		var t time.Time
+		var class logs.Class
+		var host string
+		arena, t, class, host = enc.encode(arena, msg, est, now, s.cfg.Location)
+		batch = append(batch, logs.Encoded{Stream: logs.Stream{Class: class, Establishment: est},
+			Line: arena[off:len(arena):len(arena)], Time: t, Host: host})
+		if len(batch) == batchSize {
+			send()
+		}
+	}
+}
+
+// streamGrant is how many tokens a stream connection takes from its
+// source's bucket at once (fewer when fewer are left), so that the shared
+// bucket is locked once per grant rather than once per message.
+const streamGrant = 32
+
+// throttle takes one token for a message from src, from the connection's
+// own allowance (*local) refilled from the source's bucket, waiting while
+// the source is over its rate: a stream sender is slowed down (TCP flow
+// control), not cut. It returns the reception time.
+func (s *Server) throttle(src netip.Addr, local *int, grant int) time.Time {
 	for throttled := false; ; throttled = true {
-		if ok, _ := s.allow(src, s.cfg.Clock.Now()); ok {
-			break
+		now := s.cfg.Clock.Now()
+		if *local > 0 {
+			*local--
+			return now
+		}
+		if n := s.take(src, now, grant); n > 0 {
+			*local = n - 1
+			return now
 		}
 		if !throttled {
 			s.limited.Add(1)
 		}
 		time.Sleep(time.Second / time.Duration(s.cfg.RatePerSource))
 	}
-	now := s.cfg.Clock.Now()
+}
+
+// waiter is a Sink that can wait for room: stream transports use it so
+// that TCP flow control slows the sender down instead of losing records.
+type waiter interface {
+	AppendWait(ctx context.Context, r logs.Record) error
+}
+
+// handleStream is the record path of the stream transports, for sinks that
+// take no encoded batches.
+func (s *Server) handleStream(ctx context.Context, raw []byte, src netip.Addr, transport string) {
+	w, ok := s.cfg.Sink.(waiter)
+	if !ok {
+		s.handle(raw, src, transport)
+		return
+	}
+	local := 0
+	now := s.throttle(src, &local, 1)
 	s.received.Add(1)
 	est := ""
 	if s.cfg.Mapper != nil && src.IsValid() {
@@ -288,11 +377,37 @@ func addrOf(a net.Addr) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// allow applies the per-source token bucket.
+// allow applies the per-source token bucket to one message; it also
+// returns how many messages were refused since the last one allowed.
 func (s *Server) allow(src netip.Addr, now time.Time) (bool, int64) {
-	rate := float64(s.cfg.RatePerSource)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	b := s.bucketOf(src, now)
+	if b.tokens < 1 {
+		b.dropped++
+		return false, 0
+	}
+	b.tokens--
+	d := b.dropped
+	b.dropped = 0
+	return true, d
+}
+
+// take takes up to n whole tokens from src's bucket and returns how many.
+func (s *Server) take(src netip.Addr, now time.Time, n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bucketOf(src, now)
+	got := min(n, int(b.tokens))
+	if got > 0 {
+		b.tokens -= float64(got)
+	}
+	return got
+}
+
+// bucketOf returns src's bucket refilled to now; s.mu is held.
+func (s *Server) bucketOf(src netip.Addr, now time.Time) *bucket {
+	rate := float64(s.cfg.RatePerSource)
 	b := s.buckets[src]
 	if b == nil {
 		if len(s.buckets) > 100_000 {
@@ -303,14 +418,7 @@ func (s *Server) allow(src netip.Addr, now time.Time) (bool, int64) {
 	}
 	b.tokens = min(2*rate, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
-	if b.tokens < 1 {
-		b.dropped++
-		return false, 0
-	}
-	b.tokens--
-	d := b.dropped
-	b.dropped = 0
-	return true, d
+	return b
 }
 
 func (s *Server) handle(raw []byte, src netip.Addr, transport string) {
