@@ -103,6 +103,8 @@ type Store struct {
 	closed                                 atomic.Bool
 
 	seals    chan sealJob
+	scratch  segScratch // the sealer's buffers
+	linePool sync.Pool  // *[]line of sealed spools, for the next ones
 	sealDone chan struct{}
 	sealErr  atomic.Value // string
 
@@ -485,7 +487,27 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 	w.Write(h)
 	w.WriteByte('\n')
 	return &spool{stream: st, id: id, path: p, f: f, w: w, opened: now, dirty: true,
-		lines: make([]line, 0, min(s.cfg.MaxSegmentRecords, 16384))}, nil
+		lines: s.newLines()}, nil
+}
+
+// newLines returns an empty line slice for a spool, with room for a whole
+// segment when a sealed spool left one (so that spools do not regrow).
+func (s *Store) newLines() []line {
+	if p, ok := s.linePool.Get().(*[]line); ok {
+		return (*p)[:0]
+	}
+	return make([]line, 0, min(s.cfg.MaxSegmentRecords, 16384))
+}
+
+// recycle keeps a sealed spool's line slice for the next spool, without
+// its lines (their memory goes).
+func (s *Store) recycle(ls []line) {
+	if cap(ls) < 16384 || cap(ls) > 2*s.cfg.MaxSegmentRecords {
+		return
+	}
+	clear(ls)
+	ls = ls[:0]
+	s.linePool.Put(&ls)
 }
 
 func orUnderscore(s string) string {
@@ -552,6 +574,7 @@ func (s *Store) sealer() {
 				_ = os.Remove(j.path)
 			}
 		}
+		s.recycle(j.lines)
 		s.sealing.Add(-1)
 		if j.done != nil {
 			j.done <- err
@@ -565,7 +588,7 @@ func (s *Store) seal(ctx context.Context, j sealJob) error {
 	if err != nil {
 		return err
 	}
-	data, m := buildSegment(j.lines, h.hash)
+	data, m := buildSegment(j.lines, h.hash, &s.scratch)
 	m.Node, m.Class, m.Establishment, m.Seq = s.cfg.Node, j.stream.Class, j.stream.Establishment, h.seq+1
 	m.SealedAt = s.cfg.Clock.Now().UTC()
 	m.WAL, m.Recovered, m.GapAfter = j.wal, j.recovered, j.gapAfter.UTC()
