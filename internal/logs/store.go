@@ -94,7 +94,7 @@ type Stats struct {
 type Store struct {
 	cfg  Config
 	ch   chan entry
-	bch  chan []Encoded // batches of records already encoded (syslog receivers)
+	bch  chan batch // batches of records already encoded (syslog receivers)
 	quit chan struct{}
 	done chan struct{}
 
@@ -105,6 +105,7 @@ type Store struct {
 	seals    chan sealJob
 	scratch  segScratch // the sealer's buffers
 	linePool sync.Pool  // *[]line of sealed spools, for the next ones
+	chunkPool sync.Pool // *[]byte spool chunks of sealed spools
 	sealDone chan struct{}
 	sealErr  atomic.Value // string
 
@@ -120,20 +121,83 @@ type head struct {
 	hash string
 }
 
+// spool is a stream's open spool file. Its lines live in chunks (each line
+// followed by its newline, as in the file): the bytes of a chunk not yet
+// written to the file start at pending, and are written when 64 KiB are
+// pending, at each fsync and at hand-off. Sealed spools give their chunks
+// back for the next ones, so that steady ingestion reuses its memory.
 type spool struct {
-	stream Stream
-	id     string
-	path   string
-	f      *os.File
-	w      *bufio.Writer
-	lines  []line
-	opened time.Time
-	dirty  bool
+	stream  Stream
+	id      string
+	path    string
+	f       *os.File
+	chunks  [][]byte
+	cur     []byte // the last chunk
+	pending int    // offset in cur of the first byte not written yet
+	werr    error  // the first write error (logged once)
+	lines   []line
+	opened  time.Time
+	dirty   bool
+}
+
+// chunkSize is the size of a spool's memory chunks.
+const chunkSize = 1 << 20
+
+// put copies data and a newline into the spool and returns the stored
+// copy of data.
+func (s *Store) put(sp *spool, data []byte) []byte {
+	n := len(data) + 1
+	if cap(sp.cur)-len(sp.cur) < n {
+		s.writePending(sp)
+		c := s.newChunk(n)
+		sp.chunks = append(sp.chunks, c)
+		sp.cur, sp.pending = c, 0
+	}
+	off := len(sp.cur)
+	sp.cur = append(sp.cur, data...)
+	sp.cur = append(sp.cur, '\n')
+	sp.chunks[len(sp.chunks)-1] = sp.cur
+	if len(sp.cur)-sp.pending >= 64<<10 {
+		s.writePending(sp)
+	}
+	return sp.cur[off : off+len(data) : off+len(data)]
+}
+
+// writePending writes the bytes of the current chunk not written yet.
+func (s *Store) writePending(sp *spool) {
+	if len(sp.cur) == sp.pending {
+		return
+	}
+	if _, err := sp.f.Write(sp.cur[sp.pending:]); err != nil && sp.werr == nil {
+		sp.werr = err
+		s.cfg.Log.Error("writing a log spool file failed", "file", sp.path, "err", err)
+	}
+	sp.pending = len(sp.cur)
+}
+
+func (s *Store) newChunk(n int) []byte {
+	if n <= chunkSize {
+		if p, ok := s.chunkPool.Get().(*[]byte); ok {
+			return (*p)[:0]
+		}
+		n = chunkSize
+	}
+	return make([]byte, 0, n)
+}
+
+func (s *Store) recycleChunks(cs [][]byte) {
+	for _, c := range cs {
+		if cap(c) == chunkSize {
+			c = c[:0]
+			s.chunkPool.Put(&c)
+		}
+	}
 }
 
 type sealJob struct {
 	stream    Stream
 	lines     []line
+	chunks    [][]byte // the memory of lines, given back once sealed
 	wal       string
 	path      string
 	recovered bool
@@ -159,7 +223,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Spool, 0o700); err != nil {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
-	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan []Encoded, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
+	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}}
 	go s.sealer()
@@ -258,22 +322,25 @@ type Encoded struct {
 
 // AppendEncoded queues a batch of encoded records, waiting while the
 // buffer is full, until ctx ends (then the batch is dropped and counted).
-// The store keeps recs and the lines: the caller must not reuse them.
-func (s *Store) AppendEncoded(ctx context.Context, recs []Encoded) error {
+// Once the store has copied the batch it calls release (when not nil), from
+// another goroutine: only then may the caller reuse recs and the lines'
+// memory; release is not called when an error is returned.
+func (s *Store) AppendEncoded(ctx context.Context, recs []Encoded, release func()) error {
 	if s == nil || s.closed.Load() {
 		return core.E("logs.AppendEncoded", core.Unavailable, "the log store is closed")
 	}
 	if len(recs) == 0 {
 		return nil
 	}
+	b := batch{recs: recs, release: release}
 	select {
-	case s.bch <- recs:
+	case s.bch <- b:
 		s.appended.Add(int64(len(recs)))
 		return nil
 	default:
 	}
 	select {
-	case s.bch <- recs:
+	case s.bch <- b:
 		s.appended.Add(int64(len(recs)))
 		return nil
 	case <-ctx.Done():
@@ -435,8 +502,7 @@ func (s *Store) spoolFor(st Stream) *spool {
 // add writes one line to sp and hands the spool to the sealer when full;
 // it returns false when it did.
 func (s *Store) add(sp *spool, l line) bool {
-	sp.w.Write(l.data)
-	sp.w.WriteByte('\n')
+	l.data = s.put(sp, l.data)
 	sp.dirty = true
 	sp.lines = append(sp.lines, l)
 	if len(sp.lines) >= s.cfg.MaxSegmentRecords {
@@ -446,8 +512,21 @@ func (s *Store) add(sp *spool, l line) bool {
 	return true
 }
 
-// writeBatch writes a batch of encoded records (usually of one stream).
-func (s *Store) writeBatch(b []Encoded) {
+// batch is what AppendEncoded queues.
+type batch struct {
+	recs    []Encoded
+	release func()
+}
+
+// writeBatch writes a batch of encoded records (usually of one stream),
+// then lets the producer reuse its buffers.
+func (s *Store) writeBatch(bt batch) {
+	b := bt.recs
+	defer func() {
+		if bt.release != nil {
+			bt.release()
+		}
+	}()
 	var sp *spool
 	var cur Stream
 	for i := range b {
@@ -483,11 +562,9 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 	}
 	now := s.cfg.Clock.Now()
 	h, _ := json.Marshal(spoolHeader{WAL: id, Class: st.Class, Establishment: st.Establishment, Opened: now.UTC()})
-	w := bufio.NewWriterSize(f, 64<<10)
-	w.Write(h)
-	w.WriteByte('\n')
-	return &spool{stream: st, id: id, path: p, f: f, w: w, opened: now, dirty: true,
-		lines: s.newLines()}, nil
+	sp := &spool{stream: st, id: id, path: p, f: f, opened: now, dirty: true, lines: s.newLines()}
+	s.put(sp, h)
+	return sp, nil
 }
 
 // newLines returns an empty line slice for a spool, with room for a whole
@@ -522,10 +599,9 @@ func (s *Store) syncAll() {
 		if !sp.dirty {
 			continue
 		}
-		if err := sp.w.Flush(); err == nil {
+		s.writePending(sp)
+		if sp.werr == nil {
 			_ = sp.f.Sync()
-		} else {
-			s.cfg.Log.Error("writing a log spool file failed", "file", sp.path, "err", err)
 		}
 		sp.dirty = false
 	}
@@ -534,15 +610,16 @@ func (s *Store) syncAll() {
 // handOff gives sp's records to the sealer and forgets the spool; the
 // sealer removes the file once the segment is stored.
 func (s *Store) handOff(sp *spool, done chan error) {
-	_ = sp.w.Flush()
+	s.writePending(sp)
 	_ = sp.f.Sync()
 	_ = sp.f.Close()
 	delete(s.spools, sp.stream)
 	s.sealing.Add(1)
-	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, wal: sp.id, path: sp.path, done: done}
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done}
 }
 
 func (s *Store) dropSpool(sp *spool) {
+	s.recycleChunks(sp.chunks)
 	_ = sp.f.Close()
 	_ = os.Remove(sp.path)
 	delete(s.spools, sp.stream)
@@ -575,6 +652,7 @@ func (s *Store) sealer() {
 			}
 		}
 		s.recycle(j.lines)
+		s.recycleChunks(j.chunks)
 		s.sealing.Add(-1)
 		if j.done != nil {
 			j.done <- err

@@ -190,8 +190,19 @@ func (s *Server) handleConn(c net.Conn) {
 // batchSink takes records already encoded, in batches, waiting for room
 // (logs.Store): the stream receivers' fast path.
 type batchSink interface {
-	AppendEncoded(ctx context.Context, recs []logs.Encoded) error
+	AppendEncoded(ctx context.Context, recs []logs.Encoded, release func()) error
 }
+
+// batchBuf is a batch and the arena its lines are encoded into, reused once
+// the store has copied them.
+type batchBuf struct {
+	recs  []logs.Encoded
+	arena []byte
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &batchBuf{recs: make([]logs.Encoded, 0, batchSize), arena: make([]byte, 0, 128<<10)}
+}}
 
 // batchSize is how many records a stream receiver hands over at once; a
 // batch also goes as soon as the connection has nothing more buffered, so
@@ -203,14 +214,19 @@ const batchSize = 256
 // shared arena, and records go to the store a batch at a time.
 func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, bs batchSink, src netip.Addr, transport string) {
 	enc := newEncoder(src, transport)
-	var batch []logs.Encoded
-	var arena []byte
+	var bb *batchBuf
 	est, estAt := "", time.Time{}
 	local := 0 // tokens this connection holds
 	send := func() {
-		if len(batch) > 0 {
-			_ = bs.AppendEncoded(ctx, batch)
-			batch, arena = nil, nil
+		if bb != nil && len(bb.recs) > 0 {
+			b := bb
+			// Not taken (shutdown), the buffers are left to the GC.
+			_ = bs.AppendEncoded(ctx, b.recs, func() {
+				clear(b.recs)
+				b.recs, b.arena = b.recs[:0], b.arena[:0]
+				batchPool.Put(b)
+			})
+			bb = nil
 		}
 	}
 	defer send()
@@ -234,20 +250,20 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 		if s.cfg.Mapper != nil && src.IsValid() && (estAt.IsZero() || now.Sub(estAt) > time.Second || now.Before(estAt)) {
 			est, estAt = s.cfg.Mapper.EstablishmentOf(src), now
 		}
-		if cap(arena)-len(arena) < 2*len(msg)+1024 {
-			arena = make([]byte, 0, max(128<<10, 4*len(msg)+4096))
+		if bb != nil && cap(bb.arena)-len(bb.arena) < 2*len(msg)+1024 {
+			send() // the arena is full: a batch never spans two arenas
 		}
-		if batch == nil {
-			batch = make([]logs.Encoded, 0, batchSize)
+		if bb == nil {
+			bb = batchPool.Get().(*batchBuf)
 		}
-		off := len(arena)
+		off := len(bb.arena)
 		var t time.Time
 		var class logs.Class
 		var host string
-		arena, t, class, host = enc.encode(arena, msg, est, now, s.cfg.Location)
-		batch = append(batch, logs.Encoded{Stream: logs.Stream{Class: class, Establishment: est},
-			Line: arena[off:len(arena):len(arena)], Time: t, Host: host})
-		if len(batch) == batchSize {
+		bb.arena, t, class, host = enc.encode(bb.arena, msg, est, now, s.cfg.Location)
+		bb.recs = append(bb.recs, logs.Encoded{Stream: logs.Stream{Class: class, Establishment: est},
+			Line: bb.arena[off:len(bb.arena):len(bb.arena)], Time: t, Host: host})
+		if len(bb.recs) == batchSize {
 			send()
 		}
 	}
