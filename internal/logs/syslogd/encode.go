@@ -26,6 +26,54 @@ type encoder struct {
 	transport string
 	hostB     []byte // the last host name seen and its string (interned)
 	hostS     string
+	// The trust window of device times (ToRecord's), computed once per
+	// second of now.
+	winSec       int64
+	winLo, winHi time.Time
+	// The formatted "YYYY-MM-DDThh:mm:ss" of the last UTC second written.
+	tsSec int64
+	tsBuf []byte
+}
+
+// window returns the times a device time must lie between to be kept
+// (ToRecord's rule: at most a day ahead, at most a year behind).
+func (e *encoder) window(now time.Time) (lo, hi time.Time) {
+	if sec := now.Unix(); sec != e.winSec || e.winHi.IsZero() {
+		e.winSec = sec
+		s := time.Unix(sec, 0).In(now.Location())
+		e.winLo, e.winHi = s.AddDate(-1, 0, 0), s.Add(24*time.Hour)
+	}
+	// Within the second: shift by the sub-second part (AddDate of a whole
+	// second plus the same nanoseconds is the same instant).
+	ns := time.Duration(now.Nanosecond())
+	return e.winLo.Add(ns), e.winHi.Add(ns)
+}
+
+// appendTime appends t (UTC) as RFC 3339 with nanoseconds, trailing zeros
+// trimmed: what time.RFC3339Nano writes, with the seconds part cached.
+func (e *encoder) appendTime(dst []byte, t time.Time) []byte {
+	if y := t.Year(); y < 1000 || y > 9999 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	if sec := t.Unix(); sec != e.tsSec || len(e.tsBuf) == 0 {
+		e.tsSec = sec
+		e.tsBuf = time.Unix(sec, 0).UTC().AppendFormat(e.tsBuf[:0], "2006-01-02T15:04:05")
+	}
+	dst = append(dst, e.tsBuf...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var d [10]byte
+		d[0] = '.'
+		for i := 9; i >= 1; i-- {
+			d[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for d[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, d[:n]...)
+	}
+	return append(dst, 'Z')
 }
 
 func newEncoder(src netip.Addr, transport string) *encoder {
@@ -72,7 +120,7 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 	v := &e.v
 	v.parse(msg, now, loc)
 	t := v.t
-	if t.IsZero() || t.After(now.Add(24*time.Hour)) || t.Before(now.AddDate(-1, 0, 0)) {
+	if lo, hi := e.window(now); t.IsZero() || t.After(hi) || t.Before(lo) {
 		t = now
 	}
 	class := logs.ClassSystem
@@ -82,7 +130,7 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 	host := e.host()
 	ut := t.UTC()
 	dst = append(dst, `{"time":"`...)
-	dst = ut.AppendFormat(dst, time.RFC3339Nano)
+	dst = e.appendTime(dst, ut)
 	dst = append(dst, '"')
 	if est != "" {
 		dst = appendKey(dst, "establishment")
