@@ -112,6 +112,10 @@ type Store struct {
 	mu    sync.Mutex
 	heads map[Stream]head      // last sealed segment per stream (sealer goroutine and Open only)
 	mans  map[string]*Manifest // manifest cache by key (immutable objects)
+	// The day index (index.go): streams known to be indexed, and the day
+	// before which each stream's days were last compacted (sealer only).
+	indexed   map[string]bool
+	compacted map[string]string
 
 	spools map[Stream]*spool // writer goroutine only
 }
@@ -213,7 +217,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	const op = "logs.Open"
 	cfg.defaults()
 	if cfg.ReadOnly {
-		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}}
+		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}, indexed: map[string]bool{},
+			compacted: map[string]string{}}
 		s.closed.Store(true)
 		return s, nil
 	}
@@ -225,7 +230,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
-		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}}
+		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, indexed: map[string]bool{}, compacted: map[string]string{}}
 	go s.sealer()
 	gaps, err := s.recover(ctx)
 	if err != nil {
@@ -682,8 +687,23 @@ func (s *Store) seal(ctx context.Context, j sealJob) error {
 	if _, err := blob.Put(ctx, s.cfg.Blobs, manKey(prefix, m.Seq), bytes.NewReader(mb)); err != nil {
 		return err
 	}
+	// The day index, before the head: a seal retried after a failure
+	// rewrites the same objects.
+	if err := writeIndexEntry(ctx, s.cfg.Blobs, prefix, m); err != nil {
+		return err
+	}
+	if err := s.indexStream(ctx, prefix); err != nil {
+		s.cfg.Log.Warn("indexing a log stream failed; its searches read the manifests", "stream", j.stream.String(), "err", err)
+	}
 	if err := writeHead(ctx, s.cfg.Blobs, prefix, m, s.cfg.Key); err != nil {
 		return err
+	}
+	if d := dayKey(m.First); d > s.compacted[prefix] {
+		if err := s.compactDays(ctx, prefix, d); err != nil {
+			s.cfg.Log.Warn("compacting the log day index failed", "stream", j.stream.String(), "err", err)
+		} else {
+			s.compacted[prefix] = d
+		}
 	}
 	s.mu.Lock()
 	s.heads[j.stream] = head{seq: m.Seq, hash: m.Hash}
