@@ -51,6 +51,15 @@ type Config struct {
 	Buffer            int                // default 65,536 records
 	Clock             core.Clock
 	Log               *slog.Logger
+	// DiskUsage measures a folder's disk (total and free bytes); nil turns
+	// disk watching off. DiskPaths are the folders watched (default: the
+	// spool); DiskWarn and DiskCritical the percentages used that raise
+	// the alerts (defaults 85 and 95; disk.go). DiskCheckInterval: 10 s.
+	DiskUsage         func(path string) (total, free uint64, err error)
+	DiskPaths         []string
+	DiskWarn          int
+	DiskCritical      int
+	DiskCheckInterval time.Duration
 	// ReadOnly opens the store for reading (search, verify, archive) beside
 	// a running server: no spool, no recovery, Append drops everything.
 	ReadOnly bool
@@ -75,6 +84,18 @@ func (c *Config) defaults() {
 	if c.Clock == nil {
 		c.Clock = core.SystemClock{}
 	}
+	if c.DiskWarn <= 0 {
+		c.DiskWarn = 85
+	}
+	if c.DiskCritical <= 0 {
+		c.DiskCritical = 95
+	}
+	if c.DiskCheckInterval <= 0 {
+		c.DiskCheckInterval = 10 * time.Second
+	}
+	if len(c.DiskPaths) == 0 && c.Spool != "" {
+		c.DiskPaths = []string{c.Spool}
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +108,7 @@ type Stats struct {
 	Segments  int64 // segments sealed
 	Recovered int64 // segments sealed from a crashed process's spool
 	SealErr   string
+	Disk      DiskStatus // the log disk's last measure
 }
 
 // Store is the sealed log store. It implements Sink. Build it with Open and
@@ -108,6 +130,8 @@ type Store struct {
 	chunkPool sync.Pool // *[]byte spool chunks of sealed spools
 	sealDone chan struct{}
 	sealErr  atomic.Value // string
+	disk     atomic.Value // DiskStatus
+	alarm    chan struct{}
 
 	mu    sync.Mutex
 	heads map[Stream]head      // last sealed segment per stream (sealer goroutine and Open only)
@@ -218,7 +242,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.defaults()
 	if cfg.ReadOnly {
 		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}, indexed: map[string]bool{},
-			compacted: map[string]string{}}
+			compacted: map[string]string{}, alarm: make(chan struct{}, 1)}
 		s.closed.Store(true)
 		return s, nil
 	}
@@ -230,7 +254,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
-		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, indexed: map[string]bool{}, compacted: map[string]string{}}
+		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, indexed: map[string]bool{}, compacted: map[string]string{},
+		alarm: make(chan struct{}, 1)}
+	s.checkDisk(cfg.Clock.Now())
 	go s.sealer()
 	gaps, err := s.recover(ctx)
 	if err != nil {
@@ -357,7 +383,7 @@ func (s *Store) AppendEncoded(ctx context.Context, recs []Encoded, release func(
 // Stats returns the counters.
 func (s *Store) Stats() Stats {
 	st := Stats{Appended: s.appended.Load(), Dropped: s.dropped.Load(), Segments: s.segments.Load(),
-		Recovered: s.recovered.Load()}
+		Recovered: s.recovered.Load(), Disk: s.Disk()}
 	if e, ok := s.sealErr.Load().(string); ok {
 		st.SealErr = e
 	}
@@ -414,6 +440,7 @@ func (s *Store) writer() {
 	tick := time.NewTicker(s.cfg.FsyncInterval)
 	defer tick.Stop()
 	var reported int64
+	var lastDisk time.Time
 	for {
 		select {
 		case r := <-s.ch:
@@ -423,8 +450,13 @@ func (s *Store) writer() {
 		case <-tick.C:
 			s.syncAll()
 			now := s.cfg.Clock.Now()
+			if now.Sub(lastDisk) >= s.cfg.DiskCheckInterval || now.Before(lastDisk) {
+				s.checkDisk(now)
+				lastDisk = now
+			}
+			every := s.sealEvery()
 			for _, sp := range s.spools {
-				if len(sp.lines) > 0 && now.Sub(sp.opened) >= s.cfg.SealInterval {
+				if len(sp.lines) > 0 && now.Sub(sp.opened) >= every {
 					s.handOff(sp, nil)
 				}
 			}
