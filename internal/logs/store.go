@@ -124,14 +124,14 @@ type Store struct {
 	flushPending, sealing                  atomic.Int64
 	closed                                 atomic.Bool
 
-	seals    chan sealJob
-	scratch  segScratch // the sealer's buffers
-	linePool sync.Pool  // *[]line of sealed spools, for the next ones
-	chunkPool sync.Pool // *[]byte spool chunks of sealed spools
-	sealDone chan struct{}
-	sealErr  atomic.Value // string
-	disk     atomic.Value // DiskStatus
-	alarm    chan struct{}
+	seals     chan sealJob
+	scratch   segScratch // the sealer's buffers
+	linePool  sync.Pool  // *[]line of sealed spools, for the next ones
+	chunkPool sync.Pool  // *[]byte spool chunks of sealed spools
+	sealDone  chan struct{}
+	sealErr   atomic.Value // string
+	disk      atomic.Value // DiskStatus
+	alarm     chan struct{}
 
 	mu    sync.Mutex
 	heads map[Stream]head      // last sealed segment per stream (sealer goroutine and Open only)
