@@ -4,6 +4,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +17,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/fsutil"
@@ -25,11 +28,13 @@ import (
 
 const logsUsage = `usage:
   preau logs verify                      check every sealed segment, manifest and chain
-  preau logs verify --archive FILE       check an archive offline (no data folder needed)
+  preau logs verify --archive FILE [--identity KEYFILE]   check an archive offline (no data folder
+                                         needed); KEYFILE decrypts an encrypted archive
   preau logs search [--text T] [--user LOGIN] [--host H] [--service S] [--class C] [--establishment ID]
                     [--since 1h|RFC3339] [--until …] [--justification KIND:REF] [--page N] [--limit N]
                     [--format text|csv|json|rfc5424] [--out FILE]
-  preau logs archive --since … --until … --out FILE    tar of sealed segments, verifiable offline
+  preau logs archive --since … --until … --out FILE [--recipient age1…]   tar of sealed segments,
+                                         verifiable offline; encrypted with age for each --recipient
   preau logs purge                       delete segments past their retention now (journaled)
   preau logs stats                       size of each stream and its projection at its retention
   preau logs retention [--establishment ID --class C --days N]   show, or set (0: the default)
@@ -50,7 +55,11 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 	var f struct {
 		archive, text, user, host, service, class, est, since, until, just, format, out, as string
 		page, limit, days                                                                   int
+		recipients                                                                          multiFlag
+		identity                                                                            string
 	}
+	fs.Var(&f.recipients, "recipient", "archive: encrypt for this age recipient (age1…, or a file of them); repeatable")
+	fs.StringVar(&f.identity, "identity", "", "verify --archive: age identity file decrypting an encrypted archive")
 	fs.StringVar(&f.archive, "archive", "", "archive file to verify offline")
 	fs.StringVar(&f.text, "text", "", "text in the message, object or fields")
 	fs.StringVar(&f.user, "user", "", "login")
@@ -75,7 +84,7 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		return usageErr("unexpected %q\n%s", pos[0], logsUsage)
 	}
 	if args[0] == "verify" && f.archive != "" {
-		return verifyArchiveFile(ctx, env, f.archive)
+		return verifyArchiveFile(ctx, env, f.archive, f.identity)
 	}
 	b, cctx, err := openCLI(ctx, env, g, f.as)
 	if err != nil {
@@ -187,11 +196,20 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		if f.out == "" || q.Since.IsZero() || q.Until.IsZero() {
 			return usageErr("preau logs archive needs --since, --until and --out")
 		}
+		rs, err := archiveRecipients(f.recipients)
+		if err != nil {
+			return err
+		}
 		var idx *logs.ArchiveIndex
 		if err := fsutil.WriteFile(f.out, 0o600, false, func(w io.Writer) error {
-			var err error
-			idx, err = st.ExportArchive(cctx, w, q.Since, q.Until)
-			return err
+			ew, err := logs.EncryptArchive(w, rs)
+			if err != nil {
+				return err
+			}
+			if idx, err = st.ExportArchive(cctx, ew, q.Since, q.Until); err != nil {
+				return err
+			}
+			return ew.Close()
 		}); err != nil {
 			return err
 		}
@@ -199,12 +217,16 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		for _, s := range idx.Streams {
 			n += s.Records
 		}
+		format, verify := "tar", "preau logs verify --archive "+f.out
+		if len(rs) > 0 {
+			format, verify = fmt.Sprintf("tar.age (%d recipients)", len(rs)), verify+" --identity KEYFILE"
+		}
 		if err := b.db.JournalLogAccess(cctx, logs.Access{Action: "archive", Query: logs.Query{Since: q.Since, Until: q.Until},
-			Format: "tar", Records: int(n)}); err != nil {
+			Format: format, Records: int(n)}); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%s: %d streams, %d records, signed with key %s\nVerify it anywhere with: preau logs verify --archive %s\n",
-			f.out, len(idx.Streams), n, idx.KeyID, f.out)
+		fmt.Fprintf(env.Stdout, "%s: %d streams, %d records, signed with key %s\nVerify it anywhere with: %s\n",
+			f.out, len(idx.Streams), n, idx.KeyID, verify)
 		return nil
 	case "stats":
 		policy, err := retentionPolicy(cctx, b.db)
@@ -265,13 +287,45 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 	return usageErr("unknown logs command %q\n%s", args[0], logsUsage)
 }
 
-func verifyArchiveFile(ctx context.Context, env Env, path string) error {
+// archiveRecipients reads --recipient values: age1… recipients, or files
+// holding them (one a line, # comments).
+func archiveRecipients(vals []string) ([]age.Recipient, error) {
+	var out []age.Recipient
+	for _, v := range vals {
+		var src io.Reader = strings.NewReader(v)
+		if !strings.HasPrefix(strings.TrimSpace(v), "age1") {
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return nil, usageErr("--recipient %q is neither an age recipient (age1…) nor a readable file: %v", v, err)
+			}
+			src = bytes.NewReader(b)
+		}
+		rs, err := age.ParseRecipients(src)
+		if err != nil {
+			return nil, usageErr("--recipient %q: %v", v, err)
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+func verifyArchiveFile(ctx context.Context, env Env, path, identity string) error {
+	var ids []age.Identity
+	if identity != "" {
+		b, err := os.ReadFile(identity)
+		if err != nil {
+			return fmt.Errorf("reading the identity file: %w", err)
+		}
+		if ids, err = age.ParseIdentities(bytes.NewReader(b)); err != nil {
+			return usageErr("--identity %s holds no age identity: %v", identity, err)
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rep, kid, err := logs.VerifyArchive(ctx, f, "", nil)
+	rep, kid, err := logs.VerifyArchive(ctx, f, "", nil, ids...)
 	if err != nil {
 		return err
 	}
