@@ -168,8 +168,8 @@ type view struct {
 	JSONURL       string
 	Justification string
 	Lang          string
-	Zones         []string // the time zones the form offers
-	TZ            string   // the zone dates are read and shown in
+	Zones         []string    // the time zones the form offers
+	TZ            string      // the zone dates are read and shown in
 	AdminOf       []estOption // establishments whose retention p may set
 }
 
