@@ -168,8 +168,10 @@ func ingest(dir string, n, conns int) {
 	for st.Stats().Appended < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
+	received := time.Since(start)
 	check(st.Close()) // seals every open segment
 	el := time.Since(start)
+	fmt.Printf("received in %s, sealed in %s\n", received.Round(time.Millisecond), el.Round(time.Millisecond))
 	srv.Shutdown(context.Background())
 	var size int64
 	bs.List(context.Background(), "logs/", func(i blob.Info) error { size += i.Size; return nil })

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -203,7 +204,7 @@ func encoder() *zstd.Encoder {
 		// No frame checksum: the segment's SHA-256 in the signed manifest
 		// and the record chain already cover every byte, and XXH64 over
 		// every block costs as much as a tenth of sealing.
-		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(sealWorkers()),
 			zstd.WithEncoderCRC(false))
 	})
 	return enc
@@ -262,9 +263,10 @@ func bucketsFor(count int) int {
 
 // segScratch holds buildSegment's buffers between segments.
 type segScratch struct {
-	bidx     []uint8
-	refs     []sortRef
-	out, raw []byte
+	bidx []uint8
+	refs []sortRef
+	out  []byte
+	raws [][]byte // one per compressing goroutine
 }
 
 // grow returns a slice of length n, reusing b's array when large enough.
@@ -357,38 +359,81 @@ func buildSegment(lines []line, prev string, sc *segScratch) ([]byte, *Manifest)
 		refs[pos[b]] = sortRef{sec: lines[i].t.Unix(), ns: int32(lines[i].t.Nanosecond()), i: int32(i)}
 		pos[b]++
 	}
-	chain := chainStart(prev)
-	var ch chainer
-	out := sc.out[:0]
-	raw := sc.raw[:0]
+	// The blocks, in stored order: each bucket's records by time, cut every
+	// perBlock records.
 	const perBlock = 8192
+	type part struct {
+		bucket int
+		refs   []sortRef
+	}
+	var parts []part
 	for b := 0; b < nb; b++ {
 		rs := refs[start[b]:start[b+1]]
 		if !slices.IsSortedFunc(rs, cmpRef) {
 			slices.SortFunc(rs, cmpRef)
 		}
 		for i := 0; i < len(rs); i += perBlock {
-			part := rs[i:min(len(rs), i+perBlock)]
-			raw = raw[:0]
-			for _, r := range part {
-				d := lines[r.i].data
-				raw = append(raw, d...)
-				raw = append(raw, '\n')
-				chain = ch.step(chain, d)
-			}
-			off := len(out)
-			out = encoder().EncodeAll(raw, out)
-			m.Blocks = append(m.Blocks, Block{Bucket: b, Offset: int64(off), Length: int64(len(out) - off),
-				Count: len(part), First: lines[part[0].i].t, Last: lines[part[len(part)-1].i].t})
+			parts = append(parts, part{bucket: b, refs: rs[i:min(len(rs), i+perBlock)]})
 		}
 	}
-	sc.out, sc.raw = out, raw
+	// The record chain runs over the stored order on one goroutine while
+	// the blocks compress on the others (blocks are independent frames).
+	chainDone := make(chan []byte, 1)
+	go func() {
+		chain := chainStart(prev)
+		var ch chainer
+		for _, p := range parts {
+			for _, r := range p.refs {
+				chain = ch.step(chain, lines[r.i].data)
+			}
+		}
+		chainDone <- bytes.Clone(chain)
+	}()
+	zs := make([][]byte, len(parts))
+	workers := min(len(parts), sealWorkers())
+	if len(sc.raws) < workers {
+		sc.raws = append(sc.raws, make([][]byte, workers-len(sc.raws))...)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(parts))
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			raw := sc.raws[w][:0]
+			for i := range next {
+				raw = raw[:0]
+				for _, r := range parts[i].refs {
+					raw = append(raw, lines[r.i].data...)
+					raw = append(raw, '\n')
+				}
+				zs[i] = encoder().EncodeAll(raw, nil)
+			}
+			sc.raws[w] = raw
+		}(w)
+	}
+	wg.Wait()
+	out := sc.out[:0]
+	for i, p := range parts {
+		m.Blocks = append(m.Blocks, Block{Bucket: p.bucket, Offset: int64(len(out)), Length: int64(len(zs[i])),
+			Count: len(p.refs), First: lines[p.refs[0].i].t, Last: lines[p.refs[len(p.refs)-1].i].t})
+		out = append(out, zs[i]...)
+	}
+	chain := <-chainDone
+	sc.out = out
 	s := sha256.Sum256(out)
 	m.Size = int64(len(out))
 	m.SegmentSHA256 = hex.EncodeToString(s[:])
 	m.RecordsHash = hex.EncodeToString(chain)
 	return out, m
 }
+
+// sealWorkers is how many blocks compress at once.
+func sealWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
