@@ -342,7 +342,6 @@ func refIsUpper(s string) bool {
 	return len(s) > 0
 }
 
-// refText decodes b leniently: valid UTF-8 as is, otherwise Windows-1252 /
-// Latin-1 byte by byte (what Windows forwarders send); control characters
-// other than tab become spaces.
+// refText is the new text(): control characters are now kept as #ooo
+// escapes (they used to become spaces), the one intended difference.
 func refText(b []byte) string { return text(b) }
