@@ -185,43 +185,74 @@ func writeIndexFrom(ctx context.Context, bs blob.Store, prefix string, from int6
 	return err
 }
 
-// indexStream makes sure a stream of this node is indexed: a stream with
-// segments but no index (sealed by an older version) is entered segment by
-// segment from its manifests, then marked. Called by the sealer before it
-// seals, so that no segment is missed.
-func (s *Store) indexStream(ctx context.Context, prefix string) error {
+// ensureIndexed makes sure a stream of this node is indexed, at the seal
+// of its segment seq (whose entry is already written). A new stream is
+// marked at once; a stream with older segments and no index (sealed by an
+// older version) is entered segment by segment from its manifests, in the
+// background (a year of segments takes a while), then marked: until then
+// its searches read the manifests.
+func (s *Store) ensureIndexed(ctx context.Context, prefix string, seq int64) error {
 	s.mu.Lock()
-	done := s.indexed[prefix]
-	s.mu.Unlock()
-	if done {
+	if s.indexed[prefix] {
+		s.mu.Unlock()
 		return nil
 	}
-	from, err := readIndexFrom(ctx, s.cfg.Blobs, prefix)
+	s.indexed[prefix] = true // done or under way
+	s.mu.Unlock()
+	fail := func(err error) error {
+		s.mu.Lock()
+		delete(s.indexed, prefix) // the next seal tries again
+		s.mu.Unlock()
+		return err
+	}
+	if seq == 1 {
+		if err := writeIndexFrom(ctx, s.cfg.Blobs, prefix, 1); err != nil {
+			return fail(err)
+		}
+		return nil
+	}
+	if from, err := readIndexFrom(ctx, s.cfg.Blobs, prefix); err != nil {
+		return fail(err)
+	} else if from > 0 {
+		return nil
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		bctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-s.quit:
+				cancel()
+			case <-bctx.Done():
+			}
+		}()
+		if err := s.backfillIndex(bctx, prefix); err != nil {
+			fail(err)
+			s.cfg.Log.Warn("indexing an older log stream failed; its searches read the manifests", "stream", prefix, "err", err)
+		}
+	}()
+	return nil
+}
+
+// backfillIndex enters every segment of a stream from its manifests, then
+// marks the stream indexed.
+func (s *Store) backfillIndex(ctx context.Context, prefix string) error {
+	seqs, err := listSeqs(ctx, s.cfg.Blobs, prefix, ".man")
 	if err != nil {
 		return err
 	}
-	if from < 0 {
-		seqs, err := listSeqs(ctx, s.cfg.Blobs, prefix, ".man")
+	for _, seq := range seqs {
+		m, err := readManifest(ctx, s.cfg.Blobs, manKey(prefix, seq))
 		if err != nil {
 			return err
 		}
-		for _, seq := range seqs {
-			m, err := s.manifest(ctx, manKey(prefix, seq))
-			if err != nil {
-				return err
-			}
-			if err := writeIndexEntry(ctx, s.cfg.Blobs, prefix, m); err != nil {
-				return err
-			}
-		}
-		if err := writeIndexFrom(ctx, s.cfg.Blobs, prefix, 1); err != nil {
+		if err := writeIndexEntry(ctx, s.cfg.Blobs, prefix, m); err != nil {
 			return err
 		}
 	}
-	s.mu.Lock()
-	s.indexed[prefix] = true
-	s.mu.Unlock()
-	return nil
+	return writeIndexFrom(ctx, s.cfg.Blobs, prefix, 1)
 }
 
 // compactDays folds the entries of the stream's days before day into one

@@ -119,6 +119,16 @@ func TestDayIndexReadsOnlyTheUsersSegments(t *testing.T) {
 	if err := f.s.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The older segments are indexed in the background.
+	fromKey := filepath.Join(dir, "blobs", "logs-index", "local", "connection", "est1", "from")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(fromKey); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stream was not indexed again")
+		}
+	}
 	ro3, _ := Open(context.Background(), Config{Blobs: cb, Key: testKey, ReadOnly: true})
 	cb.reset()
 	res3, err := ro3.Search(context.Background(), q)

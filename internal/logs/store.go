@@ -140,6 +140,7 @@ type Store struct {
 	// before which each stream's days were last compacted (sealer only).
 	indexed   map[string]bool
 	compacted map[string]string
+	bg        sync.WaitGroup // background index building
 
 	spools map[Stream]*spool // writer goroutine only
 }
@@ -428,6 +429,7 @@ func (s *Store) Close() error {
 	<-s.done
 	close(s.seals)
 	<-s.sealDone
+	s.bg.Wait()
 	if e, ok := s.sealErr.Load().(string); ok && e != "" {
 		return core.E("logs.Close", core.Internal, "sealing failed: %s", e)
 	}
@@ -724,7 +726,7 @@ func (s *Store) seal(ctx context.Context, j sealJob) error {
 	if err := writeIndexEntry(ctx, s.cfg.Blobs, prefix, m); err != nil {
 		return err
 	}
-	if err := s.indexStream(ctx, prefix); err != nil {
+	if err := s.ensureIndexed(ctx, prefix, m.Seq); err != nil {
 		s.cfg.Log.Warn("indexing a log stream failed; its searches read the manifests", "stream", j.stream.String(), "err", err)
 	}
 	if err := writeHead(ctx, s.cfg.Blobs, prefix, m, s.cfg.Key); err != nil {
