@@ -152,7 +152,7 @@ type head struct {
 
 // spool is a stream's open spool file. Its lines live in chunks (each line
 // followed by its newline, as in the file): the bytes of a chunk not yet
-// written to the file start at pending, and are written when 64 KiB are
+// written to the file start at pending, and are written when 256 KiB are
 // pending, at each fsync and at hand-off. Sealed spools give their chunks
 // back for the next ones, so that steady ingestion reuses its memory.
 type spool struct {
@@ -186,7 +186,7 @@ func (s *Store) put(sp *spool, data []byte) []byte {
 	sp.cur = append(sp.cur, data...)
 	sp.cur = append(sp.cur, '\n')
 	sp.chunks[len(sp.chunks)-1] = sp.cur
-	if len(sp.cur)-sp.pending >= 64<<10 {
+	if len(sp.cur)-sp.pending >= 256<<10 {
 		s.writePending(sp)
 	}
 	return sp.cur[off : off+len(data) : off+len(data)]
