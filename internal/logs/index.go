@@ -361,18 +361,24 @@ func purgeIndex(ctx context.Context, bs blob.Store, prefix string, before string
 }
 
 // indexedCandidates returns the blocks of a stream that may hold matches
-// of q, from the day index. ok is false when the stream has no index (the
-// caller reads the manifests) or q has no time range.
+// of q, from the day index (every day when q has no time range). ok is
+// false when the stream has no index: the caller reads the manifests.
 func (s *Store) indexedCandidates(ctx context.Context, prefix string, q Query) ([]candidate, bool, error) {
-	if q.Since.IsZero() || q.Until.IsZero() || !q.Since.Before(q.Until) {
-		return nil, false, nil
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return nil, true, nil // an empty range
 	}
 	from, err := readIndexFrom(ctx, s.cfg.Blobs, prefix)
 	if err != nil || from != 1 {
 		return nil, false, err
 	}
 	ip := indexPrefix(prefix)
-	d0, d1 := dayKey(q.Since), dayKey(q.Until.Add(-time.Nanosecond))
+	d0, d1 := "", "\xff" // an open end reads every day on that side
+	if !q.Since.IsZero() {
+		d0 = dayKey(q.Since)
+	}
+	if !q.Until.IsZero() {
+		d1 = dayKey(q.Until.Add(-time.Nanosecond))
+	}
 	var days, ents []string
 	err = s.cfg.Blobs.List(ctx, ip, func(i blob.Info) error {
 		rest := strings.TrimPrefix(i.Key, ip)
@@ -420,7 +426,7 @@ func (s *Store) indexedCandidates(ctx context.Context, prefix string, q Query) (
 	}
 	var out []candidate
 	for _, e := range dedupEntries(es) {
-		if e.Seq <= purged || e.Last.Before(q.Since) || !e.First.Before(q.Until) {
+		if e.Seq <= purged || !q.Since.IsZero() && e.Last.Before(q.Since) || !q.Until.IsZero() && !e.First.Before(q.Until) {
 			continue
 		}
 		if q.User != "" && !e.Users.has(q.User) || q.Host != "" && !e.Hosts.has(q.Host) {

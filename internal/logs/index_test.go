@@ -101,6 +101,15 @@ func TestDayIndexReadsOnlyTheUsersSegments(t *testing.T) {
 	if n, _ := cb.count(".day"); n == 0 {
 		t.Fatal("no compacted day index read")
 	}
+	// Open ends: every day on that side, still no manifest.
+	cb.reset()
+	openEnd, err := ro.Search(context.Background(), Query{User: "g3u7", Since: t0.AddDate(0, 0, 2), Limit: 1000})
+	if err != nil || len(openEnd.Records) != 2*10 {
+		t.Fatalf("open-ended search: %v, %d records", err, len(openEnd.Records))
+	}
+	if n, _ := cb.count(".man"); n != 0 {
+		t.Fatalf("the open-ended search read %d manifests", n)
+	}
 
 	// Without its index the stream is searched through the manifests,
 	// with the same answer; the next seal by a writable store rebuilds it.
