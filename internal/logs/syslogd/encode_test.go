@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,5 +165,56 @@ func BenchmarkIngestTCP(b *testing.B) {
 	}
 	if err := st.Flush(context.Background()); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// TestUDPBatchesToStore: datagrams go through the UDP fast path into a real
+// store: every one allowed is found by search, with its control characters
+// escaped, and those over the rate are dropped, counted and summarised.
+// CARINE: MCO-JAL-1, MCO-JAL-2
+func TestUDPBatchesToStore(t *testing.T) {
+	st := startStore(t)
+	srv := New(Config{Sink: st, Mapper: mapAll("0750001A"), RatePerSource: 50})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServePacket(pc)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 150; i++ {
+		fmt.Fprintf(c, "<14>1 2026-01-02T09:00:00Z ap-cdi wlan - - - client %d roamed\nto ap-2", i)
+		time.Sleep(100 * time.Microsecond) // the kernel's socket buffer is small
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Stats().Received+srv.Stats().RateLimited < 150 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := srv.Stats()
+	if s.RateLimited == 0 || s.Received+s.RateLimited != 150 {
+		t.Fatalf("stats %+v", s)
+	}
+	recs := waitFor(t, st, logs.Query{Host: "ap-cdi", Limit: 1000}, int(s.Received))
+	if len(recs) != int(s.Received) || recs[0].Establishment != "0750001A" || recs[0].Fields["transport"] != "udp" ||
+		!strings.Contains(recs[0].Message, "roamed#012to ap-2") {
+		t.Fatalf("%d records, first %+v", len(recs), recs[0])
+	}
+	// Summaries (the last once the source calms down) say how many were
+	// dropped, all told.
+	time.Sleep(1100 * time.Millisecond)
+	fmt.Fprintf(c, "<14>1 2026-01-02T09:00:01Z ap-cdi wlan - - - calm")
+	waitFor(t, st, logs.Query{Host: "ap-cdi", Text: "calm", Limit: 10}, 1)
+	sums := waitFor(t, st, logs.Query{Service: "syslog", Text: "rate limit", Limit: 100}, 1)
+	total := int64(0)
+	for _, r := range sums {
+		n, _ := strconv.ParseInt(r.Fields["dropped"], 10, 64)
+		total += n
+	}
+	if total != s.RateLimited {
+		t.Fatalf("summaries count %d dropped, the server %d: %+v", total, s.RateLimited, sums)
 	}
 }

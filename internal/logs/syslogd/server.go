@@ -329,6 +329,9 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 	}
 	s.packets[pc] = true
 	s.mu.Unlock()
+	if bs, ok := s.cfg.Sink.(batchSink); ok {
+		return s.servePacketBatches(pc, bs)
+	}
 	buf := make([]byte, 65536)
 	for {
 		n, addr, err := pc.ReadFrom(buf)
@@ -347,6 +350,116 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 		}
 		s.handle(buf[:n], addrOf(addr), "udp")
 	}
+}
+
+// udpSource is what the UDP receiver keeps per sender: its encoder (peer
+// string, interned host) and its establishment, looked up once a second.
+type udpSource struct {
+	enc   *encoder
+	est   string
+	estAt time.Time
+}
+
+// udpLinger is how long the UDP receiver holds a partial batch waiting for
+// more datagrams.
+const udpLinger = 2 * time.Millisecond
+
+// servePacketBatches is the UDP fast path: datagrams are encoded like stream
+// messages and handed over in batches (a batch goes when full or when no
+// datagram came for udpLinger). UDP has no flow control: a batch that finds
+// the store's buffer full is dropped and counted, as Append does.
+func (s *Server) servePacketBatches(pc net.PacketConn, bs batchSink) error {
+	full, cancel := context.WithCancel(context.Background())
+	cancel() // never wait for room
+	buf := make([]byte, 65536)
+	sources := map[netip.Addr]*udpSource{}
+	var bb *batchBuf
+	lingering := false
+	send := func() {
+		if bb != nil && len(bb.recs) > 0 {
+			b := bb
+			_ = bs.AppendEncoded(full, b.recs, func() {
+				clear(b.recs)
+				b.recs, b.arena = b.recs[:0], b.arena[:0]
+				batchPool.Put(b)
+			})
+			bb = nil
+		}
+		if lingering {
+			_ = pc.SetReadDeadline(time.Time{})
+			lingering = false
+		}
+	}
+	for {
+		if bb != nil && !lingering {
+			_ = pc.SetReadDeadline(time.Now().Add(udpLinger))
+			lingering = true
+		}
+		n, addr, err := pc.ReadFrom(buf)
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				send()
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				send()
+				continue
+			}
+			return err
+		}
+		src := addrOf(addr)
+		now := s.cfg.Clock.Now()
+		ok, dropped := s.allow(src, now)
+		if !ok {
+			s.limited.Add(1)
+			continue
+		}
+		s.received.Add(1)
+		us := sources[src]
+		if us == nil {
+			if len(sources) > 10_000 {
+				clear(sources)
+			}
+			us = &udpSource{enc: newEncoder(src, "udp")}
+			sources[src] = us
+		}
+		if s.cfg.Mapper != nil && src.IsValid() && (us.estAt.IsZero() || now.Sub(us.estAt) > time.Second || now.Before(us.estAt)) {
+			us.est, us.estAt = s.cfg.Mapper.EstablishmentOf(src), now
+		}
+		if dropped > 0 {
+			s.cfg.Sink.Append(rateLimitRecord(now, us.est, src, dropped))
+		}
+		msg := buf[:n]
+		if bb != nil && cap(bb.arena)-len(bb.arena) < 2*len(msg)+1024 {
+			send()
+		}
+		if bb == nil {
+			bb = batchPool.Get().(*batchBuf)
+		}
+		off := len(bb.arena)
+		var t time.Time
+		var class logs.Class
+		var host string
+		bb.arena, t, class, host = us.enc.encode(bb.arena, msg, us.est, now, s.cfg.Location)
+		bb.recs = append(bb.recs, logs.Encoded{Stream: logs.Stream{Class: class, Establishment: us.est},
+			Line: bb.arena[off:len(bb.arena):len(bb.arena)], Time: t, Host: host})
+		if len(bb.recs) == batchSize {
+			send()
+		}
+	}
+}
+
+// rateLimitRecord says how many UDP messages of src were dropped over the
+// rate limit.
+func rateLimitRecord(now time.Time, est string, src netip.Addr, dropped int64) logs.Record {
+	return logs.Record{Time: now, Establishment: est, Class: logs.ClassSystem, Source: src.String(),
+		Facility: 5, Severity: 4, Service: "syslog", Action: "rate-limit", Result: "dropped",
+		Message: strconv.FormatInt(dropped, 10) + " messages from " + src.String() + " dropped over the rate limit",
+		Fields:  map[string]string{"dropped": strconv.FormatInt(dropped, 10)}}
 }
 
 // Shutdown closes the listeners and connections and waits for the
@@ -450,10 +563,7 @@ func (s *Server) handle(raw []byte, src netip.Addr, transport string) {
 		est = s.cfg.Mapper.EstablishmentOf(src)
 	}
 	if dropped > 0 {
-		s.cfg.Sink.Append(logs.Record{Time: now, Establishment: est, Class: logs.ClassSystem, Source: src.String(),
-			Facility: 5, Severity: 4, Service: "syslog", Action: "rate-limit", Result: "dropped",
-			Message: strconv.FormatInt(dropped, 10) + " messages from " + src.String() + " dropped over the rate limit",
-			Fields:  map[string]string{"dropped": strconv.FormatInt(dropped, 10)}})
+		s.cfg.Sink.Append(rateLimitRecord(now, est, src, dropped))
 	}
 	s.cfg.Sink.Append(ToRecord(Parse(raw, now, s.cfg.Location), src, est, transport, now))
 }
