@@ -30,9 +30,6 @@ type encoder struct {
 	// second of now.
 	winSec       int64
 	winLo, winHi time.Time
-	// The formatted "YYYY-MM-DDThh:mm:ss" of the last UTC second written.
-	tsSec int64
-	tsBuf []byte
 }
 
 // window returns the times a device time must lie between to be kept
@@ -50,28 +47,38 @@ func (e *encoder) window(now time.Time) (lo, hi time.Time) {
 }
 
 // appendTime appends t (UTC) as RFC 3339 with nanoseconds, trailing zeros
-// trimmed: what time.RFC3339Nano writes, with the seconds part cached.
+// trimmed: what time.RFC3339Nano writes, digit by digit.
 func (e *encoder) appendTime(dst []byte, t time.Time) []byte {
-	if y := t.Year(); y < 1000 || y > 9999 {
+	y, mo, d := t.Date()
+	if y < 1000 || y > 9999 {
 		return t.AppendFormat(dst, time.RFC3339Nano)
 	}
-	if sec := t.Unix(); sec != e.tsSec || len(e.tsBuf) == 0 {
-		e.tsSec = sec
-		e.tsBuf = time.Unix(sec, 0).UTC().AppendFormat(e.tsBuf[:0], "2006-01-02T15:04:05")
-	}
-	dst = append(dst, e.tsBuf...)
+	h, mi, sec := t.Clock()
+	two := func(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+	dst = two(dst, y/100)
+	dst = two(dst, y%100)
+	dst = append(dst, '-')
+	dst = two(dst, int(mo))
+	dst = append(dst, '-')
+	dst = two(dst, d)
+	dst = append(dst, 'T')
+	dst = two(dst, h)
+	dst = append(dst, ':')
+	dst = two(dst, mi)
+	dst = append(dst, ':')
+	dst = two(dst, sec)
 	if ns := t.Nanosecond(); ns != 0 {
-		var d [10]byte
-		d[0] = '.'
+		var b [10]byte
+		b[0] = '.'
 		for i := 9; i >= 1; i-- {
-			d[i] = byte('0' + ns%10)
+			b[i] = byte('0' + ns%10)
 			ns /= 10
 		}
 		n := 10
-		for d[n-1] == '0' {
+		for b[n-1] == '0' {
 			n--
 		}
-		dst = append(dst, d[:n]...)
+		dst = append(dst, b[:n]...)
 	}
 	return append(dst, 'Z')
 }

@@ -218,3 +218,18 @@ func TestUDPBatchesToStore(t *testing.T) {
 		t.Fatalf("summaries count %d dropped, the server %d: %+v", total, s.RateLimited, sums)
 	}
 }
+
+// TestAppendTimeMatchesRFC3339Nano: the hand-written time formatter writes
+// what time.RFC3339Nano writes, for UTC times of any year.
+func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
+	var e encoder
+	base := time.Date(2026, 11, 29, 23, 59, 59, 0, time.UTC)
+	for i, ns := range []int{0, 1, 10, 100000, 123456789, 999999999, 500000000} {
+		for _, tt := range []time.Time{base.Add(time.Duration(ns)), time.Date(999, 1, 1, 0, 0, 0, ns, time.UTC),
+			time.Date(10000, 1, 1, 0, 0, 0, ns, time.UTC), base.AddDate(0, -i*5, i).Add(time.Duration(i) * time.Hour)} {
+			if got, want := string(e.appendTime(nil, tt)), tt.Format(time.RFC3339Nano); got != want {
+				t.Fatalf("%v: got %s want %s", tt, got, want)
+			}
+		}
+	}
+}
