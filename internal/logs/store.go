@@ -142,7 +142,8 @@ type Store struct {
 	compacted map[string]string
 	bg        sync.WaitGroup // background index building
 
-	spools map[Stream]*spool // writer goroutine only
+	spools    map[Stream]*spool // writer goroutine only
+	lastCount map[Stream]int    // records of each stream's last spool (writer only)
 }
 
 type head struct {
@@ -255,7 +256,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
-		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, indexed: map[string]bool{}, compacted: map[string]string{},
+		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, lastCount: map[Stream]int{}, indexed: map[string]bool{}, compacted: map[string]string{},
 		alarm: make(chan struct{}, 1)}
 	s.checkDisk(cfg.Clock.Now())
 	go s.sealer()
@@ -601,24 +602,29 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 	}
 	now := s.cfg.Clock.Now()
 	h, _ := json.Marshal(spoolHeader{WAL: id, Class: st.Class, Establishment: st.Establishment, Opened: now.UTC()})
-	sp := &spool{stream: st, id: id, path: p, f: f, opened: now, dirty: true, lines: s.newLines()}
+	sp := &spool{stream: st, id: id, path: p, f: f, opened: now, dirty: true, lines: s.newLines(s.lastCount[st])}
 	s.put(sp, h)
 	return sp, nil
 }
 
 // newLines returns an empty line slice for a spool, with room for a whole
 // segment when a sealed spool left one (so that spools do not regrow).
-func (s *Store) newLines() []line {
-	if p, ok := s.linePool.Get().(*[]line); ok {
+// Without one, a stream whose last spool held n records gets room for n
+// (a busy stream does not regrow its table each segment; a quiet one stays
+// small).
+func (s *Store) newLines(n int) []line {
+	if p, ok := s.linePool.Get().(*[]line); ok && cap(*p) >= n {
 		return (*p)[:0]
+	} else if ok {
+		s.linePool.Put(p)
 	}
-	return make([]line, 0, min(s.cfg.MaxSegmentRecords, 16384))
+	return make([]line, 0, min(s.cfg.MaxSegmentRecords, max(n, 1024)))
 }
 
 // recycle keeps a sealed spool's line slice for the next spool, without
 // its lines (their memory goes).
 func (s *Store) recycle(ls []line) {
-	if cap(ls) < 16384 || cap(ls) > 2*s.cfg.MaxSegmentRecords {
+	if cap(ls) < 1024 || cap(ls) > 2*s.cfg.MaxSegmentRecords {
 		return
 	}
 	clear(ls)
@@ -649,6 +655,7 @@ func (s *Store) syncAll() {
 // handOff gives sp's records to the sealer and forgets the spool; the
 // sealer removes the file once the segment is stored.
 func (s *Store) handOff(sp *spool, done chan error) {
+	s.lastCount[sp.stream] = len(sp.lines)
 	s.writePending(sp)
 	_ = sp.f.Sync()
 	_ = sp.f.Close()
