@@ -9,6 +9,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -228,7 +229,7 @@ func (f *File) Validate() error {
 			errs = append(errs, errors.New("mail.from: a sender address is required when mail.relay is set"))
 		}
 	}
-	if w, c := f.Logs.DiskWarn, f.Logs.DiskCritical; w < 0 || c < 0 || w > 99 || c > 99 || (w > 0 && c > 0 && w >= c) {
+	if w, c := cmp.Or(f.Logs.DiskWarn, 85), cmp.Or(f.Logs.DiskCritical, 95); w < 0 || c < 0 || w > 99 || c > 99 || w >= c {
 		errs = append(errs, errors.New("logs.disk_warn, logs.disk_critical: percentages of the disk used, 1–99, the warning below the critical level"))
 	}
 	if f.Logs.ForwardTo != "" && (f.Logs.ForwardCert == "" || f.Logs.ForwardKey == "" || f.Logs.ForwardCA == "") {
