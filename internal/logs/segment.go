@@ -314,10 +314,48 @@ func cmpInt(a, b int64) int {
 // sc, when not nil, lends reusable buffers (the sealer's): the returned
 // bytes are then valid until the next call with the same sc.
 func buildSegment(lines []line, prev string, sc *segScratch) ([]byte, *Manifest) {
+	return prepareSegment(lines, sc).finish(lines, prev)
+}
+
+// prepared is a segment compressed but not chained: everything but Prev
+// and RecordsHash, which need the previous segment's manifest. The sealer
+// prepares a segment as soon as its spool is handed over, while the one
+// before is still being sealed, and chains it when its turn comes.
+type prepared struct {
+	m     *Manifest
+	parts []segPart
+	data  []byte
+	sc    *segScratch // holds data and the parts' references until the seal
+}
+
+// segPart is one block: its bucket and its records in stored order.
+type segPart struct {
+	bucket int
+	refs   []sortRef
+}
+
+// finish chains the prepared segment from prev and returns its bytes and
+// a manifest of its own (a retried seal finishes again).
+func (p *prepared) finish(lines []line, prev string) ([]byte, *Manifest) {
+	chain := chainStart(prev)
+	var ch chainer
+	for _, pt := range p.parts {
+		for _, r := range pt.refs {
+			chain = ch.step(chain, lines[r.i].data)
+		}
+	}
+	m := *p.m
+	m.Prev = prev
+	m.RecordsHash = hex.EncodeToString(chain)
+	return p.data, &m
+}
+
+// prepareSegment groups, sorts and compresses lines (see buildSegment).
+func prepareSegment(lines []line, sc *segScratch) *prepared {
 	if sc == nil {
 		sc = &segScratch{}
 	}
-	m := &Manifest{Version: ManifestVersion, Count: len(lines), Prev: prev, Buckets: bucketsFor(len(lines))}
+	m := &Manifest{Version: ManifestVersion, Count: len(lines), Buckets: bucketsFor(len(lines))}
 	nb := m.Buckets
 	bidx := grow(sc.bidx, len(lines))
 	sc.bidx = bidx
@@ -362,33 +400,18 @@ func buildSegment(lines []line, prev string, sc *segScratch) ([]byte, *Manifest)
 	// The blocks, in stored order: each bucket's records by time, cut every
 	// perBlock records.
 	const perBlock = 8192
-	type part struct {
-		bucket int
-		refs   []sortRef
-	}
-	var parts []part
+	var parts []segPart
 	for b := 0; b < nb; b++ {
 		rs := refs[start[b]:start[b+1]]
 		if !slices.IsSortedFunc(rs, cmpRef) {
 			slices.SortFunc(rs, cmpRef)
 		}
 		for i := 0; i < len(rs); i += perBlock {
-			parts = append(parts, part{bucket: b, refs: rs[i:min(len(rs), i+perBlock)]})
+			parts = append(parts, segPart{bucket: b, refs: rs[i:min(len(rs), i+perBlock)]})
 		}
 	}
-	// The record chain runs over the stored order on one goroutine while
-	// the blocks compress on the others (blocks are independent frames).
-	chainDone := make(chan []byte, 1)
-	go func() {
-		chain := chainStart(prev)
-		var ch chainer
-		for _, p := range parts {
-			for _, r := range p.refs {
-				chain = ch.step(chain, lines[r.i].data)
-			}
-		}
-		chainDone <- bytes.Clone(chain)
-	}()
+	// The blocks compress on several goroutines (they are independent
+	// frames).
 	zs := make([][]byte, len(parts))
 	workers := min(len(parts), sealWorkers())
 	if len(sc.raws) < workers {
@@ -423,13 +446,11 @@ func buildSegment(lines []line, prev string, sc *segScratch) ([]byte, *Manifest)
 			Count: len(p.refs), First: lines[p.refs[0].i].t, Last: lines[p.refs[len(p.refs)-1].i].t})
 		out = append(out, zs[i]...)
 	}
-	chain := <-chainDone
 	sc.out = out
 	s := sha256.Sum256(out)
 	m.Size = int64(len(out))
 	m.SegmentSHA256 = hex.EncodeToString(s[:])
-	m.RecordsHash = hex.EncodeToString(chain)
-	return out, m
+	return &prepared{m: m, parts: parts, data: out, sc: sc}
 }
 
 // sealWorkers is how many blocks compress at once.

@@ -124,14 +124,15 @@ type Store struct {
 	flushPending, sealing                  atomic.Int64
 	closed                                 atomic.Bool
 
-	seals     chan sealJob
-	scratch   segScratch // the sealer's buffers
-	linePool  sync.Pool  // *[]line of sealed spools, for the next ones
-	chunkPool sync.Pool  // *[]byte spool chunks of sealed spools
-	sealDone  chan struct{}
-	sealErr   atomic.Value // string
-	disk      atomic.Value // DiskStatus
-	alarm     chan struct{}
+	seals       chan sealJob
+	scratch     segScratch // the sealer's buffers (segments prepared at the seal)
+	scratchPool sync.Pool  // *segScratch of segments prepared at hand-off
+	linePool    sync.Pool  // *[]line of sealed spools, for the next ones
+	chunkPool   sync.Pool  // *[]byte spool chunks of sealed spools
+	sealDone    chan struct{}
+	sealErr     atomic.Value // string
+	disk        atomic.Value // DiskStatus
+	alarm       chan struct{}
 
 	mu    sync.Mutex
 	heads map[Stream]head      // last sealed segment per stream (sealer goroutine and Open only)
@@ -227,7 +228,9 @@ func (s *Store) recycleChunks(cs [][]byte) {
 type sealJob struct {
 	stream    Stream
 	lines     []line
-	chunks    [][]byte // the memory of lines, given back once sealed
+	chunks    [][]byte       // the memory of lines, given back once sealed
+	prep      chan *prepared // the segment being prepared since the hand-off (nil: prepare at the seal)
+	prepared  *prepared
 	wal       string
 	path      string
 	recovered bool
@@ -661,7 +664,16 @@ func (s *Store) handOff(sp *spool, done chan error) {
 	_ = sp.f.Close()
 	delete(s.spools, sp.stream)
 	s.sealing.Add(1)
-	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done}
+	// The segment is grouped and compressed now, on other goroutines,
+	// while the sealer may still be chaining and storing the one before.
+	prep := make(chan *prepared, 1)
+	sc, _ := s.scratchPool.Get().(*segScratch)
+	if sc == nil {
+		sc = &segScratch{}
+	}
+	lines := sp.lines
+	go func() { prep <- prepareSegment(lines, sc) }()
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep}
 }
 
 func (s *Store) dropSpool(sp *spool) {
@@ -674,6 +686,9 @@ func (s *Store) dropSpool(sp *spool) {
 func (s *Store) sealer() {
 	defer close(s.sealDone)
 	for j := range s.seals {
+		if j.prep != nil {
+			j.prepared = <-j.prep
+		}
 		// A blob store that is down (S3 outage) is retried while the store
 		// runs: meanwhile the writer waits, the buffer fills and Append
 		// drops and counts. The spool file keeps the records for the next
@@ -697,6 +712,9 @@ func (s *Store) sealer() {
 				_ = os.Remove(j.path)
 			}
 		}
+		if j.prepared != nil {
+			s.scratchPool.Put(j.prepared.sc)
+		}
 		s.recycle(j.lines)
 		s.recycleChunks(j.chunks)
 		s.sealing.Add(-1)
@@ -712,7 +730,11 @@ func (s *Store) seal(ctx context.Context, j sealJob) error {
 	if err != nil {
 		return err
 	}
-	data, m := buildSegment(j.lines, h.hash, &s.scratch)
+	p := j.prepared
+	if p == nil {
+		p = prepareSegment(j.lines, &s.scratch)
+	}
+	data, m := p.finish(j.lines, h.hash)
 	m.Node, m.Class, m.Establishment, m.Seq = s.cfg.Node, j.stream.Class, j.stream.Establishment, h.seq+1
 	m.SealedAt = s.cfg.Clock.Now().UTC()
 	m.WAL, m.Recovered, m.GapAfter = j.wal, j.recovered, j.gapAfter.UTC()
