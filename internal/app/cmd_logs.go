@@ -10,7 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,8 +35,9 @@ const logsUsage = `usage:
   preau logs search [--text T] [--user LOGIN] [--host H] [--service S] [--class C] [--establishment ID]
                     [--since 1h|RFC3339] [--until …] [--justification KIND:REF] [--page N] [--limit N]
                     [--format text|csv|json|rfc5424] [--out FILE]
-  preau logs archive --since … --until … --out FILE [--recipient age1…]   tar of sealed segments,
-                                         verifiable offline; encrypted with age for each --recipient
+  preau logs archive --since … --until … --out FILE|s3://bucket/prefix/NAME [--recipient age1…]
+                                         tar of sealed segments, verifiable offline; encrypted with
+                                         age for each --recipient; s3:// writes it to a bucket
   preau logs purge                       delete segments past their retention now (journaled)
   preau logs stats                       size of each stream and its projection at its retention
   preau logs retention [--establishment ID --class C --days N]   show, or set (0: the default)
@@ -201,7 +204,19 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		var idx *logs.ArchiveIndex
-		if err := fsutil.WriteFile(f.out, 0o600, false, func(w io.Writer) error {
+		if storeURL, key, ok, err := splitArchiveURL(f.out); err != nil {
+			return err
+		} else if ok {
+			// Straight to an S3 bucket (credentials from the environment,
+			// as for --blobs): the object appears whole or not at all.
+			target, err := bloburl.Open(ctx, storeURL, "", env.Getenv)
+			if err != nil {
+				return fmt.Errorf("opening the archive target: %w", err)
+			}
+			if idx, err = st.ArchiveToBlob(cctx, target, key, q.Since, q.Until, rs); err != nil {
+				return err
+			}
+		} else if err := fsutil.WriteFile(f.out, 0o600, false, func(w io.Writer) error {
 			ew, err := logs.EncryptArchive(w, rs)
 			if err != nil {
 				return err
@@ -218,8 +233,11 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 			n += s.Records
 		}
 		format, verify := "tar", "preau logs verify --archive "+f.out
+		if strings.HasPrefix(f.out, "s3://") {
+			format, verify = "tar to S3", "preau logs verify --archive FILE (once downloaded)"
+		}
 		if len(rs) > 0 {
-			format, verify = fmt.Sprintf("tar.age (%d recipients)", len(rs)), verify+" --identity KEYFILE"
+			format, verify = fmt.Sprintf("%s, age (%d recipients)", format, len(rs)), verify+" --identity KEYFILE"
 		}
 		if err := b.db.JournalLogAccess(cctx, logs.Access{Action: "archive", Query: logs.Query{Since: q.Since, Until: q.Until},
 			Format: format, Records: int(n)}); err != nil {
@@ -285,6 +303,28 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		return nil
 	}
 	return usageErr("unknown logs command %q\n%s", args[0], logsUsage)
+}
+
+// splitArchiveURL splits an s3://bucket/prefix/name?… archive target into
+// the blob store's URL (query kept) and the object's key; ok is false for a
+// local file.
+func splitArchiveURL(out string) (storeURL, key string, ok bool, err error) {
+	if !strings.HasPrefix(out, "s3://") {
+		return "", "", false, nil
+	}
+	u, err := url.Parse(out)
+	if err != nil {
+		return "", "", false, usageErr("--out %q is not a valid URL: %v", out, err)
+	}
+	dir, name := path.Split(strings.TrimPrefix(u.Path, "/"))
+	if u.Host == "" || name == "" {
+		return "", "", false, usageErr("--out %q: an S3 target is s3://bucket[/prefix]/NAME[?endpoint=…]", out)
+	}
+	u.Path = "/" + strings.TrimSuffix(dir, "/")
+	if u.Path == "/" {
+		u.Path = ""
+	}
+	return u.String(), name, true, nil
 }
 
 // archiveRecipients reads --recipient values: age1… recipients, or files

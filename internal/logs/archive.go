@@ -62,6 +62,37 @@ func EncryptArchive(w io.Writer, recipients []age.Recipient) (io.WriteCloser, er
 	return ew, nil
 }
 
+// ArchiveToBlob writes an archive of [since, until), encrypted for the
+// recipients when there are any, as the object key of a blob store (an S3
+// bucket of the académie, a removable disk mounted as a folder): the
+// object appears whole once written, or not at all.
+func (s *Store) ArchiveToBlob(ctx context.Context, bs blob.Store, key string, since, until time.Time, recipients []age.Recipient) (*ArchiveIndex, error) {
+	const op = "logs.ArchiveToBlob"
+	if err := blob.ValidKey(key); err != nil {
+		return nil, core.E(op, core.Invalid, "%q is not a valid object name for the archive", key)
+	}
+	w, err := bs.Create(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	ew, err := EncryptArchive(w, recipients)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := s.ExportArchive(ctx, ew, since, until)
+	if err != nil {
+		return nil, err
+	}
+	if err := ew.Close(); err != nil {
+		return nil, core.Wrap(op, core.Internal, err)
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }

@@ -11,6 +11,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/preau/preau/internal/blob/fsblob"
 	"github.com/preau/preau/internal/core"
 )
 
@@ -63,5 +64,43 @@ func TestEncryptedArchiveVerifiesWithIdentity(t *testing.T) {
 	pw.Close()
 	if rep, _, err := VerifyArchive(ctx, &plain, t.TempDir(), nil); err != nil || !rep.OK() {
 		t.Fatalf("plain archive: %v %+v", err, rep)
+	}
+}
+
+// TestArchiveToBlobStore: an archive written straight to a blob store
+// (the form an S3 target takes) is one object that verifies with the
+// identity, and a failed export leaves no object behind.
+// CARINE: MCO-JAL-3
+func TestArchiveToBlobStore(t *testing.T) {
+	f := open(t, t.TempDir(), nil)
+	fill(t, f, 2, 50)
+	target, err := fsblob.New(fsblob.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := age.GenerateX25519Identity()
+	ctx := context.Background()
+	idx, err := f.s.ArchiveToBlob(ctx, target, "archives/2026-11.tar.age", t0, t0.Add(time.Hour), []age.Recipient{id.Recipient()})
+	if err != nil || len(idx.Streams) != 1 {
+		t.Fatalf("archive: %v %+v", err, idx)
+	}
+	rc, _, err := target.Open(ctx, "archives/2026-11.tar.age")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if rep, _, err := VerifyArchive(ctx, rc, t.TempDir(), nil, id); err != nil || !rep.OK() || rep.Segments != 2 {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := f.s.ArchiveToBlob(cctx, target, "archives/cancelled.tar", t0, t0.Add(time.Hour), nil); err == nil {
+		t.Fatal("a cancelled archive succeeded")
+	}
+	if _, err := target.Stat(ctx, "archives/cancelled.tar"); !core.IsKind(err, core.NotFound) {
+		t.Fatalf("a failed archive left an object: %v", err)
+	}
+	if _, err := f.s.ArchiveToBlob(ctx, target, "../x", t0, t0.Add(time.Hour), nil); !core.IsKind(err, core.Invalid) {
+		t.Fatalf("bad key: %v", err)
 	}
 }
