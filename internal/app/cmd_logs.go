@@ -4,17 +4,22 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/core"
@@ -25,11 +30,14 @@ import (
 
 const logsUsage = `usage:
   preau logs verify                      check every sealed segment, manifest and chain
-  preau logs verify --archive FILE       check an archive offline (no data folder needed)
+  preau logs verify --archive FILE [--identity KEYFILE]   check an archive offline (no data folder
+                                         needed); KEYFILE decrypts an encrypted archive
   preau logs search [--text T] [--user LOGIN] [--host H] [--service S] [--class C] [--establishment ID]
                     [--since 1h|RFC3339] [--until …] [--justification KIND:REF] [--page N] [--limit N]
                     [--format text|csv|json|rfc5424] [--out FILE]
-  preau logs archive --since … --until … --out FILE    tar of sealed segments, verifiable offline
+  preau logs archive --since … --until … --out FILE|s3://bucket/prefix/NAME [--recipient age1…]
+                                         tar of sealed segments, verifiable offline; encrypted with
+                                         age for each --recipient; s3:// writes it to a bucket
   preau logs purge                       delete segments past their retention now (journaled)
   preau logs stats                       size of each stream and its projection at its retention
   preau logs retention [--establishment ID --class C --days N]   show, or set (0: the default)
@@ -50,7 +58,11 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 	var f struct {
 		archive, text, user, host, service, class, est, since, until, just, format, out, as string
 		page, limit, days                                                                   int
+		recipients                                                                          multiFlag
+		identity                                                                            string
 	}
+	fs.Var(&f.recipients, "recipient", "archive: encrypt for this age recipient (age1…, or a file of them); repeatable")
+	fs.StringVar(&f.identity, "identity", "", "verify --archive: age identity file decrypting an encrypted archive")
 	fs.StringVar(&f.archive, "archive", "", "archive file to verify offline")
 	fs.StringVar(&f.text, "text", "", "text in the message, object or fields")
 	fs.StringVar(&f.user, "user", "", "login")
@@ -75,7 +87,7 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		return usageErr("unexpected %q\n%s", pos[0], logsUsage)
 	}
 	if args[0] == "verify" && f.archive != "" {
-		return verifyArchiveFile(ctx, env, f.archive)
+		return verifyArchiveFile(ctx, env, f.archive, f.identity)
 	}
 	b, cctx, err := openCLI(ctx, env, g, f.as)
 	if err != nil {
@@ -187,11 +199,32 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		if f.out == "" || q.Since.IsZero() || q.Until.IsZero() {
 			return usageErr("preau logs archive needs --since, --until and --out")
 		}
-		var idx *logs.ArchiveIndex
-		if err := fsutil.WriteFile(f.out, 0o600, false, func(w io.Writer) error {
-			var err error
-			idx, err = st.ExportArchive(cctx, w, q.Since, q.Until)
+		rs, err := archiveRecipients(f.recipients)
+		if err != nil {
 			return err
+		}
+		var idx *logs.ArchiveIndex
+		if storeURL, key, ok, err := splitArchiveURL(f.out); err != nil {
+			return err
+		} else if ok {
+			// Straight to an S3 bucket (credentials from the environment,
+			// as for --blobs): the object appears whole or not at all.
+			target, err := bloburl.Open(ctx, storeURL, "", env.Getenv)
+			if err != nil {
+				return fmt.Errorf("opening the archive target: %w", err)
+			}
+			if idx, err = st.ArchiveToBlob(cctx, target, key, q.Since, q.Until, rs); err != nil {
+				return err
+			}
+		} else if err := fsutil.WriteFile(f.out, 0o600, false, func(w io.Writer) error {
+			ew, err := logs.EncryptArchive(w, rs)
+			if err != nil {
+				return err
+			}
+			if idx, err = st.ExportArchive(cctx, ew, q.Since, q.Until); err != nil {
+				return err
+			}
+			return ew.Close()
 		}); err != nil {
 			return err
 		}
@@ -199,12 +232,19 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 		for _, s := range idx.Streams {
 			n += s.Records
 		}
+		format, verify := "tar", "preau logs verify --archive "+f.out
+		if strings.HasPrefix(f.out, "s3://") {
+			format, verify = "tar to S3", "preau logs verify --archive FILE (once downloaded)"
+		}
+		if len(rs) > 0 {
+			format, verify = fmt.Sprintf("%s, age (%d recipients)", format, len(rs)), verify+" --identity KEYFILE"
+		}
 		if err := b.db.JournalLogAccess(cctx, logs.Access{Action: "archive", Query: logs.Query{Since: q.Since, Until: q.Until},
-			Format: "tar", Records: int(n)}); err != nil {
+			Format: format, Records: int(n)}); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%s: %d streams, %d records, signed with key %s\nVerify it anywhere with: preau logs verify --archive %s\n",
-			f.out, len(idx.Streams), n, idx.KeyID, f.out)
+		fmt.Fprintf(env.Stdout, "%s: %d streams, %d records, signed with key %s\nVerify it anywhere with: %s\n",
+			f.out, len(idx.Streams), n, idx.KeyID, verify)
 		return nil
 	case "stats":
 		policy, err := retentionPolicy(cctx, b.db)
@@ -265,13 +305,67 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 	return usageErr("unknown logs command %q\n%s", args[0], logsUsage)
 }
 
-func verifyArchiveFile(ctx context.Context, env Env, path string) error {
+// splitArchiveURL splits an s3://bucket/prefix/name?… archive target into
+// the blob store's URL (query kept) and the object's key; ok is false for a
+// local file.
+func splitArchiveURL(out string) (storeURL, key string, ok bool, err error) {
+	if !strings.HasPrefix(out, "s3://") {
+		return "", "", false, nil
+	}
+	u, err := url.Parse(out)
+	if err != nil {
+		return "", "", false, usageErr("--out %q is not a valid URL: %v", out, err)
+	}
+	dir, name := path.Split(strings.TrimPrefix(u.Path, "/"))
+	if u.Host == "" || name == "" {
+		return "", "", false, usageErr("--out %q: an S3 target is s3://bucket[/prefix]/NAME[?endpoint=…]", out)
+	}
+	u.Path = "/" + strings.TrimSuffix(dir, "/")
+	if u.Path == "/" {
+		u.Path = ""
+	}
+	return u.String(), name, true, nil
+}
+
+// archiveRecipients reads --recipient values: age1… recipients, or files
+// holding them (one a line, # comments).
+func archiveRecipients(vals []string) ([]age.Recipient, error) {
+	var out []age.Recipient
+	for _, v := range vals {
+		var src io.Reader = strings.NewReader(v)
+		if !strings.HasPrefix(strings.TrimSpace(v), "age1") {
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return nil, usageErr("--recipient %q is neither an age recipient (age1…) nor a readable file: %v", v, err)
+			}
+			src = bytes.NewReader(b)
+		}
+		rs, err := age.ParseRecipients(src)
+		if err != nil {
+			return nil, usageErr("--recipient %q: %v", v, err)
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+func verifyArchiveFile(ctx context.Context, env Env, path, identity string) error {
+	var ids []age.Identity
+	if identity != "" {
+		b, err := os.ReadFile(identity)
+		if err != nil {
+			return fmt.Errorf("reading the identity file: %w", err)
+		}
+		if ids, err = age.ParseIdentities(bytes.NewReader(b)); err != nil {
+			return usageErr("--identity %s holds no age identity: %v", identity, err)
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rep, kid, err := logs.VerifyArchive(ctx, f, "", nil)
+	rep, kid, err := logs.VerifyArchive(ctx, f, "", nil, ids...)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/logs/logsweb"
 	"github.com/preau/preau/internal/logs/syslogd"
+	"github.com/preau/preau/internal/monitor/probes"
 	"github.com/preau/preau/internal/store"
 	"github.com/preau/preau/internal/web"
 )
@@ -47,8 +48,14 @@ func (a *App) LogStore() *logs.Store { return a.logs }
 // openLogStore opens the sealed log store of a data folder (shared by the
 // server and the `preau logs` commands).
 func openLogStore(ctx context.Context, b *base, bs blob.Store) (*logs.Store, error) {
-	st, err := logs.Open(ctx, logs.Config{Blobs: bs, Key: b.key, Spool: filepath.Join(b.cfg.Data, "logs-spool"),
+	spool := filepath.Join(b.cfg.Data, "logs-spool")
+	watched := []string{spool}
+	if d := blobFolder(b.cfg); d != "" {
+		watched = append(watched, d)
+	}
+	st, err := logs.Open(ctx, logs.Config{Blobs: bs, Key: b.key, Spool: spool,
 		Node: b.cfg.Logs.Node, FsyncInterval: b.cfg.Logs.FsyncInterval, SealInterval: b.cfg.Logs.SealInterval,
+		DiskUsage: probes.DiskUsage, DiskPaths: watched, DiskWarn: b.cfg.Logs.DiskWarn, DiskCritical: b.cfg.Logs.DiskCritical,
 		Clock: b.clock, Log: b.log.With("svc", "logs")})
 	if err != nil {
 		return nil, fmt.Errorf("opening the log store: %w", err)
@@ -201,7 +208,8 @@ func retentionPolicy(ctx context.Context, db *store.DB) (logs.Policy, error) {
 }
 
 // purgeLogs deletes sealed segments past their retention, once at start
-// and then daily, journaling what it deleted.
+// and then daily, and at once when the log disk becomes critically full
+// (docs/logs.md, disk alerts), journaling what it deleted.
 func (a *App) purgeLogs(ctx context.Context) {
 	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:retention", core.ChannelJob))
 	for {
@@ -212,6 +220,7 @@ func (a *App) purgeLogs(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(24 * time.Hour):
+		case <-a.logs.DiskAlarm():
 		}
 	}
 }

@@ -46,3 +46,25 @@ func TestZoneMapperNarrowestRange(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitArchiveURL: an s3:// archive target splits into the bucket's
+// store URL (its query kept) and the object name; a path stays a file.
+// CARINE: MCO-JAL-3
+func TestSplitArchiveURL(t *testing.T) {
+	cases := []struct{ in, store, key string }{
+		{"s3://logs-ac/ecoles/0750001A/sept.tar.age?endpoint=s3.ac.example:9000&region=fr", "s3://logs-ac/ecoles/0750001A?endpoint=s3.ac.example:9000&region=fr", "sept.tar.age"},
+		{"s3://logs-ac/sept.tar", "s3://logs-ac", "sept.tar"},
+	}
+	for _, c := range cases {
+		store, key, ok, err := splitArchiveURL(c.in)
+		if err != nil || !ok || store != c.store || key != c.key {
+			t.Fatalf("%s: %q %q %v %v", c.in, store, key, ok, err)
+		}
+	}
+	if _, _, ok, err := splitArchiveURL("/mnt/usb/sept.tar"); ok || err != nil {
+		t.Fatalf("a local path: %v %v", ok, err)
+	}
+	if _, _, _, err := splitArchiveURL("s3://logs-ac/"); err == nil {
+		t.Fatal("an S3 target without a name accepted")
+	}
+}

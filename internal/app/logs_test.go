@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/preau/preau/internal/app"
 	"github.com/preau/preau/internal/blob/fsblob"
 	"github.com/preau/preau/internal/config"
@@ -113,6 +115,24 @@ func TestLogsSyslogSearchJustifiedAndVerified(t *testing.T) {
 	b, _ := os.ReadFile(arch)
 	if !bytes.Contains(b, []byte("public-key.pem")) {
 		t.Fatal("archive without the public key")
+	}
+	// Encrypted for an age recipient: verified with the identity only.
+	id, _ := age.GenerateX25519Identity()
+	idFile := filepath.Join(t.TempDir(), "key.txt")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	enc := filepath.Join(t.TempDir(), "a.tar.age")
+	if out, err := n.cliErr("logs", "archive", "--since", "2026-01-01", "--until", "2030-01-01", "--out", enc,
+		"--recipient", id.Recipient().String()); err != nil || !strings.Contains(out, "--identity") {
+		t.Fatalf("encrypted archive: %v %s", err, out)
+	}
+	if eb, _ := os.ReadFile(enc); !bytes.HasPrefix(eb, []byte("age-encryption.org/v1")) || bytes.Contains(eb, []byte("public-key.pem")) {
+		t.Fatal("the archive is not encrypted")
+	}
+	if out, err := n.cliErr("logs", "verify", "--archive", enc); err == nil || !strings.Contains(err.Error()+out, "encrypted") {
+		t.Fatalf("encrypted archive verified without identity: %v %s", err, out)
+	}
+	if out, err := n.cliErr("logs", "verify", "--archive", enc, "--identity", idFile); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify --archive --identity: %v %s", err, out)
 	}
 	// One flipped byte in a sealed segment: verify fails and names it.
 	var segs []string

@@ -28,6 +28,10 @@ func logStoreProbe(st func() logs.Stats) monitor.ProbeFunc {
 			return monitor.Fail("log segments cannot be sealed: %s", s.SealErr)
 		case prev >= 0 && s.Dropped > prev:
 			return monitor.Fail("%d log records dropped since the last check: the buffer was full", s.Dropped-prev)
+		case s.Disk.Err != "":
+			return monitor.Fail("%s", s.Disk)
+		case s.Disk.Level != logs.DiskOK:
+			return monitor.Fail("%s: %s (docs/logs.md, disk alerts)", s.Disk.Level, s.Disk)
 		}
 		return monitor.Result{OK: true}
 	}

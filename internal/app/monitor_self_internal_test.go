@@ -38,6 +38,21 @@ func TestLogStoreSelfCheck(t *testing.T) {
 	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "access denied") {
 		t.Fatalf("sealing fails: %+v", r)
 	}
+	// The log disk: a warning and a critical level, each named with the
+	// figures (issue 8, disk alerts).
+	st.SealErr = ""
+	st.Disk = logs.DiskStatus{Path: "/srv/preau/blobs", Total: 100 << 30, Free: 10 << 30, Level: logs.DiskWarning}
+	if r := probe(ctx); r.OK || !strings.Contains(r.Error, "warning: log disk /srv/preau/blobs 90.0% full (10.0 GiB free") {
+		t.Fatalf("disk warning: %+v", r)
+	}
+	st.Disk.Free, st.Disk.Level = 2<<30, logs.DiskCritical
+	if r := probe(ctx); r.OK || !strings.HasPrefix(r.Error, "critical: log disk") {
+		t.Fatalf("disk critical: %+v", r)
+	}
+	st.Disk = logs.DiskStatus{Path: "/srv/preau/blobs", Total: 100 << 30, Free: 50 << 30}
+	if r := probe(ctx); !r.OK {
+		t.Fatalf("disk fine again: %+v", r)
+	}
 }
 
 // CARINE: MCO-SEI-1, MCO-SVG-8 — the backup self-check is quiet while no

@@ -9,6 +9,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -123,6 +124,12 @@ type Logs struct {
 	Node          string        `toml:"node"`           // this node's name in segment keys; default "local"
 	FsyncInterval time.Duration `toml:"fsync_interval"` // default 1s: the most a crash loses
 	SealInterval  time.Duration `toml:"seal_interval"`  // default 5m: how often open segments are sealed
+	// DiskWarn and DiskCritical are the percentages of the log disk used
+	// (spool and local blobs) at which the "logs" self-check alerts
+	// (defaults 85 and 95); at DiskCritical the store seals every minute
+	// and purges what is past retention (docs/logs.md, disk alerts).
+	DiskWarn     int `toml:"disk_warn"`
+	DiskCritical int `toml:"disk_critical"`
 	// ForwardTo ships sealed segments to a central syslog-TLS collector
 	// (host:port, RFC 5425) with mutual TLS: ForwardCA verifies the
 	// collector, ForwardCert/ForwardKey (PEM files) authenticate this node.
@@ -221,6 +228,9 @@ func (f *File) Validate() error {
 		if f.Mail.From == "" {
 			errs = append(errs, errors.New("mail.from: a sender address is required when mail.relay is set"))
 		}
+	}
+	if w, c := cmp.Or(f.Logs.DiskWarn, 85), cmp.Or(f.Logs.DiskCritical, 95); w < 0 || c < 0 || w > 99 || c > 99 || w >= c {
+		errs = append(errs, errors.New("logs.disk_warn, logs.disk_critical: percentages of the disk used, 1–99, the warning below the critical level"))
 	}
 	if f.Logs.ForwardTo != "" && (f.Logs.ForwardCert == "" || f.Logs.ForwardKey == "" || f.Logs.ForwardCA == "") {
 		errs = append(errs, errors.New("logs.forward_to: forwarding uses mutual TLS: set logs.forward_ca, logs.forward_cert and logs.forward_key"))

@@ -84,8 +84,9 @@ func TestValidateReportsEverything(t *testing.T) {
 	f.Mail.TLS = "sometimes"
 	f.DB = "mysql://x"
 	f.Auth.Argon2.MemoryKiB = 1024
+	f.Logs.DiskWarn = 97 // above the default critical level (95)
 	err := f.Validate()
-	for _, want := range []string{"listen.https", "mail.from", "mail.tls", "db:", "memory_kib"} {
+	for _, want := range []string{"listen.https", "mail.from", "mail.tls", "db:", "memory_kib", "logs.disk_warn"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}

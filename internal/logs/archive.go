@@ -5,6 +5,8 @@ package logs
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
@@ -16,6 +18,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/blob/fsblob"
@@ -34,6 +38,83 @@ import (
 // ID (printed by the command) by whoever receives the archive.
 
 const archiveDir = "preau-logs-archive/"
+
+// An archive may be encrypted for one or more age recipients (MCO-JAL-3:
+// logs on external media are personal data): the whole tar is then an age
+// file (https://age-encryption.org/v1), which VerifyArchive opens with an
+// identity (the recipient's private key). The signature inside proves the
+// content; the encryption keeps it confidential on the way and at rest.
+
+// ageHeader starts every age file.
+const ageHeader = "age-encryption.org/v1\n"
+
+// EncryptArchive returns a writer that encrypts what is written to it for
+// the recipients and writes it to w; Close finishes the age file (and does
+// not close w). With no recipient it returns w unchanged (a no-op Close).
+func EncryptArchive(w io.Writer, recipients []age.Recipient) (io.WriteCloser, error) {
+	if len(recipients) == 0 {
+		return nopWriteCloser{w}, nil
+	}
+	ew, err := age.Encrypt(w, recipients...)
+	if err != nil {
+		return nil, core.E("logs.EncryptArchive", core.Invalid, "encrypting the archive: %v", err)
+	}
+	return ew, nil
+}
+
+// ArchiveToBlob writes an archive of [since, until), encrypted for the
+// recipients when there are any, as the object key of a blob store (an S3
+// bucket of the académie, a removable disk mounted as a folder): the
+// object appears whole once written, or not at all.
+func (s *Store) ArchiveToBlob(ctx context.Context, bs blob.Store, key string, since, until time.Time, recipients []age.Recipient) (*ArchiveIndex, error) {
+	const op = "logs.ArchiveToBlob"
+	if err := blob.ValidKey(key); err != nil {
+		return nil, core.E(op, core.Invalid, "%q is not a valid object name for the archive", key)
+	}
+	w, err := bs.Create(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	ew, err := EncryptArchive(w, recipients)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := s.ExportArchive(ctx, ew, since, until)
+	if err != nil {
+		return nil, err
+	}
+	if err := ew.Close(); err != nil {
+		return nil, core.Wrap(op, core.Internal, err)
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// openArchive returns the tar stream of an archive: r itself, or r
+// decrypted with ids when it is an age file. encrypted says which.
+func openArchive(r io.Reader, ids []age.Identity) (tarStream io.Reader, encrypted bool, err error) {
+	const op = "logs.VerifyArchive"
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(len(ageHeader))
+	if !bytes.Equal(head, []byte(ageHeader)) {
+		return br, false, nil
+	}
+	if len(ids) == 0 {
+		return nil, true, core.E(op, core.Invalid, "the archive is encrypted (age): give the identity file of one of its recipients (--identity FILE)")
+	}
+	dr, err := age.Decrypt(br, ids...)
+	if err != nil {
+		return nil, true, core.E(op, core.Permission, "the archive cannot be decrypted with this identity: %v", err)
+	}
+	return dr, true, nil
+}
 
 // ArchiveIndex lists what an archive holds.
 type ArchiveIndex struct {
@@ -163,8 +244,16 @@ func tarBlob(ctx context.Context, tw *tar.Writer, bs blob.Store, key string) err
 // segment and the chain of each stream. It unpacks into a temporary folder
 // under tmp ("" for the system's). It returns the report and the archive's
 // key ID.
-func VerifyArchive(ctx context.Context, r io.Reader, tmp string, want ed25519.PublicKey) (*Report, string, error) {
+//
+// An archive encrypted with age is decrypted with ids (VerifyArchive
+// refuses it, naming the need, without them); a decrypted archive whose
+// age authentication fails (altered ciphertext) is reported as unreadable.
+func VerifyArchive(ctx context.Context, r io.Reader, tmp string, want ed25519.PublicKey, ids ...age.Identity) (*Report, string, error) {
 	const op = "logs.VerifyArchive"
+	r, _, err := openArchive(r, ids)
+	if err != nil {
+		return nil, "", err
+	}
 	dir, err := os.MkdirTemp(tmp, "preau-logs-verify-")
 	if err != nil {
 		return nil, "", core.Wrap(op, core.Internal, err)
@@ -199,6 +288,11 @@ func VerifyArchive(ctx context.Context, r io.Reader, tmp string, want ed25519.Pu
 		default:
 			return nil, "", core.E(op, core.Invalid, "unexpected entry %q in the archive", h.Name)
 		}
+	}
+	// Read to the end: an encrypted archive's last chunk is authenticated
+	// only once it is read.
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return nil, "", core.E(op, core.Invalid, "the archive's end is unreadable: %v", err)
 	}
 	if pubPEM == nil || idxJSON == nil {
 		return nil, "", core.E(op, core.Invalid, "the archive lacks %spublic-key.pem or %sindex.json", archiveDir, archiveDir)

@@ -95,6 +95,10 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return
 }()
 
+// AppendJSONString appends s quoted as EncodeJSON quotes strings, for
+// receivers that build stored lines themselves (syslogd's encoder).
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // appendJSONString quotes s the way encoding/json does (HTML-safe, invalid
 // UTF-8 as U+FFFD, U+2028 and U+2029 escaped).
 func appendJSONString(b []byte, s string) []byte {

@@ -172,6 +172,13 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy Policy) ([]Purg
 			s.mu.Unlock()
 			out = append(out, PurgedSegment{Stream: st.String(), Establishment: st.Establishment, Seq: m.Seq, First: m.First, Last: m.Last, Records: m.Count})
 		}
+		// The day index of what is gone: the days before the oldest kept
+		// segment, and the wide entries of purged segments.
+		if kept, err := s.manifest(ctx, manKey(prefix, seqs[len(doomed)])); err == nil {
+			if err := purgeIndex(ctx, s.cfg.Blobs, prefix, dayKey(kept.First), lastM.Seq); err != nil {
+				return out, err
+			}
+		}
 	}
 	return out, nil
 }

@@ -272,6 +272,12 @@ func (s *Store) candidates(ctx context.Context, q Query) ([]candidate, error) {
 		if q.Establishments != nil && !slices.ContainsFunc(q.Establishments, func(e string) bool { return keyPart(orUnderscore(e)) == parts[3] }) {
 			continue
 		}
+		if cs, ok, err := s.indexedCandidates(ctx, prefix, q); err != nil {
+			return nil, core.Wrap("logs.Search", core.Internal, err)
+		} else if ok {
+			out = append(out, cs...)
+			continue
+		}
 		seqs, err := listSeqs(ctx, s.cfg.Blobs, prefix, ".man")
 		if err != nil {
 			return nil, core.Wrap("logs.Search", core.Internal, err)
@@ -288,19 +294,7 @@ func (s *Store) candidates(ctx context.Context, q Query) ([]candidate, error) {
 				q.Host != "" && m.Hosts != nil && !containsSorted(m.Hosts, q.Host) {
 				continue
 			}
-			ub := -1
-			if q.User != "" {
-				ub = bucketOf(q.User, "", m.Buckets)
-			}
-			for _, b := range m.Blocks {
-				if ub >= 0 && b.Bucket != ub {
-					continue
-				}
-				if !q.Since.IsZero() && b.Last.Before(q.Since) || !q.Until.IsZero() && !b.First.Before(q.Until) {
-					continue
-				}
-				out = append(out, candidate{prefix: prefix, m: m, b: b})
-			}
+			out = append(out, blockCandidates(prefix, m, m.Blocks, q)...)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].b.First.Before(out[j].b.First) })

@@ -12,7 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"hash/fnv"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -201,7 +201,11 @@ var (
 
 func encoder() *zstd.Encoder {
 	encOnce.Do(func() {
-		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		// No frame checksum: the segment's SHA-256 in the signed manifest
+		// and the record chain already cover every byte, and XXH64 over
+		// every block costs as much as a tenth of sealing.
+		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(sealWorkers()),
+			zstd.WithEncoderCRC(false))
 	})
 	return enc
 }
@@ -236,9 +240,17 @@ func bucketOf(user, host string, n int) int {
 	if k == "" {
 		k = host
 	}
-	h := fnv.New32a()
-	h.Write([]byte(k))
-	return int(h.Sum32() % uint32(n))
+	return int(fnv32a(k) % uint32(n))
+}
+
+// fnv32a is FNV-1a (hash/fnv's New32a) over s, without allocating.
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // bucketsFor returns how many buckets a segment of count records gets:
@@ -249,23 +261,119 @@ func bucketsFor(count int) int {
 	return max(1, min(64, n))
 }
 
+// segScratch holds buildSegment's buffers between segments.
+type segScratch struct {
+	bidx []uint8
+	refs []sortRef
+	out  []byte
+	raws [][]byte // one per compressing goroutine
+}
+
+// grow returns a slice of length n, reusing b's array when large enough.
+func grow[T any](b []T, n int) []T {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]T, n)
+}
+
+// sortRef is a line's place in the segment: its time (the sort key) and
+// its index in the input (the tie-break that keeps arrival order).
+type sortRef struct {
+	sec int64
+	ns  int32
+	i   int32
+}
+
+func cmpRef(a, b sortRef) int {
+	switch {
+	case a.sec != b.sec:
+		return cmpInt(a.sec, b.sec)
+	case a.ns != b.ns:
+		return cmpInt(int64(a.ns), int64(b.ns))
+	}
+	return cmpInt(int64(a.i), int64(b.i))
+}
+
+func cmpInt(a, b int64) int {
+	if a < b {
+		return -1
+	}
+	if a > b {
+		return 1
+	}
+	return 0
+}
+
 // buildSegment compresses lines into a segment and returns its bytes and a
 // manifest with everything but the stream fields, Seq, SealedAt and the
-// signature filled in. prev is the previous manifest's Hash.
-func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
-	m := &Manifest{Version: ManifestVersion, Count: len(lines), Prev: prev, Buckets: bucketsFor(len(lines))}
-	bk := make([][]line, m.Buckets)
+// signature filled in. prev is the previous manifest's Hash. Within a
+// bucket, records are stored by time, records of the same time in arrival
+// order.
+//
+// sc, when not nil, lends reusable buffers (the sealer's): the returned
+// bytes are then valid until the next call with the same sc.
+func buildSegment(lines []line, prev string, sc *segScratch) ([]byte, *Manifest) {
+	return prepareSegment(lines, sc).finish(lines, prev)
+}
+
+// prepared is a segment compressed but not chained: everything but Prev
+// and RecordsHash, which need the previous segment's manifest. The sealer
+// prepares a segment as soon as its spool is handed over, while the one
+// before is still being sealed, and chains it when its turn comes.
+type prepared struct {
+	m     *Manifest
+	parts []segPart
+	data  []byte
+	sc    *segScratch // holds data and the parts' references until the seal
+}
+
+// segPart is one block: its bucket and its records in stored order.
+type segPart struct {
+	bucket int
+	refs   []sortRef
+}
+
+// finish chains the prepared segment from prev and returns its bytes and
+// a manifest of its own (a retried seal finishes again).
+func (p *prepared) finish(lines []line, prev string) ([]byte, *Manifest) {
+	chain := chainStart(prev)
+	var ch chainer
+	for _, pt := range p.parts {
+		for _, r := range pt.refs {
+			chain = ch.step(chain, lines[r.i].data)
+		}
+	}
+	m := *p.m
+	m.Prev = prev
+	m.RecordsHash = hex.EncodeToString(chain)
+	return p.data, &m
+}
+
+// prepareSegment groups, sorts and compresses lines (see buildSegment).
+func prepareSegment(lines []line, sc *segScratch) *prepared {
+	if sc == nil {
+		sc = &segScratch{}
+	}
+	m := &Manifest{Version: ManifestVersion, Count: len(lines), Buckets: bucketsFor(len(lines))}
+	nb := m.Buckets
+	bidx := grow(sc.bidx, len(lines))
+	sc.bidx = bidx
+	start := make([]int, nb+1)
 	users, hosts := map[string]bool{}, map[string]bool{}
-	for _, l := range lines {
-		b := bucketOf(l.user, l.host, m.Buckets)
-		bk[b] = append(bk[b], l)
-		if l.user != "" && len(users) <= maxIndexed {
-			users[l.user] = true
+	lastUser, lastHost := "", ""
+	for i := range lines {
+		l := &lines[i]
+		b := bucketOf(l.user, l.host, nb)
+		bidx[i] = uint8(b)
+		start[b+1]++
+		if l.user != "" && l.user != lastUser && len(users) <= maxIndexed {
+			users[l.user], lastUser = true, l.user
 		}
-		if l.host != "" && len(hosts) <= maxIndexed {
-			hosts[l.host] = true
+		if l.host != "" && l.host != lastHost && len(hosts) <= maxIndexed {
+			hosts[l.host], lastHost = true, l.host
 		}
-		if m.First.IsZero() || l.t.Before(m.First) {
+		if i == 0 || l.t.Before(m.First) {
 			m.First = l.t
 		}
 		if l.t.After(m.Last) {
@@ -278,36 +386,75 @@ func buildSegment(lines []line, prev string) ([]byte, *Manifest) {
 	if len(hosts) <= maxIndexed {
 		m.Hosts = sortedKeys(hosts)
 	}
-	chain := chainStart(prev)
-	var ch chainer
-	var out, raw bytes.Buffer
+	for b := 1; b <= nb; b++ {
+		start[b] += start[b-1]
+	}
+	refs := grow(sc.refs, len(lines))
+	sc.refs = refs
+	pos := slices.Clone(start[:nb])
+	for i := range lines {
+		b := bidx[i]
+		refs[pos[b]] = sortRef{sec: lines[i].t.Unix(), ns: int32(lines[i].t.Nanosecond()), i: int32(i)}
+		pos[b]++
+	}
+	// The blocks, in stored order: each bucket's records by time, cut every
+	// perBlock records.
 	const perBlock = 8192
-	for b, ls := range bk {
-		byTime := func(a, b line) int { return a.t.Compare(b.t) }
-		if !slices.IsSortedFunc(ls, byTime) {
-			slices.SortStableFunc(ls, byTime)
+	var parts []segPart
+	for b := 0; b < nb; b++ {
+		rs := refs[start[b]:start[b+1]]
+		if !slices.IsSortedFunc(rs, cmpRef) {
+			slices.SortFunc(rs, cmpRef)
 		}
-		for i := 0; i < len(ls); i += perBlock {
-			part := ls[i:min(len(ls), i+perBlock)]
-			raw.Reset()
-			for _, l := range part {
-				raw.Write(l.data)
-				raw.WriteByte('\n')
-				chain = ch.step(chain, l.data)
-			}
-			z := encoder().EncodeAll(raw.Bytes(), nil)
-			m.Blocks = append(m.Blocks, Block{Bucket: b, Offset: int64(out.Len()), Length: int64(len(z)),
-				Count: len(part), First: part[0].t, Last: part[len(part)-1].t})
-			out.Write(z)
+		for i := 0; i < len(rs); i += perBlock {
+			parts = append(parts, segPart{bucket: b, refs: rs[i:min(len(rs), i+perBlock)]})
 		}
 	}
-	data := out.Bytes()
-	s := sha256.Sum256(data)
-	m.Size = int64(len(data))
+	// The blocks compress on several goroutines (they are independent
+	// frames).
+	zs := make([][]byte, len(parts))
+	workers := min(len(parts), sealWorkers())
+	if len(sc.raws) < workers {
+		sc.raws = append(sc.raws, make([][]byte, workers-len(sc.raws))...)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(parts))
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			raw := sc.raws[w][:0]
+			for i := range next {
+				raw = raw[:0]
+				for _, r := range parts[i].refs {
+					raw = append(raw, lines[r.i].data...)
+					raw = append(raw, '\n')
+				}
+				zs[i] = encoder().EncodeAll(raw, nil)
+			}
+			sc.raws[w] = raw
+		}(w)
+	}
+	wg.Wait()
+	out := sc.out[:0]
+	for i, p := range parts {
+		m.Blocks = append(m.Blocks, Block{Bucket: p.bucket, Offset: int64(len(out)), Length: int64(len(zs[i])),
+			Count: len(p.refs), First: lines[p.refs[0].i].t, Last: lines[p.refs[len(p.refs)-1].i].t})
+		out = append(out, zs[i]...)
+	}
+	sc.out = out
+	s := sha256.Sum256(out)
+	m.Size = int64(len(out))
 	m.SegmentSHA256 = hex.EncodeToString(s[:])
-	m.RecordsHash = hex.EncodeToString(chain)
-	return data, m
+	return &prepared{m: m, parts: parts, data: out, sc: sc}
 }
+
+// sealWorkers is how many blocks compress at once.
+func sealWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))

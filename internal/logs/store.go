@@ -51,6 +51,15 @@ type Config struct {
 	Buffer            int                // default 65,536 records
 	Clock             core.Clock
 	Log               *slog.Logger
+	// DiskUsage measures a folder's disk (total and free bytes); nil turns
+	// disk watching off. DiskPaths are the folders watched (default: the
+	// spool); DiskWarn and DiskCritical the percentages used that raise
+	// the alerts (defaults 85 and 95; disk.go). DiskCheckInterval: 10 s.
+	DiskUsage         func(path string) (total, free uint64, err error)
+	DiskPaths         []string
+	DiskWarn          int
+	DiskCritical      int
+	DiskCheckInterval time.Duration
 	// ReadOnly opens the store for reading (search, verify, archive) beside
 	// a running server: no spool, no recovery, Append drops everything.
 	ReadOnly bool
@@ -75,6 +84,18 @@ func (c *Config) defaults() {
 	if c.Clock == nil {
 		c.Clock = core.SystemClock{}
 	}
+	if c.DiskWarn <= 0 {
+		c.DiskWarn = 85
+	}
+	if c.DiskCritical <= 0 {
+		c.DiskCritical = 95
+	}
+	if c.DiskCheckInterval <= 0 {
+		c.DiskCheckInterval = 10 * time.Second
+	}
+	if len(c.DiskPaths) == 0 && c.Spool != "" {
+		c.DiskPaths = []string{c.Spool}
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +108,7 @@ type Stats struct {
 	Segments  int64 // segments sealed
 	Recovered int64 // segments sealed from a crashed process's spool
 	SealErr   string
+	Disk      DiskStatus // the log disk's last measure
 }
 
 // Store is the sealed log store. It implements Sink. Build it with Open and
@@ -94,6 +116,7 @@ type Stats struct {
 type Store struct {
 	cfg  Config
 	ch   chan entry
+	bch  chan batch // batches of records already encoded (syslog receivers)
 	quit chan struct{}
 	done chan struct{}
 
@@ -101,15 +124,27 @@ type Store struct {
 	flushPending, sealing                  atomic.Int64
 	closed                                 atomic.Bool
 
-	seals    chan sealJob
-	sealDone chan struct{}
-	sealErr  atomic.Value // string
+	seals       chan sealJob
+	scratch     segScratch // the sealer's buffers (segments prepared at the seal)
+	scratchPool sync.Pool  // *segScratch of segments prepared at hand-off
+	linePool    sync.Pool  // *[]line of sealed spools, for the next ones
+	chunkPool   sync.Pool  // *[]byte spool chunks of sealed spools
+	sealDone    chan struct{}
+	sealErr     atomic.Value // string
+	disk        atomic.Value // DiskStatus
+	alarm       chan struct{}
 
 	mu    sync.Mutex
 	heads map[Stream]head      // last sealed segment per stream (sealer goroutine and Open only)
 	mans  map[string]*Manifest // manifest cache by key (immutable objects)
+	// The day index (index.go): streams known to be indexed, and the day
+	// before which each stream's days were last compacted (sealer only).
+	indexed   map[string]bool
+	compacted map[string]string
+	bg        sync.WaitGroup // background index building
 
-	spools map[Stream]*spool // writer goroutine only
+	spools    map[Stream]*spool // writer goroutine only
+	lastCount map[Stream]int    // records of each stream's last spool (writer only)
 }
 
 type head struct {
@@ -117,20 +152,85 @@ type head struct {
 	hash string
 }
 
+// spool is a stream's open spool file. Its lines live in chunks (each line
+// followed by its newline, as in the file): the bytes of a chunk not yet
+// written to the file start at pending, and are written when 256 KiB are
+// pending, at each fsync and at hand-off. Sealed spools give their chunks
+// back for the next ones, so that steady ingestion reuses its memory.
 type spool struct {
-	stream Stream
-	id     string
-	path   string
-	f      *os.File
-	w      *bufio.Writer
-	lines  []line
-	opened time.Time
-	dirty  bool
+	stream  Stream
+	id      string
+	path    string
+	f       *os.File
+	chunks  [][]byte
+	cur     []byte // the last chunk
+	pending int    // offset in cur of the first byte not written yet
+	werr    error  // the first write error (logged once)
+	lines   []line
+	opened  time.Time
+	dirty   bool
+}
+
+// chunkSize is the size of a spool's memory chunks.
+const chunkSize = 1 << 20
+
+// put copies data and a newline into the spool and returns the stored
+// copy of data.
+func (s *Store) put(sp *spool, data []byte) []byte {
+	n := len(data) + 1
+	if cap(sp.cur)-len(sp.cur) < n {
+		s.writePending(sp)
+		c := s.newChunk(n)
+		sp.chunks = append(sp.chunks, c)
+		sp.cur, sp.pending = c, 0
+	}
+	off := len(sp.cur)
+	sp.cur = append(sp.cur, data...)
+	sp.cur = append(sp.cur, '\n')
+	sp.chunks[len(sp.chunks)-1] = sp.cur
+	if len(sp.cur)-sp.pending >= 256<<10 {
+		s.writePending(sp)
+	}
+	return sp.cur[off : off+len(data) : off+len(data)]
+}
+
+// writePending writes the bytes of the current chunk not written yet.
+func (s *Store) writePending(sp *spool) {
+	if len(sp.cur) == sp.pending {
+		return
+	}
+	if _, err := sp.f.Write(sp.cur[sp.pending:]); err != nil && sp.werr == nil {
+		sp.werr = err
+		s.cfg.Log.Error("writing a log spool file failed", "file", sp.path, "err", err)
+	}
+	sp.pending = len(sp.cur)
+}
+
+func (s *Store) newChunk(n int) []byte {
+	if n <= chunkSize {
+		if p, ok := s.chunkPool.Get().(*[]byte); ok {
+			return (*p)[:0]
+		}
+		n = chunkSize
+	}
+	return make([]byte, 0, n)
+}
+
+func (s *Store) recycleChunks(cs [][]byte) {
+	for _, c := range cs {
+		if cap(c) == chunkSize {
+			c = c[:0]
+			s.chunkPool.Put(&c)
+		}
+	}
 }
 
 type sealJob struct {
 	stream    Stream
 	lines     []line
+	chunks    [][]byte       // the memory of lines, given back once sealed
+	prep      chan *prepared // the segment being prepared since the hand-off (nil: prepare at the seal)
+	prepared  *prepared
 	wal       string
 	path      string
 	recovered bool
@@ -146,7 +246,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	const op = "logs.Open"
 	cfg.defaults()
 	if cfg.ReadOnly {
-		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}}
+		s := &Store{cfg: cfg, heads: map[Stream]head{}, mans: map[string]*Manifest{}, indexed: map[string]bool{},
+			compacted: map[string]string{}, alarm: make(chan struct{}, 1)}
 		s.closed.Store(true)
 		return s, nil
 	}
@@ -156,9 +257,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Spool, 0o700); err != nil {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
-	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{}),
+	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
-		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}}
+		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, lastCount: map[Stream]int{}, indexed: map[string]bool{}, compacted: map[string]string{},
+		alarm: make(chan struct{}, 1)}
+	s.checkDisk(cfg.Clock.Now())
 	go s.sealer()
 	gaps, err := s.recover(ctx)
 	if err != nil {
@@ -240,10 +343,52 @@ func (s *Store) AppendWait(ctx context.Context, r Record) error {
 	}
 }
 
+// Encoded is a record already in its stored form: the JSON line EncodeJSON
+// writes for it (without the newline), with the fields the store sorts
+// and indexes by. Receivers that parse straight into the stored form
+// (syslogd) hand records over this way, in batches, without building a
+// Record each.
+type Encoded struct {
+	Stream Stream
+	Line   []byte    // must not change once handed over
+	Time   time.Time // the record's time, UTC
+	User   string
+	Host   string // the record's source
+}
+
+// AppendEncoded queues a batch of encoded records, waiting while the
+// buffer is full, until ctx ends (then the batch is dropped and counted).
+// Once the store has copied the batch it calls release (when not nil), from
+// another goroutine: only then may the caller reuse recs and the lines'
+// memory; release is not called when an error is returned.
+func (s *Store) AppendEncoded(ctx context.Context, recs []Encoded, release func()) error {
+	if s == nil || s.closed.Load() {
+		return core.E("logs.AppendEncoded", core.Unavailable, "the log store is closed")
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	b := batch{recs: recs, release: release}
+	select {
+	case s.bch <- b:
+		s.appended.Add(int64(len(recs)))
+		return nil
+	default:
+	}
+	select {
+	case s.bch <- b:
+		s.appended.Add(int64(len(recs)))
+		return nil
+	case <-ctx.Done():
+		s.dropped.Add(int64(len(recs)))
+		return ctx.Err()
+	}
+}
+
 // Stats returns the counters.
 func (s *Store) Stats() Stats {
 	st := Stats{Appended: s.appended.Load(), Dropped: s.dropped.Load(), Segments: s.segments.Load(),
-		Recovered: s.recovered.Load()}
+		Recovered: s.recovered.Load(), Disk: s.Disk()}
 	if e, ok := s.sealErr.Load().(string); ok {
 		st.SealErr = e
 	}
@@ -288,6 +433,7 @@ func (s *Store) Close() error {
 	<-s.done
 	close(s.seals)
 	<-s.sealDone
+	s.bg.Wait()
 	if e, ok := s.sealErr.Load().(string); ok && e != "" {
 		return core.E("logs.Close", core.Internal, "sealing failed: %s", e)
 	}
@@ -300,15 +446,23 @@ func (s *Store) writer() {
 	tick := time.NewTicker(s.cfg.FsyncInterval)
 	defer tick.Stop()
 	var reported int64
+	var lastDisk time.Time
 	for {
 		select {
 		case r := <-s.ch:
 			s.write(r)
+		case b := <-s.bch:
+			s.writeBatch(b)
 		case <-tick.C:
 			s.syncAll()
 			now := s.cfg.Clock.Now()
+			if now.Sub(lastDisk) >= s.cfg.DiskCheckInterval || now.Before(lastDisk) {
+				s.checkDisk(now)
+				lastDisk = now
+			}
+			every := s.sealEvery()
 			for _, sp := range s.spools {
-				if len(sp.lines) > 0 && now.Sub(sp.opened) >= s.cfg.SealInterval {
+				if len(sp.lines) > 0 && now.Sub(sp.opened) >= every {
 					s.handOff(sp, nil)
 				}
 			}
@@ -324,6 +478,9 @@ func (s *Store) writer() {
 				select {
 				case r := <-s.ch:
 					s.write(r)
+					continue
+				case b := <-s.bch:
+					s.writeBatch(b)
 					continue
 				default:
 				}
@@ -344,6 +501,15 @@ func (s *Store) writer() {
 
 func (s *Store) write(e entry) {
 	if e.flush {
+		// Batches queued before the flush are written first.
+		for drained := false; !drained; {
+			select {
+			case b := <-s.bch:
+				s.writeBatch(b)
+			default:
+				drained = true
+			}
+		}
 		s.syncAll()
 		for _, sp := range s.spools {
 			if len(sp.lines) > 0 {
@@ -353,23 +519,70 @@ func (s *Store) write(e entry) {
 		s.flushPending.Add(-1)
 		return
 	}
-	st := e.stream
+	sp := s.spoolFor(e.stream)
+	if sp == nil {
+		return
+	}
+	s.add(sp, e.line)
+}
+
+// spoolFor returns the open spool of a stream, opening one if needed; nil
+// (the record is counted as dropped) when the file cannot be created.
+func (s *Store) spoolFor(st Stream) *spool {
 	sp := s.spools[st]
 	if sp == nil {
 		var err error
 		if sp, err = s.openSpool(st); err != nil {
 			s.cfg.Log.Error("opening a log spool file failed: record lost", "stream", st.String(), "err", err)
 			s.dropped.Add(1)
-			return
+			return nil
 		}
 		s.spools[st] = sp
 	}
-	sp.w.Write(e.line.data)
-	sp.w.WriteByte('\n')
+	return sp
+}
+
+// add writes one line to sp and hands the spool to the sealer when full;
+// it returns false when it did.
+func (s *Store) add(sp *spool, l line) bool {
+	l.data = s.put(sp, l.data)
 	sp.dirty = true
-	sp.lines = append(sp.lines, e.line)
+	sp.lines = append(sp.lines, l)
 	if len(sp.lines) >= s.cfg.MaxSegmentRecords {
 		s.handOff(sp, nil)
+		return false
+	}
+	return true
+}
+
+// batch is what AppendEncoded queues.
+type batch struct {
+	recs    []Encoded
+	release func()
+}
+
+// writeBatch writes a batch of encoded records (usually of one stream),
+// then lets the producer reuse its buffers.
+func (s *Store) writeBatch(bt batch) {
+	b := bt.recs
+	defer func() {
+		if bt.release != nil {
+			bt.release()
+		}
+	}()
+	var sp *spool
+	var cur Stream
+	for i := range b {
+		e := &b[i]
+		if sp == nil || e.Stream != cur {
+			if sp = s.spoolFor(e.Stream); sp == nil {
+				continue
+			}
+			cur = e.Stream
+		}
+		if !s.add(sp, line{data: e.Line, t: e.Time, user: e.User, host: e.Host}) {
+			sp = nil
+		}
 	}
 }
 
@@ -392,11 +605,34 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 	}
 	now := s.cfg.Clock.Now()
 	h, _ := json.Marshal(spoolHeader{WAL: id, Class: st.Class, Establishment: st.Establishment, Opened: now.UTC()})
-	w := bufio.NewWriterSize(f, 64<<10)
-	w.Write(h)
-	w.WriteByte('\n')
-	return &spool{stream: st, id: id, path: p, f: f, w: w, opened: now, dirty: true,
-		lines: make([]line, 0, min(s.cfg.MaxSegmentRecords, 16384))}, nil
+	sp := &spool{stream: st, id: id, path: p, f: f, opened: now, dirty: true, lines: s.newLines(s.lastCount[st])}
+	s.put(sp, h)
+	return sp, nil
+}
+
+// newLines returns an empty line slice for a spool, with room for a whole
+// segment when a sealed spool left one (so that spools do not regrow).
+// Without one, a stream whose last spool held n records gets room for n
+// (a busy stream does not regrow its table each segment; a quiet one stays
+// small).
+func (s *Store) newLines(n int) []line {
+	if p, ok := s.linePool.Get().(*[]line); ok && cap(*p) >= n {
+		return (*p)[:0]
+	} else if ok {
+		s.linePool.Put(p)
+	}
+	return make([]line, 0, min(s.cfg.MaxSegmentRecords, max(n, 1024)))
+}
+
+// recycle keeps a sealed spool's line slice for the next spool, without
+// its lines (their memory goes).
+func (s *Store) recycle(ls []line) {
+	if cap(ls) < 1024 || cap(ls) > 2*s.cfg.MaxSegmentRecords {
+		return
+	}
+	clear(ls)
+	ls = ls[:0]
+	s.linePool.Put(&ls)
 }
 
 func orUnderscore(s string) string {
@@ -411,10 +647,9 @@ func (s *Store) syncAll() {
 		if !sp.dirty {
 			continue
 		}
-		if err := sp.w.Flush(); err == nil {
+		s.writePending(sp)
+		if sp.werr == nil {
 			_ = sp.f.Sync()
-		} else {
-			s.cfg.Log.Error("writing a log spool file failed", "file", sp.path, "err", err)
 		}
 		sp.dirty = false
 	}
@@ -423,15 +658,26 @@ func (s *Store) syncAll() {
 // handOff gives sp's records to the sealer and forgets the spool; the
 // sealer removes the file once the segment is stored.
 func (s *Store) handOff(sp *spool, done chan error) {
-	_ = sp.w.Flush()
+	s.lastCount[sp.stream] = len(sp.lines)
+	s.writePending(sp)
 	_ = sp.f.Sync()
 	_ = sp.f.Close()
 	delete(s.spools, sp.stream)
 	s.sealing.Add(1)
-	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, wal: sp.id, path: sp.path, done: done}
+	// The segment is grouped and compressed now, on other goroutines,
+	// while the sealer may still be chaining and storing the one before.
+	prep := make(chan *prepared, 1)
+	sc, _ := s.scratchPool.Get().(*segScratch)
+	if sc == nil {
+		sc = &segScratch{}
+	}
+	lines := sp.lines
+	go func() { prep <- prepareSegment(lines, sc) }()
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep}
 }
 
 func (s *Store) dropSpool(sp *spool) {
+	s.recycleChunks(sp.chunks)
 	_ = sp.f.Close()
 	_ = os.Remove(sp.path)
 	delete(s.spools, sp.stream)
@@ -440,6 +686,9 @@ func (s *Store) dropSpool(sp *spool) {
 func (s *Store) sealer() {
 	defer close(s.sealDone)
 	for j := range s.seals {
+		if j.prep != nil {
+			j.prepared = <-j.prep
+		}
 		// A blob store that is down (S3 outage) is retried while the store
 		// runs: meanwhile the writer waits, the buffer fills and Append
 		// drops and counts. The spool file keeps the records for the next
@@ -463,6 +712,11 @@ func (s *Store) sealer() {
 				_ = os.Remove(j.path)
 			}
 		}
+		if j.prepared != nil {
+			s.scratchPool.Put(j.prepared.sc)
+		}
+		s.recycle(j.lines)
+		s.recycleChunks(j.chunks)
 		s.sealing.Add(-1)
 		if j.done != nil {
 			j.done <- err
@@ -476,7 +730,11 @@ func (s *Store) seal(ctx context.Context, j sealJob) error {
 	if err != nil {
 		return err
 	}
-	data, m := buildSegment(j.lines, h.hash)
+	p := j.prepared
+	if p == nil {
+		p = prepareSegment(j.lines, &s.scratch)
+	}
+	data, m := p.finish(j.lines, h.hash)
 	m.Node, m.Class, m.Establishment, m.Seq = s.cfg.Node, j.stream.Class, j.stream.Establishment, h.seq+1
 	m.SealedAt = s.cfg.Clock.Now().UTC()
 	m.WAL, m.Recovered, m.GapAfter = j.wal, j.recovered, j.gapAfter.UTC()
@@ -492,8 +750,23 @@ func (s *Store) seal(ctx context.Context, j sealJob) error {
 	if _, err := blob.Put(ctx, s.cfg.Blobs, manKey(prefix, m.Seq), bytes.NewReader(mb)); err != nil {
 		return err
 	}
+	// The day index, before the head: a seal retried after a failure
+	// rewrites the same objects.
+	if err := writeIndexEntry(ctx, s.cfg.Blobs, prefix, m); err != nil {
+		return err
+	}
+	if err := s.ensureIndexed(ctx, prefix, m.Seq); err != nil {
+		s.cfg.Log.Warn("indexing a log stream failed; its searches read the manifests", "stream", j.stream.String(), "err", err)
+	}
 	if err := writeHead(ctx, s.cfg.Blobs, prefix, m, s.cfg.Key); err != nil {
 		return err
+	}
+	if d := dayKey(m.First); d > s.compacted[prefix] {
+		if err := s.compactDays(ctx, prefix, d); err != nil {
+			s.cfg.Log.Warn("compacting the log day index failed", "stream", j.stream.String(), "err", err)
+		} else {
+			s.compacted[prefix] = d
+		}
 	}
 	s.mu.Lock()
 	s.heads[j.stream] = head{seq: m.Seq, hash: m.Hash}

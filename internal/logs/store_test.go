@@ -404,7 +404,7 @@ func FuzzReadSegment(f *testing.F) {
 		r := rec(i, "e", ClassSystem)
 		lines = append(lines, line{data: EncodeJSON(&r), t: r.Time, user: r.User, host: r.Source})
 	}
-	data, m := buildSegment(lines, "")
+	data, m := buildSegment(lines, "", nil)
 	m.Sign(testKey)
 	mb := must(m)
 	f.Add(mb, data)

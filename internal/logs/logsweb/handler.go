@@ -145,6 +145,7 @@ type estOption struct {
 
 type row struct {
 	Time                                                                         time.Time
+	Local, ISO                                                                   string // Time in the form's zone
 	Establishment, Class, Source, Service, User, Action, Object, Result, Message string
 	Severity                                                                     int
 }
@@ -167,6 +168,8 @@ type view struct {
 	JSONURL       string
 	Justification string
 	Lang          string
+	Zones         []string    // the time zones the form offers
+	TZ            string      // the zone dates are read and shown in
 	AdminOf       []estOption // establishments whose retention p may set
 }
 
@@ -196,6 +199,24 @@ func (h *Handler) scope(ctx context.Context, p core.Principal) ([]string, []estO
 	return allowed, opts, names, nil
 }
 
+// Zones are the time zones the search form offers: metropolitan France
+// first (the default), UTC, then the overseas departments and territories.
+var Zones = []string{"Europe/Paris", "UTC", "America/Guadeloupe", "America/Martinique", "America/Cayenne",
+	"Indian/Reunion", "Indian/Mayotte", "America/Miquelon", "Pacific/Noumea", "Pacific/Tahiti", "Pacific/Wallis"}
+
+// zoneOf returns the form's time zone (Europe/Paris when absent or unknown).
+func zoneOf(f url.Values) (string, *time.Location) {
+	name := f.Get("tz")
+	if !slices.Contains(Zones, name) {
+		name = Zones[0]
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return "UTC", time.UTC
+	}
+	return name, loc
+}
+
 // query reads the form into a logs.Query restricted to what p may read.
 func (h *Handler) query(r *http.Request, allowed []string) (logs.Query, logs.Justification, int, error) {
 	const op = "logsweb.query"
@@ -204,10 +225,11 @@ func (h *Handler) query(r *http.Request, allowed []string) (logs.Query, logs.Jus
 	q := logs.Query{Text: strings.TrimSpace(f.Get("text")), User: strings.TrimSpace(f.Get("user")),
 		Host: strings.TrimSpace(f.Get("host")), Service: strings.TrimSpace(f.Get("service")), Limit: 50}
 	var err error
-	if q.Since, err = parseWhen(f.Get("since"), now); err != nil {
+	_, loc := zoneOf(f)
+	if q.Since, err = parseWhen(f.Get("since"), now, loc); err != nil {
 		return q, logs.Justification{}, 0, core.E(op, core.Invalid, "logs.error.since")
 	}
-	if q.Until, err = parseWhen(f.Get("until"), now); err != nil {
+	if q.Until, err = parseWhen(f.Get("until"), now, loc); err != nil {
 		return q, logs.Justification{}, 0, core.E(op, core.Invalid, "logs.error.until")
 	}
 	if c := f.Get("class"); c != "" {
@@ -251,7 +273,9 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := view{Form: r.URL.Query(), Ests: opts, Classes: []logs.Class{logs.ClassConnection, logs.ClassSystem, logs.ClassSecurity},
 		Bases: []logs.Basis{logs.BasisIncident, logs.BasisJudicial, logs.BasisConsent}, Rules: logs.Rules, EstName: names,
-		Lang: web.LangFromContext(ctx)}
+		Lang: web.LangFromContext(ctx), Zones: Zones}
+	var loc *time.Location
+	v.TZ, loc = zoneOf(r.URL.Query())
 	if h.deps.Retentions != nil {
 		rs, err := h.deps.Retentions(ctx)
 		if err != nil {
@@ -280,7 +304,9 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
 			if err == nil {
 				v.Page, v.Justification = page, just.String()
 				for _, rec := range res.Records {
-					v.Rows = append(v.Rows, row{Time: rec.Time, Establishment: names[rec.Establishment], Class: string(rec.Class),
+					lt := rec.Time.In(loc)
+					v.Rows = append(v.Rows, row{Time: rec.Time, Local: lt.Format("2006-01-02 15:04:05 -07:00"),
+						ISO: lt.Format(time.RFC3339Nano), Establishment: names[rec.Establishment], Class: string(rec.Class),
 						Source: rec.Source, Service: rec.Service, User: rec.User, Action: rec.Action, Object: rec.Object,
 						Result: rec.Result, Message: rec.Message, Severity: int(rec.Severity)})
 				}
@@ -365,8 +391,9 @@ func withParam(v url.Values, k, val, path string) string {
 }
 
 // parseWhen reads "" (none), a duration back from now ("1h", "7d"), an
-// HTML datetime-local value, an RFC 3339 time or a date.
-func parseWhen(s string, now time.Time) (time.Time, error) {
+// RFC 3339 time (its own offset), or a date or date and time without zone,
+// read in loc (the zone chosen in the form, stated next to the fields).
+func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
@@ -381,11 +408,6 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
-	}
-	// A datetime-local field or a date: the school's time (Europe/Paris).
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		loc = time.UTC
 	}
 	for _, l := range []string{"2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {

@@ -28,6 +28,10 @@ func NewFrameReader(r io.Reader, max int) *FrameReader {
 	return &FrameReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
+// Buffered returns how many bytes are read from the stream but not yet
+// returned: 0 means the next Next will wait for the network.
+func (f *FrameReader) Buffered() int { return f.r.Buffered() }
+
 // ErrFrame reports a broken octet-counted frame.
 var ErrFrame = errors.New("syslog: bad frame")
 
@@ -66,6 +70,16 @@ func (f *FrameReader) octet() ([]byte, bool, bool, error) {
 	}
 	f.r.Discard(i + 1)
 	keep := min(n, f.max)
+	if n == keep && keep <= f.r.Size() {
+		// The usual case: the message is returned from the reader's own
+		// buffer, without a copy (valid until the next call).
+		buf, err := f.r.Peek(keep)
+		if err != nil {
+			return nil, false, true, fmt.Errorf("%w: stream ended inside a %d-byte message", ErrFrame, n)
+		}
+		f.r.Discard(keep)
+		return buf, false, true, nil
+	}
 	if cap(f.buf) < keep {
 		f.buf = make([]byte, keep)
 	}

@@ -167,6 +167,10 @@ func (s *Server) handleConn(c net.Conn) {
 		}
 	}()
 	fr := NewFrameReader(c, MaxMessage)
+	if bs, ok := s.cfg.Sink.(batchSink); ok {
+		s.readBatches(ctx, c, fr, bs, src, transport)
+		return
+	}
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
 		msg, truncated, err := fr.Next()
@@ -183,30 +187,131 @@ func (s *Server) handleConn(c net.Conn) {
 	}
 }
 
-// waiter is a Sink that can wait for room (logs.Store): stream transports
-// use it so that TCP flow control slows the sender down instead of losing
-// records.
-type waiter interface {
-	AppendWait(ctx context.Context, r logs.Record) error
+// batchSink takes records already encoded, in batches, waiting for room
+// (logs.Store): the stream receivers' fast path.
+type batchSink interface {
+	AppendEncoded(ctx context.Context, recs []logs.Encoded, release func()) error
 }
 
-func (s *Server) handleStream(ctx context.Context, raw []byte, src netip.Addr, transport string) {
-	w, ok := s.cfg.Sink.(waiter)
-	if !ok {
-		s.handle(raw, src, transport)
-		return
+// batchBuf is a batch and the arena its lines are encoded into, reused once
+// the store has copied them.
+type batchBuf struct {
+	recs  []logs.Encoded
+	arena []byte
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &batchBuf{recs: make([]logs.Encoded, 0, batchSize), arena: make([]byte, 0, 128<<10)}
+}}
+
+// batchSize is how many records a stream receiver hands over at once; a
+// batch also goes as soon as the connection has nothing more buffered, so
+// batching adds no delay.
+const batchSize = 256
+
+// readBatches is the stream receivers' fast path: each message is parsed
+// and encoded into the stored form in this connection's goroutine, into a
+// shared arena, and records go to the store a batch at a time.
+func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, bs batchSink, src netip.Addr, transport string) {
+	enc := newEncoder(src, transport)
+	var bb *batchBuf
+	est, estAt := "", time.Time{}
+	local := 0 // tokens this connection holds
+	send := func() {
+		if bb != nil && len(bb.recs) > 0 {
+			b := bb
+			// Not taken (shutdown), the buffers are left to the GC.
+			_ = bs.AppendEncoded(ctx, b.recs, func() {
+				clear(b.recs)
+				b.recs, b.arena = b.recs[:0], b.arena[:0]
+				batchPool.Put(b)
+			})
+			bb = nil
+		}
 	}
-	// Over its rate, a stream sender is slowed down (throttled), not cut.
+	defer send()
+	for {
+		if fr.Buffered() == 0 {
+			send() // about to wait for the network: hand over what we have
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
+		}
+		msg, truncated, err := fr.Next()
+		if err != nil {
+			if errors.Is(err, ErrFrame) {
+				s.badFrames.Add(1)
+			}
+			return
+		}
+		if truncated {
+			s.truncated.Add(1)
+		}
+		now := s.throttle(src, &local, streamGrant)
+		s.received.Add(1)
+		if s.cfg.Mapper != nil && src.IsValid() && (estAt.IsZero() || now.Sub(estAt) > time.Second || now.Before(estAt)) {
+			est, estAt = s.cfg.Mapper.EstablishmentOf(src), now
+		}
+		if bb != nil && cap(bb.arena)-len(bb.arena) < 2*len(msg)+1024 {
+			send() // the arena is full: a batch never spans two arenas
+		}
+		if bb == nil {
+			bb = batchPool.Get().(*batchBuf)
+		}
+		off := len(bb.arena)
+		var t time.Time
+		var class logs.Class
+		var host string
+		bb.arena, t, class, host = enc.encode(bb.arena, msg, est, now, s.cfg.Location)
+		bb.recs = append(bb.recs, logs.Encoded{Stream: logs.Stream{Class: class, Establishment: est},
+			Line: bb.arena[off:len(bb.arena):len(bb.arena)], Time: t, Host: host})
+		if len(bb.recs) == batchSize {
+			send()
+		}
+	}
+}
+
+// streamGrant is how many tokens a stream connection takes from its
+// source's bucket at once (fewer when fewer are left), so that the shared
+// bucket is locked once per grant rather than once per message.
+const streamGrant = 32
+
+// throttle takes one token for a message from src, from the connection's
+// own allowance (*local) refilled from the source's bucket, waiting while
+// the source is over its rate: a stream sender is slowed down (TCP flow
+// control), not cut. It returns the reception time.
+func (s *Server) throttle(src netip.Addr, local *int, grant int) time.Time {
 	for throttled := false; ; throttled = true {
-		if ok, _ := s.allow(src, s.cfg.Clock.Now()); ok {
-			break
+		now := s.cfg.Clock.Now()
+		if *local > 0 {
+			*local--
+			return now
+		}
+		if n := s.take(src, now, grant); n > 0 {
+			*local = n - 1
+			return now
 		}
 		if !throttled {
 			s.limited.Add(1)
 		}
 		time.Sleep(time.Second / time.Duration(s.cfg.RatePerSource))
 	}
-	now := s.cfg.Clock.Now()
+}
+
+// waiter is a Sink that can wait for room: stream transports use it so
+// that TCP flow control slows the sender down instead of losing records.
+type waiter interface {
+	AppendWait(ctx context.Context, r logs.Record) error
+}
+
+// handleStream is the record path of the stream transports, for sinks that
+// take no encoded batches.
+func (s *Server) handleStream(ctx context.Context, raw []byte, src netip.Addr, transport string) {
+	w, ok := s.cfg.Sink.(waiter)
+	if !ok {
+		s.handle(raw, src, transport)
+		return
+	}
+	local := 0
+	now := s.throttle(src, &local, 1)
 	s.received.Add(1)
 	est := ""
 	if s.cfg.Mapper != nil && src.IsValid() {
@@ -224,6 +329,9 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 	}
 	s.packets[pc] = true
 	s.mu.Unlock()
+	if bs, ok := s.cfg.Sink.(batchSink); ok {
+		return s.servePacketBatches(pc, bs)
+	}
 	buf := make([]byte, 65536)
 	for {
 		n, addr, err := pc.ReadFrom(buf)
@@ -242,6 +350,116 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 		}
 		s.handle(buf[:n], addrOf(addr), "udp")
 	}
+}
+
+// udpSource is what the UDP receiver keeps per sender: its encoder (peer
+// string, interned host) and its establishment, looked up once a second.
+type udpSource struct {
+	enc   *encoder
+	est   string
+	estAt time.Time
+}
+
+// udpLinger is how long the UDP receiver holds a partial batch waiting for
+// more datagrams.
+const udpLinger = 2 * time.Millisecond
+
+// servePacketBatches is the UDP fast path: datagrams are encoded like stream
+// messages and handed over in batches (a batch goes when full or when no
+// datagram came for udpLinger). UDP has no flow control: a batch that finds
+// the store's buffer full is dropped and counted, as Append does.
+func (s *Server) servePacketBatches(pc net.PacketConn, bs batchSink) error {
+	full, cancel := context.WithCancel(context.Background())
+	cancel() // never wait for room
+	buf := make([]byte, 65536)
+	sources := map[netip.Addr]*udpSource{}
+	var bb *batchBuf
+	lingering := false
+	send := func() {
+		if bb != nil && len(bb.recs) > 0 {
+			b := bb
+			_ = bs.AppendEncoded(full, b.recs, func() {
+				clear(b.recs)
+				b.recs, b.arena = b.recs[:0], b.arena[:0]
+				batchPool.Put(b)
+			})
+			bb = nil
+		}
+		if lingering {
+			_ = pc.SetReadDeadline(time.Time{})
+			lingering = false
+		}
+	}
+	for {
+		if bb != nil && !lingering {
+			_ = pc.SetReadDeadline(time.Now().Add(udpLinger))
+			lingering = true
+		}
+		n, addr, err := pc.ReadFrom(buf)
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				send()
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				send()
+				continue
+			}
+			return err
+		}
+		src := addrOf(addr)
+		now := s.cfg.Clock.Now()
+		ok, dropped := s.allow(src, now)
+		if !ok {
+			s.limited.Add(1)
+			continue
+		}
+		s.received.Add(1)
+		us := sources[src]
+		if us == nil {
+			if len(sources) > 10_000 {
+				clear(sources)
+			}
+			us = &udpSource{enc: newEncoder(src, "udp")}
+			sources[src] = us
+		}
+		if s.cfg.Mapper != nil && src.IsValid() && (us.estAt.IsZero() || now.Sub(us.estAt) > time.Second || now.Before(us.estAt)) {
+			us.est, us.estAt = s.cfg.Mapper.EstablishmentOf(src), now
+		}
+		if dropped > 0 {
+			s.cfg.Sink.Append(rateLimitRecord(now, us.est, src, dropped))
+		}
+		msg := buf[:n]
+		if bb != nil && cap(bb.arena)-len(bb.arena) < 2*len(msg)+1024 {
+			send()
+		}
+		if bb == nil {
+			bb = batchPool.Get().(*batchBuf)
+		}
+		off := len(bb.arena)
+		var t time.Time
+		var class logs.Class
+		var host string
+		bb.arena, t, class, host = us.enc.encode(bb.arena, msg, us.est, now, s.cfg.Location)
+		bb.recs = append(bb.recs, logs.Encoded{Stream: logs.Stream{Class: class, Establishment: us.est},
+			Line: bb.arena[off:len(bb.arena):len(bb.arena)], Time: t, Host: host})
+		if len(bb.recs) == batchSize {
+			send()
+		}
+	}
+}
+
+// rateLimitRecord says how many UDP messages of src were dropped over the
+// rate limit.
+func rateLimitRecord(now time.Time, est string, src netip.Addr, dropped int64) logs.Record {
+	return logs.Record{Time: now, Establishment: est, Class: logs.ClassSystem, Source: src.String(),
+		Facility: 5, Severity: 4, Service: "syslog", Action: "rate-limit", Result: "dropped",
+		Message: strconv.FormatInt(dropped, 10) + " messages from " + src.String() + " dropped over the rate limit",
+		Fields:  map[string]string{"dropped": strconv.FormatInt(dropped, 10)}}
 }
 
 // Shutdown closes the listeners and connections and waits for the
@@ -288,11 +506,37 @@ func addrOf(a net.Addr) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// allow applies the per-source token bucket.
+// allow applies the per-source token bucket to one message; it also
+// returns how many messages were refused since the last one allowed.
 func (s *Server) allow(src netip.Addr, now time.Time) (bool, int64) {
-	rate := float64(s.cfg.RatePerSource)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	b := s.bucketOf(src, now)
+	if b.tokens < 1 {
+		b.dropped++
+		return false, 0
+	}
+	b.tokens--
+	d := b.dropped
+	b.dropped = 0
+	return true, d
+}
+
+// take takes up to n whole tokens from src's bucket and returns how many.
+func (s *Server) take(src netip.Addr, now time.Time, n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bucketOf(src, now)
+	got := min(n, int(b.tokens))
+	if got > 0 {
+		b.tokens -= float64(got)
+	}
+	return got
+}
+
+// bucketOf returns src's bucket refilled to now; s.mu is held.
+func (s *Server) bucketOf(src netip.Addr, now time.Time) *bucket {
+	rate := float64(s.cfg.RatePerSource)
 	b := s.buckets[src]
 	if b == nil {
 		if len(s.buckets) > 100_000 {
@@ -303,14 +547,7 @@ func (s *Server) allow(src netip.Addr, now time.Time) (bool, int64) {
 	}
 	b.tokens = min(2*rate, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
-	if b.tokens < 1 {
-		b.dropped++
-		return false, 0
-	}
-	b.tokens--
-	d := b.dropped
-	b.dropped = 0
-	return true, d
+	return b
 }
 
 func (s *Server) handle(raw []byte, src netip.Addr, transport string) {
@@ -326,10 +563,7 @@ func (s *Server) handle(raw []byte, src netip.Addr, transport string) {
 		est = s.cfg.Mapper.EstablishmentOf(src)
 	}
 	if dropped > 0 {
-		s.cfg.Sink.Append(logs.Record{Time: now, Establishment: est, Class: logs.ClassSystem, Source: src.String(),
-			Facility: 5, Severity: 4, Service: "syslog", Action: "rate-limit", Result: "dropped",
-			Message: strconv.FormatInt(dropped, 10) + " messages from " + src.String() + " dropped over the rate limit",
-			Fields:  map[string]string{"dropped": strconv.FormatInt(dropped, 10)}})
+		s.cfg.Sink.Append(rateLimitRecord(now, est, src, dropped))
 	}
 	s.cfg.Sink.Append(ToRecord(Parse(raw, now, s.cfg.Location), src, est, transport, now))
 }
