@@ -37,9 +37,12 @@ type Config struct {
 	NXDomain  bool
 	Sink      logs.Sink
 	// Client returns the establishment and zone of a client address.
-	Client  func(ip string) (establishment, zone string)
-	Now     func() time.Time
-	Timeout time.Duration // per upstream exchange; default 2 s
+	Client func(ip string) (establishment, zone string)
+	// Bindings gives the person a portal login bound to the client's
+	// address: their policy applies to the address's queries (INF-AUT-1).
+	Bindings *filter.Bindings
+	Now      func() time.Time
+	Timeout  time.Duration // per upstream exchange; default 2 s
 	// CacheEntries bounds the answer cache; default 10,000.
 	CacheEntries int
 	// LogAllowed records allowed queries too (blocked ones always are).
@@ -182,11 +185,15 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 	if s.cfg.Client != nil {
 		est, zone = s.cfg.Client(ip)
 	}
+	id, bound := s.cfg.Bindings.Get(context.Background(), ip)
+	if bound && id.Establishment != "" {
+		est = id.Establishment
+	}
 	// The record is built only when it is kept (blocked queries always,
 	// allowed ones when configured): a query allocates as little as it can.
 	record := func(d filter.Decision, result, rule string) {
 		rec := logs.Record{Time: now, Class: logs.ClassConnection, Service: "dns", Source: ip, Object: name, Severity: 6,
-			Establishment: est, Action: d.Action(), Result: result,
+			Establishment: est, User: id.Login, Action: d.Action(), Result: result,
 			Fields: map[string]string{"qtype": dns.TypeToString[q.Qtype], "rule": rule}}
 		if zone != "" {
 			rec.Fields["zone"] = zone
@@ -205,7 +212,7 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 		record(filter.Decision{Rule: "invalid"}, "invalid", "invalid")
 		return m
 	}
-	req := filter.Request{Establishment: est, Host: host, Zone: zone, Time: now}
+	req := filter.Request{Establishment: est, Host: host, Zone: zone, Time: now, Login: id.Login, Profile: id.Profile, Groups: id.Groups}
 	d := filter.Decision{Allow: true, Layer: filter.LayerDefault, Rule: "default"}
 	if host != "." && !strings.HasSuffix(host, ".arpa") {
 		d = s.cfg.Engine.Decide(&req)

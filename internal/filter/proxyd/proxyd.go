@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,13 +37,7 @@ import (
 )
 
 // Identity is who a proxy request belongs to.
-type Identity struct {
-	PersonID      string
-	Login         string
-	Establishment string
-	Profile       core.Profile
-	Groups        []string // group codes: class, teaching groups, disciplines
-}
+type Identity = filter.Identity
 
 // Authenticator checks a login and password against the directory. It is
 // called only when the credential cache does not already hold the pair.
@@ -62,8 +57,22 @@ type Config struct {
 	Hosts map[string]string
 	// Dial overrides the upstream dialer (tests); nil uses net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// Zone returns the network zone (room) of a client address.
-	Zone func(ip string) string
+	// Resolver resolves names not in Hosts; nil is net.DefaultResolver.
+	Resolver *net.Resolver
+	// AllowDestinations opens internal addresses the proxy otherwise never
+	// reaches (loopback, link-local, private networks: see CheckDestination);
+	// tests open loopback for their local origins.
+	AllowDestinations []netip.Prefix
+	// Client returns the establishment and the network zone (room) of a
+	// client address.
+	Client func(ip string) (establishment, zone string)
+	// Bindings gives the identity a portal login bound to the client's
+	// address, for requests without credentials (INF-AUT-1); nil: none.
+	Bindings *filter.Bindings
+	// LoginURL is the portal page a captive redirect leads to (the
+	// establishment's settings say when, filter.Settings.Captive); the
+	// request's URL is passed as ?return=…
+	LoginURL string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// CacheTTL is how long a verified login and password pair is trusted
@@ -160,6 +169,13 @@ func New(cfg Config, log *slog.Logger) *Server {
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if de, ok := destinationError(err); ok {
+				if cw, ok := w.(*countingWriter); ok {
+					cw.refused = de.Reason
+				}
+				s.destinationPage(w, r, de)
+				return
+			}
 			s.log.Debug("upstream failed", "url", r.URL.String(), "err", err)
 			status := http.StatusBadGateway
 			var ne net.Error
@@ -199,21 +215,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.tr.CloseIdleConnections()
 	return err
-}
-
-func (s *Server) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if ip, ok := s.cfg.Hosts[host]; ok {
-		addr = net.JoinHostPort(ip, port)
-	}
-	if s.cfg.Dial != nil {
-		return s.cfg.Dial(ctx, network, addr)
-	}
-	d := net.Dialer{Timeout: s.cfg.UpstreamTimeout, KeepAlive: 30 * time.Second}
-	return d.DialContext(ctx, network, addr)
 }
 
 // Target is what a proxy request asks for, read from its request line.
@@ -322,23 +323,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !t.Connect {
 		rec.Object = t.URL
 	}
-	id, ok := s.identify(w, r, ip)
-	if !ok {
-		rec.Action, rec.Result = "block", "unauthenticated"
-		rec.Fields = map[string]string{"rule": "auth", "status": "407"}
+	est, zone := "", ""
+	if s.cfg.Client != nil {
+		est, zone = s.cfg.Client(ip)
+	}
+	id, how, status := s.identify(w, r, t, ip, est, zone)
+	if status != 0 {
+		rec.Action, rec.Result, rec.Establishment = "block", "unauthenticated", est
+		rec.Fields = map[string]string{"rule": "auth", "status": strconv.Itoa(status)}
 		s.cfg.Sink.Append(rec)
 		return
 	}
 	rec.User, rec.Establishment = id.Login, id.Establishment
-	zone := ""
-	if s.cfg.Zone != nil {
-		zone = s.cfg.Zone(ip)
-	}
 	req := filter.Request{Establishment: id.Establishment, Host: t.Host, Path: t.Path, URL: t.URL, Login: id.Login,
 		Profile: id.Profile, Groups: id.Groups, Zone: zone, Time: start}
 	d := s.cfg.Engine.Decide(&req)
 	rec.Action = d.Action()
-	rec.Fields = map[string]string{"rule": d.Rule, "layer": string(d.Layer)}
+	rec.Fields = map[string]string{"rule": d.Rule, "layer": string(d.Layer), "auth": how}
 	if d.Category != "" {
 		rec.Fields["category"] = d.Category
 	}
@@ -366,7 +367,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t.Connect {
 		n, status := s.tunnel(w, r, t, dialHost)
 		rec.Result = "ok"
-		if status != http.StatusOK {
+		if status == http.StatusForbidden {
+			rec.Action, rec.Result, rec.Fields["rule"], rec.Fields["layer"] = "block", "refused", "destination", "destination"
+		} else if status != http.StatusOK {
 			rec.Result = "error"
 		}
 		rec.Fields["status"] = strconv.Itoa(status)
@@ -381,7 +384,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.rp.ServeHTTP(cw, r.WithContext(ctx))
 	rec.Result = "ok"
-	if cw.status >= 500 {
+	if cw.refused != "" {
+		rec.Action, rec.Result, rec.Fields["rule"], rec.Fields["layer"] = "block", "refused", "destination:"+cw.refused, "destination"
+	} else if cw.status >= 500 {
 		rec.Result = "error"
 	}
 	rec.Fields["status"] = strconv.Itoa(cw.status)
@@ -389,37 +394,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Sink.Append(rec)
 }
 
-// identify reads the Basic credentials, answering 407 when they are
-// missing or wrong.
-func (s *Server) identify(w http.ResponseWriter, r *http.Request, ip string) (Identity, bool) {
+// identify finds who asks: the Basic credentials when the request carries
+// them ("basic"), else the portal login that bound the client's address
+// ("binding"). Without either, it answers — 407 asking for credentials,
+// or, for plain HTTP where the establishment or the zone says so, a
+// redirect to the portal's login page (a captive portal) — and returns
+// the status answered.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request, t Target, ip, est, zone string) (Identity, string, int) {
 	login, pw, ok := ParseProxyAuth(r.Header.Get("Proxy-Authorization"))
 	if ok {
 		key := s.cache.key(login, pw)
 		if id, hit := s.cache.get(key, s.cfg.Now()); hit {
-			return id, true
+			return id, "basic", 0
 		}
 		if s.cfg.Auth != nil {
 			id, err := s.cfg.Auth.ProxyAuthenticate(r.Context(), login, pw, ip)
 			if err == nil {
 				s.cache.put(key, id, s.cfg.Now())
-				return id, true
+				return id, "basic", 0
 			}
 			if !core.IsKind(err, core.Unauthenticated) && !core.IsKind(err, core.Permission) && !core.IsKind(err, core.TooMany) {
 				s.log.Error("proxy authentication failed", "err", err)
 				writeError(w, r, http.StatusServiceUnavailable, "unavailable", "")
-				return Identity{}, false
+				return Identity{}, "", http.StatusServiceUnavailable
 			}
 		}
+	} else if id, bound := s.cfg.Bindings.Get(r.Context(), ip); bound {
+		return id, "binding", 0
+	} else if !t.Connect && s.cfg.LoginURL != "" && s.cfg.Engine.Captive(est, zone) {
+		return Identity{}, "", s.captive(w, r, t)
 	}
 	w.Header().Set("Proxy-Authenticate", `Basic realm="`+s.cfg.Realm+`", charset="UTF-8"`)
 	writeError(w, r, http.StatusProxyAuthRequired, "auth", "")
-	return Identity{}, false
+	return Identity{}, "", http.StatusProxyAuthRequired
 }
 
 type countingWriter struct {
 	http.ResponseWriter
-	n      int64
-	status int
+	n       int64
+	status  int
+	refused string // the destination's reason, when it was refused
 }
 
 func (c *countingWriter) WriteHeader(code int) {
