@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,6 +46,9 @@ type filterNode struct {
 	ests    []string
 	proxy   *proxyd.Server
 	sink    logs.Sink
+	// bindings are the addresses portal logins bound (INF-AUT-1), cached
+	// for the proxy and the DNS filter; nil when neither runs.
+	bindings *filter.Bindings
 }
 
 // filterNodeOf returns the node's filter, built on first use.
@@ -53,6 +58,13 @@ func (a *App) filterNodeOf() *filterNode {
 		a.filterN.version = -1
 		a.inet = newInternetCounter(a.LogSink())
 		a.filterN.sink = a.inet // to the log store (connection data, one year), counted on the way
+		if a.cfg.Listen.Proxy != "" || a.cfg.Listen.ProxyTLS != "" || a.cfg.Listen.DNS != "" {
+			// Portal logins bind their address for the proxy and the DNS
+			// filter (INF-AUT-1); set before any listener serves.
+			a.filterN.bindings = filter.NewBindings(a.boundIdentity, 5*time.Second, a.clock.Now,
+				func(err error) { a.log.Warn("reading an address binding failed", "svc", "filter", "err", err) })
+			a.auth.OnLogin(a.bindLogin)
+		}
 	})
 	return &a.filterN
 }
@@ -76,9 +88,16 @@ func (a *App) startFilter(ctx context.Context) error {
 	}
 	log := a.log.With("svc", "filter")
 	if a.cfg.Listen.Proxy != "" || a.cfg.Listen.ProxyTLS != "" {
+		var allow []netip.Prefix
+		for _, c := range a.cfg.Filter.ProxyAllowDestinations {
+			if p, err := netip.ParsePrefix(c); err == nil { // validated with the configuration
+				allow = append(allow, p.Masked())
+			}
+		}
 		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
-			Zone: a.proxyZone, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
-			AskURL: a.publicURL() + "filter/ask"}, log.With("listener", "proxy"))
+			Client: a.dnsClient, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
+			AskURL: a.publicURL() + "filter/ask", Bindings: fn.bindings, LoginURL: a.publicURL() + "internet",
+			AllowDestinations: allow}, log.With("listener", "proxy"))
 		for _, l := range []struct {
 			name, addr string
 			tls        bool
@@ -113,7 +132,8 @@ func (a *App) startFilter(ctx context.Context) error {
 			block = net.ParseIP(s)
 		}
 		srv := dnsd.New(dnsd.Config{Engine: fn.eng, Upstreams: dnsUpstreams(a.cfg.Filter.DNSUpstreams), BlockA: block,
-			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS},
+			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS,
+			Bindings: fn.bindings},
 			log.With("listener", "dns"))
 		pcs, ln, err := listenDNS(a.cfg.Listen.DNS)
 		if err != nil {
@@ -147,6 +167,7 @@ func (a *App) startFilter(ctx context.Context) error {
 	}
 	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
 		dirV, _ := a.db.DirectoryVersion(ctx)
+		lastSweep := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
@@ -163,6 +184,13 @@ func (a *App) startFilter(ctx context.Context) error {
 				if fn.proxy != nil {
 					fn.proxy.Forget()
 				}
+				if fn.bindings != nil {
+					fn.bindings.ForgetAll()
+				}
+			}
+			if fn.bindings != nil && time.Since(lastSweep) > time.Minute {
+				lastSweep = time.Now()
+				a.sweepBindings(ctx)
 			}
 		}
 	})
@@ -243,10 +271,149 @@ func (a *App) reloadFilter(ctx context.Context, force bool) error {
 	return nil
 }
 
-// proxyZone is the network zone of a proxy client, in any establishment.
-func (a *App) proxyZone(ip string) string {
-	_, z := a.dnsClient(ip)
-	return z
+// sessionMax is how long a portal session lives at most.
+func (a *App) sessionMax() time.Duration {
+	if d := a.cfg.Auth.SessionMax; d > 0 {
+		return d
+	}
+	return 12 * time.Hour
+}
+
+// sessionIdle is how long a portal session lives without use.
+func (a *App) sessionIdle() time.Duration {
+	if d := a.cfg.Auth.SessionIdle; d > 0 {
+		return d
+	}
+	return 2 * time.Hour
+}
+
+// boundIdentity is the identity a portal login bound to ip, with the
+// person's groups of the school year (INF-AUT-1).
+func (a *App) boundIdentity(ctx context.Context, ip string) (filter.Identity, bool, error) {
+	now := a.clock.Now()
+	b, err := a.db.FilterBindingOf(ctx, ip, now, now.Add(-a.sessionIdle()))
+	if core.IsKind(err, core.NotFound) {
+		return filter.Identity{}, false, nil
+	}
+	if err != nil {
+		return filter.Identity{}, false, err
+	}
+	id := filter.Identity{PersonID: b.PersonID, Login: b.Login, Establishment: b.Establishment, Profile: b.Profile}
+	gs, err := a.db.FilterGroupsOf(ctx, b.PersonID, core.SchoolYear(now))
+	if err != nil {
+		return filter.Identity{}, false, err
+	}
+	for _, g := range gs {
+		id.Groups = append(id.Groups, g.Code)
+	}
+	return id, true, nil
+}
+
+// bindLogin binds the address of a new portal session to its person, so
+// that the proxy and the DNS filter apply their policy to the device
+// without asking for credentials (INF-AUT-1). An account that must change
+// its password first is not bound (the proxy refuses it too).
+func (a *App) bindLogin(ctx context.Context, p core.Principal, sessionID string, expires time.Time) {
+	if p.Source == "" || p.PersonID == "" || p.MustChangePassword {
+		return
+	}
+	if err := a.bindAddress(ctx, p, sessionID, expires); err != nil {
+		a.log.Error("binding the address of a portal login failed", "address", p.Source, "err", err)
+	}
+}
+
+func (a *App) bindAddress(ctx context.Context, p core.Principal, sessionID string, expires time.Time) error {
+	fn := a.filterNodeOf()
+	est := ""
+	if len(p.Establishments) > 0 {
+		est = p.Establishments[0]
+	}
+	err := a.db.BindFilterAddress(core.ContextWithPrincipal(ctx, p), &store.FilterBinding{Address: p.Source,
+		PersonID: p.PersonID, Login: p.Login, Establishment: est, SessionID: sessionID, ExpiresAt: expires})
+	if fn.bindings != nil {
+		fn.bindings.Forget(p.Source)
+	}
+	return err
+}
+
+// unbindOnLogout wraps the portal's logout hook: the addresses the session
+// bound lose it (journaled filter.unbind), then next runs.
+func (a *App) unbindOnLogout(next func(ctx context.Context, sessionID string)) func(ctx context.Context, sessionID string) {
+	return func(ctx context.Context, sessionID string) {
+		if fn := a.filterNodeOf(); fn.bindings != nil {
+			gone, err := a.db.UnbindFilterSession(ctx, sessionID)
+			if err != nil {
+				a.log.Error("ending the address bindings of a logout failed", "err", err)
+			}
+			for _, ip := range gone {
+				fn.bindings.Forget(ip)
+			}
+		}
+		if next != nil {
+			next(ctx, sessionID)
+		}
+	}
+}
+
+// sweepBindings ends the bindings whose session ended or expired.
+func (a *App) sweepBindings(ctx context.Context) {
+	now := a.clock.Now()
+	sys := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:filter", core.ChannelSystem))
+	gone, err := a.db.SweepFilterBindings(sys, now, now.Add(-a.sessionIdle()))
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("sweeping the address bindings failed", "err", err)
+		}
+		return
+	}
+	for _, ip := range gone {
+		a.filterNodeOf().bindings.Forget(ip)
+	}
+}
+
+// internetView is the captive portal's page.
+type internetView struct {
+	Bound, MustChange bool
+	Login, Address    string
+	Return            string
+}
+
+// internetPage is where the proxy's captive redirect leads (GET
+// /internet?return=URL, behind the login): it makes sure this device's
+// address is bound to the session, then offers the page first asked for.
+// The return URL is offered as a link, never followed by itself: the
+// portal is no open redirector.
+func (a *App) internetPage(rd *web.Renderer) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p := core.PrincipalFromContext(r.Context())
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		v := internetView{Login: p.Login, Address: ip, MustChange: p.MustChangePassword}
+		if u, err := url.Parse(r.URL.Query().Get("return")); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			v.Return = u.String()
+		}
+		if !v.MustChange && p.SessionID != "" && a.filterNodeOf().bindings != nil {
+			now := a.clock.Now()
+			b, err := a.db.FilterBindingOf(r.Context(), ip, now, now.Add(-a.sessionIdle()))
+			switch {
+			case err == nil && b.SessionID == p.SessionID:
+				v.Bound = true
+			case err == nil || core.IsKind(err, core.NotFound):
+				p.Source = ip
+				if err := a.bindAddress(r.Context(), p, p.SessionID, now.Add(a.sessionMax())); err != nil {
+					return err
+				}
+				v.Bound = true
+			default:
+				return err
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		rd.Page(w, r, http.StatusOK, "app/internet", v)
+		return nil
+	}
 }
 
 // dnsClient finds the establishment and zone of a client address: the

@@ -98,8 +98,12 @@ func (db *DB) unbindFilter(ctx context.Context, op, reason, q string, args ...an
 			return err
 		}
 		for _, r := range rs {
-			if _, err := tx.exec(`DELETE FROM filter_bindings WHERE address = $1 AND person_id = $2`, r.addr, r.person); err != nil {
+			res, err := tx.exec(`DELETE FROM filter_bindings WHERE address = $1 AND person_id = $2`, r.addr, r.person)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // another node swept it first
 			}
 			if err := tx.journal(journal.Entry{Chain: bindingChain(r.est), Action: "filter.unbind", TargetType: "person",
 				TargetID: r.person, TargetName: r.login, Attributes: []string{"address:" + r.addr}, Reason: reason}); err != nil {
