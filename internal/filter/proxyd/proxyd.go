@@ -90,6 +90,9 @@ type Config struct {
 	AskURL string
 	// Realm is the Basic realm shown by browsers; default "Préau".
 	Realm string
+	// Intercept, when set, decrypts the HTTPS of the profiles whose
+	// settings ask for it (filter.ProfileSettings.Intercept); nil: never.
+	Intercept *Interceptor
 }
 
 // Server is the proxy.
@@ -99,6 +102,8 @@ type Server struct {
 	http   *http.Server
 	tr     *http.Transport
 	rp     *httputil.ReverseProxy
+	irp    *httputil.ReverseProxy // intercepted HTTPS
+	itr    *http.Transport
 	cache  *credCache
 	closed atomic.Bool
 
@@ -185,6 +190,9 @@ func New(cfg Config, log *slog.Logger) *Server {
 			writeError(w, r, status, "upstream", r.URL.Hostname())
 		},
 	}
+	if cfg.Intercept != nil {
+		s.irp = s.newInterceptProxy()
+	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	return s
@@ -214,6 +222,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.tr.CloseIdleConnections()
+	if s.itr != nil {
+		s.itr.CloseIdleConnections()
+	}
 	return err
 }
 
@@ -345,6 +356,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if zone != "" {
 		rec.Fields["zone"] = zone
+	}
+	if t.Connect && s.cfg.Intercept != nil && s.cfg.Engine.Intercept(&req) {
+		// Decrypted: every request inside is decided on its URL and
+		// recorded; a blocked host gets the block page inside HTTPS.
+		f := interceptFor{t: t, id: id, how: how, ip: ip, zone: zone}
+		if s.cfg.Engine.SafeSearch(&req) {
+			f.dialHost = filter.SafeSearchHost(t.Host)
+		}
+		s.intercept(w, r, f)
+		return
 	}
 	if !d.Allow {
 		rec.Result = "refused"
