@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/preau/preau/internal/auth"
@@ -49,6 +50,8 @@ type filterNode struct {
 	// bindings are the addresses portal logins bound (INF-AUT-1), cached
 	// for the proxy and the DNS filter; nil when neither runs.
 	bindings *filter.Bindings
+	// intercept is the TLS interception CA (filter.tls_interception).
+	intercept atomic.Pointer[proxyd.Interceptor]
 }
 
 // filterNodeOf returns the node's filter, built on first use.
@@ -94,7 +97,16 @@ func (a *App) startFilter(ctx context.Context) error {
 				allow = append(allow, p.Masked())
 			}
 		}
-		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
+		if a.cfg.Filter.TLSInterception {
+			ic, err := proxyd.LoadOrCreateInterceptCA(filepath.Join(a.cfg.Data, "filter"), "Préau", nil)
+			if err != nil {
+				return err
+			}
+			fn.intercept.Store(ic)
+			log.Warn("TLS interception is on: the profiles whose settings ask for it have their HTTPS decrypted by the proxy",
+				"ca_sha256", ic.Fingerprint())
+		}
+		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Intercept: fn.intercept.Load(), Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
 			Client: a.dnsClient, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
 			AskURL: a.publicURL() + "filter/ask", Bindings: fn.bindings, LoginURL: a.publicURL() + "internet",
 			AllowDestinations: allow}, log.With("listener", "proxy"))
@@ -523,10 +535,26 @@ function FindProxyForURL(url, host) {
 `, net.JoinHostPort(host, port))
 }
 
-// filterPlainRoutes adds the PAC and WPAD files to the plain HTTP port.
+// filterPlainRoutes adds the PAC and WPAD files and the interception CA
+// to the plain HTTP port.
 func (a *App) filterPlainRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /proxy.pac", a.servePAC)
 	mux.HandleFunc("GET /wpad.dat", a.servePAC)
+	mux.HandleFunc("GET /filter-ca.crt", a.serveInterceptCA)
+}
+
+// serveInterceptCA serves the TLS interception CA's certificate, for the
+// managed devices whose HTTPS the proxy decrypts (404 when interception
+// is off).
+func (a *App) serveInterceptCA(w http.ResponseWriter, r *http.Request) {
+	ic := a.filterNodeOf().intercept.Load()
+	if ic == nil {
+		http.Error(w, "TLS interception is not enabled on this server (filter.tls_interception)", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="preau-filter-ca.crt"`)
+	w.Write(ic.CACertPEM())
 }
 
 // publicURL is the portal's base URL, ending in '/': web.public_url, else

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/web/webtest"
 )
 
@@ -144,4 +145,27 @@ func TestInternetPageIsAccessible(t *testing.T) {
 	}
 	front := proxyWithCookies(t, n)
 	webtest.Axe(t, front.URL, "/internet?return=http%3A%2F%2Fexample.org%2F", "/internet?lang=en")
+}
+
+// TestInterceptionCADownload: with filter.tls_interception on, the node
+// creates its interception CA in the data folder and serves it on the
+// plain HTTP port for managed devices; off (the default), there is none.
+// CARINE: INF-SEC-1
+func TestInterceptionCADownload(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		n := startNode(t, func(c *config.File) { c.Filter.TLSInterception = on })
+		resp, err := http.Get("http://" + n.app.Addr("http") + "/filter-ca.crt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_, statErr := os.Stat(filepath.Join(n.data, "filter", "intercept-ca.key"))
+		if on && (resp.StatusCode != 200 || !strings.HasPrefix(string(b), "-----BEGIN CERTIFICATE-----") || statErr != nil) {
+			t.Fatalf("interception on: %d %s %v", resp.StatusCode, b, statErr)
+		}
+		if !on && (resp.StatusCode != 404 || statErr == nil) {
+			t.Fatalf("interception off: %d %v", resp.StatusCode, statErr)
+		}
+	}
 }

@@ -78,6 +78,12 @@ type Filter struct {
 	// ProxyAllowDestinations opens internal ranges (CIDR) that the proxy
 	// otherwise refuses: loopback, link-local, private networks.
 	ProxyAllowDestinations []string `toml:"proxy_allow_destinations"`
+	// TLSInterception lets the profiles that ask for it (their settings'
+	// "intercept") have their HTTPS decrypted by the proxy, with the
+	// interception CA kept in <data>/filter and served at
+	// /filter-ca.crt for managed devices; off by default (privacy cost:
+	// docs/filtering.md).
+	TLSInterception bool `toml:"tls_interception"`
 }
 
 // Directory holds the directory's bootstrap settings.
