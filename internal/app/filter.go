@@ -44,7 +44,8 @@ type filterNode struct {
 	mu      sync.Mutex
 	version int64
 	listsID string // id of the lists import in force
-	ests    []string
+	ests    atomic.Pointer[[]string] // the establishments, for the client addresses
+	clients clientCache
 	proxy   *proxyd.Server
 	sink    logs.Sink
 	// bindings are the addresses portal logins bound (INF-AUT-1), cached
@@ -275,10 +276,11 @@ func (a *App) reloadFilter(ctx context.Context, force bool) error {
 	fn.eng.Update(lists, national, settings, os)
 	fn.version = v
 	if sums, err := a.dir.Establishments(core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:filter", core.ChannelSystem))); err == nil {
-		fn.ests = fn.ests[:0]
+		ests := make([]string, 0, len(sums))
 		for _, e := range sums {
-			fn.ests = append(fn.ests, e.ID)
+			ests = append(ests, e.ID)
 		}
+		fn.ests.Store(&ests)
 	}
 	return nil
 }
@@ -430,22 +432,62 @@ func (a *App) internetPage(rd *web.Renderer) web.HandlerFunc {
 
 // dnsClient finds the establishment and zone of a client address: the
 // first establishment with a zone holding it; with one establishment, that
-// one.
+// one. Answers are kept a few seconds per address: the proxy and the DNS
+// filter ask on every request.
 func (a *App) dnsClient(ip string) (string, string) {
 	fn := a.filterNodeOf()
-	fn.mu.Lock()
-	ests := append([]string(nil), fn.ests...)
-	fn.mu.Unlock()
+	now := time.Now()
+	if e, ok := fn.clients.get(ip, now); ok {
+		return e.est, e.zone
+	}
+	var ests []string
+	if p := fn.ests.Load(); p != nil {
+		ests = *p
+	}
+	est, zone := "", ""
 	ctx := context.Background()
 	for _, e := range ests {
 		if z := a.auth.ZoneFor(ctx, []string{e}, ip); z != "" {
-			return e, z
+			est, zone = e, z
+			break
 		}
 	}
-	if len(ests) == 1 {
-		return ests[0], ""
+	if est == "" && len(ests) == 1 {
+		est = ests[0]
 	}
-	return "", ""
+	fn.clients.put(ip, clientEntry{est: est, zone: zone, expires: now.Add(clientTTL)})
+	return est, zone
+}
+
+// clientTTL is how long a client address's establishment and zone are
+// kept (the zones themselves are cached as long by auth).
+const clientTTL = 5 * time.Second
+
+type clientEntry struct {
+	est, zone string
+	expires   time.Time
+}
+
+// clientCache maps client addresses to their establishment and zone.
+type clientCache struct {
+	mu sync.RWMutex
+	m  map[string]clientEntry
+}
+
+func (c *clientCache) get(ip string, now time.Time) (clientEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.m[ip]
+	c.mu.RUnlock()
+	return e, ok && now.Before(e.expires)
+}
+
+func (c *clientCache) put(ip string, e clientEntry) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 100000 {
+		c.m = map[string]clientEntry{}
+	}
+	c.m[ip] = e
+	c.mu.Unlock()
 }
 
 // dnsUpstreams returns the configured upstreams, or the system's.

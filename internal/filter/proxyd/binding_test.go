@@ -241,3 +241,28 @@ func TestCurlBindingAndCaptive_INF_AUT_1(t *testing.T) {
 		t.Fatalf("curl, bound pupil to a gambling site: %s", out)
 	}
 }
+
+// TestKeepAliveRemembersCredentialsUntilForget: on a keep-alive
+// connection the verified credentials are remembered, but a directory
+// change (Forget) makes the next request on the same connection check
+// them again: a changed password stops working at once.
+// CARINE: INF-AUT-1
+func TestKeepAliveRemembersCredentialsUntilForget_INF_AUT_1(t *testing.T) {
+	e := start(t)
+	c := e.client("eleve6a", "pw6a")
+	for range 3 {
+		if code, _ := e.get(t, c, "allowed.example", "/"); code != 200 {
+			t.Fatalf("keep-alive request: %d", code)
+		}
+	}
+	if n := e.users.calls.Load(); n != 1 {
+		t.Fatalf("the authenticator ran %d times for one pair", n)
+	}
+	u := e.users.m["eleve6a"]
+	u.pw = "changed"
+	e.users.m["eleve6a"] = u
+	e.srv.Forget()
+	if code, _ := e.get(t, c, "allowed.example", "/"); code != 407 {
+		t.Fatalf("old password on the same connection after Forget: %d", code)
+	}
+}

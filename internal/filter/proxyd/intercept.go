@@ -352,7 +352,8 @@ func (s *Server) newInterceptProxy() *httputil.ReverseProxy {
 	}
 	s.itr = tr
 	return &httputil.ReverseProxy{
-		Transport: tr,
+		Transport:  tr,
+		BufferPool: bufPool{},
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			f, _ := pr.In.Context().Value(interceptKey{}).(interceptFor)
 			u := cloneURL(pr.In.URL)

@@ -93,6 +93,7 @@ type env struct {
 	clk    *clock
 	sink   *sink
 	users  *users
+	srv    *proxyd.Server
 }
 
 // monday10 is a school day, 10:00 in Paris.
@@ -161,6 +162,7 @@ func startWith(t testing.TB, edit func(*proxyd.Config)) *env {
 		edit(&cfg)
 	}
 	srv := proxyd.New(cfg, nil)
+	e.srv = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
