@@ -43,7 +43,7 @@ type filterNode struct {
 	eng     *filter.Engine
 	mu      sync.Mutex
 	version int64
-	listsID string // id of the lists import in force
+	listsID string                   // id of the lists import in force
 	ests    atomic.Pointer[[]string] // the establishments, for the client addresses
 	clients clientCache
 	proxy   *proxyd.Server
