@@ -49,6 +49,7 @@ type compiled struct {
 type cProfile struct {
 	name, rule         string
 	block, allow, expr CatSet
+	skip               CatSet // categories never intercepted
 	allowS, blockS     siteSet
 	safe, intercept    bool
 }
@@ -233,6 +234,7 @@ func (e *Engine) compile(s Settings, os []*Override) *compiled {
 		cp.block, _ = e.catSet(p.BlockCategories, true)
 		cp.allow, _ = e.catSet(p.AllowCategories, false)
 		cp.expr, _ = e.catSet(p.Expressions, false)
+		cp.skip, _ = e.catSet(p.InterceptSkip, false)
 		idx[p.Name] = len(c.profiles)
 		for _, a := range p.Applies {
 			if _, taken := c.byProfile[a]; !taken {
@@ -323,14 +325,20 @@ func (e *Engine) SafeSearch(r *Request) bool {
 	return c.profiles[c.profileOf(r)].safe
 }
 
-// Intercept reports whether the profile of r has TLS interception on.
+// Intercept reports whether the HTTPS of r is to be decrypted: its
+// profile has TLS interception on and the host is in none of the
+// categories the profile never intercepts.
 func (e *Engine) Intercept(r *Request) bool {
 	st := e.cur.Load()
 	c := st.def
 	if ce, ok := st.est[r.Establishment]; ok {
 		c = ce
 	}
-	return c.profiles[c.profileOf(r)].intercept
+	p := &c.profiles[c.profileOf(r)]
+	if !p.intercept {
+		return false
+	}
+	return p.skip.Empty() || st.lists.MatchHost(r.Host).Inter(p.skip).Empty()
 }
 
 // Captive reports whether a plain-HTTP request without credentials from an

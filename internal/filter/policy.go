@@ -65,6 +65,10 @@ type ProfileSettings struct {
 	// show the block page. Off by default: see docs/filtering.md for its
 	// privacy cost.
 	Intercept bool `json:"intercept,omitempty"`
+	// InterceptSkip lists categories never decrypted even with Intercept
+	// (banks, health, the state's services: UT1 "bank" …); their CONNECT
+	// stays a plain tunnel decided on the host.
+	InterceptSkip []string `json:"intercept_skip,omitempty"`
 }
 
 // Schedule blocks more during a time window on some days.
@@ -212,6 +216,7 @@ func (s *Settings) Validate(lists *Lists) error {
 		cats(w, p.BlockCategories, true)
 		cats(w, p.AllowCategories, false)
 		cats(w, p.Expressions, false)
+		cats(w, p.InterceptSkip, false)
 		sites(w, p.AllowSites)
 		sites(w, p.BlockSites)
 	}

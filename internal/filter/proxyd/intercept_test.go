@@ -63,7 +63,7 @@ type interceptEnv struct {
 }
 
 func startIntercept(t *testing.T) *interceptEnv {
-	roots, cert := originPKI(t, "secure.example", "files.example", "casino.example")
+	roots, cert := originPKI(t, "secure.example", "files.example", "casino.example", "bank.example")
 	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "tls origin %s %s via=%q", r.Host, r.URL.RequestURI(), r.Header.Get("Via"))
 	}))
@@ -83,6 +83,7 @@ func startIntercept(t *testing.T) *interceptEnv {
 	e := startWith(t, func(c *proxyd.Config) { c.Intercept = ic })
 	st := filter.DefaultSettings()
 	st.Profiles[0].Intercept = true // pupils only
+	st.Profiles[0].InterceptSkip = []string{"bank"}
 	e.eng.SetSettings("est1", st)
 	ie := &interceptEnv{env: e, ic: ic, caFile: filepath.Join(dir, "intercept-ca.crt")}
 	_, ie.port, _ = net.SplitHostPort(origin.Listener.Addr().String())
@@ -107,7 +108,8 @@ func (e *interceptEnv) client(t *testing.T, login, pw string, trustCA bool) *htt
 // block page inside HTTPS, each decrypted request is recorded with its
 // URL; an origin whose certificate is not trusted is refused (502); a
 // profile without interception keeps a plain tunnel (the origin's own
-// certificate); a device that does not trust the CA fails its handshake.
+// certificate), and so does a category the profile never intercepts (a
+// bank); a device that does not trust the CA fails its handshake.
 // CARINE: INF-SEC-1, INF-SEC-4
 func TestInterceptionAppliesURLRules_INF_SEC_1(t *testing.T) {
 	e := startIntercept(t)
@@ -152,6 +154,11 @@ func TestInterceptionAppliesURLRules_INF_SEC_1(t *testing.T) {
 	if _, err := e.client(t, "prof", "pwprof", true).Get("https://secure.example:" + e.port + "/"); err == nil ||
 		!strings.Contains(err.Error(), "Origin Test CA") && !strings.Contains(err.Error(), "unknown authority") {
 		t.Fatalf("teacher through a plain tunnel: %v", err)
+	}
+	// Banks are never decrypted: a plain tunnel, the bank's own certificate.
+	if _, err := pupil.Get("https://bank.example:" + e.port + "/"); err == nil ||
+		!strings.Contains(err.Error(), "Origin Test CA") && !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("bank through interception: %v", err)
 	}
 	// A device without the CA cannot be intercepted silently.
 	if _, err := e.client(t, "eleve6a", "pw6a", false).Get("https://secure.example:" + e.port + "/"); err == nil {

@@ -127,6 +127,8 @@ func startWith(t testing.TB, edit func(*proxyd.Config)) *env {
 		"malware/usage":           "black\n",
 		"illegal/domains":         "illegal.example\n",
 		"illegal/usage":           "black\n",
+		"bank/domains":            "bank.example\n",
+		"bank/usage":              "white\n",
 		"global_usage":            "NAME:\tgambling\nDEFAULT_TYPE: black\nNAME FR: Jeux d'argent\nNAME EN: Gambling\n",
 	}))
 	if err != nil {
@@ -153,7 +155,7 @@ func startWith(t testing.TB, edit func(*proxyd.Config)) *env {
 	}}
 	hosts := map[string]string{}
 	for _, h := range []string{"allowed.example", "www.casino.example", "casino.example", "files.example", "illegal.example",
-		"social.example", "exam.example", "secure.example", "blocked.example"} {
+		"social.example", "exam.example", "secure.example", "blocked.example", "bank.example"} {
 		hosts[h] = "127.0.0.1"
 	}
 	cfg := proxyd.Config{Engine: e.eng, Auth: e.users, Sink: e.sink, Hosts: hosts, Now: e.clk.now,
