@@ -103,6 +103,7 @@ type Server struct {
 	tr     *http.Transport
 	rp     *httputil.ReverseProxy
 	irp    *httputil.ReverseProxy // intercepted HTTPS
+	up     upPool                 // the lean path's upstream connections
 	itr    *http.Transport
 	cache  *credCache
 	gen    atomic.Uint64 // bumped by Forget: per-connection memories are stale
@@ -252,6 +253,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.tr.CloseIdleConnections()
+	s.up.closeAll()
 	if s.itr != nil {
 		s.itr.CloseIdleConnections()
 	}
@@ -429,11 +431,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cw := &countingWriter{ResponseWriter: w}
-	ctx := r.Context()
-	if dialHost != "" {
-		ctx = context.WithValue(ctx, dialKey{}, net.JoinHostPort(dialHost, t.Port))
+	if leanEligible(r) {
+		status, n, err := s.lean(cw, r, t, dialHost, ip)
+		switch {
+		case errors.Is(err, errCut):
+			rec.Result = "error"
+			rec.Fields["status"], rec.Fields["bytes"] = strconv.Itoa(status), strconv.FormatInt(n, 10)
+			s.cfg.Sink.Append(rec)
+			panic(http.ErrAbortHandler) // the client sees a cut answer
+		case err != nil:
+			s.rp.ErrorHandler(cw, r, err)
+		}
+	} else {
+		ctx := r.Context()
+		if dialHost != "" {
+			ctx = context.WithValue(ctx, dialKey{}, net.JoinHostPort(dialHost, t.Port))
+		}
+		s.rp.ServeHTTP(cw, r.WithContext(ctx))
 	}
-	s.rp.ServeHTTP(cw, r.WithContext(ctx))
 	rec.Result = "ok"
 	if cw.refused != "" {
 		rec.Action, rec.Result, rec.Fields["rule"], rec.Fields["layer"] = "block", "refused", "destination:"+cw.refused, "destination"
