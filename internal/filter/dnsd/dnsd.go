@@ -59,6 +59,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	servers []*dns.Server
+	udps    []*net.UDPConn              // sockets served by serveUDP
 	pools   map[string]chan *pooledConn // upstream UDP sockets by address
 }
 
@@ -88,6 +89,9 @@ func New(cfg Config, log *slog.Logger) *Server {
 
 // ServePacket answers queries on a UDP socket until Shutdown.
 func (s *Server) ServePacket(pc net.PacketConn) error {
+	if u, ok := pc.(*net.UDPConn); ok {
+		return s.serveUDP(u)
+	}
 	return s.run(&dns.Server{PacketConn: pc, Handler: s, UDPSize: 4096})
 }
 
@@ -112,6 +116,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srvs := s.servers
 	s.servers = nil
+	for _, u := range s.udps {
+		u.Close()
+	}
+	s.udps = nil
 	for _, pool := range s.pools {
 	drain:
 		for {

@@ -94,3 +94,33 @@ func FuzzScanTTLs(f *testing.F) {
 		}
 	})
 }
+
+// TestUDPLoopAnswersGarbageWithFormErr: the UDP workers answer an
+// unreadable query with FORMERR (its ID kept), ignore answers sent to
+// them, and keep serving.
+func TestUDPLoopAnswersGarbageWithFormErr(t *testing.T) {
+	srv := New(Config{Engine: nil, NXDomain: true}, nil)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServePacket(pc)
+	defer srv.Shutdown(t.Context())
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	c.Write([]byte{0xAB, 0xCD, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0}) // an answer: ignored
+	c.Write([]byte{0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0}) // one question announced, none there
+	b := make([]byte, 512)
+	n, err := c.Read(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(b[:n]); err != nil || m.Id != 0x1234 || m.Rcode != dns.RcodeFormatError || !m.Response {
+		t.Fatalf("reply %v %v", m, err)
+	}
+}
