@@ -26,10 +26,11 @@ type Identity struct {
 type BindingLookup func(ctx context.Context, ip string) (id Identity, ok bool, err error)
 
 // Bindings caches address bindings for the proxy and the DNS filter, which
-// consult them on every request without credentials: each address is
-// looked up in the store at most once per TTL (bound or not), so a login
-// or a logout on another node is seen within the TTL; this node's own
-// logins and logouts call Forget and are seen at once.
+// consult them on every request without credentials (every DNS query): a
+// bound address is looked up in the store at most once per TTL, an
+// unbound one once per three TTLs (most DNS clients are not bound), so a
+// logout on another node is seen within the TTL and a login within three;
+// this node's own logins and logouts call Forget and are seen at once.
 type Bindings struct {
 	lookup BindingLookup
 	ttl    time.Duration
@@ -83,7 +84,11 @@ func (b *Bindings) Get(ctx context.Context, ip string) (Identity, bool) {
 	if len(b.m) >= maxBindings {
 		clear(b.m)
 	}
-	b.m[ip] = bindingEntry{id: id, ok: ok, expires: now.Add(b.ttl)}
+	ttl := b.ttl
+	if !ok {
+		ttl *= 3
+	}
+	b.m[ip] = bindingEntry{id: id, ok: ok, expires: now.Add(ttl)}
 	b.mu.Unlock()
 	return id, ok
 }
