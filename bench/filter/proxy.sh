@@ -58,6 +58,8 @@ D="$W/data"
 "$W/preau" user add bench --data "$D" --uai 0999001W --profile pupil --given Banc --family Essai \
 	--password 'Banc-Essai-2026-proxy' --must-change=false >/dev/null
 "$W/preau" filter import-lists "$UT1" --data "$D" >&2
+# The origin listens on loopback, which the proxy refuses unless opened.
+printf '\n[filter]\nproxy_allow_destinations = ["127.0.0.0/8"]\n' >>"$D/preau.toml"
 "$W/preau" serve --data "$D" --https 127.0.0.1:18443 --http off --ldap off --ldaps off --dns off --proxy "$PREAU" \
 	>"$W/preau.log" 2>&1 & pids+=($!)
 

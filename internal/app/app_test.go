@@ -67,6 +67,7 @@ func startClockNode(t *testing.T, clock core.Clock, opts ...func(*config.File)) 
 	cfg.Listen.LDAP, cfg.Listen.LDAPS = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Listen.Syslog, cfg.Listen.SyslogTLS = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Listen.Proxy, cfg.Listen.ProxyTLS, cfg.Listen.DNS = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Filter.ProxyAllowDestinations = append(cfg.Filter.ProxyAllowDestinations, "127.0.0.0/8") // the tests' local origins
 	n := &node{t: t, data: cfg.Data}
 	n.cli("init", "--uai", "0999001W", "--type", "college", "--name", "Collège Jean Moulin", "--academie", "Démo",
 		"--domain", "clg.demo.test", "--head", "m.dupont", "--head-given", "Marie", "--head-family", "Dupont",

@@ -12,11 +12,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/preau/preau/internal/auth"
@@ -40,10 +43,16 @@ type filterNode struct {
 	eng     *filter.Engine
 	mu      sync.Mutex
 	version int64
-	listsID string // id of the lists import in force
-	ests    []string
+	listsID string                   // id of the lists import in force
+	ests    atomic.Pointer[[]string] // the establishments, for the client addresses
+	clients clientCache
 	proxy   *proxyd.Server
 	sink    logs.Sink
+	// bindings are the addresses portal logins bound (INF-AUT-1), cached
+	// for the proxy and the DNS filter; nil when neither runs.
+	bindings *filter.Bindings
+	// intercept is the TLS interception CA (filter.tls_interception).
+	intercept atomic.Pointer[proxyd.Interceptor]
 }
 
 // filterNodeOf returns the node's filter, built on first use.
@@ -53,6 +62,13 @@ func (a *App) filterNodeOf() *filterNode {
 		a.filterN.version = -1
 		a.inet = newInternetCounter(a.LogSink())
 		a.filterN.sink = a.inet // to the log store (connection data, one year), counted on the way
+		if a.cfg.Listen.Proxy != "" || a.cfg.Listen.ProxyTLS != "" || a.cfg.Listen.DNS != "" {
+			// Portal logins bind their address for the proxy and the DNS
+			// filter (INF-AUT-1); set before any listener serves.
+			a.filterN.bindings = filter.NewBindings(a.boundIdentity, 5*time.Second, a.clock.Now,
+				func(err error) { a.log.Warn("reading an address binding failed", "svc", "filter", "err", err) })
+			a.auth.OnLogin(a.bindLogin)
+		}
 	})
 	return &a.filterN
 }
@@ -76,9 +92,25 @@ func (a *App) startFilter(ctx context.Context) error {
 	}
 	log := a.log.With("svc", "filter")
 	if a.cfg.Listen.Proxy != "" || a.cfg.Listen.ProxyTLS != "" {
-		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
-			Zone: a.proxyZone, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
-			AskURL: a.publicURL() + "filter/ask"}, log.With("listener", "proxy"))
+		var allow []netip.Prefix
+		for _, c := range a.cfg.Filter.ProxyAllowDestinations {
+			if p, err := netip.ParsePrefix(c); err == nil { // validated with the configuration
+				allow = append(allow, p.Masked())
+			}
+		}
+		if a.cfg.Filter.TLSInterception {
+			ic, err := proxyd.LoadOrCreateInterceptCA(filepath.Join(a.cfg.Data, "filter"), "Préau", nil)
+			if err != nil {
+				return err
+			}
+			fn.intercept.Store(ic)
+			log.Warn("TLS interception is on: the profiles whose settings ask for it have their HTTPS decrypted by the proxy",
+				"ca_sha256", ic.Fingerprint())
+		}
+		fn.proxy = proxyd.New(proxyd.Config{Engine: fn.eng, Intercept: fn.intercept.Load(), Auth: proxyAuth{a}, Sink: fn.sink, Now: a.clock.Now,
+			Client: a.dnsClient, Via: a.cfg.Filter.ProxyVia, XForwardedFor: a.cfg.Filter.ProxyForwardFor,
+			AskURL: a.publicURL() + "filter/ask", Bindings: fn.bindings, LoginURL: a.publicURL() + "internet",
+			AllowDestinations: allow}, log.With("listener", "proxy"))
 		for _, l := range []struct {
 			name, addr string
 			tls        bool
@@ -113,7 +145,8 @@ func (a *App) startFilter(ctx context.Context) error {
 			block = net.ParseIP(s)
 		}
 		srv := dnsd.New(dnsd.Config{Engine: fn.eng, Upstreams: dnsUpstreams(a.cfg.Filter.DNSUpstreams), BlockA: block,
-			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS},
+			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS,
+			Bindings: fn.bindings},
 			log.With("listener", "dns"))
 		pcs, ln, err := listenDNS(a.cfg.Listen.DNS)
 		if err != nil {
@@ -148,6 +181,7 @@ func (a *App) startFilter(ctx context.Context) error {
 	a.goBackground(ctx, "filter-fetch", a.listsAdminOf().runFetchScheduler)
 	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
 		dirV, _ := a.db.DirectoryVersion(ctx)
+		lastSweep := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
@@ -164,6 +198,13 @@ func (a *App) startFilter(ctx context.Context) error {
 				if fn.proxy != nil {
 					fn.proxy.Forget()
 				}
+				if fn.bindings != nil {
+					fn.bindings.ForgetAll()
+				}
+			}
+			if fn.bindings != nil && time.Since(lastSweep) > time.Minute {
+				lastSweep = time.Now()
+				a.sweepBindings(ctx)
 			}
 		}
 	})
@@ -237,38 +278,218 @@ func (a *App) reloadFilter(ctx context.Context, force bool) error {
 	fn.eng.Update(lists, national, settings, os)
 	fn.version = v
 	if sums, err := a.dir.Establishments(core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:filter", core.ChannelSystem))); err == nil {
-		fn.ests = fn.ests[:0]
+		ests := make([]string, 0, len(sums))
 		for _, e := range sums {
-			fn.ests = append(fn.ests, e.ID)
+			ests = append(ests, e.ID)
 		}
+		fn.ests.Store(&ests)
 	}
 	return nil
 }
 
-// proxyZone is the network zone of a proxy client, in any establishment.
-func (a *App) proxyZone(ip string) string {
-	_, z := a.dnsClient(ip)
-	return z
+// sessionMax is how long a portal session lives at most.
+func (a *App) sessionMax() time.Duration {
+	if d := a.cfg.Auth.SessionMax; d > 0 {
+		return d
+	}
+	return 12 * time.Hour
+}
+
+// sessionIdle is how long a portal session lives without use.
+func (a *App) sessionIdle() time.Duration {
+	if d := a.cfg.Auth.SessionIdle; d > 0 {
+		return d
+	}
+	return 2 * time.Hour
+}
+
+// boundIdentity is the identity a portal login bound to ip, with the
+// person's groups of the school year (INF-AUT-1).
+func (a *App) boundIdentity(ctx context.Context, ip string) (filter.Identity, bool, error) {
+	now := a.clock.Now()
+	b, err := a.db.FilterBindingOf(ctx, ip, now, now.Add(-a.sessionIdle()))
+	if core.IsKind(err, core.NotFound) {
+		return filter.Identity{}, false, nil
+	}
+	if err != nil {
+		return filter.Identity{}, false, err
+	}
+	id := filter.Identity{PersonID: b.PersonID, Login: b.Login, Establishment: b.Establishment, Profile: b.Profile}
+	gs, err := a.db.FilterGroupsOf(ctx, b.PersonID, core.SchoolYear(now))
+	if err != nil {
+		return filter.Identity{}, false, err
+	}
+	for _, g := range gs {
+		id.Groups = append(id.Groups, g.Code)
+	}
+	return id, true, nil
+}
+
+// bindLogin binds the address of a new portal session to its person, so
+// that the proxy and the DNS filter apply their policy to the device
+// without asking for credentials (INF-AUT-1). An account that must change
+// its password first is not bound (the proxy refuses it too).
+func (a *App) bindLogin(ctx context.Context, p core.Principal, sessionID string, expires time.Time) {
+	if p.Source == "" || p.PersonID == "" || p.MustChangePassword {
+		return
+	}
+	if err := a.bindAddress(ctx, p, sessionID, expires); err != nil {
+		a.log.Error("binding the address of a portal login failed", "address", p.Source, "err", err)
+	}
+}
+
+func (a *App) bindAddress(ctx context.Context, p core.Principal, sessionID string, expires time.Time) error {
+	fn := a.filterNodeOf()
+	est := ""
+	if len(p.Establishments) > 0 {
+		est = p.Establishments[0]
+	}
+	err := a.db.BindFilterAddress(core.ContextWithPrincipal(ctx, p), &store.FilterBinding{Address: p.Source,
+		PersonID: p.PersonID, Login: p.Login, Establishment: est, SessionID: sessionID, ExpiresAt: expires})
+	if fn.bindings != nil {
+		fn.bindings.Forget(p.Source)
+	}
+	return err
+}
+
+// unbindOnLogout wraps the portal's logout hook: the addresses the session
+// bound lose it (journaled filter.unbind), then next runs.
+func (a *App) unbindOnLogout(next func(ctx context.Context, sessionID string)) func(ctx context.Context, sessionID string) {
+	return func(ctx context.Context, sessionID string) {
+		if fn := a.filterNodeOf(); fn.bindings != nil {
+			gone, err := a.db.UnbindFilterSession(ctx, sessionID)
+			if err != nil {
+				a.log.Error("ending the address bindings of a logout failed", "err", err)
+			}
+			for _, ip := range gone {
+				fn.bindings.Forget(ip)
+			}
+		}
+		if next != nil {
+			next(ctx, sessionID)
+		}
+	}
+}
+
+// sweepBindings ends the bindings whose session ended or expired.
+func (a *App) sweepBindings(ctx context.Context) {
+	now := a.clock.Now()
+	sys := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:filter", core.ChannelSystem))
+	gone, err := a.db.SweepFilterBindings(sys, now, now.Add(-a.sessionIdle()))
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("sweeping the address bindings failed", "err", err)
+		}
+		return
+	}
+	for _, ip := range gone {
+		a.filterNodeOf().bindings.Forget(ip)
+	}
+}
+
+// internetView is the captive portal's page.
+type internetView struct {
+	Bound, MustChange bool
+	Login, Address    string
+	Return            string
+}
+
+// internetPage is where the proxy's captive redirect leads (GET
+// /internet?return=URL, behind the login): it makes sure this device's
+// address is bound to the session, then offers the page first asked for.
+// The return URL is offered as a link, never followed by itself: the
+// portal is no open redirector.
+func (a *App) internetPage(rd *web.Renderer) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p := core.PrincipalFromContext(r.Context())
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		v := internetView{Login: p.Login, Address: ip, MustChange: p.MustChangePassword}
+		if u, err := url.Parse(r.URL.Query().Get("return")); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			v.Return = u.String()
+		}
+		if !v.MustChange && p.SessionID != "" && a.filterNodeOf().bindings != nil {
+			now := a.clock.Now()
+			b, err := a.db.FilterBindingOf(r.Context(), ip, now, now.Add(-a.sessionIdle()))
+			switch {
+			case err == nil && b.SessionID == p.SessionID:
+				v.Bound = true
+			case err == nil || core.IsKind(err, core.NotFound):
+				p.Source = ip
+				if err := a.bindAddress(r.Context(), p, p.SessionID, now.Add(a.sessionMax())); err != nil {
+					return err
+				}
+				v.Bound = true
+			default:
+				return err
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		rd.Page(w, r, http.StatusOK, "app/internet", v)
+		return nil
+	}
 }
 
 // dnsClient finds the establishment and zone of a client address: the
 // first establishment with a zone holding it; with one establishment, that
-// one.
+// one. Answers are kept a few seconds per address: the proxy and the DNS
+// filter ask on every request.
 func (a *App) dnsClient(ip string) (string, string) {
 	fn := a.filterNodeOf()
-	fn.mu.Lock()
-	ests := append([]string(nil), fn.ests...)
-	fn.mu.Unlock()
+	now := time.Now()
+	if e, ok := fn.clients.get(ip, now); ok {
+		return e.est, e.zone
+	}
+	var ests []string
+	if p := fn.ests.Load(); p != nil {
+		ests = *p
+	}
+	est, zone := "", ""
 	ctx := context.Background()
 	for _, e := range ests {
 		if z := a.auth.ZoneFor(ctx, []string{e}, ip); z != "" {
-			return e, z
+			est, zone = e, z
+			break
 		}
 	}
-	if len(ests) == 1 {
-		return ests[0], ""
+	if est == "" && len(ests) == 1 {
+		est = ests[0]
 	}
-	return "", ""
+	fn.clients.put(ip, clientEntry{est: est, zone: zone, expires: now.Add(clientTTL)})
+	return est, zone
+}
+
+// clientTTL is how long a client address's establishment and zone are
+// kept (the zones themselves are cached as long by auth).
+const clientTTL = 5 * time.Second
+
+type clientEntry struct {
+	est, zone string
+	expires   time.Time
+}
+
+// clientCache maps client addresses to their establishment and zone.
+type clientCache struct {
+	mu sync.RWMutex
+	m  map[string]clientEntry
+}
+
+func (c *clientCache) get(ip string, now time.Time) (clientEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.m[ip]
+	c.mu.RUnlock()
+	return e, ok && now.Before(e.expires)
+}
+
+func (c *clientCache) put(ip string, e clientEntry) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 100000 {
+		c.m = map[string]clientEntry{}
+	}
+	c.m[ip] = e
+	c.mu.Unlock()
 }
 
 // dnsUpstreams returns the configured upstreams, or the system's.
@@ -358,10 +579,26 @@ function FindProxyForURL(url, host) {
 `, net.JoinHostPort(host, port))
 }
 
-// filterPlainRoutes adds the PAC and WPAD files to the plain HTTP port.
+// filterPlainRoutes adds the PAC and WPAD files and the interception CA
+// to the plain HTTP port.
 func (a *App) filterPlainRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /proxy.pac", a.servePAC)
 	mux.HandleFunc("GET /wpad.dat", a.servePAC)
+	mux.HandleFunc("GET /filter-ca.crt", a.serveInterceptCA)
+}
+
+// serveInterceptCA serves the TLS interception CA's certificate, for the
+// managed devices whose HTTPS the proxy decrypts (404 when interception
+// is off).
+func (a *App) serveInterceptCA(w http.ResponseWriter, r *http.Request) {
+	ic := a.filterNodeOf().intercept.Load()
+	if ic == nil {
+		http.Error(w, "TLS interception is not enabled on this server (filter.tls_interception)", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="preau-filter-ca.crt"`)
+	w.Write(ic.CACertPEM())
 }
 
 // publicURL is the portal's base URL, ending in '/': web.public_url, else

@@ -68,7 +68,8 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	casServer.Routes(mux)
-	auth.OnLogout = casServer.SingleLogout
+	auth.OnLogout = a.unbindOnLogout(casServer.SingleLogout)
+	mux.Handle("GET /internet", authweb.RequireLogin(a.internetPage(rd))) // the proxy's captive portal (filter.go)
 	oidc.New(oidc.Deps{Auth: a.auth, Store: a.db, Clock: a.clock, Log: a.log, Issuer: a.cfg.Web.PublicURL,
 		EndSession: auth.EndSession, Renderer: rd}).Routes(mux)
 	portal.New(portal.Deps{Directory: a.dir, Groups: a.db, Notices: a.db, CAAvailable: a.pki.CACertPEM() != nil,

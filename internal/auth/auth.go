@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -209,7 +210,16 @@ type Service struct {
 	hashing  chan struct{} // bounds concurrent password verifications to the cores
 	zones    zoneCache
 	keyCache
+	onLogin atomic.Pointer[LoginHook]
 }
+
+// LoginHook hears every new portal session: the principal (its Source is
+// the client's address), the session's ID and its absolute end.
+type LoginHook func(ctx context.Context, p core.Principal, sessionID string, expires time.Time)
+
+// OnLogin registers the hook new sessions call (the content filter binds
+// the client's address to the person, INF-AUT-1).
+func (s *Service) OnLogin(f LoginHook) { s.onLogin.Store(&f) }
 
 // New returns an authentication service. cfg must be valid (after Defaults).
 func New(cfg Config, deps Deps) *Service {

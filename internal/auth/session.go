@@ -56,6 +56,9 @@ func (s *Service) openSession(ctx context.Context, old, p core.Principal, person
 		}
 	}
 	p.SessionID, p.AuthMethods, p.AuthTime = hash, sess.Methods, now
+	if f := s.onLogin.Load(); f != nil {
+		(*f)(ctx, p, hash, sess.ExpiresAt)
+	}
 	return clear, p, nil
 }
 

@@ -76,6 +76,15 @@ type Filter struct {
 	ProxyVia        bool     `toml:"proxy_via"`         // add a Via header upstream
 	ProxyForwardFor bool     `toml:"proxy_forward_for"` // pass the client address in X-Forwarded-For
 	LogAllowedDNS   bool     `toml:"log_allowed_dns"`   // record allowed DNS queries too
+	// ProxyAllowDestinations opens internal ranges (CIDR) that the proxy
+	// otherwise refuses: loopback, link-local, private networks.
+	ProxyAllowDestinations []string `toml:"proxy_allow_destinations"`
+	// TLSInterception lets the profiles that ask for it (their settings'
+	// "intercept") have their HTTPS decrypted by the proxy, with the
+	// interception CA kept in <data>/filter and served at
+	// /filter-ca.crt for managed devices; off by default (privacy cost:
+	// docs/filtering.md).
+	TLSInterception bool `toml:"tls_interception"`
 }
 
 // Directory holds the directory's bootstrap settings.
@@ -240,6 +249,11 @@ func (f *File) Validate() error {
 	}
 	if f.Journal.Retention != 0 && f.Journal.Retention < 24*time.Hour {
 		errs = append(errs, errors.New("journal.retention: at least 24h, or 0 to keep everything"))
+	}
+	for _, c := range f.Filter.ProxyAllowDestinations {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			errs = append(errs, fmt.Errorf("filter.proxy_allow_destinations: %q is not a CIDR range", c))
+		}
 	}
 	for _, c := range f.Web.TrustedProxies {
 		if _, _, err := net.ParseCIDR(c); err != nil {

@@ -42,13 +42,16 @@ type compiled struct {
 	holidays  [][2]int // yyyymmdd ranges
 	groups    map[string]*cGroup
 	overrides []cOverride // newest first
+	captive   bool
+	captiveZ  map[string]bool
 }
 
 type cProfile struct {
 	name, rule         string
 	block, allow, expr CatSet
+	skip               CatSet // categories never intercepted
 	allowS, blockS     siteSet
-	safe               bool
+	safe, intercept    bool
 }
 
 type cSchedule struct {
@@ -227,10 +230,11 @@ func (e *Engine) compile(s Settings, os []*Override) *compiled {
 	idx := map[string]int{}
 	for _, p := range s.Profiles {
 		cp := cProfile{name: p.Name, rule: "profile:" + p.Name, allowS: newSiteSet(p.AllowSites),
-			blockS: newSiteSet(p.BlockSites), safe: p.SafeSearch}
+			blockS: newSiteSet(p.BlockSites), safe: p.SafeSearch, intercept: p.Intercept}
 		cp.block, _ = e.catSet(p.BlockCategories, true)
 		cp.allow, _ = e.catSet(p.AllowCategories, false)
 		cp.expr, _ = e.catSet(p.Expressions, false)
+		cp.skip, _ = e.catSet(p.InterceptSkip, false)
 		idx[p.Name] = len(c.profiles)
 		for _, a := range p.Applies {
 			if _, taken := c.byProfile[a]; !taken {
@@ -241,6 +245,10 @@ func (e *Engine) compile(s Settings, os []*Override) *compiled {
 	}
 	if len(c.profiles) == 0 {
 		c.profiles = append(c.profiles, cProfile{name: "none", rule: "profile:none"})
+	}
+	c.captive, c.captiveZ = s.Captive, map[string]bool{}
+	for _, z := range s.CaptiveZones {
+		c.captiveZ[z] = true
 	}
 	for z, p := range s.Zones {
 		if i, ok := idx[p]; ok {
@@ -315,6 +323,34 @@ func (e *Engine) SafeSearch(r *Request) bool {
 		c = ce
 	}
 	return c.profiles[c.profileOf(r)].safe
+}
+
+// Intercept reports whether the HTTPS of r is to be decrypted: its
+// profile has TLS interception on and the host is in none of the
+// categories the profile never intercepts.
+func (e *Engine) Intercept(r *Request) bool {
+	st := e.cur.Load()
+	c := st.def
+	if ce, ok := st.est[r.Establishment]; ok {
+		c = ce
+	}
+	p := &c.profiles[c.profileOf(r)]
+	if !p.intercept {
+		return false
+	}
+	return p.skip.Empty() || st.lists.MatchHost(r.Host).Inter(p.skip).Empty()
+}
+
+// Captive reports whether a plain-HTTP request without credentials from an
+// unbound address in establishment est and zone goes to the portal's login
+// page (true) rather than getting 407.
+func (e *Engine) Captive(est, zone string) bool {
+	st := e.cur.Load()
+	c := st.def
+	if ce, ok := st.est[est]; ok {
+		c = ce
+	}
+	return c.captive || zone != "" && c.captiveZ[zone]
 }
 
 func (c *compiled) profileOf(r *Request) int {

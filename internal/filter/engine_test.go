@@ -4,6 +4,8 @@
 package filter
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +277,53 @@ func BenchmarkDecide(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		e.Decide(reqs[i%len(reqs)])
+	}
+}
+
+// TestBindingsCache: a binding is looked up once per TTL (unbound
+// addresses once per three TTLs), Forget makes the next request look
+// again, and a store error is not cached.
+// CARINE: INF-AUT-1
+func TestBindingsCache_INF_AUT_1(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	calls := 0
+	bound := map[string]Identity{"10.0.0.1": {Login: "zoe"}}
+	var fail error
+	b := NewBindings(func(_ context.Context, ip string) (Identity, bool, error) {
+		calls++
+		id, ok := bound[ip]
+		return id, ok, fail
+	}, 5*time.Second, func() time.Time { return now }, nil)
+	ctx := context.Background()
+	if id, ok := b.Get(ctx, "10.0.0.1"); !ok || id.Login != "zoe" {
+		t.Fatal("bound address not found")
+	}
+	b.Get(ctx, "10.0.0.1")
+	if _, ok := b.Get(ctx, "10.0.0.2"); ok || calls != 2 {
+		t.Fatalf("calls %d", calls)
+	}
+	now = now.Add(6 * time.Second)
+	b.Get(ctx, "10.0.0.1")
+	b.Get(ctx, "10.0.0.2") // unbound: still cached
+	if calls != 3 {
+		t.Fatalf("calls after the TTL %d", calls)
+	}
+	bound["10.0.0.2"] = Identity{Login: "max"}
+	b.Forget("10.0.0.2")
+	if id, ok := b.Get(ctx, "10.0.0.2"); !ok || id.Login != "max" {
+		t.Fatal("Forget did not make the next request look again")
+	}
+	fail = errors.New("store down")
+	b.ForgetAll()
+	if _, ok := b.Get(ctx, "10.0.0.1"); ok {
+		t.Fatal("an error counted as bound")
+	}
+	fail = nil
+	if _, ok := b.Get(ctx, "10.0.0.1"); !ok {
+		t.Fatal("the error was cached")
+	}
+	var nilB *Bindings
+	if _, ok := nilB.Get(ctx, "10.0.0.1"); ok {
+		t.Fatal("nil bindings bound an address")
 	}
 }

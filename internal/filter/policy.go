@@ -39,6 +39,14 @@ type Settings struct {
 	// Zones gives the profile of requests without an identity (DNS
 	// clients, kiosks) by network zone; the default is "pupil".
 	Zones map[string]string `json:"zones,omitempty"`
+	// Captive sends a plain-HTTP request that carries no proxy credentials,
+	// from an address no portal login has bound, to the portal's login page
+	// (a captive portal) instead of answering 407 (proxy authentication);
+	// CaptiveZones does so for these network zones only (rooms of shared
+	// or unmanaged devices). CONNECT always gets 407: no page can be shown
+	// inside TLS. INF-AUT-1.
+	Captive      bool     `json:"captive,omitempty"`
+	CaptiveZones []string `json:"captive_zones,omitempty"`
 }
 
 // ProfileSettings is what one kind of user may reach.
@@ -51,6 +59,16 @@ type ProfileSettings struct {
 	BlockSites      []string       `json:"block_sites,omitempty"`
 	Expressions     []string       `json:"expressions,omitempty"` // categories whose (opt-in) expressions apply
 	SafeSearch      bool           `json:"safe_search"`
+	// Intercept decrypts the HTTPS of this profile's requests at the proxy
+	// (TLS interception with Préau's interception CA, which the managed
+	// devices must trust): URL rules then apply to HTTPS and blocked pages
+	// show the block page. Off by default: see docs/filtering.md for its
+	// privacy cost.
+	Intercept bool `json:"intercept,omitempty"`
+	// InterceptSkip lists categories never decrypted even with Intercept
+	// (banks, health, the state's services: UT1 "bank" …); their CONNECT
+	// stays a plain tunnel decided on the host.
+	InterceptSkip []string `json:"intercept_skip,omitempty"`
 }
 
 // Schedule blocks more during a time window on some days.
@@ -198,6 +216,7 @@ func (s *Settings) Validate(lists *Lists) error {
 		cats(w, p.BlockCategories, true)
 		cats(w, p.AllowCategories, false)
 		cats(w, p.Expressions, false)
+		cats(w, p.InterceptSkip, false)
 		sites(w, p.AllowSites)
 		sites(w, p.BlockSites)
 	}
@@ -245,6 +264,11 @@ func (s *Settings) Validate(lists *Lists) error {
 		cats(w, g.AllowCategories, false)
 		sites(w, g.AllowSites)
 		sites(w, g.BlockSites)
+	}
+	for _, z := range s.CaptiveZones {
+		if z == "" || len(z) > 100 {
+			bad("captive portal: a zone name must have 1 to 100 characters")
+		}
 	}
 	for z, p := range s.Zones {
 		if !names[p] {

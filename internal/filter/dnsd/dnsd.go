@@ -12,6 +12,7 @@ package dnsd
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net"
@@ -37,9 +38,12 @@ type Config struct {
 	NXDomain  bool
 	Sink      logs.Sink
 	// Client returns the establishment and zone of a client address.
-	Client  func(ip string) (establishment, zone string)
-	Now     func() time.Time
-	Timeout time.Duration // per upstream exchange; default 2 s
+	Client func(ip string) (establishment, zone string)
+	// Bindings gives the person a portal login bound to the client's
+	// address: their policy applies to the address's queries (INF-AUT-1).
+	Bindings *filter.Bindings
+	Now      func() time.Time
+	Timeout  time.Duration // per upstream exchange; default 2 s
 	// CacheEntries bounds the answer cache; default 10,000.
 	CacheEntries int
 	// LogAllowed records allowed queries too (blocked ones always are).
@@ -51,11 +55,11 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	cache *cache
-	udp   *dns.Client
 	tcp   *dns.Client
 
 	mu      sync.Mutex
 	servers []*dns.Server
+	udps    []*net.UDPConn              // sockets served by serveUDP
 	pools   map[string]chan *pooledConn // upstream UDP sockets by address
 }
 
@@ -80,12 +84,14 @@ func New(cfg Config, log *slog.Logger) *Server {
 		log = slog.Default()
 	}
 	return &Server{cfg: cfg, log: log, cache: &cache{max: cfg.CacheEntries, m: map[cacheKey]cacheEntry{}},
-		udp: &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: 4096},
 		tcp: &dns.Client{Net: "tcp", Timeout: cfg.Timeout}}
 }
 
 // ServePacket answers queries on a UDP socket until Shutdown.
 func (s *Server) ServePacket(pc net.PacketConn) error {
+	if u, ok := pc.(*net.UDPConn); ok {
+		return s.serveUDP(u)
+	}
 	return s.run(&dns.Server{PacketConn: pc, Handler: s, UDPSize: 4096})
 }
 
@@ -110,12 +116,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srvs := s.servers
 	s.servers = nil
+	for _, u := range s.udps {
+		u.Close()
+	}
+	s.udps = nil
 	for _, pool := range s.pools {
 	drain:
 		for {
 			select {
 			case pc := <-pool:
-				pc.co.Close()
+				pc.c.Close()
 			default:
 				break drain
 			}
@@ -133,18 +143,43 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // ServeDNS answers one query.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
-	resp := s.Answer(r, clientIP(w.RemoteAddr()))
+	_, udp := w.RemoteAddr().(*net.UDPAddr)
+	resp, fwd := s.answer(r, clientIP(w.RemoteAddr()), true)
+	if fwd != nil {
+		handled, err := s.forwardRaw(w, r, fwd.q, udp)
+		switch {
+		case handled && err == nil:
+			fwd.done("ok")
+			return
+		case handled:
+			s.log.Debug("DNS upstreams failed", "name", fwd.q.Name, "err", err)
+			resp = new(dns.Msg)
+			resp.SetRcode(r, dns.RcodeServerFailure)
+			resp.RecursionAvailable = true
+			fwd.done("error")
+		default: // too large for the client: the unpacked way truncates it
+			if resp, err = s.forward(r, fwd.q); err != nil {
+				resp = new(dns.Msg)
+				resp.SetRcode(r, dns.RcodeServerFailure)
+			}
+			fwd.done("ok")
+		}
+	}
 	if resp == nil {
 		return
 	}
-	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
+	if udp {
 		size := dns.MinMsgSize
 		if o := r.IsEdns0(); o != nil && int(o.UDPSize()) > size {
 			size = int(o.UDPSize())
 		}
 		resp.Truncate(size)
 	}
-	_ = w.WriteMsg(resp)
+	bp := getBuf()
+	defer putBuf(bp)
+	if b, err := resp.PackBuffer(*bp); err == nil {
+		_, _ = w.Write(b)
+	}
 }
 
 func clientIP(a net.Addr) string {
@@ -161,19 +196,33 @@ func clientIP(a net.Addr) string {
 // Answer builds the response to r from a client at ip: the handler's
 // logic without the socket (the fuzz target calls it).
 func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
-	m := new(dns.Msg)
+	m, _ := s.answer(r, ip, false)
+	return m
+}
+
+// pending is an allowed query left to forward on packed messages; done
+// records its outcome.
+type pending struct {
+	q    dns.Question
+	done func(result string)
+}
+
+// answer decides r; with raw, an allowed query to forward is returned as
+// pending instead of being forwarded here.
+func (s *Server) answer(r *dns.Msg, ip string, raw bool) (*dns.Msg, *pending) {
 	if r == nil || r.Response {
-		return nil // never answer answers
+		return nil, nil // never answer answers
 	}
+	m := new(dns.Msg)
 	m.SetReply(r)
 	m.RecursionAvailable = true
 	if r.Opcode != dns.OpcodeQuery {
 		m.SetRcode(r, dns.RcodeNotImplemented)
-		return m
+		return m, nil
 	}
 	if len(r.Question) != 1 {
 		m.SetRcode(r, dns.RcodeFormatError)
-		return m
+		return m, nil
 	}
 	q := r.Question[0]
 	name := strings.TrimSuffix(strings.ToLower(q.Name), ".")
@@ -182,11 +231,15 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 	if s.cfg.Client != nil {
 		est, zone = s.cfg.Client(ip)
 	}
+	id, bound := s.cfg.Bindings.Get(context.Background(), ip)
+	if bound && id.Establishment != "" {
+		est = id.Establishment
+	}
 	// The record is built only when it is kept (blocked queries always,
 	// allowed ones when configured): a query allocates as little as it can.
 	record := func(d filter.Decision, result, rule string) {
 		rec := logs.Record{Time: now, Class: logs.ClassConnection, Service: "dns", Source: ip, Object: name, Severity: 6,
-			Establishment: est, Action: d.Action(), Result: result,
+			Establishment: est, User: id.Login, Action: d.Action(), Result: result,
 			Fields: map[string]string{"qtype": dns.TypeToString[q.Qtype], "rule": rule}}
 		if zone != "" {
 			rec.Fields["zone"] = zone
@@ -203,23 +256,30 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 	if err != nil {
 		m.SetRcode(r, dns.RcodeNameError)
 		record(filter.Decision{Rule: "invalid"}, "invalid", "invalid")
-		return m
+		return m, nil
 	}
-	req := filter.Request{Establishment: est, Host: host, Zone: zone, Time: now}
+	req := filter.Request{Establishment: est, Host: host, Zone: zone, Time: now, Login: id.Login, Profile: id.Profile, Groups: id.Groups}
 	d := filter.Decision{Allow: true, Layer: filter.LayerDefault, Rule: "default"}
 	if host != "." && !strings.HasSuffix(host, ".arpa") {
 		d = s.cfg.Engine.Decide(&req)
 	}
 	if !d.Allow {
 		record(d, "refused", d.Rule)
-		return s.blocked(r, m, q)
+		return s.blocked(r, m, q), nil
 	}
 	if target := filter.SafeSearchHost(host); target != "" && s.cfg.Engine.SafeSearch(&req) &&
 		(q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeCNAME) {
 		if s.cfg.LogAllowed {
 			record(d, "ok", "safe-search")
 		}
-		return s.safeSearch(r, m, q, target)
+		return s.safeSearch(r, m, q, target), nil
+	}
+	if raw {
+		p := &pending{q: q, done: func(string) {}}
+		if s.cfg.LogAllowed {
+			p.done = func(result string) { record(d, result, d.Rule) }
+		}
+		return nil, p
 	}
 	resp, err := s.forward(r, q)
 	if err != nil {
@@ -228,12 +288,12 @@ func (s *Server) Answer(r *dns.Msg, ip string) *dns.Msg {
 		if s.cfg.LogAllowed {
 			record(d, "error", d.Rule)
 		}
-		return m
+		return m, nil
 	}
 	if s.cfg.LogAllowed {
 		record(d, "ok", d.Rule)
 	}
-	return resp
+	return resp, nil
 }
 
 // blocked answers a blocked name with the block page's address, or NXDOMAIN.
@@ -273,87 +333,32 @@ func (s *Server) safeSearch(r, m *dns.Msg, q dns.Question, target string) *dns.M
 	return m
 }
 
-// forward asks the upstreams, through the cache.
+// forward asks the upstreams, through the cache, and unpacks the answer.
 func (s *Server) forward(r *dns.Msg, q dns.Question) (*dns.Msg, error) {
-	key := cacheKey{name: strings.ToLower(q.Name), qtype: q.Qtype, qclass: q.Qclass, do: r.IsEdns0() != nil && r.IsEdns0().Do()}
+	key := rawKey(r, q)
 	now := s.cfg.Now()
-	if cached, ok := s.cache.get(key, now); ok {
-		cached.Id = r.Id
-		return cached, nil
-	}
-	if len(s.cfg.Upstreams) == 0 {
-		return nil, errors.New("no upstream resolver configured")
-	}
-	out := r.Copy()
-	out.Id = dns.Id()
-	var lastErr error
-	for _, up := range s.cfg.Upstreams {
-		resp, err := s.exchangeUDP(out, up)
-		if err == nil && resp.Truncated {
-			resp, _, err = s.tcp.Exchange(out, up)
-		}
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
-			lastErr = errors.New(dns.RcodeToString[resp.Rcode])
-			continue
-		}
-		resp.Id = r.Id
-		s.cache.put(key, resp, now)
-		return resp, nil
-	}
-	return nil, lastErr
-}
-
-// exchangeUDP asks one upstream over a pooled UDP socket: creating a
-// socket per query costs more than the query. A socket serves at most
-// maxUses queries (its source port changes with the next one); replies
-// with another ID or another question are ignored.
-func (s *Server) exchangeUDP(m *dns.Msg, addr string) (*dns.Msg, error) {
-	s.mu.Lock()
-	if s.pools == nil {
-		s.pools = map[string]chan *pooledConn{}
-	}
-	pool, ok := s.pools[addr]
+	bp := getBuf()
+	defer putBuf(bp)
+	b, ok := s.cache.get(key, now, (*bp)[:0])
 	if !ok {
-		pool = make(chan *pooledConn, 64)
-		s.pools[addr] = pool
-	}
-	s.mu.Unlock()
-	var pc *pooledConn
-	select {
-	case pc = <-pool:
-	default:
-		c, err := net.DialTimeout("udp", addr, s.cfg.Timeout)
-		if err != nil {
+		var err error
+		if b, err = s.upstream(r, *bp); err != nil {
 			return nil, err
 		}
-		pc = &pooledConn{co: &dns.Conn{Conn: c, UDPSize: 4096}}
+		s.cache.put(key, b, now)
 	}
-	resp, _, err := s.udp.ExchangeWithConn(m, pc.co)
-	pc.uses++
-	if err == nil && (len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, m.Question[0].Name) ||
-		resp.Question[0].Qtype != m.Question[0].Qtype) {
-		err = errors.New("the upstream answered another question")
+	resp := new(dns.Msg)
+	if err := resp.Unpack(b); err != nil {
+		return nil, err
 	}
-	if err != nil || pc.uses >= maxUses {
-		pc.co.Close()
-	} else {
-		select {
-		case pool <- pc:
-		default:
-			pc.co.Close()
-		}
-	}
-	return resp, err
+	resp.Id = r.Id
+	return resp, nil
 }
 
 const maxUses = 256
 
 type pooledConn struct {
-	co   *dns.Conn
+	c    net.Conn
 	uses int
 }
 
@@ -363,8 +368,11 @@ type cacheKey struct {
 	do            bool
 }
 
+// cacheEntry is an answer as the upstream packed it, with the offsets of
+// its TTL fields.
 type cacheEntry struct {
-	msg     *dns.Msg
+	raw     []byte
+	ttls    []uint16
 	stored  time.Time
 	expires time.Time
 }
@@ -372,52 +380,50 @@ type cacheEntry struct {
 // cache keeps answers for their smallest TTL (at most an hour; negative
 // answers for the SOA minimum, at most five minutes).
 type cache struct {
-	mu  sync.Mutex
+	mu  sync.RWMutex
 	max int
 	m   map[cacheKey]cacheEntry
 }
 
-func (c *cache) get(k cacheKey, now time.Time) (*dns.Msg, bool) {
-	c.mu.Lock()
+// get appends the cached answer for k to dst, its TTLs aged.
+func (c *cache) get(k cacheKey, now time.Time, dst []byte) ([]byte, bool) {
+	c.mu.RLock()
 	e, ok := c.m[k]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
-		return nil, false
+		return dst, false
 	}
-	m := e.msg.Copy()
-	age := uint32(now.Sub(e.stored) / time.Second)
-	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
-		for _, rr := range sec {
-			if rr.Header().Rrtype == dns.TypeOPT {
-				continue
-			}
-			if rr.Header().Ttl > age {
-				rr.Header().Ttl -= age
+	b := append(dst, e.raw...)
+	if age := uint32(now.Sub(e.stored) / time.Second); age > 0 {
+		for _, off := range e.ttls {
+			ttl := binary.BigEndian.Uint32(b[off:])
+			if ttl > age {
+				ttl -= age
 			} else {
-				rr.Header().Ttl = 0
+				ttl = 0
 			}
+			binary.BigEndian.PutUint32(b[off:], ttl)
 		}
 	}
-	return m, true
+	return b, true
 }
 
-func (c *cache) put(k cacheKey, m *dns.Msg, now time.Time) {
-	ttl := uint32(3600)
-	found := false
-	for _, sec := range [][]dns.RR{m.Answer, m.Ns} {
-		for _, rr := range sec {
-			if rr.Header().Ttl < ttl {
-				ttl = rr.Header().Ttl
-			}
-			found = true
-		}
+func (c *cache) put(k cacheKey, raw []byte, now time.Time) {
+	ttls, minTTL, found, ok := scanTTLs(raw, nil)
+	if !ok {
+		return
 	}
-	if !found || m.Rcode == dns.RcodeNameError {
+	ttl := min(minTTL, 3600)
+	if !found {
+		ttl = 300
+	}
+	if raw[3]&0x0F == dns.RcodeNameError {
 		ttl = min(ttl, 300)
 	}
 	if ttl == 0 {
 		return
 	}
+	e := cacheEntry{raw: append([]byte(nil), raw...), ttls: ttls, stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
@@ -431,7 +437,7 @@ func (c *cache) put(k cacheKey, m *dns.Msg, now time.Time) {
 			}
 		}
 	}
-	c.m[k] = cacheEntry{msg: m.Copy(), stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+	c.m[k] = e
 }
 
 // String describes the server for logs.

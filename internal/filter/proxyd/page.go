@@ -67,6 +67,8 @@ type pageView struct {
 	Until    string
 	AskURL   string
 	Message  string
+	Link     string // a button: the portal's login page (captive portal)
+	LinkText string
 }
 
 // Explain returns the sentence that tells a user which rule decided, in
@@ -121,6 +123,62 @@ func (s *Server) blockPage(w http.ResponseWriter, r *http.Request, t Target, d f
 	}
 }
 
+// captive sends a plain-HTTP request without credentials from an unbound
+// address to the portal's login page, with the URL asked for so that the
+// portal offers to go on there: 302 for GET and HEAD (browsers follow it),
+// 511 Network Authentication Required with a page and a link otherwise
+// (RFC 6585). It returns the status answered.
+func (s *Server) captive(w http.ResponseWriter, r *http.Request, t Target) int {
+	pageOnce.Do(loadPages)
+	lg := lang(r)
+	sep := "?"
+	if strings.Contains(s.cfg.LoginURL, "?") {
+		sep = "&"
+	}
+	link := s.cfg.LoginURL + sep + "return=" + url.QueryEscape(t.URL)
+	v := pageView{Lang: lg, T: catalogs[lg], Title: catalogs[lg]["captive.title"], Message: catalogs[lg]["captive.intro"],
+		Link: link, LinkText: catalogs[lg]["captive.login"]}
+	status := http.StatusNetworkAuthenticationRequired
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		status = http.StatusFound
+		w.Header().Set("Location", link)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_ = pageTmpl.Execute(w, v)
+	}
+	return status
+}
+
+// destinationPage refuses a destination on the school's own network or
+// the server itself (403), naming the reason.
+func (s *Server) destinationPage(w http.ResponseWriter, r *http.Request, de *DestinationError) {
+	pageOnce.Do(loadPages)
+	lg := lang(r)
+	v := pageView{Lang: lg, T: catalogs[lg], Title: catalogs[lg]["error.destination"], Site: de.Host,
+		Message: destinationReason(lg, de)}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'")
+	w.WriteHeader(http.StatusForbidden)
+	if r.Method != http.MethodHead && r.Method != http.MethodConnect {
+		_ = pageTmpl.Execute(w, v)
+	}
+}
+
+// destinationReason is the sentence naming why a destination is refused.
+func destinationReason(lg string, de *DestinationError) string {
+	pageOnce.Do(loadPages)
+	t := catalogs[lg]
+	if t == nil {
+		t = catalogs["fr"]
+	}
+	return strings.NewReplacer("{host}", de.Host, "{ip}", de.IP.String()).Replace(t["dest."+de.Reason])
+}
+
 // writeError answers a proxy-level error (407, 400, 502 …) with a short
 // page in the user's language.
 func writeError(w http.ResponseWriter, r *http.Request, status int, key, detail string) {
@@ -146,6 +204,13 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request, t Target, dialHo
 		host = dialHost
 	}
 	up, err := s.dial(r.Context(), "tcp", net.JoinHostPort(host, t.Port))
+	if de, ok := destinationError(err); ok {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, destinationReason(lang(r), de)+"\n")
+		return 0, http.StatusForbidden
+	}
 	if err != nil {
 		writeError(w, r, http.StatusBadGateway, "upstream", t.Host)
 		return 0, http.StatusBadGateway

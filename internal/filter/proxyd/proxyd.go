@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,13 +37,7 @@ import (
 )
 
 // Identity is who a proxy request belongs to.
-type Identity struct {
-	PersonID      string
-	Login         string
-	Establishment string
-	Profile       core.Profile
-	Groups        []string // group codes: class, teaching groups, disciplines
-}
+type Identity = filter.Identity
 
 // Authenticator checks a login and password against the directory. It is
 // called only when the credential cache does not already hold the pair.
@@ -62,8 +57,22 @@ type Config struct {
 	Hosts map[string]string
 	// Dial overrides the upstream dialer (tests); nil uses net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// Zone returns the network zone (room) of a client address.
-	Zone func(ip string) string
+	// Resolver resolves names not in Hosts; nil is net.DefaultResolver.
+	Resolver *net.Resolver
+	// AllowDestinations opens internal addresses the proxy otherwise never
+	// reaches (loopback, link-local, private networks: see CheckDestination);
+	// tests open loopback for their local origins.
+	AllowDestinations []netip.Prefix
+	// Client returns the establishment and the network zone (room) of a
+	// client address.
+	Client func(ip string) (establishment, zone string)
+	// Bindings gives the identity a portal login bound to the client's
+	// address, for requests without credentials (INF-AUT-1); nil: none.
+	Bindings *filter.Bindings
+	// LoginURL is the portal page a captive redirect leads to (the
+	// establishment's settings say when, filter.Settings.Captive); the
+	// request's URL is passed as ?return=…
+	LoginURL string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// CacheTTL is how long a verified login and password pair is trusted
@@ -81,6 +90,9 @@ type Config struct {
 	AskURL string
 	// Realm is the Basic realm shown by browsers; default "Préau".
 	Realm string
+	// Intercept, when set, decrypts the HTTPS of the profiles whose
+	// settings ask for it (filter.ProfileSettings.Intercept); nil: never.
+	Intercept *Interceptor
 }
 
 // Server is the proxy.
@@ -90,7 +102,11 @@ type Server struct {
 	http   *http.Server
 	tr     *http.Transport
 	rp     *httputil.ReverseProxy
+	irp    *httputil.ReverseProxy // intercepted HTTPS
+	up     upPool                 // the lean path's upstream connections
+	itr    *http.Transport
 	cache  *credCache
+	gen    atomic.Uint64 // bumped by Forget: per-connection memories are stale
 	closed atomic.Bool
 
 	mu      sync.Mutex
@@ -141,6 +157,7 @@ func New(cfg Config, log *slog.Logger) *Server {
 		// responses of unknown length (chunked, event streams) are
 		// flushed on every write by ReverseProxy itself.
 		FlushInterval: 0,
+		BufferPool:    bufPool{},
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = pr.In.URL
 			pr.Out.Host = pr.In.Host
@@ -160,6 +177,13 @@ func New(cfg Config, log *slog.Logger) *Server {
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if de, ok := destinationError(err); ok {
+				if cw, ok := w.(*countingWriter); ok {
+					cw.refused = de.Reason
+				}
+				s.destinationPage(w, r, de)
+				return
+			}
 			s.log.Debug("upstream failed", "url", r.URL.String(), "err", err)
 			status := http.StatusBadGateway
 			var ne net.Error
@@ -169,12 +193,43 @@ func New(cfg Config, log *slog.Logger) *Server {
 			writeError(w, r, status, "upstream", r.URL.Hostname())
 		},
 	}
+	if cfg.Intercept != nil {
+		s.irp = s.newInterceptProxy()
+	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connMemory{})
+		},
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	return s
 }
 
 type dialKey struct{}
+
+// bufPool lends the 32 KiB copy buffers of the reverse proxies: without
+// it, every response allocated one (70 % of the bytes a request
+// allocated).
+type bufPool struct{}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufPool) Get() []byte  { return *copyBufs.Get().(*[]byte) }
+func (bufPool) Put(b []byte) { copyBufs.Put(&b) }
+
+type connKey struct{}
+
+// connMemory remembers, for one client connection, the last
+// Proxy-Authorization verified on it: the next keep-alive requests that
+// carry the same header skip the credential cache (its HMAC and lock).
+// It lives as long as the connection, no longer than the cache's TTL, and
+// is dropped by Forget. Requests on one connection are served one at a
+// time, so it needs no lock.
+type connMemory struct {
+	header  string
+	id      Identity
+	gen     uint64
+	expires time.Time
+}
 
 func cloneURL(u *url.URL) *url.URL { c := *u; return &c }
 
@@ -198,22 +253,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.tr.CloseIdleConnections()
+	s.up.closeAll()
+	if s.itr != nil {
+		s.itr.CloseIdleConnections()
+	}
 	return err
-}
-
-func (s *Server) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if ip, ok := s.cfg.Hosts[host]; ok {
-		addr = net.JoinHostPort(ip, port)
-	}
-	if s.cfg.Dial != nil {
-		return s.cfg.Dial(ctx, network, addr)
-	}
-	d := net.Dialer{Timeout: s.cfg.UpstreamTimeout, KeepAlive: 30 * time.Second}
-	return d.DialContext(ctx, network, addr)
 }
 
 // Target is what a proxy request asks for, read from its request line.
@@ -322,28 +366,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !t.Connect {
 		rec.Object = t.URL
 	}
-	id, ok := s.identify(w, r, ip)
-	if !ok {
-		rec.Action, rec.Result = "block", "unauthenticated"
-		rec.Fields = map[string]string{"rule": "auth", "status": "407"}
+	est, zone := "", ""
+	if s.cfg.Client != nil {
+		est, zone = s.cfg.Client(ip)
+	}
+	id, how, status := s.identify(w, r, t, ip, est, zone)
+	if status != 0 {
+		rec.Action, rec.Result, rec.Establishment = "block", "unauthenticated", est
+		rec.Fields = map[string]string{"rule": "auth", "status": strconv.Itoa(status)}
 		s.cfg.Sink.Append(rec)
 		return
 	}
 	rec.User, rec.Establishment = id.Login, id.Establishment
-	zone := ""
-	if s.cfg.Zone != nil {
-		zone = s.cfg.Zone(ip)
-	}
 	req := filter.Request{Establishment: id.Establishment, Host: t.Host, Path: t.Path, URL: t.URL, Login: id.Login,
 		Profile: id.Profile, Groups: id.Groups, Zone: zone, Time: start}
 	d := s.cfg.Engine.Decide(&req)
 	rec.Action = d.Action()
-	rec.Fields = map[string]string{"rule": d.Rule, "layer": string(d.Layer)}
+	rec.Fields = map[string]string{"rule": d.Rule, "layer": string(d.Layer), "auth": how}
 	if d.Category != "" {
 		rec.Fields["category"] = d.Category
 	}
 	if zone != "" {
 		rec.Fields["zone"] = zone
+	}
+	if t.Connect && s.cfg.Intercept != nil && s.cfg.Engine.Intercept(&req) {
+		// Decrypted: every request inside is decided on its URL and
+		// recorded; a blocked host gets the block page inside HTTPS.
+		f := interceptFor{t: t, id: id, how: how, ip: ip, zone: zone}
+		if s.cfg.Engine.SafeSearch(&req) {
+			f.dialHost = filter.SafeSearchHost(t.Host)
+		}
+		s.intercept(w, r, f)
+		return
 	}
 	if !d.Allow {
 		rec.Result = "refused"
@@ -366,7 +420,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t.Connect {
 		n, status := s.tunnel(w, r, t, dialHost)
 		rec.Result = "ok"
-		if status != http.StatusOK {
+		if status == http.StatusForbidden {
+			rec.Action, rec.Result, rec.Fields["rule"], rec.Fields["layer"] = "block", "refused", "destination", "destination"
+		} else if status != http.StatusOK {
 			rec.Result = "error"
 		}
 		rec.Fields["status"] = strconv.Itoa(status)
@@ -375,13 +431,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cw := &countingWriter{ResponseWriter: w}
-	ctx := r.Context()
-	if dialHost != "" {
-		ctx = context.WithValue(ctx, dialKey{}, net.JoinHostPort(dialHost, t.Port))
+	if leanEligible(r) {
+		status, n, err := s.lean(cw, r, t, dialHost, ip)
+		switch {
+		case errors.Is(err, errCut):
+			rec.Result = "error"
+			rec.Fields["status"], rec.Fields["bytes"] = strconv.Itoa(status), strconv.FormatInt(n, 10)
+			s.cfg.Sink.Append(rec)
+			panic(http.ErrAbortHandler) // the client sees a cut answer
+		case err != nil:
+			s.rp.ErrorHandler(cw, r, err)
+		}
+	} else {
+		ctx := r.Context()
+		if dialHost != "" {
+			ctx = context.WithValue(ctx, dialKey{}, net.JoinHostPort(dialHost, t.Port))
+		}
+		s.rp.ServeHTTP(cw, r.WithContext(ctx))
 	}
-	s.rp.ServeHTTP(cw, r.WithContext(ctx))
 	rec.Result = "ok"
-	if cw.status >= 500 {
+	if cw.refused != "" {
+		rec.Action, rec.Result, rec.Fields["rule"], rec.Fields["layer"] = "block", "refused", "destination:"+cw.refused, "destination"
+	} else if cw.status >= 500 {
 		rec.Result = "error"
 	}
 	rec.Fields["status"] = strconv.Itoa(cw.status)
@@ -389,37 +460,62 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Sink.Append(rec)
 }
 
-// identify reads the Basic credentials, answering 407 when they are
-// missing or wrong.
-func (s *Server) identify(w http.ResponseWriter, r *http.Request, ip string) (Identity, bool) {
-	login, pw, ok := ParseProxyAuth(r.Header.Get("Proxy-Authorization"))
+// identify finds who asks: the Basic credentials when the request carries
+// them ("basic"), else the portal login that bound the client's address
+// ("binding"). Without either, it answers — 407 asking for credentials,
+// or, for plain HTTP where the establishment or the zone says so, a
+// redirect to the portal's login page (a captive portal) — and returns
+// the status answered.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request, t Target, ip, est, zone string) (Identity, string, int) {
+	header := r.Header.Get("Proxy-Authorization")
+	mem, _ := r.Context().Value(connKey{}).(*connMemory)
+	now := s.cfg.Now()
+	if mem != nil && header != "" && mem.header == header && mem.gen == s.gen.Load() && now.Before(mem.expires) {
+		return mem.id, "basic", 0
+	}
+	login, pw, ok := ParseProxyAuth(header)
 	if ok {
+		remember := func(id Identity) {
+			if mem != nil {
+				*mem = connMemory{header: header, id: id, gen: s.gen.Load(), expires: now.Add(s.cfg.CacheTTL)}
+			}
+		}
 		key := s.cache.key(login, pw)
-		if id, hit := s.cache.get(key, s.cfg.Now()); hit {
-			return id, true
+		if id, hit := s.cache.get(key, now); hit {
+			remember(id)
+			return id, "basic", 0
 		}
 		if s.cfg.Auth != nil {
+			gen := s.gen.Load()
 			id, err := s.cfg.Auth.ProxyAuthenticate(r.Context(), login, pw, ip)
 			if err == nil {
 				s.cache.put(key, id, s.cfg.Now())
-				return id, true
+				if gen == s.gen.Load() {
+					remember(id)
+				}
+				return id, "basic", 0
 			}
 			if !core.IsKind(err, core.Unauthenticated) && !core.IsKind(err, core.Permission) && !core.IsKind(err, core.TooMany) {
 				s.log.Error("proxy authentication failed", "err", err)
 				writeError(w, r, http.StatusServiceUnavailable, "unavailable", "")
-				return Identity{}, false
+				return Identity{}, "", http.StatusServiceUnavailable
 			}
 		}
+	} else if id, bound := s.cfg.Bindings.Get(r.Context(), ip); bound {
+		return id, "binding", 0
+	} else if !t.Connect && s.cfg.LoginURL != "" && s.cfg.Engine.Captive(est, zone) {
+		return Identity{}, "", s.captive(w, r, t)
 	}
 	w.Header().Set("Proxy-Authenticate", `Basic realm="`+s.cfg.Realm+`", charset="UTF-8"`)
 	writeError(w, r, http.StatusProxyAuthRequired, "auth", "")
-	return Identity{}, false
+	return Identity{}, "", http.StatusProxyAuthRequired
 }
 
 type countingWriter struct {
 	http.ResponseWriter
-	n      int64
-	status int
+	n       int64
+	status  int
+	refused string // the destination's reason, when it was refused
 }
 
 func (c *countingWriter) WriteHeader(code int) {
@@ -512,6 +608,7 @@ func (c *credCache) put(k [32]byte, id Identity, now time.Time) {
 // Forget drops every cached credential (a password change, a disabled
 // account: the app calls it when the directory changes).
 func (s *Server) Forget() {
+	s.gen.Add(1)
 	s.cache.mu.Lock()
 	clear(s.cache.m)
 	s.cache.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -92,6 +93,7 @@ type env struct {
 	clk    *clock
 	sink   *sink
 	users  *users
+	srv    *proxyd.Server
 }
 
 // monday10 is a school day, 10:00 in Paris.
@@ -109,7 +111,12 @@ func writeTree(t testing.TB, files map[string]string) string {
 	return dir
 }
 
-func start(t testing.TB) *env {
+func start(t testing.TB) *env { t.Helper(); return startWith(t, nil) }
+
+// startWith starts the proxy with the test configuration, changed by edit:
+// the origins listen on loopback, which the test proxy opens
+// (AllowDestinations); production never does.
+func startWith(t testing.TB, edit func(*proxyd.Config)) *env {
 	t.Helper()
 	lists, err := filter.Load(writeTree(t, map[string]string{
 		"gambling/domains":        "casino.example\n",
@@ -120,6 +127,8 @@ func start(t testing.TB) *env {
 		"malware/usage":           "black\n",
 		"illegal/domains":         "illegal.example\n",
 		"illegal/usage":           "black\n",
+		"bank/domains":            "bank.example\n",
+		"bank/usage":              "white\n",
 		"global_usage":            "NAME:\tgambling\nDEFAULT_TYPE: black\nNAME FR: Jeux d'argent\nNAME EN: Gambling\n",
 	}))
 	if err != nil {
@@ -146,11 +155,16 @@ func start(t testing.TB) *env {
 	}}
 	hosts := map[string]string{}
 	for _, h := range []string{"allowed.example", "www.casino.example", "casino.example", "files.example", "illegal.example",
-		"social.example", "exam.example", "secure.example", "blocked.example"} {
+		"social.example", "exam.example", "secure.example", "blocked.example", "bank.example"} {
 		hosts[h] = "127.0.0.1"
 	}
-	srv := proxyd.New(proxyd.Config{Engine: e.eng, Auth: e.users, Sink: e.sink, Hosts: hosts, Now: e.clk.now,
-		Via: true, AskURL: "https://preau.example/filter/ask"}, nil)
+	cfg := proxyd.Config{Engine: e.eng, Auth: e.users, Sink: e.sink, Hosts: hosts, Now: e.clk.now,
+		Via: true, AskURL: "https://preau.example/filter/ask", AllowDestinations: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv := proxyd.New(cfg, nil)
+	e.srv = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
