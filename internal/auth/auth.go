@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -200,12 +201,16 @@ type Deps struct {
 
 // Service authenticates. It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	store    Store
-	clock    core.Clock
-	log      *slog.Logger
-	guard    *guard
-	dummy    string // a hash to verify against for unknown logins, so timing does not tell
+	cfg   Config
+	store Store
+	clock core.Clock
+	log   *slog.Logger
+	guard *guard
+	// dummy is a hash to verify against for unknown logins, so that timing
+	// does not tell. It is made at first use: every command-line run builds
+	// a Service, and one argon2id hash is ~0.1 s of CPU on a small machine.
+	// The first unknown login of a process therefore costs two hashes.
+	dummy    func() string
 	notifier Notifier
 	hashing  chan struct{} // bounds concurrent password verifications to the cores
 	zones    zoneCache
@@ -225,7 +230,7 @@ func (s *Service) OnLogin(f LoginHook) { s.onLogin.Store(&f) }
 func New(cfg Config, deps Deps) *Service {
 	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log, notifier: deps.Notifier,
 		guard:   newGuard(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax, cfg.SourceFailures),
-		dummy:   HashPassword("not a password", cfg.Argon2),
+		dummy:   sync.OnceValue(func() string { return HashPassword("not a password", cfg.Argon2) }),
 		hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
 }
 

@@ -40,7 +40,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	}
 	person, hash, grants, err := s.store.FindLoginPerson(ctx, a.Login)
 	if core.IsKind(err, core.NotFound) {
-		_, _, _ = s.verify(s.dummy, a.Password) // same cost as a real check
+		_, _, _ = s.verify(s.dummy(), a.Password) // same cost as a real check
 		s.guard.fail(a.Login, a.Source, now)
 		s.journalFailure(ctx, a, nil, "unknown login")
 		return core.Principal{}, nil, core.E(op, core.Unauthenticated, "wrong login or password")
