@@ -56,8 +56,8 @@ var backupRules = map[string]rule{
 		if f.Now.Sub(b.LastBackup) > 72*time.Hour {
 			t = join(t, T("Attention : plus de trois jours sans sauvegarde réussie.", "Warning: more than three days without a successful backup."))
 		}
-		return Partly, join(t, T("Manque : restaurer seuls les fichiers nommés d’une personne (le contenu de son espace revient, ses noms de fichiers demandent la base de l’instantané restaurée à côté).",
-			"Missing: restoring one person’s named files alone (their space’s contents come back; their file names need the snapshot’s database restored beside)."))
+		return Partly, join(t, T("Restauration par nom de l’espace, d’un dossier ou d’un fichier d’une personne, en place ou à côté (« preau restore --person »).",
+			"Restore by name of a person’s space, folder or file, in place or beside (“preau restore --person”)."))
 	},
 	"MCO-SVG-2": func(f *Facts, q Requirement) (Status, Text) {
 		if st, t, bad := backupMissing(f); bad {
@@ -67,8 +67,8 @@ var backupRules = map[string]rule{
 			return Partly, T("Politique par défaut (chaque nuit, lecture complète chaque semaine) : enregistrez la politique de l’établissement.",
 				"Default policy (nightly, a full read weekly): record the establishment’s policy.")
 		}
-		return Partly, join(f.Backup.PolicyText, T("Sauvegardes incrémentales avec lecture complète périodique, sélection par chemin. Manque : sélection par date de modification et vue différentielle.",
-			"Incremental backups with a periodic full read, selection by path. Missing: selection by modification date and a differential view."))
+		return Partly, join(f.Backup.PolicyText, T("Sauvegardes incrémentales avec lecture complète périodique, sélection par chemin et par date de modification.",
+			"Incremental backups with a periodic full read, selection by path and by modification date."))
 	},
 	"MCO-SVG-3": func(f *Facts, q Requirement) (Status, Text) {
 		if st, t, bad := backupMissing(f); bad {
@@ -130,10 +130,10 @@ var backupRules = map[string]rule{
 		if f.Backup.OffSite {
 			where = T("La dernière sauvegarde est partie vers un récepteur central.", "The last backup went to a central receiver.")
 		}
-		return Partly, join(T("Un récepteur central (« preau backup receive », par exemple à l’académie) reçoit en ajout seul les sauvegardes de plusieurs établissements et applique sa propre rétention.",
-			"A central receiver (“preau backup receive”, e.g. at the académie) takes several establishments’ backups append-only and applies its own retention."), where,
-			T("Manque : limites de débit et plages horaires du transfert, vue centrale de l’état des établissements.",
-				"Missing: bandwidth limits and time windows for the transfer, a central view of the establishments’ state."))
+		return Partly, join(T("Un récepteur central (« preau backup receive », par exemple à l’académie) reçoit en ajout seul les sauvegardes de plusieurs établissements et applique sa propre rétention ; la copie est bornée en débit et en plage horaire.",
+			"A central receiver (“preau backup receive”, e.g. at the académie) takes several establishments’ backups append-only and applies its own retention; the copy has a bandwidth limit and a time window."), where,
+			T("Manque : vue centrale de l’état des établissements.",
+				"Missing: a central view of the establishments’ state."))
 	},
 	"MCO-SVG-7": fixed(NotMet, "Les postes ne sont pas sauvegardés : cela demande un agent sur les postes, non fourni ; la charte type dit que les disques locaux ne sont pas sauvegardés.",
 		"Workstations are not backed up: that needs an agent on them, not provided; the model charter says local disks are not backed up."),
@@ -141,8 +141,8 @@ var backupRules = map[string]rule{
 		if st, t, bad := backupMissing(f); bad {
 			return st, t
 		}
-		return Met, T("Contenu chiffré (age) avant de quitter le serveur, objets nommés par leur SHA-256 et vérifiés à la lecture ; transfert vers le récepteur en HTTPS avec jeton, en ajout seul : un émetteur ne peut ni effacer ni réécrire ; « preau backup check » détecte toute altération.",
-			"Content encrypted (age) before it leaves the server, objects named by their SHA-256 and checked when read; transfer to the receiver over HTTPS with a token, append-only: a sender can neither delete nor overwrite; “preau backup check” finds any damage.")
+		return Met, T("Contenu chiffré (age) avant de quitter le serveur, objets nommés par leur SHA-256 et vérifiés à la lecture ; transfert vers le récepteur en HTTPS avec jeton ou certificat client (TLS mutuel), en ajout seul : un émetteur ne peut ni effacer ni réécrire ; « preau backup check » détecte toute altération.",
+			"Content encrypted (age) before it leaves the server, objects named by their SHA-256 and checked when read; transfer to the receiver over HTTPS with a token or a client certificate (mutual TLS), append-only: a sender can neither delete nor overwrite; “preau backup check” finds any damage.")
 	},
 	"MCO-SVG-n1": func(f *Facts, q Requirement) (Status, Text) {
 		if st, t, bad := backupMissing(f); bad {

@@ -116,14 +116,14 @@ var logRules = map[string]rule{
 	"MCO-JAL-2": logRule(Partly, "Purge quotidienne de segments scellés entiers après leur durée de conservation, bornée par la loi pour chaque classe ; « preau logs stats » projette la taille de chaque flux sur sa durée de conservation.",
 		"Daily purge of whole sealed segments past their retention, bounded by law for each class; “preau logs stats” projects each stream’s size over its retention.",
 		logRetention, func(*Facts) Text {
-			return T("Manque : aucune alerte ne compare encore cette projection à l’espace disque libre.",
-				"Missing: no alert compares this projection with the free disk space yet.")
+			return T("Alertes disque à 85 % et 95 % d’occupation ; au-delà, scellement d’urgence et purge de ce qui a dépassé sa durée de conservation.",
+				"Disk alerts at 85% and 95% used; beyond, emergency sealing and a purge of what is past its retention.")
 		}),
-	"MCO-JAL-3": logRule(Partly, "« preau logs archive » écrit une archive tar des segments scellés d’une période avec un index signé, à copier sur un support externe ; « preau logs verify --archive » la vérifie hors ligne.",
-		"“preau logs archive” writes a tar of a period’s sealed segments with a signed index, to copy to external media; “preau logs verify --archive” checks it offline.",
+	"MCO-JAL-3": logRule(Partly, "« preau logs archive » écrit une archive tar des segments scellés d’une période avec un index signé, chiffrée pour un destinataire age si demandé, à copier sur un support externe ou écrite directement dans un bucket S3 ; « preau logs verify --archive » la vérifie hors ligne.",
+		"“preau logs archive” writes a tar of a period’s sealed segments with a signed index, optionally encrypted for an age recipient, to copy to external media or written straight to an S3 bucket; “preau logs verify --archive” checks it offline.",
 		func(*Facts) Text {
-			return T("Manque : chiffrement de l’archive et écriture directe vers un stockage externe (S3).",
-				"Missing: archive encryption and writing directly to external storage (S3).")
+			return T("Manque : archives programmées.",
+				"Missing: scheduled archives.")
 		}),
 	"MCO-JAL-5": logRule(Partly, "Le chef d’établissement décide qui consulte (droit logs.read, daté et journalisé) ; toute recherche pouvant identifier une personne exige une justification (incident, réquisition, accord) et chaque recherche ou export est journalisé.",
 		"The head decides who consults (the logs.read right, dated and journaled); any search that may identify a person needs a justification (incident, judicial request, consent) and every search or export is journaled.",

@@ -66,8 +66,8 @@ var serviceRules = map[string]rule{
 	},
 	"UTI-ESF-3": fixed(Partly, "Côté serveur, un espace personnel n’est ouvert qu’à son propriétaire, par une session nominative (web ou WebDAV) ; le gestionnaire de fichiers web ne laisse rien sur le poste. Manque : effacer à la déconnexion les copies locales sur un poste partagé (agent de poste).",
 		"On the server, a personal space opens only to its owner, through a personal session (web or WebDAV); the web file manager leaves nothing on the workstation. Missing: wiping local copies on a shared workstation at logoff (workstation agent)."),
-	"UTI-ESF-5": fixed(Partly, "WebDAV classes 1 et 2 avec verrous pour les clients de synchronisation (rclone, davfs2, Windows, Finder) ; lecture par plages. Manque : réglages de synchronisation selon le débit ; les verrous vivent dans la mémoire d’un seul nœud.",
-		"WebDAV classes 1 and 2 with locks for synchronising clients (rclone, davfs2, Windows, Finder); ranged reads. Missing: bandwidth-aware synchronisation settings; locks live in one node’s memory."),
+	"UTI-ESF-5": fixed(Partly, "WebDAV classes 1 et 2 avec verrous (partagés par tous les nœuds) pour les clients de synchronisation (rclone, davfs2, Windows, Finder) ; lecture par plages. Manque : réglages de synchronisation selon le débit.",
+		"WebDAV classes 1 and 2 with locks (shared by every node) for synchronising clients (rclone, davfs2, Windows, Finder); ranged reads. Missing: bandwidth-aware synchronisation settings."),
 	"UTI-ESF-11": fixed(Partly, "Les envois sont analysés par l’antivirus (clamd) avant d’être visibles lorsqu’il est configuré, les fichiers infectés refusés et journalisés ; les élèves n’écrivent dans les espaces de classe que là où les enseignants le permettent. Manque : règles par type de fichier et signalement d’un contenu.",
 		"Uploads are scanned by the antivirus (clamd) before they become visible when it is configured, infected files refused and journaled; pupils write in class spaces only where teachers allow. Missing: file-type rules and a report-content action."),
 	"UTI-ESF-n1": func(f *Facts, q Requirement) (Status, Text) {

@@ -28,7 +28,7 @@ func TestLogFactsInReport_MCO_JAL_2(t *testing.T) {
 	}
 	want(t, rep, "MCO-JAL-2", compliance.Partly,
 		"Log retention in force: connection 365 days, system 183 days, security 365 days (0999001W); connection 365 days, system 300 days, security 365 days (0999002X).",
-		"connexion 365 j, système 300 j, sécurité 365 j (0999002X)", "no alert compares this projection with the free disk space")
+		"connexion 365 j, système 300 j, sécurité 365 j (0999002X)", "Disk alerts at 85% and 95% used")
 	want(t, rep, "MCO-JAL-n2", compliance.Organisational, "system 300 days")
 	want(t, rep, "MCO-JAL-8", compliance.Met, "Logs forwarded to collecteur.ac-exemple.fr:6514.", "mutual authentication")
 	want(t, rep, "MCO-JAL-1", compliance.Met, "RFC 5424")
