@@ -51,8 +51,25 @@ func (db *DB) SetPasswordHash(ctx context.Context, personID, hash string, mustCh
 				return err
 			}
 		}
+		if e.Action != "auth.password.rehash" {
+			// Caches of verified passwords (the proxy's) watch this counter.
+			if _, err := tx.exec(`INSERT INTO counters (name, value) VALUES ('credentials', 1)
+				ON CONFLICT (name) DO UPDATE SET value = counters.value + 1`); err != nil {
+				return err
+			}
+		}
 		return tx.journal(e)
 	})
+}
+
+// CredentialsVersion returns a number that grows with every password change
+// or reset (not a transparent rehash): a node drops the passwords it
+// verified and cached when it moves. Changes of account state move
+// DirectoryVersion instead.
+func (db *DB) CredentialsVersion(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'credentials'`).Scan(&n)
+	return n, db.classify("store.CredentialsVersion", err)
 }
 
 // CreateSession stores a session and journals the login.

@@ -86,10 +86,27 @@ func TestPasswordHistoryStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		credV := func() int64 {
+			t.Helper()
+			v, err := f.db.CredentialsVersion(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		v0 := credV()
 		for i := 1; i <= 24; i++ {
 			set(fmt.Sprintf("h%d", i), "auth.password.change") // same clock instant: the order still holds
 		}
+		// INF-AUT-10: every change moves the counter that caches of
+		// verified passwords watch; a transparent rehash does not.
+		if v := credV(); v != v0+24 {
+			t.Fatalf("credentials version moved by %d, want 24", v-v0)
+		}
 		set("h24-rehashed", "auth.password.rehash")
+		if v := credV(); v != v0+24 {
+			t.Fatalf("a rehash moved the credentials version to %d", v)
+		}
 		h, err := f.db.PasswordHistory(ctx, p.ID, 50)
 		if err != nil || len(h) != 20 || h[0] != "h23" || h[19] != "h4" {
 			t.Fatalf("history: %v %v, want h23 … h4", h, err)
