@@ -181,6 +181,7 @@ func (a *App) startFilter(ctx context.Context) error {
 	a.goBackground(ctx, "filter-fetch", a.listsAdminOf().runFetchScheduler)
 	a.goBackground(ctx, "filter-reload", func(ctx context.Context) {
 		dirV, _ := a.db.DirectoryVersion(ctx)
+		credV, _ := a.db.CredentialsVersion(ctx)
 		lastSweep := time.Now()
 		for {
 			select {
@@ -191,8 +192,9 @@ func (a *App) startFilter(ctx context.Context) error {
 			if err := a.reloadFilter(ctx, false); err != nil && ctx.Err() == nil {
 				a.log.Error("reloading the filter failed; the previous rules stay in force", "err", err)
 			}
-			// A password change, a disabled account or new groups: verified
-			// proxy credentials are checked again.
+			// A disabled account or new groups: verified proxy credentials
+			// and address bindings are checked again; a password change or
+			// reset: verified credentials are.
 			if v, err := a.db.DirectoryVersion(ctx); err == nil && v != dirV {
 				dirV = v
 				if fn.proxy != nil {
@@ -200,6 +202,12 @@ func (a *App) startFilter(ctx context.Context) error {
 				}
 				if fn.bindings != nil {
 					fn.bindings.ForgetAll()
+				}
+			}
+			if v, err := a.db.CredentialsVersion(ctx); err == nil && v != credV {
+				credV = v
+				if fn.proxy != nil {
+					fn.proxy.Forget()
 				}
 			}
 			if fn.bindings != nil && time.Since(lastSweep) > time.Minute {

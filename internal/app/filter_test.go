@@ -105,6 +105,18 @@ func TestFilterEndToEnd_INF_SEC_8(t *testing.T) {
 	if code, _ := get(client(nil), origin.URL); code != http.StatusProxyAuthRequired {
 		t.Fatalf("no credentials: %d", code)
 	}
+	// INF-AUT-10: a password reset ends the proxy's verified credentials on
+	// every node within seconds (the credentials counter), not at the end of
+	// the cache's five minutes.
+	n.cli("user", "reset-password", "zoe.martin", "--password", "Cartable-Neuf-Bleu-77")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if code, _ := get(pupil, origin.URL); code == http.StatusProxyAuthRequired {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old password still opens the proxy 10 s after a reset")
+		}
+	}
 	resp, err := http.Get("http://" + n.app.Addr("http") + "/proxy.pac")
 	if err != nil {
 		t.Fatal(err)
