@@ -15,12 +15,6 @@ import (
 // on SQLite (one writer connection) that is once per process.
 var hotStatements = []string{insertJournal, moveHead}
 
-// hotReads are the queries of every page hit and token refresh. On SQLite
-// they are prepared once per read connection (parsing costs more than
-// running them); pgx caches PostgreSQL statements by itself.
-var hotReads = []string{sqliteDialect.sessionPerson, sqliteDialect.loginPerson, grantsQuery, refreshTokenQuery, clientQuery,
-	settingQuery, passwordChangedQuery, credentialStampQuery, findLocksQuery}
-
 // prepareHot prepares hotStatements on the writer. It must run before any
 // transaction: preparing needs a connection, and on SQLite the only writer
 // connection is held by an open transaction.
@@ -34,22 +28,8 @@ func (db *DB) prepareHot(ctx context.Context) error {
 		}
 		db.stmts[q] = st
 	}
-	db.readStmts = map[string]*sql.Stmt{}
-	if db.d.name == "sqlite" {
-		for _, q := range hotReads {
-			text, _ := db.forDriver(q, nil)
-			st, err := db.r.PrepareContext(ctx, text)
-			if err != nil {
-				return fmt.Errorf("preparing statements: %w", err)
-			}
-			db.readStmts[q] = st
-		}
-	}
 	db.closers = append(db.closers, func() error {
 		for _, st := range db.stmts {
-			st.Close()
-		}
-		for _, st := range db.readStmts {
 			st.Close()
 		}
 		return nil
@@ -57,22 +37,12 @@ func (db *DB) prepareHot(ctx context.Context) error {
 	return nil
 }
 
-// readRow runs a read query, prepared when it is a hot one.
+// readRow runs a read query (prepared once on SQLite: see reader).
 func (db *DB) readRow(ctx context.Context, q string, args ...any) *sql.Row {
-	st := db.readStmts[q]
-	q, args = db.forDriver(q, args)
-	if st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
 	return db.r.QueryRowContext(ctx, q, args...)
 }
 
-// readRows runs a read query, prepared when it is a hot one.
+// readRows runs a read query (prepared once on SQLite: see reader).
 func (db *DB) readRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st := db.readStmts[q]
-	q, args = db.forDriver(q, args)
-	if st != nil {
-		return st.QueryContext(ctx, args...)
-	}
 	return db.r.QueryContext(ctx, q, args...)
 }

@@ -55,7 +55,7 @@ type Config struct {
 type DB struct {
 	d       *dialect
 	w       *sql.DB // the writer: one connection on SQLite
-	r       *sql.DB // readers: a pool (the same *sql.DB as w on PostgreSQL)
+	r       *reader // readers: a pool (over the same *sql.DB as w on PostgreSQL)
 	path    string  // SQLite file path
 	clock   core.Clock
 	log     *slog.Logger
@@ -64,7 +64,6 @@ type DB struct {
 
 	heads     headCache            // last journal heads written by this process
 	stmts     map[string]*sql.Stmt // hotStatements, prepared at Open; read-only after
-	readStmts map[string]*sql.Stmt // hotReads on SQLite, prepared at Open; read-only after
 	noJournal bool                 // benchmarks only: see SetJournalingForBenchmark
 	migrateTo int                  // tests only: stop migrating at this version
 }
@@ -157,8 +156,8 @@ func (db *DB) openSQLite(ctx context.Context, cfg Config) error {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db.r = r
-	db.closers = append(db.closers, r.Close)
+	db.r = newReader(r, true)
+	db.closers = append(db.closers, db.r.Close)
 	return nil
 }
 
@@ -194,7 +193,7 @@ func (db *DB) openPostgres(ctx context.Context, cfg Config) error {
 	p.SetMaxOpenConns(20)
 	p.SetMaxIdleConns(20)
 	p.SetConnMaxIdleTime(5 * time.Minute)
-	db.w, db.r = p, p
+	db.w, db.r = p, newReader(p, false)
 	db.closers = append(db.closers, p.Close)
 	if err := p.PingContext(ctx); err != nil {
 		return core.Wrap("store.Open", core.Unavailable, fmt.Errorf("connecting to PostgreSQL: %w", err))

@@ -546,6 +546,37 @@ func BenchmarkPropfind10k(b *testing.B) {
 	}
 }
 
+// BenchmarkGetSmall measures authenticated GETs of a 1 KiB file over one
+// kept-alive connection (bench/files: get-1k).
+func BenchmarkGetSmall(b *testing.B) {
+	t := &testing.T{}
+	e := newEnv(t, files.Config{})
+	e.t = t
+	e.person("lou", core.ProfilePupil)
+	body := strings.Repeat("x", 1024)
+	req, _ := http.NewRequest("PUT", e.srv.URL+"/dav/home/small.txt", strings.NewReader(body))
+	req.SetBasicAuth("lou", password)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode/100 != 2 {
+		b.Fatalf("PUT: %v %v", res, err)
+	}
+	res.Body.Close()
+	b.ResetTimer()
+	for range b.N {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/dav/home/small.txt", nil)
+		req.SetBasicAuth("lou", password)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || n != 1024 {
+			b.Fatalf("GET: %d, %d bytes", res.StatusCode, n)
+		}
+	}
+}
+
 // TestDAVHomework: distributed homework is plain folders over WebDAV: the
 // pupil finds the copy under /dav/home/Devoirs/, hands in by putting a file
 // in Rendu, and the teacher sees it handed in.
