@@ -577,6 +577,34 @@ func BenchmarkGetSmall(b *testing.B) {
 	}
 }
 
+// BenchmarkPutSmall measures authenticated 1 KiB uploads, 32 at a time
+// (bench/files: put-1k).
+func BenchmarkPutSmall(b *testing.B) {
+	t := &testing.T{}
+	e := newEnv(t, files.Config{DefaultQuota: 1 << 40, Quotas: map[core.Profile]int64{core.ProfilePupil: 1 << 40}})
+	e.t = t
+	e.person("lou", core.ProfilePupil)
+	body := strings.Repeat("x", 1024)
+	var n atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/dav/home/p%07d.txt", e.srv.URL, n.Add(1)), strings.NewReader(body))
+			req.SetBasicAuth("lou", password)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode/100 != 2 {
+				b.Fatalf("PUT: %d", res.StatusCode)
+			}
+		}
+	})
+}
+
 // TestDAVHomework: distributed homework is plain folders over WebDAV: the
 // pupil finds the copy under /dav/home/Devoirs/, hands in by putting a file
 // in Rendu, and the teacher sees it handed in.
