@@ -33,8 +33,18 @@ func TestBackupDatesInReport_MCO_SVG_8(t *testing.T) {
 		!strings.Contains(r.Evidence.FR, "Dernier exercice de restauration : "+now.Add(-10*24*time.Hour).Format("2006-01-02")) {
 		t.Fatalf("MCO-SVG-8: %+v", r)
 	}
-	if r := status(t, rep, "MCO-SVG-1"); r.Status != compliance.Partly || !strings.Contains(r.Evidence.EN, "last successful backup on "+now.Add(-5*time.Hour).Format("2006-01-02")) {
+	if r := status(t, rep, "MCO-SVG-1"); r.Status != compliance.Met || !strings.Contains(r.Evidence.EN, "last successful backup on "+now.Add(-5*time.Hour).Format("2006-01-02")) {
 		t.Fatalf("MCO-SVG-1: %+v", r)
+	}
+	if r := status(t, rep, "MCO-SVG-2"); r.Status != compliance.Met || !strings.Contains(r.Evidence.EN, "by modification date") {
+		t.Fatalf("MCO-SVG-2: %+v", r)
+	}
+	// No successful backup for more than three days: partly met.
+	stale := facts
+	stale.LastBackup = now.Add(-100 * time.Hour)
+	if r := status(t, evaluate(t, f, func(d *compliance.Deps) { d.Backups = stale }), "MCO-SVG-1"); r.Status != compliance.Partly ||
+		!strings.Contains(r.Evidence.EN, "more than three days") {
+		t.Fatalf("stale backup: %+v", r)
 	}
 	// A drill older than the policy's interval: partly met.
 	facts.LastDrill = now.Add(-100 * 24 * time.Hour)

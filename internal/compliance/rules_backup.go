@@ -53,10 +53,12 @@ var backupRules = map[string]rule{
 		}
 		t := T("Sauvegarde chiffrée et dédupliquée de la base, du dossier de données (clés, configuration) et de tous les objets stockés ; dernière sauvegarde réussie le "+ymd(b.LastBackup)+".",
 			"Encrypted, deduplicated backup of the database, the data folder (keys, configuration) and every stored object; last successful backup on "+ymd(b.LastBackup)+".")
+		st := Met
 		if f.Now.Sub(b.LastBackup) > 72*time.Hour {
+			st = Partly
 			t = join(t, T("Attention : plus de trois jours sans sauvegarde réussie.", "Warning: more than three days without a successful backup."))
 		}
-		return Partly, join(t, T("Restauration par nom de l’espace, d’un dossier ou d’un fichier d’une personne, en place ou à côté (« preau restore --person »).",
+		return st, join(t, T("Restauration par nom de l’espace, d’un dossier ou d’un fichier d’une personne, en place ou à côté (« preau restore --person »).",
 			"Restore by name of a person’s space, folder or file, in place or beside (“preau restore --person”)."))
 	},
 	"MCO-SVG-2": func(f *Facts, q Requirement) (Status, Text) {
@@ -67,7 +69,7 @@ var backupRules = map[string]rule{
 			return Partly, T("Politique par défaut (chaque nuit, lecture complète chaque semaine) : enregistrez la politique de l’établissement.",
 				"Default policy (nightly, a full read weekly): record the establishment’s policy.")
 		}
-		return Partly, join(f.Backup.PolicyText, T("Sauvegardes incrémentales avec lecture complète périodique, sélection par chemin et par date de modification.",
+		return Met, join(f.Backup.PolicyText, T("Sauvegardes incrémentales avec lecture complète périodique, sélection par chemin et par date de modification.",
 			"Incremental backups with a periodic full read, selection by path and by modification date."))
 	},
 	"MCO-SVG-3": func(f *Facts, q Requirement) (Status, Text) {

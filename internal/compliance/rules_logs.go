@@ -113,7 +113,7 @@ func strongFor(f *Facts, names ...string) bool {
 var logRules = map[string]rule{
 	"MCO-JAL-1": logRule(Met, "Format commun : chaque service de Préau écrit des enregistrements normalisés (horodatage UTC, classe, établissement, hôte, application, utilisateur, message, champs) ; les équipements envoient en syslog (RFC 5424 ou RFC 3164 tel que les équipements l’émettent, UDP, TCP ou TLS RFC 5425), lus dans ce même format ; export en RFC 5424, CSV ou JSON.",
 		"Common format: every Préau service writes standard records (UTC time, class, establishment, host, application, user, message, fields); equipment sends syslog (RFC 5424, or RFC 3164 as devices send it, over UDP, TCP or TLS RFC 5425), read into the same format; export as RFC 5424, CSV or JSON."),
-	"MCO-JAL-2": logRule(Partly, "Purge quotidienne de segments scellés entiers après leur durée de conservation, bornée par la loi pour chaque classe ; « preau logs stats » projette la taille de chaque flux sur sa durée de conservation.",
+	"MCO-JAL-2": logRule(Met, "Purge quotidienne de segments scellés entiers après leur durée de conservation, bornée par la loi pour chaque classe ; « preau logs stats » projette la taille de chaque flux sur sa durée de conservation.",
 		"Daily purge of whole sealed segments past their retention, bounded by law for each class; “preau logs stats” projects each stream’s size over its retention.",
 		logRetention, func(*Facts) Text {
 			return T("Alertes disque à 85 % et 95 % d’occupation ; au-delà, scellement d’urgence et purge de ce qui a dépassé sa durée de conservation.",

@@ -26,7 +26,7 @@ func TestLogFactsInReport_MCO_JAL_2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want(t, rep, "MCO-JAL-2", compliance.Partly,
+	want(t, rep, "MCO-JAL-2", compliance.Met,
 		"Log retention in force: connection 365 days, system 183 days, security 365 days (0999001W); connection 365 days, system 300 days, security 365 days (0999002X).",
 		"connexion 365 j, système 300 j, sécurité 365 j (0999002X)", "Disk alerts at 85% and 95% used")
 	want(t, rep, "MCO-JAL-n2", compliance.Organisational, "system 300 days")
