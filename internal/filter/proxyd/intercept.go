@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -370,27 +369,7 @@ func (s *Server) newInterceptProxy() *httputil.ReverseProxy {
 				pr.Out.Header.Add("Via", "1.1 preau")
 			}
 		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if de, ok := destinationError(err); ok {
-				if cw, ok := w.(*countingWriter); ok {
-					cw.refused = de.Reason
-				}
-				s.destinationPage(w, r, de)
-				return
-			}
-			s.log.Debug("intercepted upstream failed", "url", r.URL.String(), "err", err)
-			status := http.StatusBadGateway
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				status = http.StatusGatewayTimeout
-			}
-			detail := r.URL.Hostname()
-			var ce *tls.CertificateVerificationError
-			if errors.As(err, &ce) {
-				detail = fmt.Sprintf("%s: certificat du site non valide / invalid site certificate", detail)
-			}
-			writeError(w, r, status, "upstream", detail)
-		},
+		ErrorHandler: s.upstreamFailed,
 	}
 }
 

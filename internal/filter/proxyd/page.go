@@ -4,8 +4,11 @@
 package proxyd
 
 import (
+	"crypto/tls"
 	"embed"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net"
@@ -276,4 +279,30 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request, t Target, dialHo
 		<-done
 	}
 	return sent + recv, http.StatusOK
+}
+
+// upstreamFailed answers a request the origin did not serve, plain or
+// intercepted: the page of a refused destination, else 502 (504 on a
+// timeout) naming the site, and its invalid certificate when that was the
+// cause (interception verifies the origin).
+func (s *Server) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if de, ok := destinationError(err); ok {
+		if cw, ok := w.(*countingWriter); ok {
+			cw.refused = de.Reason
+		}
+		s.destinationPage(w, r, de)
+		return
+	}
+	s.log.Debug("upstream failed", "url", r.URL.String(), "err", err)
+	status := http.StatusBadGateway
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		status = http.StatusGatewayTimeout
+	}
+	detail := r.URL.Hostname()
+	var ce *tls.CertificateVerificationError
+	if errors.As(err, &ce) {
+		detail = fmt.Sprintf("%s: certificat du site non valide / invalid site certificate", detail)
+	}
+	writeError(w, r, status, "upstream", detail)
 }

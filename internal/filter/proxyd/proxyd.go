@@ -176,22 +176,7 @@ func New(cfg Config, log *slog.Logger) *Server {
 				pr.Out.Header.Add("Via", "1.1 preau")
 			}
 		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if de, ok := destinationError(err); ok {
-				if cw, ok := w.(*countingWriter); ok {
-					cw.refused = de.Reason
-				}
-				s.destinationPage(w, r, de)
-				return
-			}
-			s.log.Debug("upstream failed", "url", r.URL.String(), "err", err)
-			status := http.StatusBadGateway
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				status = http.StatusGatewayTimeout
-			}
-			writeError(w, r, status, "upstream", r.URL.Hostname())
-		},
+		ErrorHandler: s.upstreamFailed,
 	}
 	if cfg.Intercept != nil {
 		s.irp = s.newInterceptProxy()
