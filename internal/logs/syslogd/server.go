@@ -173,18 +173,28 @@ func (s *Server) handleConn(c net.Conn) {
 	}
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
-		msg, truncated, err := fr.Next()
-		if err != nil {
-			if errors.Is(err, ErrFrame) {
-				s.badFrames.Add(1)
-			}
+		msg, ok := s.nextFrame(fr)
+		if !ok {
 			return
-		}
-		if truncated {
-			s.truncated.Add(1)
 		}
 		s.handleStream(ctx, msg, src, transport)
 	}
+}
+
+// nextFrame reads the next message of a stream, counting bad frames and
+// truncated messages; false ends the connection.
+func (s *Server) nextFrame(fr *FrameReader) ([]byte, bool) {
+	msg, truncated, err := fr.Next()
+	if err != nil {
+		if errors.Is(err, ErrFrame) {
+			s.badFrames.Add(1)
+		}
+		return nil, false
+	}
+	if truncated {
+		s.truncated.Add(1)
+	}
+	return msg, true
 }
 
 // batchSink takes records already encoded, in batches, waiting for room
@@ -235,15 +245,9 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 			send() // about to wait for the network: hand over what we have
 			_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
 		}
-		msg, truncated, err := fr.Next()
-		if err != nil {
-			if errors.Is(err, ErrFrame) {
-				s.badFrames.Add(1)
-			}
+		msg, ok := s.nextFrame(fr)
+		if !ok {
 			return
-		}
-		if truncated {
-			s.truncated.Add(1)
 		}
 		now := s.throttle(src, &local, streamGrant)
 		s.received.Add(1)
