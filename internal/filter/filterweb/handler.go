@@ -493,17 +493,25 @@ func (h *Handler) trySave(w http.ResponseWriter, r *http.Request, f *web.Form, e
 	return false, msg, status, nil
 }
 
-func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) error {
+// settingsChange reads what every settings form starts from: the
+// establishment in force, the posted form and the current settings.
+func (h *Handler) settingsChange(r *http.Request) (string, *web.Form, filter.Settings, error) {
 	ctx := r.Context()
 	est, err := establishment(ctx)
 	if err != nil {
-		return err
+		return "", nil, filter.Settings{}, err
 	}
 	f, err := web.ParseForm(r)
 	if err != nil {
-		return err
+		return "", nil, filter.Settings{}, err
 	}
 	st, err := h.d.Service.Settings(ctx, est)
+	return est, f, st, err
+}
+
+func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	est, f, st, err := h.settingsChange(r)
 	if err != nil {
 		return err
 	}
@@ -533,15 +541,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) error {
 // (INF-SEC-10).
 func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	est, err := establishment(ctx)
-	if err != nil {
-		return err
-	}
-	f, err := web.ParseForm(r)
-	if err != nil {
-		return err
-	}
-	st, err := h.d.Service.Settings(ctx, est)
+	est, f, st, err := h.settingsChange(r)
 	if err != nil {
 		return err
 	}

@@ -95,15 +95,7 @@ func (h *Handler) schedules(w http.ResponseWriter, r *http.Request) error {
 // (journaled; a refused change names every problem and writes nothing).
 func (h *Handler) saveSchedules(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	est, err := establishment(ctx)
-	if err != nil {
-		return err
-	}
-	f, err := web.ParseForm(r)
-	if err != nil {
-		return err
-	}
-	st, err := h.d.Service.Settings(ctx, est)
+	est, f, st, err := h.settingsChange(r)
 	if err != nil {
 		return err
 	}
