@@ -35,3 +35,29 @@ func TestRewritePositional(t *testing.T) {
 		t.Errorf("a missing argument must stay missing, got %v", got)
 	}
 }
+
+// The SQLite reader prepares each query once, binds "$N" in any order, and
+// reports a query that does not parse instead of caching it.
+func TestReaderCachesAndReportsErrors(t *testing.T) {
+	db, err := Open(t.Context(), Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for range 2 {
+		var n int
+		if err := db.r.QueryRowContext(t.Context(), `SELECT $2 * 10 + $1`, 1, 2).Scan(&n); err != nil || n != 21 {
+			t.Fatalf("SELECT $2 * 10 + $1 = %d, %v; want 21", n, err)
+		}
+	}
+	if c := db.r.count.Load(); c != 1 {
+		t.Fatalf("%d statements cached, want 1", c)
+	}
+	var n int
+	if err := db.r.QueryRowContext(t.Context(), `SELEC $1`, 1).Scan(&n); err == nil {
+		t.Fatal("a query that does not parse gave no error")
+	}
+	if c := db.r.count.Load(); c != 1 {
+		t.Fatalf("%d statements cached after a bad query, want 1", c)
+	}
+}

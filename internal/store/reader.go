@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // reader is the pool that read queries outside transactions go through. On
@@ -19,8 +20,9 @@ type reader struct {
 	*sql.DB
 	sqlite bool
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // by the query's text as written ($N form)
+	stmts sync.Map     // query text as written ($N form) → *sql.Stmt; read without a lock on every query
+	mu    sync.Mutex   // serialises adding to stmts
+	count atomic.Int64 // len(stmts)
 }
 
 // maxReadStmts bounds the cache: queries built with a variable number of
@@ -28,7 +30,7 @@ type reader struct {
 const maxReadStmts = 1000
 
 func newReader(db *sql.DB, sqlite bool) *reader {
-	return &reader{DB: db, sqlite: sqlite, stmts: map[string]*sql.Stmt{}}
+	return &reader{DB: db, sqlite: sqlite}
 }
 
 // stmt returns q prepared, or nil when it is not cached and cannot be (on
@@ -38,24 +40,23 @@ func (r *reader) stmt(ctx context.Context, q string) *sql.Stmt {
 	if !r.sqlite {
 		return nil
 	}
+	if v, ok := r.stmts.Load(q); ok {
+		return v.(*sql.Stmt)
+	}
+	if r.count.Load() >= maxReadStmts {
+		return nil
+	}
 	r.mu.Lock()
-	st, ok := r.stmts[q]
-	full := len(r.stmts) >= maxReadStmts
-	r.mu.Unlock()
-	if ok || full {
-		return st
+	defer r.mu.Unlock()
+	if v, ok := r.stmts.Load(q); ok { // prepared meanwhile by another caller
+		return v.(*sql.Stmt)
 	}
 	st, err := r.DB.PrepareContext(ctx, positional(q).text)
 	if err != nil {
 		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if prev, ok := r.stmts[q]; ok { // prepared meanwhile by another caller
-		st.Close()
-		return prev
-	}
-	r.stmts[q] = st
+	r.stmts.Store(q, st)
+	r.count.Add(1)
 	return st
 }
 
@@ -86,10 +87,12 @@ func (r *reader) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 // Close closes the prepared statements and the pool.
 func (r *reader) Close() error {
 	r.mu.Lock()
-	for _, st := range r.stmts {
-		st.Close()
-	}
-	r.stmts = map[string]*sql.Stmt{}
+	r.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		r.stmts.Delete(k)
+		return true
+	})
+	r.count.Store(0)
 	r.mu.Unlock()
 	return r.DB.Close()
 }
