@@ -38,11 +38,11 @@ func (f filterAskPeople) Delegates(ctx context.Context, est string, groups []str
 	}
 	var out []string
 	for _, s := range staff {
-		_, _, grants, err := f.a.db.FindLoginPerson(ctx, s.Login)
+		rec, err := f.a.db.FindLoginPerson(ctx, s.Login)
 		if err != nil {
 			continue
 		}
-		p := core.Principal{PersonID: s.ID, Login: s.Login, Profile: s.Profile, Establishments: []string{est}, Grants: grants}
+		p := core.Principal{PersonID: s.ID, Login: s.Login, Profile: s.Profile, Establishments: []string{est}, Grants: rec.Grants}
 		if filter.MayDelegate(p, est) {
 			out = append(out, s.ID)
 		}

@@ -138,10 +138,11 @@ type Store interface {
 	// CreateSession stores s and journals the successful login e.
 	CreateSession(ctx context.Context, s *Session, e journal.Entry) error
 	FindSession(ctx context.Context, id string) (*Session, error)
-	// FindLoginPerson returns a person by login with their password hash
-	// ("" if none) and the grants in force now (establishments filled,
-	// external IDs not), core.NotFound for an unknown login.
-	FindLoginPerson(ctx context.Context, login string) (*directory.Person, string, []core.Grant, error)
+	// FindLoginPerson returns what a login needs, in one read: the person
+	// (establishments filled, external IDs not), their password hash and
+	// its date, the grants in force now and the password-policies
+	// setting; core.NotFound for an unknown login.
+	FindLoginPerson(ctx context.Context, login string) (LoginRecord, error)
 	// FindSessionPerson returns a session with its person (establishments
 	// filled, external IDs not) and the grants in force now, core.NotFound
 	// if the session is unknown.

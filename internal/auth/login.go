@@ -13,6 +13,18 @@ import (
 	"github.com/preau/preau/internal/journal"
 )
 
+// LoginRecord is what a login reads about a person, in one round trip.
+type LoginRecord struct {
+	Person *directory.Person
+	Hash   string       // the password hash; "" when the person has none
+	Grants []core.Grant // the grants in force now
+	// PasswordChangedAt is when the password was set; zero without one.
+	PasswordChangedAt time.Time
+	// Policies is the deployment's password-policies setting
+	// (SettingPasswordPolicies); "" when unset.
+	Policies string
+}
+
 // Attempt describes where an authentication attempt comes from.
 type Attempt struct {
 	Login     string
@@ -38,7 +50,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 		return core.Principal{}, nil, core.E(op, core.TooMany,
 			"too many failed attempts: wait %s before trying again", wait.Round(1e9))
 	}
-	person, hash, grants, err := s.store.FindLoginPerson(ctx, a.Login)
+	rec, err := s.store.FindLoginPerson(ctx, a.Login)
 	if core.IsKind(err, core.NotFound) {
 		_, _, _ = s.verify(s.dummy(), a.Password) // same cost as a real check
 		s.guard.fail(a.Login, a.Source, now)
@@ -48,6 +60,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	if err != nil {
 		return core.Principal{}, nil, err
 	}
+	person, hash := rec.Person, rec.Hash
 	ok, rehash := false, false
 	if hash != "" {
 		ok, rehash, err = s.verify(hash, a.Password)
@@ -72,7 +85,8 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	if rehash {
 		s.rehash(ctx, person, a)
 	}
-	p := s.principalWith(ctx, person, grants)
+	pol := s.parsePolicies(rec.Policies, nil).For(person.MainEstablishment(), person.Profile)
+	p := s.principalWith(person, rec.Grants, s.expired(person, pol, rec.PasswordChangedAt))
 	if p.MustChangePassword && !person.MustChangePassword {
 		s.journalExpiry(ctx, person, a)
 	}
@@ -119,14 +133,15 @@ func (s *Service) principalFor(ctx context.Context, person *directory.Person) (c
 			inForce = append(inForce, core.Grant{Right: g.Right, Establishment: g.Establishment, Zone: g.Zone})
 		}
 	}
-	return s.principalWith(ctx, person, inForce), nil
+	return s.principalWith(person, inForce, s.PasswordExpired(ctx, person)), nil
 }
 
-// principalWith builds the principal of a person with the grants in force.
-func (s *Service) principalWith(ctx context.Context, person *directory.Person, grants []core.Grant) core.Principal {
+// principalWith builds the principal of a person with the grants in force;
+// an expired password restricts it like a must-change flag.
+func (s *Service) principalWith(person *directory.Person, grants []core.Grant, expired bool) core.Principal {
 	return core.Principal{PersonID: person.ID, Login: person.Login, Profile: person.Profile,
 		Establishments: person.Establishments, AuthLevel: 1, Grants: grants,
-		MustChangePassword: person.MustChangePassword || s.PasswordExpired(ctx, person), Service: person.Service}
+		MustChangePassword: person.MustChangePassword || expired, Service: person.Service}
 }
 
 // PrincipalForLogin returns the principal of an existing, active person, for

@@ -37,10 +37,21 @@ const DefaultForgottenPasswordText = "Mot de passe oublié ? Adressez-vous à vo
 // unset or unreadable (the latter is logged).
 func (s *Service) Policies(ctx context.Context) policy.Policies {
 	v, err := s.store.Setting(ctx, SettingScope, SettingPasswordPolicies)
+	if core.IsKind(err, core.NotFound) {
+		v, err = "", nil
+	}
+	return s.parsePolicies(v, err)
+}
+
+// parsePolicies returns the policies of the setting's value v ("" when
+// unset), or the defaults when it is unset, unreadable (err) or invalid
+// (the last two logged).
+func (s *Service) parsePolicies(v string, err error) policy.Policies {
 	if err != nil {
-		if !core.IsKind(err, core.NotFound) {
-			s.log.Error("reading the password policies failed; the defaults apply", "err", err)
-		}
+		s.log.Error("reading the password policies failed; the defaults apply", "err", err)
+		return policy.Defaults()
+	}
+	if v == "" {
 		return policy.Defaults()
 	}
 	var ps policy.Policies
@@ -106,6 +117,15 @@ func (s *Service) PasswordExpiresAt(ctx context.Context, person *directory.Perso
 		return time.Time{}, false
 	}
 	return at.Add(pol.MaxAge), true
+}
+
+// expired is PasswordExpired with the policy and the password's date
+// already read (changedAt zero: no password, never expired).
+func (s *Service) expired(person *directory.Person, pol policy.Policy, changedAt time.Time) bool {
+	if person.Service || pol.MaxAge <= 0 || changedAt.IsZero() {
+		return false
+	}
+	return !s.clock.Now().Before(changedAt.Add(pol.MaxAge))
 }
 
 // ForgottenPasswordText returns the deployment's forgotten-password

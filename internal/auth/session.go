@@ -94,7 +94,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 			s.log.Warn("session touch failed", "err", err)
 		}
 	}
-	p := s.principalWith(ctx, person, grants)
+	p := s.principalWith(person, grants, s.PasswordExpired(ctx, person))
 	p.SessionID, p.AuthLevel, p.Channel = id, sess.AuthLevel, core.ChannelWeb
 	p.AuthMethods, p.AuthTime = sess.Methods, sess.AuthTime
 	if pictureOnly(sess.Methods) {

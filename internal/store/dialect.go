@@ -67,9 +67,11 @@ const sessionPersonSelect = `SELECT s.id, s.person_id, s.created_at, s.last_seen
 	s.user_agent, s.auth_level, s.methods, s.auth_time, ` + personColumns + `, ` + personAggregates + `
 	FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.id = $1`
 
-// loginPersonSelect reads a person by login, its password hash and the
-// aggregates: everything a login needs, in one round trip.
-const loginPersonSelect = `SELECT ` + personColumns + `, COALESCE(c.hash, ''), ` + personAggregates + `
+// loginPersonSelect reads a person by login, its password hash and date,
+// the aggregates and the password-policies setting: everything a login
+// needs, in one round trip.
+const loginPersonSelect = `SELECT ` + personColumns + `, COALESCE(c.hash, ''), ` + personAggregates + `,
+	c.changed_at, COALESCE((SELECT value FROM settings WHERE scope = 'auth' AND name = 'password_policies'), '')
 	FROM people p LEFT JOIN credentials c ON c.person_id = p.id WHERE p.login = $1`
 
 const (

@@ -3,7 +3,10 @@
 
 package store
 
-import "sync"
+import (
+	"hash/maphash"
+	"sync"
+)
 
 // headCache remembers the last journal head this process wrote per chain, as
 // a hint that saves a read on the next append (see Tx.advanceHead). It is
@@ -11,6 +14,22 @@ import "sync"
 type headCache struct {
 	mu sync.Mutex
 	m  map[string]ChainHead
+
+	// commits serialises this process's pipelined commits per chain (by
+	// stripe): PostgreSQL serialises them anyway on the head's row lock,
+	// and a commit that waits here seals its entry after the head the
+	// previous one left, instead of failing on a moved head and taking the
+	// slow path (see Tx.commitPipelined).
+	commits [64]sync.Mutex
+}
+
+var stripeSeed = maphash.MakeSeed()
+
+// lockCommits locks the commit stripe of chain and returns its unlock.
+func (c *headCache) lockCommits(chain string) func() {
+	m := &c.commits[maphash.String(stripeSeed, chain)%uint64(len(c.commits))]
+	m.Lock()
+	return m.Unlock
 }
 
 const maxCachedHeads = 10000

@@ -58,6 +58,7 @@ func (tx *Tx) appendBatched(e *journal.Entry) error {
 // lockHead reads a chain's head (creating it when missing); on PostgreSQL
 // the row stays locked until the transaction ends.
 func (tx *Tx) lockHead(chain string) (ChainHead, error) {
+	tx.headsTouched = true
 	h := ChainHead{Chain: chain}
 	err := tx.queryRow(`INSERT INTO journal_heads (chain, seq, hash) VALUES ($1, 0, '')
 		ON CONFLICT (chain) DO UPDATE SET seq = journal_heads.seq

@@ -64,29 +64,32 @@ func splitAggregates(ests, grants string) ([]string, []core.Grant) {
 	return es, gs
 }
 
-// FindLoginPerson returns a person by login with their password hash ("" if
-// none), establishments and grants in force, in one query: what a login
-// needs (external IDs are not read). core.NotFound for an unknown login.
-func (db *DB) FindLoginPerson(ctx context.Context, login string) (*directory.Person, string, []core.Grant, error) {
+// FindLoginPerson returns, in one query, what a login needs: the person by
+// login (establishments filled, external IDs not), their password hash
+// ("" if none) and its date, the grants in force and the password-policies
+// setting. core.NotFound for an unknown login.
+func (db *DB) FindLoginPerson(ctx context.Context, login string) (auth.LoginRecord, error) {
 	const op = "store.FindLoginPerson"
 	var p directory.Person
-	var profile, state, hash, ests, grants string
-	var del, uid sql.NullInt64
+	var rec auth.LoginRecord
+	var profile, state, ests, grants string
+	var del, uid, changed sql.NullInt64
 	var created, updated int64
 	err := db.readRow(ctx, db.d.loginPerson, strings.ToLower(strings.TrimSpace(login)), micros(db.clock.Now())).Scan(
 		&p.ID, &p.Login, &p.GivenName, &p.FamilyName, &p.DisplayName, &profile, &state,
-		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid, &hash, &ests, &grants)
+		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid, &rec.Hash, &ests, &grants,
+		&changed, &rec.Policies)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", nil, core.E(op, core.NotFound, "no such person")
+		return rec, core.E(op, core.NotFound, "no such person")
 	}
 	if err != nil {
-		return nil, "", nil, db.classify(op, err)
+		return rec, db.classify(op, err)
 	}
 	p.Profile, p.State, p.DeleteAfter, p.UIDNumber = core.Profile(profile), directory.State(state), fromNullMicros(del), uid.Int64
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
-	var gs []core.Grant
-	p.Establishments, gs = splitAggregates(ests, grants)
-	return &p, hash, gs, nil
+	p.Establishments, rec.Grants = splitAggregates(ests, grants)
+	rec.Person, rec.PasswordChangedAt = &p, fromNullMicros(changed)
+	return rec, nil
 }
 
 // PurgeAuthState deletes what authentication leaves behind: sessions past

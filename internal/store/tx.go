@@ -41,6 +41,11 @@ type Tx struct {
 	batch    *journalBatch // bulk transactions: see journalBatch
 	flushing bool          // flushBatch is writing the batch
 	flushErr error         // a failed append of pending; the transaction cannot commit
+	// headsTouched: a statement of this transaction moved or locked a
+	// chain's head row (PostgreSQL keeps it locked until the end), so its
+	// commit must not wait for this process's commit lock: another
+	// commit holding that lock may be waiting for the row.
+	headsTouched bool
 }
 
 // runner is what a transaction runs its statements through: *sql.Tx and
@@ -267,6 +272,7 @@ func journalArgs(e *journal.Entry) []any {
 // appendAfterHead moves the head from p.head and inserts p.e in one
 // statement. It reports false, with no error, when the head had moved.
 func (tx *Tx) appendAfterHead(p *pendingEntry) (bool, error) {
+	tx.headsTouched = true
 	res, err := tx.exec(tx.db.d.appendAfterHead, append(journalArgs(&p.e), p.head.Seq)...)
 	if err != nil {
 		return false, fmt.Errorf("journal append: %w", err)
@@ -333,6 +339,7 @@ const (
 
 // advanceHead seals e after the chain's current head and moves the head.
 func (tx *Tx) advanceHead(e *journal.Entry, h ChainHead, hinted bool) error {
+	tx.headsTouched = true
 	if hinted {
 		journal.Seal(e, h.Seq, h.Hash)
 		res, err := tx.execPrepared(moveHead, e.Seq, e.Hash, e.Chain, h.Seq)

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/journal"
 )
 
 // writePipelined is write on PostgreSQL. The transaction runs on a
@@ -81,6 +82,16 @@ func (tx *Tx) commitPipelined(conn *sql.Conn) error {
 		}
 		_, err := conn.ExecContext(tx.ctx, "COMMIT")
 		return err
+	}
+	// Under the chain's commit lock, the remembered head is the one the
+	// last commit of this process left: seal after it (the entry has not
+	// been sent yet), so that only another node's append can move it.
+	if !tx.headsTouched {
+		defer tx.db.heads.lockCommits(p.e.Chain)()
+	}
+	if h, ok := tx.db.heads.get(p.e.Chain); ok && h != p.head {
+		journal.Seal(&p.e, h.Seq, h.Hash)
+		p.head = h
 	}
 	err := conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)

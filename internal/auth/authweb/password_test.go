@@ -63,13 +63,15 @@ func (m *memStore) FindPersonByLogin(ctx context.Context, login string) (*direct
 
 func (m *memStore) FindGrants(context.Context, string) ([]*directory.Grant, error) { return nil, nil }
 
-func (m *memStore) FindLoginPerson(ctx context.Context, login string) (*directory.Person, string, []core.Grant, error) {
+func (m *memStore) FindLoginPerson(ctx context.Context, login string) (auth.LoginRecord, error) {
 	p, err := m.FindPersonByLogin(ctx, login)
 	if err != nil {
-		return nil, "", nil, err
+		return auth.LoginRecord{}, err
 	}
 	h, _ := m.PasswordHash(ctx, p.ID)
-	return p, h, nil, nil
+	at, _ := m.PasswordChangedAt(ctx, p.ID)
+	v, _ := m.Setting(ctx, auth.SettingScope, auth.SettingPasswordPolicies)
+	return auth.LoginRecord{Person: p, Hash: h, PasswordChangedAt: at, Policies: v}, nil
 }
 
 func (m *memStore) PasswordHash(_ context.Context, id string) (string, error) {
