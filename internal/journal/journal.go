@@ -12,7 +12,6 @@ package journal
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"github.com/preau/preau/internal/core"
@@ -65,42 +64,14 @@ func (e *Entry) SetActor(p core.Principal) {
 	}
 }
 
-// canonical is the hashed form of an entry: every field but ID and Hash, in a
-// fixed order, with the time in UTC microseconds. Changing it breaks every
-// existing chain, so it is versioned by the "v" field.
-type canonical struct {
-	V          int      `json:"v"`
-	Chain      string   `json:"chain"`
-	Seq        int64    `json:"seq"`
-	At         int64    `json:"at"`
-	ActorID    string   `json:"actor_id"`
-	ActorLogin string   `json:"actor_login"`
-	Channel    string   `json:"channel"`
-	Source     string   `json:"source"`
-	Action     string   `json:"action"`
-	TargetType string   `json:"target_type"`
-	TargetID   string   `json:"target_id"`
-	TargetName string   `json:"target_name"`
-	Attributes []string `json:"attributes"`
-	Result     Result   `json:"result"`
-	Reason     string   `json:"reason"`
-	PrevHash   string   `json:"prev_hash"`
-}
-
 // ComputeHash returns the hex SHA-256 of e's canonical form, which covers
 // PrevHash: each entry's hash seals the whole chain before it.
 func ComputeHash(e *Entry) string {
-	attrs := e.Attributes
-	if attrs == nil {
-		attrs = []string{}
-	}
-	b, _ := json.Marshal(canonical{
-		V: 1, Chain: e.Chain, Seq: e.Seq, At: e.At.UTC().UnixMicro(),
-		ActorID: e.ActorID, ActorLogin: e.ActorLogin, Channel: e.Channel, Source: e.Source,
-		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, TargetName: e.TargetName,
-		Attributes: attrs, Result: e.Result, Reason: e.Reason, PrevHash: e.PrevHash,
-	})
+	bp := canonicalBuffers.Get().(*[]byte)
+	b := appendCanonical((*bp)[:0], e)
 	sum := sha256.Sum256(b)
+	*bp = b
+	canonicalBuffers.Put(bp)
 	return hex.EncodeToString(sum[:])
 }
 

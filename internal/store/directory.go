@@ -115,6 +115,9 @@ func (db *DB) CreatePeople(ctx context.Context, people []directory.NewPerson) er
 }
 
 // createPeople creates people, allocating their uid numbers in one step.
+// Their rows go in many-row statements (see insertRows), a chunk of people
+// at a time, each chunk's people before the rows that refer to them; each
+// creation is journaled.
 func (tx *Tx) createPeople(people []directory.NewPerson) error {
 	if len(people) == 0 {
 		return nil
@@ -123,51 +126,77 @@ func (tx *Tx) createPeople(people []directory.NewPerson) error {
 	if err != nil {
 		return err
 	}
-	for i, np := range people {
-		if err := tx.createPerson(np.Person, np.PasswordHash, first+int64(i)); err != nil {
+	tx.directoryChanged()
+	if tx.logins == nil {
+		tx.logins = map[string]string{}
+	}
+	for start := 0; start < len(people); start += rowsPerInsert {
+		chunk := people[start:min(start+rowsPerInsert, len(people))]
+		if err := tx.insertPeople(chunk, first+int64(start)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (tx *Tx) createPerson(p *directory.Person, hash string, uid int64) error {
-	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
-	if tx.logins == nil {
-		tx.logins = map[string]string{}
+var (
+	peopleColumns = []string{"id", "login", "given_name", "family_name", "display_name", "profile", "state",
+		"mail", "service", "must_change", "delete_after", "created_at", "updated_at", "uid_number"}
+	personEstablishmentColumns = []string{"person_id", "establishment_id", "position"}
+	personKeyColumns           = []string{"person_id", "kind", "value"}
+	credentialColumns          = []string{"person_id", "hash", "changed_at"}
+)
+
+// insertPeople inserts a chunk of new people (uid numbers from firstUID)
+// with their attachments, external keys and password hashes.
+func (tx *Tx) insertPeople(chunk []directory.NewPerson, firstUID int64) error {
+	now := micros(tx.now)
+	var people, ests, keys, creds []any
+	for i, np := range chunk {
+		p := np.Person
+		p.CreatedAt, p.UpdatedAt, p.UIDNumber = tx.now, tx.now, firstUID+int64(i)
+		tx.logins[p.ID] = p.Login
+		people = append(people, p.ID, p.Login, p.GivenName, p.FamilyName, p.DisplayName, string(p.Profile),
+			string(p.State), p.Mail, p.Service, p.MustChangePassword, nullMicros(p.DeleteAfter), now, now, p.UIDNumber)
+		for pos, est := range p.Establishments {
+			ests = append(ests, p.ID, est, pos)
+		}
+		for _, k := range sortedKeys(p.ExternalIDs) {
+			keys = append(keys, p.ID, k, p.ExternalIDs[k])
+		}
+		if np.PasswordHash != "" {
+			creds = append(creds, p.ID, np.PasswordHash, now)
+		}
 	}
-	tx.logins[p.ID] = p.Login
-	tx.directoryChanged()
-	p.UIDNumber = uid
-	if _, err := tx.exec(`INSERT INTO people (id, login, given_name, family_name, display_name, profile, state,
-		mail, service, must_change, delete_after, created_at, updated_at, uid_number)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)`,
-		p.ID, p.Login, p.GivenName, p.FamilyName, p.DisplayName, string(p.Profile), string(p.State),
-		p.Mail, p.Service, p.MustChangePassword, nullMicros(p.DeleteAfter), micros(tx.now), uid); err != nil {
-		return err
-	}
-	if err := tx.addEstablishments(p.ID, p.Establishments); err != nil {
-		return err
-	}
-	for _, k := range sortedKeys(p.ExternalIDs) {
-		if _, err := tx.exec(`INSERT INTO person_keys (person_id, kind, value) VALUES ($1, $2, $3)`,
-			p.ID, k, p.ExternalIDs[k]); err != nil {
+	for _, t := range []struct {
+		table  string
+		cols   []string
+		values []any
+	}{
+		{"people", peopleColumns, people},
+		{"person_establishments", personEstablishmentColumns, ests},
+		{"person_keys", personKeyColumns, keys},
+		{"credentials", credentialColumns, creds},
+	} {
+		if err := tx.insertRows(t.table, t.cols, "", t.values); err != nil {
 			return err
 		}
 	}
-	attrs := []string{"login", "givenName", "familyName", "displayName", "profile", "state"}
-	if p.Mail != "" {
-		attrs = append(attrs, "mail")
-	}
-	if hash != "" {
-		if _, err := tx.exec(`INSERT INTO credentials (person_id, hash, changed_at) VALUES ($1, $2, $3)`,
-			p.ID, hash, micros(tx.now)); err != nil {
+	for _, np := range chunk {
+		p := np.Person
+		attrs := []string{"login", "givenName", "familyName", "displayName", "profile", "state"}
+		if p.Mail != "" {
+			attrs = append(attrs, "mail")
+		}
+		if np.PasswordHash != "" {
+			attrs = append(attrs, "password")
+		}
+		if err := tx.journal(journal.Entry{Chain: chainOf(p.Establishments), Action: "directory.person.create",
+			TargetType: "person", TargetID: p.ID, TargetName: p.Login, Attributes: attrs}); err != nil {
 			return err
 		}
-		attrs = append(attrs, "password")
 	}
-	return tx.journal(journal.Entry{Chain: chainOf(p.Establishments), Action: "directory.person.create",
-		TargetType: "person", TargetID: p.ID, TargetName: p.Login, Attributes: attrs})
+	return nil
 }
 
 func (tx *Tx) setEstablishments(personID string, ests []string) error {
@@ -179,13 +208,11 @@ func (tx *Tx) setEstablishments(personID string, ests []string) error {
 
 // addEstablishments attaches a person (with none yet) to ests, in order.
 func (tx *Tx) addEstablishments(personID string, ests []string) error {
+	values := make([]any, 0, 3*len(ests))
 	for i, est := range ests {
-		if _, err := tx.exec(`INSERT INTO person_establishments (person_id, establishment_id, position) VALUES ($1, $2, $3)`,
-			personID, est, i); err != nil {
-			return err
-		}
+		values = append(values, personID, est, i)
 	}
-	return nil
+	return tx.insertRows("person_establishments", personEstablishmentColumns, "", values)
 }
 
 // next allocates n consecutive values of a counter and returns the first.

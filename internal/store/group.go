@@ -108,20 +108,35 @@ func (db *DB) AddMembers(ctx context.Context, ms []directory.Membership) error {
 }
 
 func (tx *Tx) addMembers(ms []directory.Membership) error {
+	values := make([]any, 0, 3*len(ms))
 	for _, m := range ms {
+		values = append(values, m.GroupID, m.PersonID, m.Role)
+	}
+	added, err := tx.insertRowsReturning("memberships", membershipColumns,
+		`ON CONFLICT (group_id, person_id, role) DO NOTHING RETURNING group_id || ' ' || person_id || ' ' || role`, values)
+	if err != nil {
+		return err
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	tx.directoryChanged()
+	isNew := make(map[string]bool, len(added))
+	for _, k := range added {
+		isNew[k] = true
+	}
+	// Journaled in the order asked, once each: a membership asked twice
+	// was added once.
+	for _, m := range ms {
+		k := m.GroupID + " " + m.PersonID + " " + m.Role
+		if !isNew[k] {
+			continue
+		}
+		delete(isNew, k)
 		est, code, login, err := tx.memberNames(m)
 		if err != nil {
 			return err
 		}
-		res, err := tx.exec(`INSERT INTO memberships (group_id, person_id, role) VALUES ($1, $2, $3)
-			ON CONFLICT (group_id, person_id, role) DO NOTHING`, m.GroupID, m.PersonID, m.Role)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
-		}
-		tx.directoryChanged()
 		if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
 			TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
 			return err
@@ -129,6 +144,8 @@ func (tx *Tx) addMembers(ms []directory.Membership) error {
 	}
 	return nil
 }
+
+var membershipColumns = []string{"group_id", "person_id", "role"}
 
 // memberNames returns the names a membership's journal entry carries,
 // from what this transaction created or else from the database.

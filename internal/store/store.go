@@ -132,7 +132,10 @@ func (db *DB) openSQLite(ctx context.Context, cfg Config) error {
 	base := "file:" + (&url.URL{Path: db.path}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// The writer keeps its temporary files (the statement journals of
+	// many-row statements) in memory: a 100,000-person import wrote them
+	// to disk for 7 % of its time.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=temp_store(2)")
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", db.path, err)
 	}

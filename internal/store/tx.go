@@ -74,6 +74,11 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 		return db.classify(op, fmt.Errorf("beginning transaction: %w", err))
 	}
 	tx := &Tx{tx: stx, stx: stx, db: db, ctx: ctx, now: db.clock.Now().UTC(), p: core.PrincipalFromContext(ctx)}
+	defer func() {
+		if tx.bulk { // after the commit or rollback: see bulkMode
+			_, _ = db.w.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", defaultCacheKiB))
+		}
+	}()
 	err = fn(tx)
 	if err == nil {
 		err = tx.flushPending()
@@ -98,10 +103,26 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 // halves the time of a 100,000-person import. Small transactions do not
 // pay for preparing (and PostgreSQL's driver caches prepared statements by
 // itself, so an explicit prepare would only add a round trip).
+//
+// On SQLite the writer's page cache also grows for the transaction (see
+// bulkCacheKiB), so that the pages it changes stay in memory until the
+// commit rather than being written to the WAL and read back.
 func (tx *Tx) bulkMode() {
 	tx.bulk = tx.db.d.name == "sqlite"
+	if tx.bulk {
+		// Only speed depends on it: an error leaves the default cache.
+		_, _ = tx.tx.ExecContext(tx.ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB))
+	}
 	tx.batchJournal()
 }
+
+// bulkCacheKiB is the writer's page cache during a bulk transaction on
+// SQLite (the pages are allocated only as they are used, and freed after);
+// defaultCacheKiB is SQLite's default, restored after it.
+const (
+	bulkCacheKiB    = 256 << 10
+	defaultCacheKiB = 2000
+)
 
 // stmt returns query prepared in this transaction, or nil outside bulk mode.
 // database/sql closes the statements at commit or rollback.

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// rowsPerInsert is how many rows insertRows puts in one statement: a
+// statement costs its parse, bind and cursor set-up once for all of them
+// (an import creates hundreds of thousands of rows).
+const rowsPerInsert = 64
+
+// insertRows inserts rows into table: values holds them one after the
+// other, len(cols) values each, and tail ends every statement (e.g. an ON
+// CONFLICT clause). It sends at most rowsPerInsert rows per statement.
+func (tx *Tx) insertRows(table string, cols []string, tail string, values []any) error {
+	return tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
+		_, err := tx.exec(q, args...)
+		return err
+	})
+}
+
+// insertRowsReturning is insertRows with tail ending in a RETURNING clause
+// of one text column: it returns the values returned for every statement.
+func (tx *Tx) insertRowsReturning(table string, cols []string, tail string, values []any) ([]string, error) {
+	var out []string
+	err := tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
+		rows, err := tx.query(q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s sql.NullString
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s.String)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// eachInsert runs the statements of insertRows through run.
+func (tx *Tx) eachInsert(table string, cols []string, tail string, values []any,
+	run func(q string, args []any) error) error {
+	width := len(cols)
+	if width == 0 || len(values)%width != 0 {
+		return fmt.Errorf("inserting into %s: %d values for %d columns", table, len(values), width)
+	}
+	for len(values) > 0 {
+		n := min(len(values)/width, rowsPerInsert)
+		if err := run(insertRowsSQL(table, cols, tail, n), values[:n*width]); err != nil {
+			return err
+		}
+		values = values[n*width:]
+	}
+	return nil
+}
+
+var insertTexts sync.Map // insertKey → string
+
+type insertKey struct {
+	table, cols, tail string
+	rows              int
+}
+
+// insertRowsSQL is "INSERT INTO table (cols) VALUES ($1, …), (…) tail" for
+// n rows, built once per shape.
+func insertRowsSQL(table string, cols []string, tail string, n int) string {
+	key := insertKey{table, strings.Join(cols, ", "), tail, n}
+	if q, ok := insertTexts.Load(key); ok {
+		return q.(string)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", table, key.cols)
+	for r := range n {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "$%d", r*len(cols)+c+1)
+		}
+		sb.WriteByte(')')
+	}
+	if tail != "" {
+		sb.WriteByte(' ')
+		sb.WriteString(tail)
+	}
+	q, _ := insertTexts.LoadOrStore(key, sb.String())
+	return q.(string)
+}
