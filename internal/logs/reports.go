@@ -50,7 +50,9 @@ func (c Criteria) Query(establishments []string, since, until time.Time) Query {
 
 // IdentifiesPeople says whether a run may return records that identify
 // people, and so needs a justification.
-func (c Criteria) IdentifiesPeople() bool { return c.Query(nil, time.Time{}, time.Time{}).IdentifiesPeople() }
+func (c Criteria) IdentifiesPeople() bool {
+	return c.Query(nil, time.Time{}, time.Time{}).IdentifiesPeople()
+}
 
 // Audience is who may run a saved query and receives its reports: people
 // of these profiles (in the query's establishment) and these logins. They
@@ -412,4 +414,20 @@ func ReportCSV(recs []Record) ([]byte, error) {
 	var b bytes.Buffer
 	err := WriteCSV(&b, recs)
 	return b.Bytes(), err
+}
+
+// Readable returns the establishments whose logs p may read (MCO-JAL-7):
+// nil for an operator (all, and the deployment stream), else those where p
+// holds logs.read or administers the establishment as a technical admin.
+func Readable(p core.Principal) []string {
+	if p.Operator() {
+		return nil
+	}
+	out := []string{}
+	for _, e := range p.Establishments {
+		if p.HasRight(core.RightLogsRead, e) || (p.Profile == core.ProfileAdmin && p.CanAdminister(e)) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
