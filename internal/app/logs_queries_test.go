@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/logs"
+	"github.com/preau/preau/internal/web/webtest"
+)
+
+// TestLogQueriesCLIAndPages: a saved query with a declared purpose and an
+// audience is saved and run from the command line (refused and journaled
+// without a justification when it may identify people, answered and
+// journaled with one), refused to a teacher without logs.read and to an
+// administrator outside its audience; in the console a technical admin
+// saves one (a weekly report on connection data is refused without a
+// justification it carries), runs it page by page, and the pages pass axe
+// in French and English.
+// CARINE: MCO-JAL-5, MCO-JAL-3
+func TestLogQueriesCLIAndPages(t *testing.T) {
+	n := startNode(t)
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	n.cli("user", "add", "lou.petit", "--uai", "0999001W", "--profile", "teacher", "--given", "Lou", "--family", "Petit",
+		"--password", "Lou-Petit-Classe-2026", "--must-change=false")
+	est := ""
+	for _, l := range strings.Split(n.cli("journal", "export"), "\n") {
+		if strings.Contains(l, `"target_name":"0999001W"`) {
+			var e struct{ Chain string }
+			json.Unmarshal([]byte(l), &e)
+			est = e.Chain
+		}
+	}
+	n.app.LogSink().Append(logs.Record{Establishment: est, Class: logs.ClassConnection, Service: "proxy", User: "jdupont", Source: "10.1.2.3",
+		Action: "block", Object: "https://jeux.example/", Result: "refused", Message: "category games"})
+	if err := n.app.LogStore().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Command line: save, refuse without justification, answer with one.
+	out := n.cli("logs", "query", "save", "--name", "Blocages", "--purpose", "suivre les blocages du filtrage web",
+		"--audience", "head", "--establishment", "0999001W", "--service", "proxy", "--class", "connection", "--window", "7d")
+	if !strings.Contains(out, "saved query") {
+		t.Fatalf("save: %s", out)
+	}
+	if out, err := n.cliErr("logs", "query", "run", "Blocages"); !core.IsKind(err, core.Permission) || !strings.Contains(err.Error(), "justification") {
+		t.Fatalf("unjustified run answered: %v %s", err, out)
+	}
+	if out := n.cli("logs", "query", "run", "Blocages", "--justification", "incident:INC-77"); !strings.Contains(out, "jdupont") ||
+		!strings.Contains(out, "this run is journaled") {
+		t.Fatalf("run: %s", out)
+	}
+	if out, err := n.cliErr("logs", "query", "run", "Blocages", "--justification", "incident:INC-77", "--as", "lou.petit"); !core.IsKind(err, core.Permission) {
+		t.Fatalf("a teacher without logs.read ran a saved query: %v %s", err, out)
+	}
+	if out, err := n.cliErr("logs", "query", "run", "Blocages", "--justification", "incident:INC-77", "--as", "tech"); !core.IsKind(err, core.Permission) ||
+		!strings.Contains(err.Error(), "audience") {
+		t.Fatalf("an admin outside the audience ran the query: %v %s", err, out)
+	}
+	if out := n.cli("logs", "query", "list", "--as", "tech"); strings.Contains(out, "Blocages") {
+		t.Fatalf("a query listed outside its audience: %s", out)
+	}
+	j := n.cli("journal", "export")
+	if !strings.Contains(j, `"action":"logs.query.create"`) ||
+		!strings.Contains(j, `"action":"logs.query.run","target_type":"logs","target_name":"since=`) ||
+		!strings.Contains(j, `"reason":"incident:INC-77 query=\"Blocages\" records=1"`) ||
+		!strings.Contains(j, `"result":"refused","reason":"no justification for a search on personal data"`) {
+		t.Fatalf("journal:\n%s", j)
+	}
+	// Console.
+	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	resp, body := n.get("/admin/logs/queries")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Requêtes enregistrées") || strings.Contains(body, "Blocages") {
+		t.Fatalf("queries page: %d\n%s", resp.StatusCode, body)
+	}
+	tok := n.csrf("/admin/logs/queries")
+	form := url.Values{"csrf": {tok}, "name": {"Authentifications"}, "purpose": {"vérifier les connexions refusées chaque semaine"},
+		"est": {est}, "class": {"connection"}, "service": {"proxy"}, "aud_admin": {"1"}, "schedule": {"weekly"}, "keep": {"30"}}
+	resp, body = n.post("/admin/logs/queries", form)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "un rapport planifié doit porter son motif") {
+		t.Fatalf("a scheduled report on connection data without justification: %d\n%s", resp.StatusCode, body)
+	}
+	form.Set("basis", "incident")
+	form.Set("reference", "INC-2026-12")
+	resp, _ = n.post("/admin/logs/queries", form)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/logs/queries/") {
+		t.Fatalf("save: %d %s", resp.StatusCode, loc)
+	}
+	resp, body = n.get(loc + "?go=1")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "jeux.example") || !strings.Contains(body, "incident:INC-2026-12") ||
+		!strings.Contains(body, "Hebdomadaire") {
+		t.Fatalf("run page: %d\n%s", resp.StatusCode, body)
+	}
+	if _, body := n.get("/admin/logs?go=1&class=system"); !strings.Contains(body, "Enregistrer cette recherche") {
+		t.Fatal("no 'save this search' link on the search page")
+	}
+	if j := n.cli("journal", "export"); !strings.Contains(j, `"actor_login":"tech"`) || !strings.Contains(j, `query=\"Authentifications\"`) {
+		t.Fatalf("the console run is not journaled:\n%s", j)
+	}
+	if testing.Short() {
+		return
+	}
+	front := proxyWithCookies(t, n)
+	defer front.Close()
+	webtest.Axe(t, front.URL, "/admin/logs/queries", "/admin/logs/queries?lang=en", loc+"?go=1", loc+"?go=1&lang=en")
+}
