@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/logs"
@@ -111,4 +112,73 @@ func TestLogQueriesCLIAndPages(t *testing.T) {
 	front := proxyWithCookies(t, n)
 	defer front.Close()
 	webtest.Axe(t, front.URL, "/admin/logs/queries", "/admin/logs/queries?lang=en", loc+"?go=1", loc+"?go=1&lang=en")
+}
+
+// TestLogReportAnnouncedAndDownloaded: a daily report of a saved query is
+// made by the node's scheduler once its period ended (the test's clock),
+// announced on the portal of its audience, listed on the query's page with
+// its counts, and its CSV downloaded (journaled); a teacher cannot fetch it.
+// CARINE: MCO-JAL-5
+func TestLogReportAnnouncedAndDownloaded(t *testing.T) {
+	start := time.Now()
+	clock := core.NewFakeClock(start)
+	n := startClockNode(t, clock)
+	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
+		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
+	est := ""
+	for _, l := range strings.Split(n.cli("journal", "export"), "\n") {
+		if strings.Contains(l, `"target_name":"0999001W"`) {
+			var e struct{ Chain string }
+			json.Unmarshal([]byte(l), &e)
+			est = e.Chain
+		}
+	}
+	n.app.LogSink().Append(logs.Record{Time: clock.Now(), Establishment: est, Class: logs.ClassSystem, Service: "switch", Source: "sw-cdi",
+		Result: "down", Message: "port 3 down"})
+	if err := n.app.LogStore().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := n.cli("logs", "query", "save", "--name", "Équipements", "--purpose", "suivre les pannes des équipements réseau",
+		"--audience", "admin", "--establishment", "0999001W", "--class", "system", "--schedule", "daily", "--keep", "10")
+	if !strings.Contains(out, "daily report, next due") {
+		t.Fatalf("save: %s", out)
+	}
+	clock.Advance(48 * time.Hour)
+	ctx := core.ContextWithPrincipal(context.Background(), core.SystemPrincipal("system:logs-schedule", core.ChannelJob))
+	n.app.LogScheduler().Tick(ctx)
+	clock.Set(start) // back to the time of the authenticator app, to log in
+	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	if _, body := n.get("/"); !strings.Contains(body, "Rapport de journaux : Équipements") {
+		t.Fatalf("no notice of the report on the audience's portal:\n%s", body)
+	}
+	out = n.cli("logs", "query", "reports", "Équipements")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("reports: %s", out)
+	}
+	id := strings.Fields(lines[1])[0]
+	_, body := n.get("/admin/logs/queries")
+	qid := ""
+	if i := strings.Index(body, `/admin/logs/queries/`); i >= 0 {
+		qid = strings.SplitN(body[i+len(`/admin/logs/queries/`):], `"`, 2)[0]
+	}
+	resp, body := n.get("/admin/logs/queries/" + qid)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "/admin/logs/reports/") || !strings.Contains(body, "Télécharger le CSV") {
+		t.Fatalf("query page: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = n.get("/admin/logs/reports/" + id + ".csv")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "time,establishment") ||
+		!strings.Contains(body, "port 3 down") || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("download: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	j := n.cli("journal", "export")
+	if !strings.Contains(j, `"action":"logs.report.download","target_type":"log_report","target_id":"`+id+`"`) ||
+		!strings.Contains(j, `"action":"logs.report.create"`) || !strings.Contains(j, `"action":"logs.report.run"`) {
+		t.Fatalf("journal:\n%s", j)
+	}
+	n.cli("user", "add", "lou.petit", "--uai", "0999001W", "--profile", "teacher", "--given", "Lou", "--family", "Petit",
+		"--password", "Lou-Petit-Classe-2026", "--must-change=false")
+	if out, err := n.cliErr("logs", "query", "report", id, "--out", t.TempDir()+"/r.csv", "--as", "lou.petit"); !core.IsKind(err, core.Permission) {
+		t.Fatalf("a teacher downloaded a report: %v %s", err, out)
+	}
 }

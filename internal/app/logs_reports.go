@@ -31,6 +31,15 @@ func (a *App) logScheduler() *logs.Scheduler {
 		ArchiveTarget: openArchiveTarget(os.Getenv)}
 }
 
+// LogScheduler returns the node's report and archive scheduler; tests tick
+// it with their clock.
+func (a *App) LogScheduler() *logs.Scheduler {
+	if a.logs == nil {
+		return nil
+	}
+	return a.logScheduler()
+}
+
 func (a *App) runLogScheduler(ctx context.Context) {
 	jctx := core.ContextWithPrincipal(ctx, core.SystemPrincipal("system:logs-schedule", core.ChannelJob))
 	a.logScheduler().Run(jctx)
