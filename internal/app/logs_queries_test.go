@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +145,10 @@ func TestLogReportAnnouncedAndDownloaded(t *testing.T) {
 	if !strings.Contains(out, "daily report, next due") {
 		t.Fatalf("save: %s", out)
 	}
+	archDir := t.TempDir()
+	if out := n.cli("logs", "archive-schedule", "--every", "monthly", "--to", archDir); !strings.Contains(out, "monthly archive to "+archDir) {
+		t.Fatalf("archive-schedule: %s", out)
+	}
 	clock.Advance(48 * time.Hour)
 	ctx := core.ContextWithPrincipal(context.Background(), core.SystemPrincipal("system:logs-schedule", core.ChannelJob))
 	n.app.LogScheduler().Tick(ctx)
@@ -180,5 +186,33 @@ func TestLogReportAnnouncedAndDownloaded(t *testing.T) {
 		"--password", "Lou-Petit-Classe-2026", "--must-change=false")
 	if out, err := n.cliErr("logs", "query", "report", id, "--out", t.TempDir()+"/r.csv", "--as", "lou.petit"); !core.IsKind(err, core.Permission) {
 		t.Fatalf("a teacher downloaded a report: %v %s", err, out)
+	}
+	// CARINE: MCO-JAL-3 — the scheduled archive of the previous month
+	// verifies offline, its result is on the logs page; a failure is
+	// notified to the technical admins.
+	clock.Set(start.AddDate(0, 1, 2))
+	n.app.LogScheduler().Tick(ctx)
+	clock.Set(start)
+	ents, _ := os.ReadDir(archDir)
+	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "preau-logs-") {
+		t.Fatalf("archive folder: %v", ents)
+	}
+	if out, err := n.cliErr("logs", "verify", "--archive", filepath.Join(archDir, ents[0].Name())); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify the scheduled archive: %v %s", err, out)
+	}
+	if _, body := n.get("/admin/logs"); !strings.Contains(body, "Dernière archive le") || !strings.Contains(body, ents[0].Name()) {
+		t.Fatalf("no archive result on the logs page:\n%s", body)
+	}
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, []byte("x"), 0o600)
+	n.cli("logs", "archive-schedule", "--every", "weekly", "--to", blocker)
+	clock.Set(start.AddDate(0, 1, 20))
+	n.app.LogScheduler().Tick(ctx)
+	clock.Set(start)
+	if _, body := n.get("/admin/logs"); !strings.Contains(body, "a échoué") {
+		t.Fatalf("the archive failure is not shown:\n%s", body)
+	}
+	if _, body := n.get("/"); !strings.Contains(body, "Archive des journaux en échec") {
+		t.Fatal("the technical admin was not told of the failed archive")
 	}
 }

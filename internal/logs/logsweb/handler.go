@@ -179,6 +179,8 @@ type view struct {
 	TZ            string      // the zone dates are read and shown in
 	AdminOf       []estOption // establishments whose retention p may set
 	SaveURL       string      // "save this search" as a saved query ("" without saved queries)
+	Archive       *logs.ArchiveSchedule
+	ArchLast      string
 }
 
 // scope returns the establishments p may search (nil: all, for an
@@ -300,6 +302,13 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
 			if o.ID != "deployment" && p.CanAdminister(o.ID) {
 				v.AdminOf = append(v.AdminOf, o)
 			}
+		}
+	}
+	if h.deps.Queries != nil {
+		if a, err := h.deps.Queries.LogArchiveSchedule(ctx); err == nil {
+			v.Archive, v.ArchLast = a, h.when(a.LastRun)
+		} else if !core.IsKind(err, core.NotFound) {
+			return err
 		}
 	}
 	status := http.StatusOK
