@@ -35,6 +35,7 @@ type QueryStore interface {
 	LogReport(ctx context.Context, id string) (*logs.QueryReport, error)
 	JournalLogReportDownload(ctx context.Context, rep *logs.QueryReport) error
 	LogArchiveSchedule(ctx context.Context) (*logs.ArchiveSchedule, error)
+	SetLogArchiveSchedule(ctx context.Context, a *logs.ArchiveSchedule) error
 }
 
 // Paths of the saved queries.
@@ -57,6 +58,51 @@ func (h *Handler) queryRoutes(mux *http.ServeMux, require func(http.Handler) htt
 	mux.Handle("GET "+QueriesPath+"/{id}", require(web.HandlerFunc(h.runQuery)))
 	mux.Handle("POST "+QueriesPath+"/{id}/delete", require(web.HandlerFunc(h.deleteQuery)))
 	mux.Handle("GET "+reportsPath+"{file}", require(web.HandlerFunc(h.downloadReport)))
+	mux.Handle("POST "+archiveSchedulePath, require(web.HandlerFunc(h.setArchiveSchedule)))
+}
+
+const archiveSchedulePath = "/admin/logs/archive-schedule"
+
+// setArchiveSchedule sets the deployment's scheduled archive (MCO-JAL-3):
+// operators only, as it covers every establishment.
+func (h *Handler) setArchiveSchedule(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if !core.PrincipalFromContext(ctx).Operator() {
+		return core.E("logsweb.setArchiveSchedule", core.Permission, "the scheduled archive covers every establishment: operators only")
+	}
+	f, err := web.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	c, err := logs.ParseCadence(f.Value("every"))
+	a := &logs.ArchiveSchedule{Cadence: c, Target: f.Value("to"), Recipients: strings.Fields(f.Value("recipients"))}
+	key := ""
+	switch {
+	case err != nil:
+		key = "logs.archive.error.cadence"
+	case c != logs.Never && !strings.HasPrefix(a.Target, "s3://") && !strings.HasPrefix(a.Target, "/"):
+		key = "logs.archive.error.target"
+	default:
+		if _, err := logs.ParseRecipients(a.Recipients); err != nil {
+			key = "logs.archive.error.recipient"
+		}
+	}
+	if key == "" {
+		a.NextRun = c.FirstDue(h.deps.Clock.Now(), h.loc())
+		if err := h.deps.Queries.SetLogArchiveSchedule(ctx, a); err != nil {
+			if !core.IsKind(err, core.Invalid) {
+				return err
+			}
+			key = "logs.archive.error.target"
+		}
+	}
+	if key != "" {
+		web.SetFlash(w, web.Flash{Kind: web.FlashError, Key: key})
+	} else {
+		web.SetFlash(w, web.Flash{Kind: web.FlashSuccess, Key: "logs.archive.saved"})
+	}
+	http.Redirect(w, r, QueriesPath+"#archive-title", http.StatusSeeOther)
+	return nil
 }
 
 type queryItem struct {
