@@ -52,7 +52,9 @@ func (m *memQueries) DeleteLogQuery(_ context.Context, id string) ([]string, err
 	delete(m.qs, id)
 	return nil, nil
 }
-func (m *memQueries) LogReports(context.Context, string, int) ([]*logs.QueryReport, error) { return nil, nil }
+func (m *memQueries) LogReports(context.Context, string, int) ([]*logs.QueryReport, error) {
+	return nil, nil
+}
 func (m *memQueries) LogReport(context.Context, string) (*logs.QueryReport, error) {
 	return nil, core.E("t", core.NotFound, "no report")
 }
