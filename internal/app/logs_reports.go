@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/blob"
@@ -85,8 +86,8 @@ func (a *App) announceLogReport(ctx context.Context, q *logs.SavedQuery, rep *lo
 	body := fmt.Sprintf("Le rapport planifié « %s » est prêt : %d enregistrements du %s au %s.\nObjet déclaré : %s\nConsultez-le (authentification forte) : %s\n\n"+
 		"The scheduled log report %q is ready: %d records from %s to %s. See %s",
 		q.Name, rep.Summary.Records, rep.Since.In(loc).Format("02/01/2006 15:04"), rep.Until.In(loc).Format("02/01/2006 15:04"), q.Purpose,
-		logsweb.QueryPath(q.ID), q.Name, rep.Summary.Records, rep.Since.In(loc).Format(time.RFC3339), rep.Until.In(loc).Format(time.RFC3339),
-		logsweb.QueryPath(q.ID))
+		strings.TrimSuffix(a.publicURL(), "/")+logsweb.QueryPath(q.ID), q.Name, rep.Summary.Records, rep.Since.In(loc).Format(time.RFC3339), rep.Until.In(loc).Format(time.RFC3339),
+		strings.TrimSuffix(a.publicURL(), "/")+logsweb.QueryPath(q.ID))
 	for _, login := range logins {
 		p, err := a.auth.PrincipalForLogin(ctx, login)
 		if err != nil || !q.MayRun(p, logs.Readable(p)) {
