@@ -6,6 +6,8 @@ package store_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -109,13 +111,12 @@ var schedKey = ed25519.NewKeyFromSeed(make([]byte, 32))
 // t0 is a Monday, 10:00 UTC.
 var schedT0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 
-func newSchedFixture(t *testing.T) *schedFixture {
+func newSchedFixture(t *testing.T, clock *core.FakeClock) *schedFixture {
 	dir := t.TempDir()
 	bs, err := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := core.NewFakeClock(schedT0)
 	st, err := logs.Open(context.Background(), logs.Config{Blobs: bs, Key: schedKey, Spool: filepath.Join(dir, "spool"),
 		SealInterval: time.Hour, Clock: clock})
 	if err != nil {
@@ -134,16 +135,58 @@ func newSchedFixture(t *testing.T) *schedFixture {
 	return &schedFixture{logs: st, reports: bs, clock: clock, dir: dir}
 }
 
-// nodes returns two schedulers (two nodes of a cluster) sharing db.
-func (f *schedFixture) nodes(t *testing.T, db *store.DB, announce func(*logs.SavedQuery, *logs.QueryReport),
+// forEachTwoNodes runs fn on each back end with two handles opened
+// separately on one database, as two nodes of a cluster (or a node and a
+// second process) open it: their own connections, caches and leases.
+func forEachTwoNodes(t *testing.T, clock core.Clock, fn func(t *testing.T, dbs [2]*store.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		var dbs [2]*store.DB
+		for i := range dbs {
+			db, err := store.Open(context.Background(), store.Config{DataDir: dir, Log: quiet, Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			dbs[i] = db
+		}
+		fn(t, dbs)
+	})
+	dsn := os.Getenv("PREAU_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("PREAU_TEST_STRICT") == "1" {
+			t.Error("PREAU_TEST_POSTGRES_DSN is not set: the PostgreSQL case cannot run (PREAU_TEST_STRICT=1)")
+		}
+		return
+	}
+	t.Run("postgres", func(t *testing.T) {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		schema := "t_" + hex.EncodeToString(b)
+		var dbs [2]*store.DB
+		for i := range dbs {
+			db, err := store.Open(context.Background(), store.Config{DSN: dsn, Schema: schema, Log: quiet, Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dbs[i] = db
+		}
+		t.Cleanup(func() {
+			_ = dbs[0].DropSchemaForTest(context.Background(), schema)
+			dbs[0].Close()
+			dbs[1].Close()
+		})
+		fn(t, dbs)
+	})
+}
+
+// nodes returns two schedulers (two nodes of a cluster), one on each
+// handle of the shared database.
+func (f *schedFixture) nodes(dbs [2]*store.DB, announce func(*logs.SavedQuery, *logs.QueryReport),
 	alert func(subject, body string)) [2]*logs.Scheduler {
 	var out [2]*logs.Scheduler
 	for i := range out {
-		ndb, err := store.Reopen(db, store.Config{Clock: f.clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = &logs.Scheduler{Store: ndb, Logs: f.logs, Reports: f.reports, Clock: f.clock, Loc: time.UTC,
+		out[i] = &logs.Scheduler{Store: dbs[i], Logs: f.logs, Reports: f.reports, Clock: f.clock, Loc: time.UTC,
 			Holder: fmt.Sprintf("node-%d", i),
 			Announce: func(_ context.Context, q *logs.SavedQuery, r *logs.QueryReport) {
 				if announce != nil {
@@ -184,9 +227,11 @@ func tickBoth(ctx context.Context, ns [2]*logs.Scheduler) {
 // journaled. No sleep: an injected clock.
 // CARINE: MCO-JAL-5
 func TestReportSchedulerRunsOnceOnTwoNodes(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
-		f := newSchedFixture(t)
-		db := open(t)
+	clock := core.NewFakeClock(schedT0)
+	forEachTwoNodes(t, clock, func(t *testing.T, dbs [2]*store.DB) {
+		clock.Set(schedT0)
+		f := newSchedFixture(t, clock)
+		db := dbs[0]
 		ctx := core.ContextWithPrincipal(context.Background(), core.SystemPrincipal("system:logs-report", core.ChannelJob))
 		uctx := dirtest.Ctx()
 		q := &logs.SavedQuery{Establishment: "E1", Name: "Blocages quotidiens", Purpose: "suivre les blocages du filtrage chaque jour",
@@ -200,7 +245,7 @@ func TestReportSchedulerRunsOnceOnTwoNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var announced atomic.Int32
-		ns := f.nodes(t, db, func(*logs.SavedQuery, *logs.QueryReport) { announced.Add(1) }, nil)
+		ns := f.nodes(dbs, func(*logs.SavedQuery, *logs.QueryReport) { announced.Add(1) }, nil)
 		tickBoth(ctx, ns) // not due yet
 		if rs, _ := db.LogReports(ctx, q.ID, 10); len(rs) != 0 {
 			t.Fatalf("a report before its period ended: %+v", rs)
@@ -239,6 +284,16 @@ func TestReportSchedulerRunsOnceOnTwoNodes(t *testing.T) {
 		if got.LastResult != "ok" || !got.NextRun.Equal(time.Date(2026, 11, 4, 0, 15, 0, 0, time.UTC)) {
 			t.Fatalf("after the run: %+v", got)
 		}
+		// A node whose lease expired under a slow run records the same
+		// period late: the compare-and-set refuses it, nothing is stored.
+		late := &logs.QueryReport{ID: "late", QueryID: q.ID, QueryName: q.Name, Establishment: "E1", Since: r.Since, Until: r.Until,
+			Created: f.clock.Now(), Expires: f.clock.Now(), Key: "logs-reports/x/late.csv"}
+		if ok, err := dbs[1].RecordLogReport(ctx, late, q.NextRun, got.NextRun); ok || err != nil {
+			t.Fatalf("a period recorded twice: %v %v", ok, err)
+		}
+		if rs, _ := db.LogReports(ctx, q.ID, 10); len(rs) != 1 {
+			t.Fatalf("%d reports after a late duplicate", len(rs))
+		}
 		// The next day: one more report; two days later the first expires.
 		f.clock.Set(time.Date(2026, 11, 4, 2, 0, 0, 0, time.UTC))
 		tickBoth(ctx, ns)
@@ -267,9 +322,11 @@ func TestReportSchedulerRunsOnceOnTwoNodes(t *testing.T) {
 // and retried later.
 // CARINE: MCO-JAL-3
 func TestScheduledArchiveVerifies(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
-		f := newSchedFixture(t)
-		db := open(t)
+	clock := core.NewFakeClock(schedT0)
+	forEachTwoNodes(t, clock, func(t *testing.T, dbs [2]*store.DB) {
+		clock.Set(schedT0)
+		f := newSchedFixture(t, clock)
+		db := dbs[1]
 		ctx := core.ContextWithPrincipal(context.Background(), core.SystemPrincipal("system:logs-archive", core.ChannelJob))
 		id, _ := age.GenerateX25519Identity()
 		target := filepath.Join(f.dir, "usb")
@@ -280,7 +337,7 @@ func TestScheduledArchiveVerifies(t *testing.T) {
 		}
 		var alerts []string
 		var mu sync.Mutex
-		ns := f.nodes(t, db, nil, func(s, b string) { mu.Lock(); alerts = append(alerts, s+"\n"+b); mu.Unlock() })
+		ns := f.nodes(dbs, nil, func(s, b string) { mu.Lock(); alerts = append(alerts, s+"\n"+b); mu.Unlock() })
 		f.clock.Set(time.Date(2026, 12, 1, 0, 20, 0, 0, time.UTC))
 		tickBoth(ctx, ns)
 		f.clock.Advance(3 * time.Minute)
