@@ -102,6 +102,13 @@ func TestLogQueriesCLIAndPages(t *testing.T) {
 		!strings.Contains(body, "Hebdomadaire") {
 		t.Fatalf("run page: %d\n%s", resp.StatusCode, body)
 	}
+	resp, body = n.get(loc + "/export?since=7d")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "time,establishment") || !strings.Contains(body, "jeux.example") {
+		t.Fatalf("export of a saved query: %d\n%s", resp.StatusCode, body)
+	}
+	if j := n.cli("journal", "export"); !strings.Contains(j, `"action":"logs.query.export"`) {
+		t.Fatal("the export of a saved query is not journaled")
+	}
 	if _, body := n.get("/admin/logs?go=1&class=system"); !strings.Contains(body, "Enregistrer cette recherche") {
 		t.Fatal("no 'save this search' link on the search page")
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -310,6 +311,18 @@ const DeploymentScope = "deployment"
 // used when none is given.
 func Run(ctx context.Context, s *Store, j AccessJournal, sq *SavedQuery, q Query, just Justification) (*Result, error) {
 	return runSaved(ctx, s, j, sq, q, just, "query.run")
+}
+
+// ExportSaved writes the whole result of a saved query's run (at most
+// MaxExport records) as CSV to w, with Run's rules, journaled as
+// logs.query.export.
+func ExportSaved(ctx context.Context, s *Store, j AccessJournal, sq *SavedQuery, q Query, just Justification, w io.Writer) (int, error) {
+	q.Limit, q.Offset = MaxExport, 0
+	res, err := runSaved(ctx, s, j, sq, q, just, "query.export")
+	if err != nil {
+		return 0, err
+	}
+	return len(res.Records), WriteCSV(w, res.Records)
 }
 
 func runSaved(ctx context.Context, s *Store, j AccessJournal, sq *SavedQuery, q Query, just Justification, action string) (*Result, error) {

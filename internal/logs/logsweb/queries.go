@@ -4,6 +4,7 @@
 package logsweb
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -57,6 +58,7 @@ func (h *Handler) queryRoutes(mux *http.ServeMux, require func(http.Handler) htt
 	mux.Handle("POST "+QueriesPath, require(web.HandlerFunc(h.saveQuery)))
 	mux.Handle("GET "+QueriesPath+"/{id}", require(web.HandlerFunc(h.runQuery)))
 	mux.Handle("POST "+QueriesPath+"/{id}/delete", require(web.HandlerFunc(h.deleteQuery)))
+	mux.Handle("GET "+QueriesPath+"/{id}/export", require(web.HandlerFunc(h.exportQuery)))
 	mux.Handle("GET "+reportsPath+"{file}", require(web.HandlerFunc(h.downloadReport)))
 	mux.Handle("POST "+archiveSchedulePath, require(web.HandlerFunc(h.setArchiveSchedule)))
 }
@@ -397,6 +399,7 @@ type queryView struct {
 	Page          int
 	PrevURL       string
 	NextURL       string
+	CSVURL        string
 	Justification string
 	TZ            string
 	Zones         []string
@@ -460,17 +463,18 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) runSaved(ctx context.Context, q *logs.SavedQuery, readable []string, form url.Values, loc *time.Location,
-	names map[string]string, v *queryView) error {
+// savedQuery reads a run's form (period, justification, page) into the
+// search of q for a person reading readable.
+func (h *Handler) savedQuery(q *logs.SavedQuery, readable []string, form url.Values, loc *time.Location) (logs.Query, logs.Justification, int, error) {
 	const op = "logsweb.runSaved"
 	now := h.deps.Clock.Now()
 	since, err := parseWhen(form.Get("since"), now, loc)
 	if err != nil {
-		return core.E(op, core.Invalid, "logs.error.since")
+		return logs.Query{}, logs.Justification{}, 0, core.E(op, core.Invalid, "logs.error.since")
 	}
 	until, err := parseWhen(form.Get("until"), now, loc)
 	if err != nil {
-		return core.E(op, core.Invalid, "logs.error.until")
+		return logs.Query{}, logs.Justification{}, 0, core.E(op, core.Invalid, "logs.error.until")
 	}
 	if since.IsZero() && q.Criteria.Window != "" {
 		d, _ := logs.ParseWindow(q.Criteria.Window)
@@ -479,13 +483,22 @@ func (h *Handler) runSaved(ctx context.Context, q *logs.SavedQuery, readable []s
 	var just logs.Justification
 	if b, ref := form.Get("basis"), strings.TrimSpace(form.Get("reference")); b != "" || ref != "" {
 		if just, err = logs.ParseJustification(b + ":" + ref); err != nil {
-			return core.E(op, core.Invalid, "logs.error.justification")
+			return logs.Query{}, logs.Justification{}, 0, core.E(op, core.Invalid, "logs.error.justification")
 		}
 	}
 	page, _ := strconv.Atoi(form.Get("page"))
 	page = max(page, 1)
 	sq := q.Criteria.Query(q.Scope(readable), since, until)
 	sq.Limit, sq.Offset = 50, (page-1)*50
+	return sq, just, page, nil
+}
+
+func (h *Handler) runSaved(ctx context.Context, q *logs.SavedQuery, readable []string, form url.Values, loc *time.Location,
+	names map[string]string, v *queryView) error {
+	sq, just, page, err := h.savedQuery(q, readable, form, loc)
+	if err != nil {
+		return err
+	}
 	res, err := logs.Run(ctx, h.deps.Store, h.deps.Journal, q, sq, just)
 	if err != nil {
 		return err
@@ -507,7 +520,46 @@ func (h *Handler) runSaved(ctx context.Context, q *logs.SavedQuery, readable []s
 	if res.More {
 		v.NextURL = withParamAt(form, "page", strconv.Itoa(page+1), QueryPath(q.ID))
 	}
+	exp := url.Values{}
+	for k, vs := range form {
+		exp[k] = vs
+	}
+	exp.Del("page")
+	exp.Del("go")
+	v.CSVURL = QueryPath(q.ID) + "/export?" + exp.Encode()
 	return nil
+}
+
+// exportQuery sends the whole result of a saved query's run as CSV, with
+// the rules of a run, journaled (logs.query.export) before it is sent.
+func (h *Handler) exportQuery(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := core.PrincipalFromContext(ctx)
+	q, err := h.deps.Queries.LogQuery(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	readable, _, _, err := h.scope(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !q.MayRun(p, readable) {
+		return core.E("logsweb.exportQuery", core.Permission, "you are not in the audience of this saved query")
+	}
+	_, loc := zoneOf(r.URL.Query())
+	sq, just, _, err := h.savedQuery(q, readable, r.URL.Query(), loc)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if _, err := logs.ExportSaved(ctx, h.deps.Store, h.deps.Journal, q, sq, just, &buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="preau-requete-`+h.deps.Clock.Now().UTC().Format("20060102-150405")+`.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(buf.Bytes())
+	return err
 }
 
 func withParamAt(v url.Values, k, val, path string) string {
