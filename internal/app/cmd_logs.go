@@ -41,6 +41,8 @@ const logsUsage = `usage:
   preau logs purge                       delete segments past their retention now (journaled)
   preau logs stats                       size of each stream and its projection at its retention
   preau logs retention [--establishment ID --class C --days N]   show, or set (0: the default)
+  preau logs query list|save|run|reports|report|delete …   saved queries and scheduled reports
+  preau logs archive-schedule [--every monthly --to FOLDER|s3://… --recipient age1…]
 
 A search that may identify people (a user, host or text, or connection and security
 data) needs --justification incident:NUMBER, judicial:REFERENCE or consent:REFERENCE;
@@ -50,6 +52,9 @@ func runLogs(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(env.Stdout, logsUsage)
 		return nil
+	}
+	if args[0] == "query" || args[0] == "archive-schedule" {
+		return runLogsQuery(ctx, env, args[0], args[1:])
 	}
 	var g globals
 	fs := flag.NewFlagSet("preau logs "+args[0], flag.ContinueOnError)

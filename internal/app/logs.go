@@ -82,6 +82,7 @@ func (a *App) startLogs(ctx context.Context) error {
 		return nil
 	}
 	a.goBackground(ctx, "logs-retention", a.purgeLogs)
+	a.goBackground(ctx, "logs-schedule", a.runLogScheduler) // saved-query reports, archives (logs_reports.go)
 	if err := a.startForward(ctx); err != nil {
 		return err
 	}
@@ -255,7 +256,7 @@ func (a *App) routeLogs(mux *http.ServeMux, rd *web.Renderer) error {
 			}
 			return out, err
 		},
-		SetRetention: a.db.SetLogRetention}, rd)
+		SetRetention: a.db.SetLogRetention, Queries: a.db, Reports: a.blobs, Loc: time.Local}, rd)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ type Access struct {
 	Format        string // export format
 	Records       int
 	Refused       string // the reason of a refusal ("" when answered)
+	Saved         string // the saved query run (MCO-JAL-5), "" for an ad hoc search
 }
 
 // AccessJournal journals consultations; the store implements it.

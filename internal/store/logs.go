@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/journal"
@@ -80,6 +81,9 @@ func (db *DB) JournalLogAccess(ctx context.Context, a logs.Access) error {
 		e := journal.Entry{Chain: a.Establishment, Action: "logs." + a.Action, TargetType: "logs",
 			TargetName: truncate(a.Query.Summary(), 500), Result: journal.Done}
 		reason := a.Justification.String()
+		if a.Saved != "" {
+			reason = strings.TrimSpace(reason + " query=" + strconv.Quote(a.Saved))
+		}
 		if a.Format != "" {
 			reason += " format=" + a.Format
 		}

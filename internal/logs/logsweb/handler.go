@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/logs"
@@ -58,6 +59,11 @@ type Deps struct {
 	// default), journaled; it refuses durations outside the legal bounds.
 	SetRetention func(ctx context.Context, est string, class logs.Class, days int) error
 	Clock        core.Clock
+	// Queries keeps the saved queries and reports (MCO-JAL-5); nil hides
+	// them. Reports holds the reports' CSVs; Loc is the zone of schedules.
+	Queries QueryStore
+	Reports blob.Store
+	Loc     *time.Location
 }
 
 // Handler serves the pages.
@@ -68,7 +74,7 @@ type Handler struct {
 
 // New returns the handler; it fails when a page is missing.
 func New(deps Deps, rd *web.Renderer) (*Handler, error) {
-	if err := rd.Require("logs/search"); err != nil {
+	if err := rd.Require("logs/search", "logs/queries", "logs/query"); err != nil {
 		return nil, err
 	}
 	return &Handler{deps: deps, rd: rd}, nil
@@ -85,6 +91,7 @@ const (
 func (h *Handler) Routes(mux *http.ServeMux, require func(http.Handler) http.Handler) {
 	mux.Handle("GET "+SearchPath, require(web.HandlerFunc(h.search)))
 	mux.Handle("GET "+ExportPath, require(web.HandlerFunc(h.export)))
+	h.queryRoutes(mux, require)
 	if h.deps.SetRetention != nil {
 		mux.Handle("POST "+RetentionPath, require(web.HandlerFunc(h.setRetention)))
 	}
@@ -171,6 +178,9 @@ type view struct {
 	Zones         []string    // the time zones the form offers
 	TZ            string      // the zone dates are read and shown in
 	AdminOf       []estOption // establishments whose retention p may set
+	SaveURL       string      // "save this search" as a saved query ("" without saved queries)
+	Archive       *logs.ArchiveSchedule
+	ArchLast      string
 }
 
 // scope returns the establishments p may search (nil: all, for an
@@ -294,6 +304,13 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	if h.deps.Queries != nil {
+		if a, err := h.deps.Queries.LogArchiveSchedule(ctx); err == nil {
+			v.Archive, v.ArchLast = a, h.when(a.LastRun)
+		} else if !core.IsKind(err, core.NotFound) {
+			return err
+		}
+	}
 	status := http.StatusOK
 	if r.URL.Query().Get("go") != "" {
 		v.Searched = true
@@ -315,6 +332,9 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
 				}
 				if res.More {
 					v.NextURL = withParam(r.URL.Query(), "page", strconv.Itoa(page+1), SearchPath)
+				}
+				if h.deps.Queries != nil {
+					v.SaveURL = withParamAt(r.URL.Query(), "from", "search", QueriesPath) + "#form-title"
 				}
 				v.CSVURL = withParam(r.URL.Query(), "format", "csv", ExportPath)
 				v.JSONURL = withParam(r.URL.Query(), "format", "json", ExportPath)
