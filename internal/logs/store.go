@@ -145,6 +145,7 @@ type Store struct {
 
 	spools    map[Stream]*spool // writer goroutine only
 	lastCount map[Stream]int    // records of each stream's last spool (writer only)
+	lastSync  time.Time         // the writer's last fsync of every spool
 }
 
 type head struct {
@@ -236,6 +237,7 @@ type sealJob struct {
 	recovered bool
 	gapAfter  time.Time
 	done      chan error // nil: nobody waits
+	sealed    chan bool  // the seal's outcome, for the spool file's keeper (handOff)
 }
 
 var _ Sink = (*Store)(nil)
@@ -269,6 +271,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		<-s.sealDone
 		return nil, err
 	}
+	s.lastSync = time.Now()
 	go s.writer()
 	for _, g := range gaps {
 		s.Append(g)
@@ -643,6 +646,7 @@ func orUnderscore(s string) string {
 }
 
 func (s *Store) syncAll() {
+	s.lastSync = time.Now()
 	for _, sp := range s.spools {
 		if !sp.dirty {
 			continue
@@ -660,8 +664,18 @@ func (s *Store) syncAll() {
 func (s *Store) handOff(sp *spool, done chan error) {
 	s.lastCount[sp.stream] = len(sp.lines)
 	s.writePending(sp)
-	_ = sp.f.Sync()
-	_ = sp.f.Close()
+	// The spool file is fsynced only if its segment is not stored by the
+	// time the writer's next fsync would have made its last records
+	// durable: a segment sealed in time is itself durable, and the file,
+	// removed unwritten, costs the disk nothing. A crash of the process
+	// alone loses nothing written (the page cache keeps it); a power loss
+	// at most FsyncInterval, as for an open spool.
+	sealed := make(chan bool, 1)
+	s.bg.Add(1)
+	go func(f *os.File, wait time.Duration) {
+		defer s.bg.Done()
+		keepSpool(f, sealed, wait)
+	}(sp.f, time.Until(s.lastSync.Add(s.cfg.FsyncInterval)))
 	delete(s.spools, sp.stream)
 	s.sealing.Add(1)
 	// The segment is grouped and compressed now, on other goroutines,
@@ -673,7 +687,25 @@ func (s *Store) handOff(sp *spool, done chan error) {
 	}
 	lines := sp.lines
 	go func() { prep <- prepareSegment(lines, sc) }()
-	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep}
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep,
+		sealed: sealed}
+}
+
+// keepSpool holds a handed-off spool file open until its seal's outcome:
+// it fsyncs the file when the seal failed or has not succeeded within
+// wait, then closes it.
+func keepSpool(f *os.File, sealed <-chan bool, wait time.Duration) {
+	t := time.NewTimer(max(wait, 0))
+	defer t.Stop()
+	select {
+	case ok := <-sealed:
+		if !ok {
+			_ = f.Sync()
+		}
+	case <-t.C:
+		_ = f.Sync()
+	}
+	_ = f.Close()
 }
 
 func (s *Store) dropSpool(sp *spool) {
@@ -705,6 +737,9 @@ func (s *Store) sealer() {
 				continue
 			}
 			break
+		}
+		if j.sealed != nil {
+			j.sealed <- err == nil
 		}
 		if err == nil {
 			s.sealErr.Store("")
