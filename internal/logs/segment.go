@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -307,6 +308,7 @@ func bucketsFor(count int) int {
 type segScratch struct {
 	bidx []uint8
 	refs []sortRef
+	keys []uint64
 	out  []byte
 	raws [][]byte // one per compressing goroutine
 }
@@ -335,6 +337,45 @@ func cmpRef(a, b sortRef) int {
 		return cmpInt(int64(a.ns), int64(b.ns))
 	}
 	return cmpInt(int64(a.i), int64(b.i))
+}
+
+// packKeys returns, when the segment's time span and size allow it, each
+// line's sort key packed in one integer: nanoseconds since first in the
+// high bits, the line's index in the low ones (so that sorting the keys
+// sorts by time, then arrival). nil when they do not fit (a segment
+// spanning more than a day and a half of 100,000 records): sortRefs then
+// compares sortRefs.
+func packKeys(lines []line, first, last time.Time, sc *segScratch) []uint64 {
+	ib := bits.Len(uint(len(lines)))
+	span := last.Sub(first)
+	if ib > 32 || span < 0 || uint64(span) >= 1<<(64-ib) {
+		return nil
+	}
+	keys := grow(sc.keys, len(lines))
+	sc.keys = keys
+	for i := range lines {
+		keys[i] = uint64(lines[i].t.Sub(first))<<ib | uint64(i)
+	}
+	return keys
+}
+
+// sortRefs sorts rs by time, then arrival: by their packed keys when
+// there are (an integer sort, several times faster), else with cmpRef.
+func sortRefs(rs []sortRef, keys []uint64, lines []line) {
+	if keys == nil {
+		slices.SortFunc(rs, cmpRef)
+		return
+	}
+	ks := make([]uint64, len(rs))
+	for j, r := range rs {
+		ks[j] = keys[r.i]
+	}
+	slices.Sort(ks)
+	mask := uint64(1)<<bits.Len(uint(len(keys))) - 1
+	for j, k := range ks {
+		t := lines[k&mask].t
+		rs[j] = sortRef{sec: t.Unix(), ns: int32(t.Nanosecond()), i: int32(k & mask)}
+	}
 }
 
 func cmpInt(a, b int64) int {
@@ -439,10 +480,11 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 	// perBlock records.
 	const perBlock = 8192
 	var parts []segPart
+	keys := packKeys(lines, m.First, m.Last, sc)
 	for b := 0; b < nb; b++ {
 		rs := refs[start[b]:start[b+1]]
 		if !slices.IsSortedFunc(rs, cmpRef) {
-			slices.SortFunc(rs, cmpRef)
+			sortRefs(rs, keys, lines)
 		}
 		for i := 0; i < len(rs); i += perBlock {
 			parts = append(parts, segPart{bucket: b, refs: rs[i:min(len(rs), i+perBlock)]})

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testLines returns n encoded records of many users (so that a segment
@@ -117,4 +118,42 @@ func TestCheckSegmentReadsVersion1(t *testing.T) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// The packed-key sort orders records as cmpRef does: by time, records of
+// the same time in arrival order; a segment too long for packed keys
+// falls back to cmpRef.
+func TestSortRefsMatchesCmpRef(t *testing.T) {
+	for _, span := range []time.Duration{time.Second, time.Hour, 400 * 24 * time.Hour} {
+		lines := make([]line, 5000)
+		var first, last time.Time
+		for i := range lines {
+			// Two interleaved senders, many equal times, some late records.
+			d := time.Duration((i*7919)%1000) * span / 1000
+			if i%3 == 0 {
+				d = time.Duration(i%17) * span / 17
+			}
+			lines[i].t = t0.Add(d)
+			if i == 0 || lines[i].t.Before(first) {
+				first = lines[i].t
+			}
+			if lines[i].t.After(last) {
+				last = lines[i].t
+			}
+		}
+		refs := make([]sortRef, len(lines))
+		for i := range lines {
+			refs[i] = sortRef{sec: lines[i].t.Unix(), ns: int32(lines[i].t.Nanosecond()), i: int32(i)}
+		}
+		want := slices.Clone(refs)
+		slices.SortFunc(want, cmpRef)
+		keys := packKeys(lines, first, last, &segScratch{})
+		if (keys == nil) != (span > 24*time.Hour) {
+			t.Fatalf("span %s: packed keys %v", span, keys != nil)
+		}
+		sortRefs(refs, keys, lines)
+		if !slices.Equal(refs, want) {
+			t.Fatalf("span %s: the packed sort differs from cmpRef", span)
+		}
+	}
 }
