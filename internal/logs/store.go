@@ -126,9 +126,14 @@ type Store struct {
 
 	seals       chan sealJob
 	scratch     segScratch // the sealer's buffers (segments prepared at the seal)
-	scratchPool sync.Pool  // *segScratch of segments prepared at hand-off
-	linePool    sync.Pool  // *[]line of sealed spools, for the next ones
-	chunkPool   sync.Pool  // *[]byte spool chunks of sealed spools
+	// Buffers of sealed spools and segments, for the next ones: free
+	// lists rather than sync.Pools, which the GC empties (steady ingestion
+	// then reallocated and zeroed a segment's worth of memory after each
+	// collection); bounded, so an idle store keeps at most about two
+	// segments' worth.
+	scratchPool freeList[*segScratch] // of segments prepared at hand-off
+	linePool    freeList[[]line]      // line tables of sealed spools
+	chunkPool   freeList[[]byte]      // spool chunks of sealed spools
 	sealDone    chan struct{}
 	sealErr     atomic.Value // string
 	disk        atomic.Value // DiskStatus
@@ -175,6 +180,38 @@ type spool struct {
 // chunkSize is the size of a spool's memory chunks.
 const chunkSize = 1 << 20
 
+// freeList is a bounded list of reusable buffers.
+type freeList[T any] struct {
+	once sync.Once
+	n    int
+	c    chan T
+}
+
+func (f *freeList[T]) init() {
+	f.once.Do(func() { f.c = make(chan T, max(f.n, 1)) })
+}
+
+// get returns a buffer from the list, if there is one.
+func (f *freeList[T]) get() (T, bool) {
+	f.init()
+	select {
+	case v := <-f.c:
+		return v, true
+	default:
+		var zero T
+		return zero, false
+	}
+}
+
+// put keeps v for a later get, unless the list is full.
+func (f *freeList[T]) put(v T) {
+	f.init()
+	select {
+	case f.c <- v:
+	default:
+	}
+}
+
 // put copies data and a newline into the spool and returns the stored
 // copy of data.
 func (s *Store) put(sp *spool, data []byte) []byte {
@@ -209,8 +246,8 @@ func (s *Store) writePending(sp *spool) {
 
 func (s *Store) newChunk(n int) []byte {
 	if n <= chunkSize {
-		if p, ok := s.chunkPool.Get().(*[]byte); ok {
-			return (*p)[:0]
+		if c, ok := s.chunkPool.get(); ok {
+			return c[:0]
 		}
 		n = chunkSize
 	}
@@ -220,8 +257,7 @@ func (s *Store) newChunk(n int) []byte {
 func (s *Store) recycleChunks(cs [][]byte) {
 	for _, c := range cs {
 		if cap(c) == chunkSize {
-			c = c[:0]
-			s.chunkPool.Put(&c)
+			s.chunkPool.put(c[:0])
 		}
 	}
 }
@@ -263,6 +299,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, lastCount: map[Stream]int{}, indexed: map[string]bool{}, compacted: map[string]string{},
 		alarm: make(chan struct{}, 1)}
+	// About two segments' worth of buffers (one filling, one sealing).
+	s.chunkPool.n = min(256, 2*cfg.MaxSegmentRecords*400/chunkSize+2)
+	s.linePool.n, s.scratchPool.n = 3, 3
 	s.checkDisk(cfg.Clock.Now())
 	go s.sealer()
 	gaps, err := s.recover(ctx)
@@ -619,10 +658,10 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 // (a busy stream does not regrow its table each segment; a quiet one stays
 // small).
 func (s *Store) newLines(n int) []line {
-	if p, ok := s.linePool.Get().(*[]line); ok && cap(*p) >= n {
-		return (*p)[:0]
+	if p, ok := s.linePool.get(); ok && cap(p) >= n {
+		return p[:0]
 	} else if ok {
-		s.linePool.Put(p)
+		s.linePool.put(p)
 	}
 	return make([]line, 0, min(s.cfg.MaxSegmentRecords, max(n, 1024)))
 }
@@ -635,7 +674,7 @@ func (s *Store) recycle(ls []line) {
 	}
 	clear(ls)
 	ls = ls[:0]
-	s.linePool.Put(&ls)
+	s.linePool.put(ls)
 }
 
 func orUnderscore(s string) string {
@@ -681,7 +720,7 @@ func (s *Store) handOff(sp *spool, done chan error) {
 	// The segment is grouped and compressed now, on other goroutines,
 	// while the sealer may still be chaining and storing the one before.
 	prep := make(chan *prepared, 1)
-	sc, _ := s.scratchPool.Get().(*segScratch)
+	sc, _ := s.scratchPool.get()
 	if sc == nil {
 		sc = &segScratch{}
 	}
@@ -748,7 +787,7 @@ func (s *Store) sealer() {
 			}
 		}
 		if j.prepared != nil {
-			s.scratchPool.Put(j.prepared.sc)
+			s.scratchPool.put(j.prepared.sc)
 		}
 		s.recycle(j.lines)
 		s.recycleChunks(j.chunks)
