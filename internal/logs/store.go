@@ -124,8 +124,8 @@ type Store struct {
 	flushPending, sealing                  atomic.Int64
 	closed                                 atomic.Bool
 
-	seals       chan sealJob
-	scratch     segScratch // the sealer's buffers (segments prepared at the seal)
+	seals   chan sealJob
+	scratch segScratch // the sealer's buffers (segments prepared at the seal)
 	// Buffers of sealed spools and segments, for the next ones: free
 	// lists rather than sync.Pools, which the GC empties (steady ingestion
 	// then reallocated and zeroed a segment's worth of memory after each
