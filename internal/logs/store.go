@@ -125,6 +125,8 @@ type Store struct {
 	closed                                 atomic.Bool
 
 	seals   chan sealJob
+	syncs   chan []*os.File // spool files to fsync (the syncer goroutine)
+	synced  chan struct{}   // closed when the syncer ends
 	scratch segScratch // the sealer's buffers (segments prepared at the seal)
 	// Buffers of sealed spools and segments, for the next ones: free
 	// lists rather than sync.Pools, which the GC empties (steady ingestion
@@ -296,7 +298,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
 	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
-		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
+		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), syncs: make(chan []*os.File), synced: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, lastCount: map[Stream]int{}, indexed: map[string]bool{}, compacted: map[string]string{},
 		alarm: make(chan struct{}, 1)}
 	// About two segments' worth of buffers (one filling, one sealing).
@@ -311,6 +313,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.lastSync = time.Now()
+	go s.syncer()
 	go s.writer()
 	for _, g := range gaps {
 		s.Append(g)
@@ -473,6 +476,8 @@ func (s *Store) Close() error {
 	}
 	close(s.quit)
 	<-s.done
+	close(s.syncs)
+	<-s.synced
 	close(s.seals)
 	<-s.sealDone
 	s.bg.Wait()
@@ -496,7 +501,7 @@ func (s *Store) writer() {
 		case b := <-s.bch:
 			s.writeBatch(b)
 		case <-tick.C:
-			s.syncAll()
+			s.syncLater()
 			now := s.cfg.Clock.Now()
 			if now.Sub(lastDisk) >= s.cfg.DiskCheckInterval || now.Before(lastDisk) {
 				s.checkDisk(now)
@@ -682,6 +687,43 @@ func orUnderscore(s string) string {
 		return "_"
 	}
 	return s
+}
+
+// syncLater writes out what the spools hold and has the syncer fsync
+// their files, so that the writer goes on taking records while the disk
+// works (an fsync in the writer stalled the receivers: up to a tenth of a
+// second each second under load). A record is durable at most
+// FsyncInterval plus one fsync after it was written, as before, when the
+// records waited in the buffer meanwhile. The writer waits only when the
+// previous round of fsyncs is not done yet.
+func (s *Store) syncLater() {
+	s.lastSync = time.Now()
+	var fs []*os.File
+	for _, sp := range s.spools {
+		if !sp.dirty {
+			continue
+		}
+		s.writePending(sp)
+		if sp.werr == nil {
+			fs = append(fs, sp.f)
+		}
+		sp.dirty = false
+	}
+	if len(fs) > 0 {
+		s.syncs <- fs
+	}
+}
+
+// syncer fsyncs the spool files syncLater hands it. A file handed off to
+// the sealer meanwhile is closed only once this fsync returns (os.File
+// waits for the calls in progress).
+func (s *Store) syncer() {
+	defer close(s.synced)
+	for fs := range s.syncs {
+		for _, f := range fs {
+			_ = f.Sync()
+		}
+	}
 }
 
 func (s *Store) syncAll() {
