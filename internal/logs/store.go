@@ -127,7 +127,7 @@ type Store struct {
 	seals   chan sealJob
 	syncs   chan []*os.File // spool files to fsync (the syncer goroutine)
 	synced  chan struct{}   // closed when the syncer ends
-	scratch segScratch // the sealer's buffers (segments prepared at the seal)
+	scratch segScratch      // the sealer's buffers (segments prepared at the seal)
 	// Buffers of sealed spools and segments, for the next ones: free
 	// lists rather than sync.Pools, which the GC empties (steady ingestion
 	// then reallocated and zeroed a segment's worth of memory after each
