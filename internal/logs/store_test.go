@@ -451,6 +451,9 @@ func must(m *Manifest) []byte {
 func FuzzEncodeJSON(f *testing.F) {
 	f.Add("jdupont", "GET <a&b> \"x\" \\ \n\t\x01 é \u2028", "k", "v\xff")
 	f.Add("", "", "", "")
+	// Long runs around the 8-byte fast path of appendJSONString.
+	f.Add("abcdefgh<ijklmnop", "GET https://site1.example/page/12345678 200 1234 &q=1", "cat", "abcdefg\x7fhijklmno\u00e9pqrstuv\"")
+	f.Add("12345678", "abcdefghijklmnopqrstuvw\x1f", "k", "abcdefghijklmnop\xe2\x80\xa8qrstuvwxyz")
 	f.Fuzz(func(t *testing.T, user, msg, k, v string) {
 		r := Record{Time: t0, Class: ClassSystem, User: user, Message: msg, Source: v, Severity: 3}
 		if k != "" {
