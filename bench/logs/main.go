@@ -5,8 +5,14 @@
 // rsyslog; run.sh drives it. Subcommands:
 //
 //	ingest -n N            Préau: syslog over TCP (RFC 5424, octet counting)
-//	                       into the store, sealed; prints messages/s
-//	send -addr A -n N      the same sender, towards any collector (rsyslog)
+//	                       into the store, sealed; prints messages/s (sender
+//	                       in the same process, for profiles)
+//	serve -n N -addrfile F Préau alone, as run.sh measures it: listens (its
+//	                       address written to F), receives N messages, seals
+//	                       everything and exits, printing its own CPU time
+//	send -addr A -n N      the sender, towards either collector
+//	wait -file F -n N      the peer's end: waits until F holds N lines
+//	                       (reading each byte once), then fsyncs F
 //	search -n N            N proxy records over one day, then one user's
 //	                       search; prints the times and the size per million
 package main
@@ -43,6 +49,8 @@ func main() {
 	dir := fs.String("dir", "", "work folder (default a temporary one)")
 	users := fs.Int("users", 2500, "distinct users (search)")
 	prof := fs.String("cpuprofile", "", "write a CPU profile")
+	addrFile := fs.String("addrfile", "", "where serve writes its address")
+	file := fs.String("file", "", "the file wait watches")
 	fs.Parse(os.Args[2:])
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -63,6 +71,10 @@ func main() {
 		fmt.Printf("sent %d in %s\n", *n, time.Since(start))
 	case "ingest":
 		ingest(*dir, *n, *conns)
+	case "serve":
+		serve(*dir, *n, *addrFile)
+	case "wait":
+		check(waitLines(*file, *n))
 	case "search":
 		search(*dir, *n, *users)
 	default:
@@ -208,6 +220,64 @@ func ingest(dir string, n, conns int) {
 	sender := time.Duration(ru.Utime.Nano() + ru.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	_ = t0
 	fmt.Printf("CPU_US_PER_MSG %.2f\n", float64((cpu-sender).Microseconds())/float64(n))
+}
+
+// serve receives n messages into a store, seals them and prints the
+// process's CPU time per message: the whole of Préau's work, nothing else
+// (the sender runs in another process, as for the peer).
+func serve(dir string, n int, addrFile string) {
+	st, _ := openStore(dir)
+	srv := syslogd.New(syslogd.Config{Sink: st, RatePerSource: 1 << 30})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	go srv.Serve(ln)
+	tmp := addrFile + ".tmp"
+	check(os.WriteFile(tmp, []byte(ln.Addr().String()), 0o600))
+	check(os.Rename(tmp, addrFile))
+	for st.Stats().Appended < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	t0 := time.Now()
+	check(st.Close()) // seals every open segment (durable: fsynced)
+	tail := time.Since(t0)
+	srv.Shutdown(context.Background())
+	s := st.Stats()
+	fmt.Printf("preau serve: received all, then sealed the rest in %s\n", tail.Round(time.Millisecond))
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Printf("preau serve: %d messages, %d dropped, %d segments, CPU %s\n", n, s.Dropped, s.Segments, cpu.Round(time.Millisecond))
+	fmt.Printf("CPU_US_PER_MSG %.2f\n", float64(cpu.Microseconds())/float64(n))
+}
+
+// waitLines waits until the file at p holds n lines, reading each byte
+// once (polling `wc -l` would reread the file and take CPU from the peer),
+// then fsyncs it: the peer's end is its messages durable in its file, as
+// Préau's is its last segment sealed.
+func waitLines(p string, n int) error {
+	var f *os.File
+	for {
+		var err error
+		if f, err = os.Open(p); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	lines := 0
+	for lines < n {
+		k, err := f.Read(buf)
+		for _, c := range buf[:k] {
+			if c == '\n' {
+				lines++
+			}
+		}
+		if k == 0 || err != nil {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	return f.Sync()
 }
 
 func search(dir string, n, users int) {

@@ -4,10 +4,16 @@
 #
 # bench/logs/run.sh measures the sealed log store (issue 8, MCO-JAL).
 # Workloads:
-#   ingest-tcp: N RFC 5424 messages (octet counting, 2 connections) over TCP;
-#     Préau parses, compresses, indexes and seals them (done when the last
-#     segment is sealed); the peer is Debian's rsyslog (imtcp, writing RFC 5424
-#     to a plain file; done when the file holds N lines). ratio = preau/peer msg/s.
+#   ingest-tcp: N RFC 5424 messages (octet counting, 2 connections) over TCP,
+#     from the same sender process (`logsbench send`) to each collector, each
+#     collector in its own process; the time runs from the sender's start to
+#     all messages durable. Préau parses, compresses, indexes and seals them
+#     (done when the last segment is sealed: `logsbench serve` exits); the
+#     peer is Debian's rsyslog (imtcp, writing RFC 5424 to a plain file; done
+#     when the file holds N lines, counted by `logsbench wait` reading each
+#     byte once, and is fsynced). ratio = preau/peer msg/s. CPU: each
+#     collector's own process (getrusage for Préau, /proc/PID/stat for
+#     rsyslog), the sender not counted.
 #   search-user-day: M proxy records spread over one day (2,500 users), then
 #     every record of one user over the day, from a cold reader; no peer.
 #   size-per-million: compressed, sealed bytes per million proxy records vs the
@@ -21,10 +27,18 @@ work=$(mktemp -d)
 trap 'kill $(cat "$work/rsyslog.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/logsbench" ./bench/logs
 
-out=$("$work/logsbench" ingest -n "$n")
-echo "$out" >&2
-preau=$(echo "$out" | awk '/^RATE/ {print $2}')
-preaucpu=$(echo "$out" | awk '/^CPU_US_PER_MSG/ {print $2}')
+mkdir "$work/preau"
+"$work/logsbench" serve -n "$n" -dir "$work/preau" -addrfile "$work/addr" >"$work/serve.out" &
+spid=$!
+for _ in $(seq 100); do [ -s "$work/addr" ] && break; sleep 0.05; done
+start=$(date +%s.%N)
+"$work/logsbench" send -addr "$(cat "$work/addr")" -n "$n" >&2
+wait "$spid"
+end=$(date +%s.%N)
+cat "$work/serve.out" >&2
+preau=$(echo "$n / ($end - $start)" | bc -l)
+preaucpu=$(awk '/^CPU_US_PER_MSG/ {print $2}' "$work/serve.out")
+echo "preau: $n messages, $(printf %.0f "$preau") msg/s" >&2
 
 peer=0
 if command -v rsyslogd >/dev/null; then
@@ -39,7 +53,7 @@ CONF
 	for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 	start=$(date +%s.%N)
 	"$work/logsbench" send -addr "127.0.0.1:$port" -n "$n" >&2
-	while [ "$(wc -l <"$work/out.log" 2>/dev/null || echo 0)" -lt "$n" ]; do sleep 0.05; done
+	"$work/logsbench" wait -file "$work/out.log" -n "$n"
 	end=$(date +%s.%N)
 	peer=$(echo "$n / ($end - $start)" | bc -l)
 	rawsize=$(stat -c %s "$work/out.log")

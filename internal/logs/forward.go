@@ -147,7 +147,7 @@ func (f *Forwarder) Once(ctx context.Context) (int, error) {
 					msg := FormatRFC5424(&r)
 					// Insert the forwarding element after the standard ones.
 					sd := fmt.Sprintf("[forward@%s stream=\"%s\" seg=\"%d\" n=\"%d\" of=\"%d\" chain=\"%s\"]",
-						PEN, sdEscape(stream), seq, i, m.Count, m.RecordsHash)
+						PEN, sdEscape(stream), seq, i, m.Count, m.ChainEnd())
 					if k := strings.Index(msg, "[preau@"); k >= 0 {
 						msg = msg[:k] + sd + msg[k:]
 					}

@@ -114,7 +114,14 @@ func bloomOf(list []string) *bloom {
 }
 
 func entryOf(m *Manifest) indexEntry {
-	return indexEntry{Seq: m.Seq, First: m.First, Last: m.Last, Buckets: m.Buckets, Blocks: m.Blocks,
+	// The blocks' digests stay in the manifest: a search does not check
+	// them, so the day index does not carry them.
+	blocks := make([]Block, len(m.Blocks))
+	for i, b := range m.Blocks {
+		b.SHA256 = ""
+		blocks[i] = b
+	}
+	return indexEntry{Seq: m.Seq, First: m.First, Last: m.Last, Buckets: m.Buckets, Blocks: blocks,
 		Users: bloomOf(m.Users), Hosts: bloomOf(m.Hosts)}
 }
 

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -29,14 +30,30 @@ import (
 // Records are grouped into blocks by a hash of their user (or of their source
 // when no user is named), so that a search for one person decompresses only
 // the blocks of that person's bucket; each block is one independent zstd frame
-// and lists its time range. The record hash chain runs over the JSON lines in
-// stored order and starts from the previous segment's manifest hash, so it
-// binds each segment to the one before; the manifest covers the segment's
-// SHA-256, the chain's end and the previous manifest's hash, and is signed
-// with the deployment's Ed25519 key.
+// and lists its time range. The hash chain runs over the blocks in stored
+// order and starts from the previous segment's manifest hash, so it binds
+// each segment to the one before; the manifest covers the segment's SHA-256,
+// the chain's end and the previous manifest's hash, and is signed with the
+// deployment's Ed25519 key.
+//
+// Two versions of the chain exist:
+//
+//   - version 1 (the first manifests): a link per record,
+//     SHA-256(previous link || JSON line), in stored order; RecordsHash is
+//     its end. Hashing every record again cost a third of sealing.
+//   - version 2 (written now): a link per block, SHA-256(previous link ||
+//     SHA-256 of the block's compressed bytes), in stored order; BlocksHash
+//     is its end and each Block carries its digest. Each block is a group of
+//     records (one bucket's, by time), and the verifier still decompresses
+//     every block and decodes every record, checking each block's count: a
+//     flipped byte, a deleted, added or reordered record or block breaks
+//     the block's digest, the chain or the signed manifest all the same.
+//
+// Both versions start from chainStart(Prev); the verifier reads both.
 
-// ManifestVersion is the manifest format written by this package.
-const ManifestVersion = 1
+// ManifestVersion is the manifest format written by this package (see
+// above; CheckSegment also reads version 1).
+const ManifestVersion = 2
 
 // Block locates one zstd frame of a segment.
 type Block struct {
@@ -46,6 +63,7 @@ type Block struct {
 	Count  int       `json:"n"`
 	First  time.Time `json:"first"`
 	Last   time.Time `json:"last"`
+	SHA256 string    `json:"sha256,omitempty"` // of the compressed bytes (version 2)
 }
 
 // Manifest describes and seals one segment.
@@ -64,8 +82,9 @@ type Manifest struct {
 	Users         []string  `json:"users,omitempty"` // distinct users, when at most maxIndexed
 	Size          int64     `json:"size"`            // bytes of the .seg object
 	SegmentSHA256 string    `json:"segment_sha256"`
-	RecordsHash   string    `json:"records_hash"` // end of the record hash chain
-	Prev          string    `json:"prev"`         // Hash of the previous manifest of the stream ("" for the first)
+	RecordsHash   string    `json:"records_hash,omitempty"` // end of the record hash chain (version 1)
+	BlocksHash    string    `json:"blocks_hash,omitempty"`  // end of the block hash chain (version 2)
+	Prev          string    `json:"prev"`                   // Hash of the previous manifest of the stream ("" for the first)
 	SealedAt      time.Time `json:"sealed_at"`
 	WAL           string    `json:"wal,omitempty"` // id of the spool file the records came from
 	// Recovered is set on a segment sealed at start from the spool of a
@@ -185,6 +204,30 @@ func (c *chainer) step(prev, line []byte) []byte {
 	return c.h.Sum(c.out[:0])
 }
 
+// ChainEnd returns the end of the segment's hash chain (either version).
+func (m *Manifest) ChainEnd() string {
+	if m.BlocksHash != "" {
+		return m.BlocksHash
+	}
+	return m.RecordsHash
+}
+
+// blockLink returns the next link of a version 2 chain from prev and the
+// block's digest (hex), or nil when the digest is not valid hex.
+func blockLink(prev []byte, digest string) []byte {
+	var d [sha256.Size]byte
+	if len(digest) != 2*sha256.Size {
+		return nil
+	}
+	if _, err := hex.Decode(d[:], []byte(digest)); err != nil {
+		return nil
+	}
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(d[:])
+	return h.Sum(nil)
+}
+
 // chainStart returns the first link of a segment's chain from the previous
 // manifest's hash.
 func chainStart(prevManifest string) []byte {
@@ -265,6 +308,7 @@ func bucketsFor(count int) int {
 type segScratch struct {
 	bidx []uint8
 	refs []sortRef
+	keys []uint64
 	out  []byte
 	raws [][]byte // one per compressing goroutine
 }
@@ -295,6 +339,45 @@ func cmpRef(a, b sortRef) int {
 	return cmpInt(int64(a.i), int64(b.i))
 }
 
+// packKeys returns, when the segment's time span and size allow it, each
+// line's sort key packed in one integer: nanoseconds since first in the
+// high bits, the line's index in the low ones (so that sorting the keys
+// sorts by time, then arrival). nil when they do not fit (a segment
+// spanning more than a day and a half of 100,000 records): sortRefs then
+// compares sortRefs.
+func packKeys(lines []line, first, last time.Time, sc *segScratch) []uint64 {
+	ib := bits.Len(uint(len(lines)))
+	span := last.Sub(first)
+	if ib > 32 || span < 0 || uint64(span) >= 1<<(64-ib) {
+		return nil
+	}
+	keys := grow(sc.keys, len(lines))
+	sc.keys = keys
+	for i := range lines {
+		keys[i] = uint64(lines[i].t.Sub(first))<<ib | uint64(i)
+	}
+	return keys
+}
+
+// sortRefs sorts rs by time, then arrival: by their packed keys when
+// there are (an integer sort, several times faster), else with cmpRef.
+func sortRefs(rs []sortRef, keys []uint64, lines []line) {
+	if keys == nil {
+		slices.SortFunc(rs, cmpRef)
+		return
+	}
+	ks := make([]uint64, len(rs))
+	for j, r := range rs {
+		ks[j] = keys[r.i]
+	}
+	slices.Sort(ks)
+	mask := uint64(1)<<bits.Len(uint(len(keys))) - 1
+	for j, k := range ks {
+		t := lines[k&mask].t
+		rs[j] = sortRef{sec: t.Unix(), ns: int32(t.Nanosecond()), i: int32(k & mask)}
+	}
+}
+
 func cmpInt(a, b int64) int {
 	if a < b {
 		return -1
@@ -318,14 +401,13 @@ func buildSegment(lines []line, prev string, sc *segScratch) ([]byte, *Manifest)
 }
 
 // prepared is a segment compressed but not chained: everything but Prev
-// and RecordsHash, which need the previous segment's manifest. The sealer
+// and BlocksHash, which need the previous segment's manifest. The sealer
 // prepares a segment as soon as its spool is handed over, while the one
 // before is still being sealed, and chains it when its turn comes.
 type prepared struct {
-	m     *Manifest
-	parts []segPart
-	data  []byte
-	sc    *segScratch // holds data and the parts' references until the seal
+	m    *Manifest
+	data []byte
+	sc   *segScratch // holds data until the seal
 }
 
 // segPart is one block: its bucket and its records in stored order.
@@ -334,19 +416,16 @@ type segPart struct {
 	refs   []sortRef
 }
 
-// finish chains the prepared segment from prev and returns its bytes and
-// a manifest of its own (a retried seal finishes again).
+// finish chains the prepared segment's blocks from prev and returns its
+// bytes and a manifest of its own (a retried seal finishes again).
 func (p *prepared) finish(lines []line, prev string) ([]byte, *Manifest) {
 	chain := chainStart(prev)
-	var ch chainer
-	for _, pt := range p.parts {
-		for _, r := range pt.refs {
-			chain = ch.step(chain, lines[r.i].data)
-		}
+	for _, b := range p.m.Blocks {
+		chain = blockLink(chain, b.SHA256)
 	}
 	m := *p.m
 	m.Prev = prev
-	m.RecordsHash = hex.EncodeToString(chain)
+	m.BlocksHash = hex.EncodeToString(chain)
 	return p.data, &m
 }
 
@@ -401,18 +480,20 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 	// perBlock records.
 	const perBlock = 8192
 	var parts []segPart
+	keys := packKeys(lines, m.First, m.Last, sc)
 	for b := 0; b < nb; b++ {
 		rs := refs[start[b]:start[b+1]]
 		if !slices.IsSortedFunc(rs, cmpRef) {
-			slices.SortFunc(rs, cmpRef)
+			sortRefs(rs, keys, lines)
 		}
 		for i := 0; i < len(rs); i += perBlock {
 			parts = append(parts, segPart{bucket: b, refs: rs[i:min(len(rs), i+perBlock)]})
 		}
 	}
 	// The blocks compress on several goroutines (they are independent
-	// frames).
+	// frames), each hashed as soon as compressed.
 	zs := make([][]byte, len(parts))
+	sums := make([][sha256.Size]byte, len(parts))
 	workers := min(len(parts), sealWorkers())
 	if len(sc.raws) < workers {
 		sc.raws = append(sc.raws, make([][]byte, workers-len(sc.raws))...)
@@ -435,6 +516,7 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 					raw = append(raw, '\n')
 				}
 				zs[i] = encoder().EncodeAll(raw, nil)
+				sums[i] = sha256.Sum256(zs[i])
 			}
 			sc.raws[w] = raw
 		}(w)
@@ -443,14 +525,15 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 	out := sc.out[:0]
 	for i, p := range parts {
 		m.Blocks = append(m.Blocks, Block{Bucket: p.bucket, Offset: int64(len(out)), Length: int64(len(zs[i])),
-			Count: len(p.refs), First: lines[p.refs[0].i].t, Last: lines[p.refs[len(p.refs)-1].i].t})
+			Count: len(p.refs), First: lines[p.refs[0].i].t, Last: lines[p.refs[len(p.refs)-1].i].t,
+			SHA256: hex.EncodeToString(sums[i][:])})
 		out = append(out, zs[i]...)
 	}
 	sc.out = out
 	s := sha256.Sum256(out)
 	m.Size = int64(len(out))
 	m.SegmentSHA256 = hex.EncodeToString(s[:])
-	return &prepared{m: m, parts: parts, data: out, sc: sc}
+	return &prepared{m: m, data: out, sc: sc}
 }
 
 // sealWorkers is how many blocks compress at once.
@@ -493,9 +576,13 @@ func readBlock(data []byte, b Block, fn func([]byte) error) error {
 }
 
 // CheckSegment verifies a segment's bytes against its manifest: size,
-// SHA-256, every block, every record and the record hash chain. It returns
-// the first problem found, in words.
+// SHA-256, every block, every record and the hash chain (over the records
+// in version 1, over the blocks in version 2). It returns the first problem
+// found, in words.
 func CheckSegment(m *Manifest, data []byte) error {
+	if m.Version != 1 && m.Version != 2 {
+		return fmt.Errorf("manifest version %d is not one this program reads (1 or 2)", m.Version)
+	}
 	if int64(len(data)) != m.Size {
 		return fmt.Errorf("segment is %d bytes, its manifest says %d: truncated or altered", len(data), m.Size)
 	}
@@ -506,13 +593,27 @@ func CheckSegment(m *Manifest, data []byte) error {
 	chain := chainStart(m.Prev)
 	var ch chainer
 	n := 0
-	for _, b := range m.Blocks {
+	for i, b := range m.Blocks {
+		if m.Version == 2 {
+			if b.Offset < 0 || b.Length < 0 || b.Offset > int64(len(data)) || b.Length > int64(len(data))-b.Offset {
+				return fmt.Errorf("block at %d+%d lies outside the segment (%d bytes)", b.Offset, b.Length, len(data))
+			}
+			s := sha256.Sum256(data[b.Offset : b.Offset+b.Length])
+			if hex.EncodeToString(s[:]) != b.SHA256 {
+				return fmt.Errorf("block %d (at %d) does not match its digest: altered", i+1, b.Offset)
+			}
+			if chain = blockLink(chain, b.SHA256); chain == nil {
+				return fmt.Errorf("block %d has no valid digest", i+1)
+			}
+		}
 		if err := readBlock(data, b, func(l []byte) error {
 			var r Record
 			if err := decodeRecord(l, &r); err != nil {
 				return fmt.Errorf("record %d: %v", n+1, err)
 			}
-			chain = ch.step(chain, l)
+			if m.Version == 1 {
+				chain = ch.step(chain, l)
+			}
 			n++
 			return nil
 		}); err != nil {
@@ -522,8 +623,11 @@ func CheckSegment(m *Manifest, data []byte) error {
 	if n != m.Count {
 		return fmt.Errorf("segment holds %d records, its manifest says %d", n, m.Count)
 	}
-	if hex.EncodeToString(chain) != m.RecordsHash {
+	if m.Version == 1 && hex.EncodeToString(chain) != m.RecordsHash {
 		return fmt.Errorf("record hash chain does not end where the manifest says: records altered or reordered")
+	}
+	if m.Version == 2 && hex.EncodeToString(chain) != m.BlocksHash {
+		return fmt.Errorf("block hash chain does not end where the manifest says: blocks altered, removed or reordered")
 	}
 	return nil
 }

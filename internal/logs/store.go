@@ -124,11 +124,18 @@ type Store struct {
 	flushPending, sealing                  atomic.Int64
 	closed                                 atomic.Bool
 
-	seals       chan sealJob
-	scratch     segScratch // the sealer's buffers (segments prepared at the seal)
-	scratchPool sync.Pool  // *segScratch of segments prepared at hand-off
-	linePool    sync.Pool  // *[]line of sealed spools, for the next ones
-	chunkPool   sync.Pool  // *[]byte spool chunks of sealed spools
+	seals   chan sealJob
+	syncs   chan []*os.File // spool files to fsync (the syncer goroutine)
+	synced  chan struct{}   // closed when the syncer ends
+	scratch segScratch      // the sealer's buffers (segments prepared at the seal)
+	// Buffers of sealed spools and segments, for the next ones: free
+	// lists rather than sync.Pools, which the GC empties (steady ingestion
+	// then reallocated and zeroed a segment's worth of memory after each
+	// collection); bounded, so an idle store keeps at most about two
+	// segments' worth.
+	scratchPool freeList[*segScratch] // of segments prepared at hand-off
+	linePool    freeList[[]line]      // line tables of sealed spools
+	chunkPool   freeList[[]byte]      // spool chunks of sealed spools
 	sealDone    chan struct{}
 	sealErr     atomic.Value // string
 	disk        atomic.Value // DiskStatus
@@ -145,6 +152,7 @@ type Store struct {
 
 	spools    map[Stream]*spool // writer goroutine only
 	lastCount map[Stream]int    // records of each stream's last spool (writer only)
+	lastSync  time.Time         // the writer's last fsync of every spool
 }
 
 type head struct {
@@ -173,6 +181,38 @@ type spool struct {
 
 // chunkSize is the size of a spool's memory chunks.
 const chunkSize = 1 << 20
+
+// freeList is a bounded list of reusable buffers.
+type freeList[T any] struct {
+	once sync.Once
+	n    int
+	c    chan T
+}
+
+func (f *freeList[T]) init() {
+	f.once.Do(func() { f.c = make(chan T, max(f.n, 1)) })
+}
+
+// get returns a buffer from the list, if there is one.
+func (f *freeList[T]) get() (T, bool) {
+	f.init()
+	select {
+	case v := <-f.c:
+		return v, true
+	default:
+		var zero T
+		return zero, false
+	}
+}
+
+// put keeps v for a later get, unless the list is full.
+func (f *freeList[T]) put(v T) {
+	f.init()
+	select {
+	case f.c <- v:
+	default:
+	}
+}
 
 // put copies data and a newline into the spool and returns the stored
 // copy of data.
@@ -208,8 +248,8 @@ func (s *Store) writePending(sp *spool) {
 
 func (s *Store) newChunk(n int) []byte {
 	if n <= chunkSize {
-		if p, ok := s.chunkPool.Get().(*[]byte); ok {
-			return (*p)[:0]
+		if c, ok := s.chunkPool.get(); ok {
+			return c[:0]
 		}
 		n = chunkSize
 	}
@@ -219,8 +259,7 @@ func (s *Store) newChunk(n int) []byte {
 func (s *Store) recycleChunks(cs [][]byte) {
 	for _, c := range cs {
 		if cap(c) == chunkSize {
-			c = c[:0]
-			s.chunkPool.Put(&c)
+			s.chunkPool.put(c[:0])
 		}
 	}
 }
@@ -236,6 +275,7 @@ type sealJob struct {
 	recovered bool
 	gapAfter  time.Time
 	done      chan error // nil: nobody waits
+	sealed    chan bool  // the seal's outcome, for the spool file's keeper (handOff)
 }
 
 var _ Sink = (*Store)(nil)
@@ -258,9 +298,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
 	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
-		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), heads: map[Stream]head{},
+		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), syncs: make(chan []*os.File), synced: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, lastCount: map[Stream]int{}, indexed: map[string]bool{}, compacted: map[string]string{},
 		alarm: make(chan struct{}, 1)}
+	// About two segments' worth of buffers (one filling, one sealing).
+	s.chunkPool.n = min(256, 2*cfg.MaxSegmentRecords*400/chunkSize+2)
+	s.linePool.n, s.scratchPool.n = 3, 3
 	s.checkDisk(cfg.Clock.Now())
 	go s.sealer()
 	gaps, err := s.recover(ctx)
@@ -269,6 +312,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		<-s.sealDone
 		return nil, err
 	}
+	s.lastSync = time.Now()
+	go s.syncer()
 	go s.writer()
 	for _, g := range gaps {
 		s.Append(g)
@@ -431,6 +476,8 @@ func (s *Store) Close() error {
 	}
 	close(s.quit)
 	<-s.done
+	close(s.syncs)
+	<-s.synced
 	close(s.seals)
 	<-s.sealDone
 	s.bg.Wait()
@@ -454,7 +501,7 @@ func (s *Store) writer() {
 		case b := <-s.bch:
 			s.writeBatch(b)
 		case <-tick.C:
-			s.syncAll()
+			s.syncLater()
 			now := s.cfg.Clock.Now()
 			if now.Sub(lastDisk) >= s.cfg.DiskCheckInterval || now.Before(lastDisk) {
 				s.checkDisk(now)
@@ -616,10 +663,10 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 // (a busy stream does not regrow its table each segment; a quiet one stays
 // small).
 func (s *Store) newLines(n int) []line {
-	if p, ok := s.linePool.Get().(*[]line); ok && cap(*p) >= n {
-		return (*p)[:0]
+	if p, ok := s.linePool.get(); ok && cap(p) >= n {
+		return p[:0]
 	} else if ok {
-		s.linePool.Put(p)
+		s.linePool.put(p)
 	}
 	return make([]line, 0, min(s.cfg.MaxSegmentRecords, max(n, 1024)))
 }
@@ -632,7 +679,7 @@ func (s *Store) recycle(ls []line) {
 	}
 	clear(ls)
 	ls = ls[:0]
-	s.linePool.Put(&ls)
+	s.linePool.put(ls)
 }
 
 func orUnderscore(s string) string {
@@ -642,7 +689,45 @@ func orUnderscore(s string) string {
 	return s
 }
 
+// syncLater writes out what the spools hold and has the syncer fsync
+// their files, so that the writer goes on taking records while the disk
+// works (an fsync in the writer stalled the receivers: up to a tenth of a
+// second each second under load). A record is durable at most
+// FsyncInterval plus one fsync after it was written, as before, when the
+// records waited in the buffer meanwhile. The writer waits only when the
+// previous round of fsyncs is not done yet.
+func (s *Store) syncLater() {
+	s.lastSync = time.Now()
+	var fs []*os.File
+	for _, sp := range s.spools {
+		if !sp.dirty {
+			continue
+		}
+		s.writePending(sp)
+		if sp.werr == nil {
+			fs = append(fs, sp.f)
+		}
+		sp.dirty = false
+	}
+	if len(fs) > 0 {
+		s.syncs <- fs
+	}
+}
+
+// syncer fsyncs the spool files syncLater hands it. A file handed off to
+// the sealer meanwhile is closed only once this fsync returns (os.File
+// waits for the calls in progress).
+func (s *Store) syncer() {
+	defer close(s.synced)
+	for fs := range s.syncs {
+		for _, f := range fs {
+			_ = f.Sync()
+		}
+	}
+}
+
 func (s *Store) syncAll() {
+	s.lastSync = time.Now()
 	for _, sp := range s.spools {
 		if !sp.dirty {
 			continue
@@ -660,20 +745,48 @@ func (s *Store) syncAll() {
 func (s *Store) handOff(sp *spool, done chan error) {
 	s.lastCount[sp.stream] = len(sp.lines)
 	s.writePending(sp)
-	_ = sp.f.Sync()
-	_ = sp.f.Close()
+	// The spool file is fsynced only if its segment is not stored by the
+	// time the writer's next fsync would have made its last records
+	// durable: a segment sealed in time is itself durable, and the file,
+	// removed unwritten, costs the disk nothing. A crash of the process
+	// alone loses nothing written (the page cache keeps it); a power loss
+	// at most FsyncInterval, as for an open spool.
+	sealed := make(chan bool, 1)
+	s.bg.Add(1)
+	go func(f *os.File, wait time.Duration) {
+		defer s.bg.Done()
+		keepSpool(f, sealed, wait)
+	}(sp.f, time.Until(s.lastSync.Add(s.cfg.FsyncInterval)))
 	delete(s.spools, sp.stream)
 	s.sealing.Add(1)
 	// The segment is grouped and compressed now, on other goroutines,
 	// while the sealer may still be chaining and storing the one before.
 	prep := make(chan *prepared, 1)
-	sc, _ := s.scratchPool.Get().(*segScratch)
+	sc, _ := s.scratchPool.get()
 	if sc == nil {
 		sc = &segScratch{}
 	}
 	lines := sp.lines
 	go func() { prep <- prepareSegment(lines, sc) }()
-	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep}
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep,
+		sealed: sealed}
+}
+
+// keepSpool holds a handed-off spool file open until its seal's outcome:
+// it fsyncs the file when the seal failed or has not succeeded within
+// wait, then closes it.
+func keepSpool(f *os.File, sealed <-chan bool, wait time.Duration) {
+	t := time.NewTimer(max(wait, 0))
+	defer t.Stop()
+	select {
+	case ok := <-sealed:
+		if !ok {
+			_ = f.Sync()
+		}
+	case <-t.C:
+		_ = f.Sync()
+	}
+	_ = f.Close()
 }
 
 func (s *Store) dropSpool(sp *spool) {
@@ -706,6 +819,9 @@ func (s *Store) sealer() {
 			}
 			break
 		}
+		if j.sealed != nil {
+			j.sealed <- err == nil
+		}
 		if err == nil {
 			s.sealErr.Store("")
 			if j.path != "" {
@@ -713,7 +829,7 @@ func (s *Store) sealer() {
 			}
 		}
 		if j.prepared != nil {
-			s.scratchPool.Put(j.prepared.sc)
+			s.scratchPool.put(j.prepared.sc)
 		}
 		s.recycle(j.lines)
 		s.recycleChunks(j.chunks)

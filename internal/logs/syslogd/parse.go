@@ -330,6 +330,13 @@ func (v *view) parseSD(b []byte) ([]byte, bool) {
 			b = b[eq+2:]
 			v0 := len(v.vals)
 			closed := false
+			// The usual value has no backslash: copied in one go.
+			if q := bytes.IndexByte(b, '"'); q >= 0 && bytes.IndexByte(b[:q], '\\') < 0 {
+				v.vals = append(v.vals, b[:q]...)
+				b = b[q+1:]
+				v.addSD(id, name, v0)
+				continue
+			}
 			for j := 0; j < len(b); j++ {
 				if b[j] == '\\' && j+1 < len(b) && (b[j+1] == '"' || b[j+1] == '\\' || b[j+1] == ']') {
 					v.vals = append(v.vals, b[j+1])

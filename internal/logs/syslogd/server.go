@@ -210,9 +210,29 @@ type batchBuf struct {
 	arena []byte
 }
 
-var batchPool = sync.Pool{New: func() any {
-	return &batchBuf{recs: make([]logs.Encoded, 0, batchSize), arena: make([]byte, 0, 128<<10)}
-}}
+// batchPool keeps the batches the store has copied for the next ones: a
+// bounded free list rather than a sync.Pool, which the GC empties (the
+// receivers then allocated and zeroed their arenas again after each
+// collection).
+var batchPool = batchList{c: make(chan *batchBuf, 64)}
+
+type batchList struct{ c chan *batchBuf }
+
+func (l batchList) Get() *batchBuf {
+	select {
+	case b := <-l.c:
+		return b
+	default:
+		return &batchBuf{recs: make([]logs.Encoded, 0, batchSize), arena: make([]byte, 0, 128<<10)}
+	}
+}
+
+func (l batchList) Put(b *batchBuf) {
+	select {
+	case l.c <- b:
+	default:
+	}
+}
 
 // batchSize is how many records a stream receiver hands over at once; a
 // batch also goes as soon as the connection has nothing more buffered, so
@@ -258,7 +278,7 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 			send() // the arena is full: a batch never spans two arenas
 		}
 		if bb == nil {
-			bb = batchPool.Get().(*batchBuf)
+			bb = batchPool.Get()
 		}
 		off := len(bb.arena)
 		var t time.Time
@@ -442,7 +462,7 @@ func (s *Server) servePacketBatches(pc net.PacketConn, bs batchSink) error {
 			send()
 		}
 		if bb == nil {
-			bb = batchPool.Get().(*batchBuf)
+			bb = batchPool.Get()
 		}
 		off := len(bb.arena)
 		var t time.Time
