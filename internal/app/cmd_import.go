@@ -27,6 +27,9 @@ type importFlags struct {
 }
 
 func runImport(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "declare" {
+		return runImportDeclare(ctx, env, args[1:])
+	}
 	var f importFlags
 	fs := flag.NewFlagSet("preau import", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -39,9 +42,11 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.credentials, "credentials", "", "write the initial passwords of created accounts to this CSV file (mode 0600) instead of the terminal")
 	fs.BoolVar(&f.verbose, "v", false, "list every change, not only the first 20 of each kind")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: preau import [siecle|sts|aaf|csv|ldif] FILE... [--mode full|partial] [--dry-run]\n\n"+
+		fmt.Fprintln(env.Stderr, "Usage: preau import [siecle|sts|aaf|csv|ldif] FILE... [--mode full|partial] [--dry-run]\n"+
+			"       preau import declare [csv|ldif] --uai UAI --justification TEXT --reference REF\n\n"+
 			"Files of one establishment: SIECLE ElevesSansAdresses.xml (and Structures.xml, Nomenclature.xml),\n"+
 			"STS-Web sts_emp_<UAI>_<year>.xml, AAF Complet or Delta files, or CSV (columns in the documentation).\n"+
+			"CSV and LDIF are not national sources: declare them first (CARINE INF-ANN-7).\n"+
 			"Birth dates, addresses, phones and guardians are dropped while reading and never stored.\n\nFlags:")
 		fs.PrintDefaults()
 	}

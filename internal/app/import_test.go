@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/preau/preau/internal/app"
+	"github.com/preau/preau/internal/core"
 )
 
 // TestImportCSVCommand drives `preau import` on a CSV file: a dry run
@@ -25,6 +26,21 @@ func TestImportCSVCommand_INF_ANN_6(t *testing.T) {
 		"0999001W;élève;E1;Zoé;Martin;4B;14/05/2012;0601020304\n"+
 		"0999001W;élève;E2;Léo;N'Diaye;4B;03/02/2012;0605060708\n"+
 		"0999001W;enseignant;P1;Paul;Durand;;;\n"), 0o600)
+	// CARINE: INF-ANN-7 — a generic source needs its declaration first.
+	var refused bytes.Buffer
+	err := app.Run(context.Background(), []string{"import", csvPath, "--dry-run", "--data", n.data},
+		app.Env{Getenv: func(string) string { return "" }, Stdout: &refused, Stderr: &refused})
+	if !core.IsKind(err, core.Permission) || !strings.Contains(err.Error(), "preau import declare csv --uai 0999001W") {
+		t.Fatalf("undeclared CSV: %v", err)
+	}
+	n.cli("import", "declare", "csv", "--uai", "0999001W", "--reference", "RT-2026-014",
+		"--justification", "pupils of the music section are in no national file")
+	n.cli("import", "declare", "ldif", "--uai", "0999001W", "--reference", "RT-2026-015",
+		"--justification", "accounts kept from the former directory during the move")
+	if out := n.cli("import", "declare", "--uai", "0999001W"); !strings.Contains(out, `CSV   reference "RT-2026-014"`) ||
+		!strings.Contains(out, "pupils of the music section") {
+		t.Fatalf("declarations:\n%s", out)
+	}
 	out := n.cli("import", csvPath, "--dry-run")
 	if !strings.Contains(out, "3 to create") || !strings.Contains(out, "Dry run") || !strings.Contains(out, "date_naissance") {
 		t.Fatalf("dry run:\n%s", out)

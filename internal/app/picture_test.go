@@ -64,6 +64,8 @@ func newPictureClass(t *testing.T) *pictureClass {
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	n.cli("import", "declare", "csv", "--uai", uai, "--reference", "RT-2026-001",
+		"--justification", "the école's pupils come from the town's enrolment list")
 	n.cli("import", "csv", path, "--mode", "partial")
 	groupID := makeOwner(t, n.data, uai, "GS", "ines.garnier")
 

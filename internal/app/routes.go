@@ -88,7 +88,7 @@ func (a *App) routes() (http.Handler, error) {
 	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Factors: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
 		PublicURL: a.cfg.Web.PublicURL}).Routes(mux, requireConsole)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
-		a.cfg.Directory.LeaverGrace).Routes(mux, requireAdminNow)
+		a.cfg.Directory.LeaverGrace).WithSources(a.db).Routes(mux, requireAdminNow)
 	pics, err := pictureweb.New(pictureweb.Deps{Renderer: rd, Log: a.log, SetSessionCookie: authweb.SetSessionCookie,
 		PublicURL: a.cfg.Web.PublicURL, Pictures: picture.New(picture.Deps{Store: a.db, Sessions: a.auth,
 			Clock: a.clock, Log: a.log.With("svc", "picture")})})

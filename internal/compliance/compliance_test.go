@@ -340,7 +340,7 @@ func TestPlainBindsFlip_INF_ANN_5(t *testing.T) {
 	}
 }
 
-// CARINE: INF-AUT-7, INF-ANN-3
+// CARINE: INF-AUT-7, INF-ANN-3, INF-ANN-7
 func TestLiveCounts_INF_AUT_7(t *testing.T) {
 	f := newFake()
 	rep := evaluate(t, f)
@@ -355,8 +355,14 @@ func TestLiveCounts_INF_AUT_7(t *testing.T) {
 		t.Fatalf("INF-ANN-3 without import: %+v", r)
 	}
 	f.entries = append(f.entries, &journal.Entry{Chain: "est-1", At: now, Action: "directory.import.run", Result: journal.Done, Reason: "csv full"})
-	if r := status(t, evaluate(t, f), "INF-ANN-7"); r.Status != compliance.Organisational || !strings.Contains(r.Evidence.EN, "Generic sources imported (csv)") {
-		t.Fatalf("INF-ANN-7 after a CSV import: %+v", r)
+	if r := status(t, evaluate(t, f), "INF-ANN-7"); r.Status != compliance.Organisational ||
+		!strings.Contains(r.Evidence.EN, "generic sources imported without a declaration: 0999001W CSV.") {
+		t.Fatalf("INF-ANN-7 after an undeclared CSV import: %+v", r)
+	}
+	f.settings["est-1/directory.source.csv"] = `{"Source":"csv","Justification":"the music school's pupils are in no national file","Reference":"RT-2026-014"}`
+	if r := status(t, evaluate(t, f), "INF-ANN-7"); r.Status != compliance.Organisational ||
+		strings.Contains(r.Evidence.EN, "without a declaration") || !strings.Contains(r.Evidence.EN, "Generic sources declared: 0999001W CSV (RT-2026-014).") {
+		t.Fatalf("INF-ANN-7 after the declaration: %+v", r)
 	}
 }
 

@@ -5,6 +5,7 @@ package compliance
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"strings"
@@ -200,15 +201,18 @@ type Facts struct {
 	BreakGlass     BreakGlassCounts
 	Privacy        map[string]PrivacyRecord // by establishment ID; nil when not read
 	Imports        map[string][]ImportRun   // newest first, by establishment ID
-	Journal        *JournalCheck            // nil when not verified
-	LastEntry      time.Time                // newest journal entry of the establishments
-	Clients        []*sso.Client
-	ForgottenText  bool // the establishment wrote its own forgotten-password procedure
-	Backup         *BackupFacts
-	Logs           *LogFacts     // nil when not read
-	Monitor        *MonitorFacts // nil when not read
-	Filter         *FilterFacts  // nil when not read
-	Config         Config
+	// Sources holds each establishment's declarations of generic
+	// directory sources (INF-ANN-7), by establishment ID.
+	Sources       map[string][]directory.SourceDeclaration
+	Journal       *JournalCheck // nil when not verified
+	LastEntry     time.Time     // newest journal entry of the establishments
+	Clients       []*sso.Client
+	ForgottenText bool // the establishment wrote its own forgotten-password procedure
+	Backup        *BackupFacts
+	Logs          *LogFacts     // nil when not read
+	Monitor       *MonitorFacts // nil when not read
+	Filter        *FilterFacts  // nil when not read
+	Config        Config
 }
 
 // ForgottenPasswordSetting is the auth setting holding the forgotten-password
@@ -221,6 +225,7 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 	f := &Facts{Now: deps.Clock.Now(), Version: deps.Version, Establishments: ests, Config: deps.Config,
 		Policies: deps.Passwords.Policies(ctx), Accounts: map[string]AccountCounts{},
 		Zones: map[string][]string{}, ZoneRanges: map[string]map[string][]netip.Prefix{}, Imports: map[string][]ImportRun{},
+		Sources:   map[string][]directory.SourceDeclaration{},
 		Documents: map[string][]Document{}, Grants: map[string][]*directory.Grant{}}
 	if deps.Backups != nil {
 		b, err := deps.Backups.BackupFacts(ctx)
@@ -290,6 +295,18 @@ func Gather(ctx context.Context, deps Deps, ests []*directory.Establishment) (*F
 		for _, r := range runs {
 			src, mode, _ := strings.Cut(r.Reason, " ")
 			f.Imports[e.ID] = append(f.Imports[e.ID], ImportRun{At: r.At, Source: src, Mode: mode})
+		}
+		for _, src := range directory.GenericSources {
+			v, err := deps.Settings.Setting(ctx, e.ID, "directory.source."+src)
+			if core.IsKind(err, core.NotFound) {
+				continue
+			} else if err != nil {
+				return nil, core.Wrap(op, core.KindOf(err), err)
+			}
+			var d directory.SourceDeclaration
+			if json.Unmarshal([]byte(v), &d) == nil {
+				f.Sources[e.ID] = append(f.Sources[e.ID], d)
+			}
 		}
 	}
 	if len(chains) > 0 {

@@ -5,6 +5,7 @@ package compliance
 
 import (
 	"fmt"
+	"github.com/preau/preau/internal/directory"
 	"slices"
 	"strings"
 	"time"
@@ -74,22 +75,38 @@ var directoryRules = map[string]rule{
 	"INF-ANN-6": fixed(Met, "Les imports lisent une liste blanche d’attributs : le reste est écarté à la lecture et seulement compté, jamais stocké.",
 		"Imports read an allow-list of attributes: everything else is dropped while reading and only counted, never stored."),
 	"INF-ANN-7": func(f *Facts, q Requirement) (Status, Text) {
-		var generic []string
+		// Organisational like every [S] row: the formalities are the
+		// establishment's. The evidence names any generic source imported
+		// without a declaration (imports refuse one now; an older run may
+		// remain) and lists the declared ones with their reference.
+		var undeclared, declared []string
 		for _, e := range f.Establishments {
 			for _, r := range f.Imports[e.ID] {
-				if !slices.Contains(nationalSources, strings.ToLower(r.Source)) && !slices.Contains(generic, r.Source) {
-					generic = append(generic, r.Source)
+				src := strings.ToLower(r.Source)
+				if directory.IsNationalSource(src) {
+					continue
+				}
+				ok := slices.ContainsFunc(f.Sources[e.ID], func(d directory.SourceDeclaration) bool { return d.Source == src })
+				if k := e.UAI + " " + strings.ToUpper(src); !ok && !slices.Contains(undeclared, k) {
+					undeclared = append(undeclared, k)
 				}
 			}
+			for _, d := range f.Sources[e.ID] {
+				declared = append(declared, fmt.Sprintf("%s %s (%s)", e.UAI, strings.ToUpper(d.Source), d.Reference))
+			}
 		}
-		base := T("Les connecteurs intégrés couvrent les sources nationales (SIECLE, STS-Web, AAF, BE1D).",
-			"Built-in connectors cover the national sources (SIECLE, STS-Web, AAF, BE1D).")
-		if len(generic) > 0 {
-			g := strings.Join(generic, ", ")
-			return Organisational, join(base, T(fmt.Sprintf("Sources génériques importées (%s) : la justification et la référence des formalités CNIL (RGPD) doivent être tenues par l’établissement.", g),
-				fmt.Sprintf("Generic sources imported (%s): the establishment must keep their justification and CNIL (GDPR) formality reference.", g)))
+		base := T("Les connecteurs intégrés couvrent les sources nationales (SIECLE, STS-Web, AAF, BE1D) ; un import CSV ou LDIF est refusé tant que l’établissement n’a pas enregistré sa justification et la référence de sa formalité CNIL.",
+			"Built-in connectors cover the national sources (SIECLE, STS-Web, AAF, BE1D); a CSV or LDIF import is refused until the establishment has recorded its justification and CNIL formality reference.")
+		if len(undeclared) > 0 {
+			u := strings.Join(undeclared, ", ")
+			return Organisational, join(base, T("À régulariser : sources génériques importées sans déclaration : "+u+".",
+				"To put right: generic sources imported without a declaration: "+u+"."))
 		}
-		return Organisational, join(base, T("Aucune source générique importée.", "No generic source imported."))
+		if len(declared) > 0 {
+			l := strings.Join(declared, ", ")
+			return Organisational, join(base, T("Sources génériques déclarées : "+l+".", "Generic sources declared: "+l+"."))
+		}
+		return Organisational, join(base, T("Aucune source générique déclarée.", "No generic source declared."))
 	},
 	"INF-ANN-8": fixed(Met, "Le schéma n’a aucun attribut de date de naissance, téléphone, adresse ou responsable légal ; les imports les écartent, l’API et LDAP les refusent par leur nom ; les mots de passe initiaux sont aléatoires.",
 		"The schema has no birth date, phone, address or guardian attribute; imports drop them, the API and LDAP refuse them by name; initial passwords are random."),

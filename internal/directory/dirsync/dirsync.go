@@ -94,6 +94,9 @@ type Store interface {
 	AllMemberships(ctx context.Context) ([]directory.Membership, error)
 	LoginsTaken(ctx context.Context, candidates []string) (map[string]bool, error)
 	ApplyImport(ctx context.Context, c *directory.ImportChanges) error
+	// SourceDeclaration returns an establishment's declaration of a
+	// generic source (INF-ANN-7), core.NotFound when there is none.
+	SourceDeclaration(ctx context.Context, estID, source string) (directory.SourceDeclaration, error)
 }
 
 // Line is one planned change, for the preview.

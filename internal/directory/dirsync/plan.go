@@ -48,6 +48,9 @@ func (e *Engine) Plan(ctx context.Context, in *Incoming, opt Options) (*Plan, er
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkSource(ctx, st.est, in.Source); err != nil {
+		return nil, err
+	}
 	var roll *Rollover
 	if opt.Rollover {
 		opt.Mode = Full // the next year's files are the whole truth: leavers are disabled
@@ -324,4 +327,26 @@ func (b *builder) summary() {
 	}
 	p.Changes.Run = journal.Entry{Chain: b.st.est.ID, Action: action, TargetType: "establishment",
 		TargetID: b.st.est.ID, TargetName: b.st.est.UAI, Attributes: attrs, Reason: reason}
+}
+
+// checkSource refuses a generic source (CSV, LDIF) the establishment has not
+// declared: outside the national framework, an import needs a recorded
+// justification and data-protection reference (INF-ANN-7). Files read
+// together ("csv+siecle") need a declaration for each generic one.
+func (e *Engine) checkSource(ctx context.Context, est *directory.Establishment, source string) error {
+	for _, part := range strings.Split(strings.ToLower(source), "+") {
+		if directory.IsNationalSource(part) {
+			continue
+		}
+		_, err := e.Store.SourceDeclaration(ctx, est.ID, part)
+		if core.IsKind(err, core.NotFound) {
+			return core.E(op, core.Permission, "%s is not a national source: %s must first record why it is needed and "+
+				"the reference of its data-protection formality (CARINE INF-ANN-7), on the console's import page or with "+
+				"`preau import declare %s --uai %s --justification … --reference …`", strings.ToUpper(part), est.UAI, part, est.UAI)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/importer"
 	"github.com/preau/preau/internal/web"
@@ -40,6 +41,8 @@ type ImportPages struct {
 	rd    *web.Renderer
 	mu    sync.Mutex
 	runs  map[string]*run // by random token
+
+	sources SourceStore // nil: no generic-source declarations (see WithSources)
 }
 
 // run is one previewed import, kept in memory for 30 minutes and bound to
@@ -81,6 +84,7 @@ func (h *ImportPages) Routes(mux *http.ServeMux, requireAdmin func(http.Handler)
 	handle("GET /admin/import/{token}", h.progress)
 	handle("GET /admin/import/{token}/events", h.events)
 	handle("GET /admin/import/{token}/passwords", h.passwords)
+	handle("POST /admin/import/sources", h.declare)
 }
 
 // get returns the run of token if the principal's session owns it.
@@ -100,13 +104,33 @@ func (h *ImportPages) get(r *http.Request) (*run, error) {
 }
 
 func (h *ImportPages) form(w http.ResponseWriter, r *http.Request) error {
-	h.rd.Page(w, r, http.StatusOK, "dir/import", importForm{Form: web.NewForm(r.Context(), nil)})
+	return h.renderForm(w, r, http.StatusOK, importForm{Form: web.NewForm(r.Context(), nil),
+		Declared: r.URL.Query().Get("declared")})
+}
+
+// renderForm shows the upload form with the generic-source declarations.
+func (h *ImportPages) renderForm(w http.ResponseWriter, r *http.Request, status int, v importForm) error {
+	rows, ests, err := h.sourceRows(r.Context())
+	if err != nil {
+		return err
+	}
+	v.Sources, v.Establishments = rows, ests
+	if v.SourceForm == nil {
+		v.SourceForm = web.NewForm(r.Context(), nil)
+	}
+	h.rd.Page(w, r, status, "dir/import", v)
 	return nil
 }
 
 type importForm struct {
 	Form  *web.Form
 	Error string
+	// The generic sources (INF-ANN-7): each establishment's declarations,
+	// the form that records one, and the source just declared.
+	Sources        []sourceRow
+	Establishments []*directory.Establishment
+	SourceForm     *web.Form
+	Declared       string
 }
 
 // parseUpload reads the uploaded files with the importers.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/web"
 	"github.com/preau/preau/internal/web/sheet"
@@ -65,14 +66,18 @@ func (h *ImportPages) preview(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	if k := core.KindOf(err); k == core.Invalid || k == core.NotFound || k == core.Conflict {
+	if k := core.KindOf(err); k == core.Invalid || k == core.NotFound || k == core.Conflict || k == core.Permission {
 		msg := core.MessageOf(err)
 		if strings.HasPrefix(msg, "dir.") { // our own messages are catalog keys
 			msg = web.T(r.Context(), msg)
+		} else if k == core.Permission && batch != nil && !directory.IsNationalSource(string(batch.Source)) {
+			msg = web.T(r.Context(), "dir.sources.undeclared", strings.ToUpper(string(batch.Source)))
 		}
-		h.rd.Page(w, r, http.StatusUnprocessableEntity, "dir/import", importForm{Form: web.NewForm(r.Context(), nil),
-			Error: msg})
-		return nil
+		status := http.StatusUnprocessableEntity
+		if k == core.Permission { // another establishment's file, or an undeclared generic source
+			status = http.StatusForbidden
+		}
+		return h.renderForm(w, r, status, importForm{Form: web.NewForm(r.Context(), nil), Error: msg})
 	}
 	return err
 }
