@@ -78,3 +78,56 @@ func TestGenericSourceNeedsDeclaration_INF_ANN_7(t *testing.T) {
 		}
 	})
 }
+
+// TestImportJournaledUnderJobIdentity_INF_ANN_4: every entry an import
+// writes is the operator's and carries the job's identity, which the run's
+// summary names too.
+func TestImportJournaledUnderJobIdentity_INF_ANN_4(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		ctx := dirtest.Ctx()
+		db := open(t)
+		e := dirtest.NewEstablishment(999071, directory.College)
+		if err := db.CreateEstablishment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		eng := &dirsync.Engine{Store: db, Clock: core.NewFakeClock(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)), Hash: cheapHash}
+		in := siecle(pupil("j1", "Léa", "Roux", "6A"), pupil("j2", "Noé", "Petit", "6B"))
+		in.UAI = e.UAI
+		plan, err := eng.Plan(ctx, in, dirsync.Options{Mode: dirsync.Partial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Apply(ctx, plan, nil); err != nil {
+			t.Fatal(err)
+		}
+		es, err := db.FindJournal(ctx, journal.Filter{Chain: e.ID, Action: "directory."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var job string
+		for _, x := range es {
+			if x.Action == "directory.import.run" {
+				job = x.Attributes[len(x.Attributes)-1]
+			}
+		}
+		if !strings.HasPrefix(job, "job:import/") {
+			t.Fatalf("the run names no job: %+v", es)
+		}
+		n := 0
+		for _, x := range es {
+			if x.Action == "directory.establishment.create" {
+				continue
+			}
+			if x.ActorLogin != core.PrincipalFromContext(ctx).Login {
+				t.Errorf("%s by %q", x.Action, x.ActorLogin)
+			}
+			if x.Action != "directory.import.run" && x.Reason != job {
+				t.Errorf("%s %s: reason %q, want the job %s", x.Action, x.TargetName, x.Reason, job)
+			}
+			n++
+		}
+		if n != 2+2+2+1 { // two classes, two pupils, two memberships, the run
+			t.Fatalf("%d import entries: %+v", n, es)
+		}
+	})
+}

@@ -5,19 +5,24 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/journal"
 )
 
 // ApplyImport applies an import plan in one transaction: new groups, new
 // people (with their initial password hashes), updates, membership changes,
-// each journaled, then the run's own summary entry. All or nothing.
+// each journaled, then the run's own summary entry. All or nothing. The
+// entries are the operator's, under the job identity "job:import/<id>"
+// (their reason, and an attribute of the summary; INF-ANN-4).
 func (db *DB) ApplyImport(ctx context.Context, c *directory.ImportChanges) error {
 	return db.write(ctx, "store.ApplyImport", func(tx *Tx) error {
 		tx.bulkMode()
+		tx.job = "job:import/" + core.NewID()
 		if err := tx.createGroups(c.NewGroups); err != nil {
 			return err
 		}
@@ -40,7 +45,9 @@ func (db *DB) ApplyImport(ctx context.Context, c *directory.ImportChanges) error
 		if err := tx.addMembers(c.AddMembers); err != nil {
 			return err
 		}
-		return tx.journal(c.Run)
+		run := c.Run
+		run.Attributes = append(slices.Clip(run.Attributes), tx.job)
+		return tx.journal(run)
 	})
 }
 

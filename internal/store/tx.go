@@ -46,6 +46,11 @@ type Tx struct {
 	// commit must not wait for this process's commit lock: another
 	// commit holding that lock may be waiting for the row.
 	headsTouched bool
+	// job names the sync job this transaction runs ("job:import/<id>"):
+	// entries without a reason of their own carry it, so that every change
+	// of the job is found under its identity, with the operator who
+	// started it as their actor (INF-ANN-4).
+	job string
 }
 
 // runner is what a transaction runs its statements through: *sql.Tx and
@@ -252,6 +257,9 @@ func (tx *Tx) journal(e journal.Entry) error {
 	}
 	if e.Result == "" {
 		e.Result = journal.Done
+	}
+	if e.Reason == "" {
+		e.Reason = tx.job
 	}
 	e.At = tx.now
 	if tx.batch != nil {
