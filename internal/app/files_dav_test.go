@@ -125,7 +125,14 @@ func TestFilesQuotaWarningMailed(t *testing.T) {
 	if len(msgs) != 2 || !strings.Contains(mailText(t, msgs[0]), "85 %") || !strings.Contains(mailText(t, msgs[1]), "97 %") {
 		t.Fatalf("quota mails: %d, subjects %q", len(msgs), subjects)
 	}
-	if j := n.cli("journal", "export"); strings.Count(j, `"action":"notify.mail.send"`) != 2 {
-		t.Fatalf("quota mails journaled %d times, want 2", strings.Count(j, `"action":"notify.mail.send"`))
+	// The mail goes out after the upload has answered, and its entry is
+	// journaled once the relay took it: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		j := n.cli("journal", "export")
+		if c := strings.Count(j, `"action":"notify.mail.send"`); c == 2 {
+			break
+		} else if c > 2 || time.Now().After(deadline) {
+			t.Fatalf("quota mails journaled %d times, want 2", c)
+		}
 	}
 }
