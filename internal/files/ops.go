@@ -243,11 +243,17 @@ func (v *verifyReader) Seek(off int64, whence int) (int64, error) {
 
 func (v *verifyReader) Close() error { return v.rc.Close() }
 
-// blobKey names a new content object: a fixed depth, so no key is a prefix
-// of another.
+// blobKey names a new content object: files/<space>/<t1>/<t2>/<id>, where
+// t1 and t2 are the first 4 and the next 4 hex digits of the time-ordered ID
+// (a folder per 50 days, a subfolder per 65 seconds). Uploads arriving
+// together land in the same folder and share its sync (fsblob's group
+// commit of folder entries), and no folder grows beyond what 65 seconds of
+// uploads put in it. No key is a prefix of another: every key has this
+// depth, and the folders of the former layout (files/<space>/<2 hex>/<id>)
+// have names of another length.
 func blobKey(spaceID string) string {
 	id := core.NewID()
-	return "files/" + spaceID + "/" + id[len(id)-2:] + "/" + id
+	return "files/" + spaceID + "/" + id[:4] + "/" + id[4:8] + "/" + id
 }
 
 func etag(sum string, size int64, ns int64) string {

@@ -157,6 +157,27 @@ func (s *Service) limit(ctx context.Context, sp *Space) int64 {
 	if sp.Quota != 0 {
 		return sp.Quota
 	}
+	m := memoOf(ctx)
+	if m == nil {
+		return s.defaultLimit(ctx, sp)
+	}
+	m.mu.Lock()
+	l, ok := m.limits[sp.ID]
+	m.mu.Unlock()
+	if !ok {
+		l = s.defaultLimit(ctx, sp)
+		m.mu.Lock()
+		if m.limits == nil {
+			m.limits = map[string]int64{}
+		}
+		m.limits[sp.ID] = l
+		m.mu.Unlock()
+	}
+	return l
+}
+
+// defaultLimit is the quota of a space without an override of its own.
+func (s *Service) defaultLimit(ctx context.Context, sp *Space) int64 {
 	switch sp.Kind {
 	case GroupSpace:
 		return s.defaultQuota(ctx, sp.Establishment, "group", s.cfg.GroupQuota)
@@ -236,11 +257,26 @@ func (s *Service) caller(ctx context.Context) (*caller, error) {
 	if p.PersonID == "" {
 		return nil, core.E("files", core.Unauthenticated, "log in to reach your files")
 	}
+	m := memoOf(ctx)
+	if m != nil {
+		m.mu.Lock()
+		c := m.caller
+		m.mu.Unlock()
+		if c != nil && c.p.PersonID == p.PersonID {
+			return c, nil
+		}
+	}
 	gs, err := s.dir.FindMemberships(ctx, p.PersonID)
 	if err != nil {
 		return nil, err
 	}
-	return &caller{p: p, groups: gs}, nil
+	c := &caller{p: p, groups: gs}
+	if m != nil {
+		m.mu.Lock()
+		m.caller = c
+		m.mu.Unlock()
+	}
+	return c, nil
 }
 
 // GroupFolderName is the folder a group space appears as under /groups:
@@ -268,6 +304,28 @@ func groupLevel(role string, p core.Principal) Level {
 
 // homeSpace returns the personal space of a person.
 func (s *Service) homeSpace(ctx context.Context, personID, login, est string) (*Space, error) {
+	m := memoOf(ctx)
+	if m != nil && personID == core.PrincipalFromContext(ctx).PersonID {
+		m.mu.Lock()
+		home := m.home
+		m.mu.Unlock()
+		if home != nil {
+			sp := *home
+			return &sp, nil
+		}
+		sp, err := s.findHomeSpace(ctx, personID, login, est)
+		if err == nil {
+			cp := *sp
+			m.mu.Lock()
+			m.home = &cp
+			m.mu.Unlock()
+		}
+		return sp, err
+	}
+	return s.findHomeSpace(ctx, personID, login, est)
+}
+
+func (s *Service) findHomeSpace(ctx context.Context, personID, login, est string) (*Space, error) {
 	if est == "" {
 		if sp, err := s.st.FindSpaceByOwner(ctx, Personal, personID); err == nil {
 			return sp, nil

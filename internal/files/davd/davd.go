@@ -277,7 +277,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	ctx := core.ContextWithPrincipal(r.Context(), p)
+	ctx := files.WithRequestMemo(core.ContextWithPrincipal(r.Context(), p))
 	r = r.WithContext(ctx)
 	if !charterOK && !h.charters(w, r, key) {
 		return
