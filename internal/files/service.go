@@ -15,6 +15,7 @@ import (
 	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/files/bandwidth"
 )
 
 // People is what files reads of the directory.
@@ -90,6 +91,7 @@ type Deps struct {
 	Settings Settings   // nil: the Config defaults only
 	Mail     Mailer     // nil: quota warnings on the portal only
 	Clock    core.Clock
+	Sleep    bandwidth.Sleep // nil: real waits (tests pace transfers on a fake clock)
 	Log      *slog.Logger
 	Config   Config
 }
@@ -113,6 +115,8 @@ type Service struct {
 	clock core.Clock
 	log   *slog.Logger
 	cfg   Config
+
+	shaper *bandwidth.Shaper // bandwidth limits of transfers (UTI-ESF-5)
 }
 
 // New returns the service.
@@ -137,8 +141,10 @@ func New(d Deps) *Service {
 	if c.TrashAge == 0 {
 		c.TrashAge = def.TrashAge
 	}
-	return &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, mail: d.Mail, clock: d.Clock,
+	s := &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, mail: d.Mail, clock: d.Clock,
 		log: d.Log, cfg: c}
+	s.shaper = bandwidth.NewShaper(s.loadBandwidth, d.Clock, d.Sleep, nil)
+	return s
 }
 
 // Config returns the policy in force.

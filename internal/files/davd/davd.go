@@ -299,6 +299,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if r.Method == http.MethodGet {
+			if sw, limited := h.files.ShapeDownload(ctx, w); limited {
+				w = shapedResponse{ResponseWriter: w, w: sw} // UTI-ESF-5
+			}
+		}
 		h.get(w, r)
 		return
 	case "PROPFIND", "PROPPATCH", "LOCK":
@@ -317,6 +322,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case http.MethodPut:
+		r.Body = readCloser{h.files.ShapeUpload(ctx, r.Body), r.Body} // UTI-ESF-5
 		fs.size = r.ContentLength
 		if err := h.precheckPut(r); err != nil {
 			writeError(w, err)
@@ -551,4 +557,20 @@ func (m *statusMapper) Flush() {
 	if f, ok := m.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// shapedResponse sends a download's body at the pace of the bandwidth
+// limit (files.Service.ShapeDownload).
+type shapedResponse struct {
+	http.ResponseWriter
+	w io.Writer
+}
+
+func (s shapedResponse) Write(b []byte) (int, error) { return s.w.Write(b) }
+
+// readCloser reads an upload's body through a shaper and closes the
+// original body.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
