@@ -302,9 +302,11 @@ func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptio
 	if err != nil {
 		return nil, err
 	}
-	old, err := s.st.FindChild(ctx, t.space.ID, t.parentID(), name)
-	if err != nil && !core.IsKind(err, core.NotFound) {
-		return nil, err
+	old := t.existing
+	if !t.looked {
+		if old, err = s.st.FindChild(ctx, t.space.ID, t.parentID(), name); err != nil && !core.IsKind(err, core.NotFound) {
+			return nil, err
+		}
 	}
 	if old != nil && old.Dir {
 		return nil, core.E(op, core.Conflict, "%s is a folder", name)

@@ -214,6 +214,11 @@ type target struct {
 	owner   string // who owns the private part (when private)
 	glass   bool   // reached through break-glass: read-only
 	virtual string // "/", "/groups", "/shared" when virtual
+	// With missingOK, what resolve found under the name it hands back
+	// (looked: it did look; existing: nil when absent), so that Put does
+	// not look it up again.
+	looked   bool
+	existing *Node
 }
 
 func (t *target) node() *Node {
@@ -508,7 +513,7 @@ func (s *Service) resolve(ctx context.Context, c *caller, vpath string, missingO
 	for i, comp := range rest {
 		n, err := s.st.FindChild(ctx, t.space.ID, t.parentID(), comp)
 		if core.IsKind(err, core.NotFound) && missingOK && i == len(rest)-1 {
-			name = comp
+			name, t.looked = comp, true
 			break
 		}
 		if err != nil {
@@ -529,7 +534,7 @@ func (s *Service) resolve(ctx context.Context, c *caller, vpath string, missingO
 		// The last component exists: hand back its parent and name.
 		last := t.chain[len(t.chain)-1]
 		t.chain = t.chain[:len(t.chain)-1]
-		name = last.Name
+		name, t.existing, t.looked = last.Name, last, true
 	}
 	if err := s.decide(ctx, c, t, name); err != nil {
 		return nil, "", err
