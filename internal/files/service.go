@@ -190,14 +190,22 @@ func (s *Service) defaultLimit(ctx context.Context, sp *Space) int64 {
 	case Establishment:
 		return s.defaultQuota(ctx, sp.Establishment, "establishment", s.cfg.EstablishmentQuota)
 	}
-	if p, err := s.dir.FindPerson(ctx, sp.Owner); err == nil {
-		def := s.cfg.DefaultQuota
-		if q, ok := s.cfg.Quotas[p.Profile]; ok {
-			def = q
-		}
-		return s.defaultQuota(ctx, sp.Establishment, string(p.Profile), def)
+	// The caller's own space: the profile is the principal's (it comes from
+	// the login, checked against the store's credential stamp on every
+	// WebDAV request), which saves reading the person on each upload.
+	prof := core.Profile("")
+	if pr := core.PrincipalFromContext(ctx); pr.PersonID != "" && pr.PersonID == sp.Owner && pr.Profile != "" {
+		prof = pr.Profile
+	} else if p, err := s.dir.FindPerson(ctx, sp.Owner); err == nil {
+		prof = p.Profile
+	} else {
+		return s.cfg.DefaultQuota
 	}
-	return s.cfg.DefaultQuota
+	def := s.cfg.DefaultQuota
+	if q, ok := s.cfg.Quotas[prof]; ok {
+		def = q
+	}
+	return s.defaultQuota(ctx, sp.Establishment, string(prof), def)
 }
 
 // isPrivate reports whether a name is a private marker.

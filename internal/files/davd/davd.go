@@ -407,9 +407,15 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, e.Name, e.ModTime, rc)
 }
 
+// precheckLimit is the announced size from which precheckPut reads the
+// quota before the body: files.Service.Put refuses any announced size
+// beyond the room before storing a byte, so below this only one buffer of
+// the body (32 KiB) may be read before the 507; above it, nothing is.
+const precheckLimit = 64 << 10
+
 // precheckPut refuses at once an announced upload beyond the quota.
 func (h *Handler) precheckPut(r *http.Request) error {
-	if r.ContentLength <= 0 {
+	if r.ContentLength <= precheckLimit {
 		return nil
 	}
 	vp := davPath(r.URL.Path)
