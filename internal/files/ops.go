@@ -299,6 +299,7 @@ type PutOptions struct {
 func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptions) (*Entry, error) {
 	const op = "files.Put"
 	c, t, name, err := s.writable(ctx, op, vpath)
+	stopNodeMemo(ctx) // from here on the request writes
 	if err != nil {
 		return nil, err
 	}

@@ -519,7 +519,7 @@ func (s *Service) resolve(ctx context.Context, c *caller, vpath string, missingO
 	// Walk down.
 	name := ""
 	for i, comp := range rest {
-		n, err := s.st.FindChild(ctx, t.space.ID, t.parentID(), comp)
+		n, err := s.findChild(ctx, t.space.ID, t.parentID(), comp)
 		if core.IsKind(err, core.NotFound) && missingOK && i == len(rest)-1 {
 			name, t.looked = comp, true
 			break

@@ -117,3 +117,30 @@ func TestFilesBandwidthPolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestFilesUploadMemo: under a request memo, what one request reads again
+// and again is read once, but never across its write: after the Put, the
+// same request sees the new file, and a second Put in the same request
+// replaces it (no stale "absent" lookup), with the usage counted once each.
+func TestFilesUploadMemo(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newFilesEnv(t, open, files.Config{})
+		e.person(t, "lou", core.ProfilePupil)
+		ctx := files.WithUploadMemo(e.as("lou"))
+		if _, err := e.svc.Stat(ctx, "/home/a.txt"); !core.IsKind(err, core.NotFound) {
+			t.Fatalf("Stat before: %v", err)
+		}
+		e.put(t, ctx, "/home/a.txt", "one")
+		if en, err := e.svc.Stat(ctx, "/home/a.txt"); err != nil || en.Size != 3 {
+			t.Fatalf("Stat after the Put in the same request: %+v %v", en, err)
+		}
+		e.put(t, ctx, "/home/a.txt", "second")
+		got, err := e.read(e.as("lou"), "/home/a.txt")
+		if err != nil || got != "second" {
+			t.Fatalf("content = %q, %v", got, err)
+		}
+		if q, _ := e.svc.Quota(e.as("lou"), "/home"); q.Used != 9 { // "second" + the version "one"
+			t.Fatalf("usage = %d, want 9", q.Used)
+		}
+	})
+}

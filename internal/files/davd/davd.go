@@ -277,7 +277,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	ctx := files.WithRequestMemo(core.ContextWithPrincipal(r.Context(), p))
+	ctx := core.ContextWithPrincipal(r.Context(), p)
+	if r.Method == http.MethodPut {
+		ctx = files.WithUploadMemo(ctx) // a PUT's only write is its Put
+	} else {
+		ctx = files.WithRequestMemo(ctx)
+	}
 	r = r.WithContext(ctx)
 	if !charterOK && !h.charters(w, r, key) {
 		return
