@@ -99,7 +99,7 @@ func (s *Service) TransferLimits(ctx context.Context) (bandwidth.Policy, bandwid
 		return p, bandwidth.Limits{}, "", err
 	}
 	zone := directory.ZoneOf(zones, pr.Source)
-	l, _ := p.For(zone)
+	l := p.For(zone)
 	return p, l, zone, nil
 }
 

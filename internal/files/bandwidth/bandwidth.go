@@ -32,11 +32,15 @@ import (
 	"github.com/preau/preau/internal/directory"
 )
 
-// Limits are rates in bytes per second; 0 means unlimited.
+// Limits are rates in bytes per second; 0 means unlimited. In a zone's
+// limits, Inherit (-1) means "as the establishment" for that direction.
 type Limits struct {
 	Down int64 `json:"down,omitempty"` // to users (GET, downloads)
 	Up   int64 `json:"up,omitempty"`   // from users (PUT, uploads)
 }
+
+// Inherit in a zone's limit follows the establishment's for that direction.
+const Inherit = -1
 
 // Off reports whether neither direction is limited.
 func (l Limits) Off() bool { return l.Down <= 0 && l.Up <= 0 }
@@ -72,6 +76,9 @@ const MinRate = 8000
 func (p Policy) Validate() error {
 	const op = "bandwidth.Policy"
 	check := func(what string, v int64) error {
+		if v == Inherit && strings.HasPrefix(what, "zone ") {
+			return nil
+		}
 		if v < 0 {
 			return core.E(op, core.Invalid, "%s: a limit cannot be negative", what)
 		}
@@ -143,13 +150,36 @@ func (p Policy) Active(t time.Time, loc *time.Location) bool {
 	return m >= f && m < to
 }
 
-// For returns the limits of a client in zone ("" outside every zone) and
-// the bucket's scope: the zone when it has limits of its own, else "".
-func (p Policy) For(zone string) (Limits, string) {
-	if l, ok := p.Zones[zone]; ok && zone != "" {
-		return l, zone
+// For returns the limits of a client in zone ("" outside every zone), a
+// zone's Inherit replaced by the establishment's value.
+func (p Policy) For(zone string) Limits {
+	l := p.Limits
+	if zl, ok := p.Zones[zone]; ok && zone != "" {
+		if zl.Down != Inherit {
+			l.Down = zl.Down
+		}
+		if zl.Up != Inherit {
+			l.Up = zl.Up
+		}
 	}
-	return p.Limits, ""
+	return l
+}
+
+// scope names the bucket a direction of zone draws from: the zone's own
+// when it sets that direction, else the establishment's ("").
+func (p Policy) scope(zone string, down bool) string {
+	zl, ok := p.Zones[zone]
+	if !ok || zone == "" {
+		return ""
+	}
+	if v := zl.Up; down {
+		if zl.Down == Inherit {
+			return ""
+		}
+	} else if v == Inherit {
+		return ""
+	}
+	return zone
 }
 
 // Marshal is the stored form (one setting, so a change is one journaled write).
@@ -421,7 +451,8 @@ func (s *Shaper) bucket(ctx context.Context, est, addr string, down bool) *Bucke
 	if p.Off() || !p.Active(s.clock.Now(), s.loc) {
 		return nil
 	}
-	l, scope := p.For(directory.ZoneOf(zones, addr))
+	zone := directory.ZoneOf(zones, addr)
+	l, scope := p.For(zone), p.scope(zone, down)
 	rate, dir := l.Up, "up"
 	if down {
 		rate, dir = l.Down, "down"

@@ -112,6 +112,7 @@ func zones(t *testing.T) []*directory.Zone {
 	return []*directory.Zone{
 		{Name: "wifi", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.2.0.0/16")}},
 		{Name: "peda", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}},
+		{Name: "byod", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.3.0.0/16")}},
 	}
 }
 
@@ -127,7 +128,8 @@ func TestShaperZonesAndHours(t *testing.T) {
 	}
 	// Monday 30 November 2026, 10:00 in Paris.
 	clock := core.NewFakeClock(time.Date(2026, 11, 30, 10, 0, 0, 0, paris))
-	pol := Policy{Limits: Limits{Down: 1_000_000, Up: 250_000}, Zones: map[string]Limits{"wifi": {Down: 125_000}},
+	pol := Policy{Limits: Limits{Down: 1_000_000, Up: 250_000},
+		Zones: map[string]Limits{"wifi": {Down: 125_000}, "byod": {Down: Inherit, Up: 100_000}},
 		From: "08:00", To: "17:30"}
 	loads := 0
 	src := func(ctx context.Context, est string) (Policy, []*directory.Zone, error) {
@@ -155,8 +157,17 @@ func TestShaperZonesAndHours(t *testing.T) {
 	if up := s.bucket(ctx, "E1", "10.2.0.5", false); up != nil {
 		t.Fatal("wifi uploads are limited although the wifi zone sets no upload limit")
 	}
-	if up := s.bucket(ctx, "E1", "10.1.0.9", false); up == nil || up.rate != 250_000 {
+	pedaUp := s.bucket(ctx, "E1", "10.1.0.9", false)
+	if pedaUp == nil || pedaUp.rate != 250_000 {
 		t.Fatal("uploads from the peda zone are not limited to 250 kB/s")
+	}
+	// byod inherits the establishment's downloads (and shares its bucket)
+	// but has its own upload limit.
+	if b := s.bucket(ctx, "E1", "10.3.0.1", true); b != peda {
+		t.Fatal("byod downloads do not share the establishment's bucket")
+	}
+	if b := s.bucket(ctx, "E1", "10.3.0.1", false); b == nil || b == pedaUp || b.rate != 100_000 {
+		t.Fatal("byod uploads do not have their own 100 kB/s bucket")
 	}
 	clock.Set(time.Date(2026, 11, 30, 18, 0, 0, 0, paris))
 	if s.bucket(ctx, "E1", "10.1.0.9", true) != nil {
@@ -188,6 +199,8 @@ func TestPolicyValidate(t *testing.T) {
 		{Policy{Limits: Limits{Down: -1}}, "negative"},
 		{Policy{Limits: Limits{Up: 100}}, "too low"},
 		{Policy{Zones: map[string]Limits{"wifi": {Down: 5}}}, "zone wifi"},
+		{Policy{Zones: map[string]Limits{"wifi": {Down: -2}}}, "negative"},
+		{Policy{Limits: Limits{Down: Inherit}}, "negative"},
 		{Policy{From: "08:00"}, "both"},
 		{Policy{From: "8h", To: "17:00"}, "HH:MM"},
 		{Policy{From: "18:00", To: "08:00"}, "end after"},

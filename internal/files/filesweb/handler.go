@@ -712,9 +712,9 @@ func (h *Handler) bandwidthForm(ctx context.Context, est string) (bandwidthForm,
 	return f, nil
 }
 
-// parseBandwidth reads the posted form into a policy: a zone with both
-// fields empty follows the establishment's limits; "0" in a zone field
-// means no limit there.
+// parseBandwidth reads the posted form into a policy: an empty zone field
+// follows the establishment's limit for that direction (both empty: the zone
+// is not stored); "0" in a zone field means no limit there.
 func parseBandwidth(r *http.Request) (bandwidth.Policy, error) {
 	var p bandwidth.Policy
 	var err error
@@ -730,12 +730,17 @@ func parseBandwidth(r *http.Request) (bandwidth.Policy, error) {
 		if d == "" && u == "" {
 			continue
 		}
-		var l bandwidth.Limits
-		if l.Down, err = bandwidth.ParseMbits(d); err != nil {
-			return p, err
+		// An empty field beside a filled one follows the establishment.
+		l := bandwidth.Limits{Down: bandwidth.Inherit, Up: bandwidth.Inherit}
+		if d != "" {
+			if l.Down, err = bandwidth.ParseMbits(d); err != nil {
+				return p, err
+			}
 		}
-		if l.Up, err = bandwidth.ParseMbits(u); err != nil {
-			return p, err
+		if u != "" {
+			if l.Up, err = bandwidth.ParseMbits(u); err != nil {
+				return p, err
+			}
 		}
 		if p.Zones == nil {
 			p.Zones = map[string]bandwidth.Limits{}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files/bandwidth"
 )
 
 func TestParseSize(t *testing.T) {
@@ -59,8 +60,11 @@ func TestParseBandwidthForm(t *testing.T) {
 	if p.Down != 2_500_000 || p.Up != 312_500 || p.From != "08:00" || p.To != "17:30" {
 		t.Fatalf("policy = %+v", p)
 	}
-	if len(p.Zones) != 1 || p.Zones["wifi"].Down != 500_000 || p.Zones["wifi"].Up != 0 {
-		t.Fatalf("zones = %+v (peda, left empty, must follow the establishment)", p.Zones)
+	if len(p.Zones) != 1 || p.Zones["wifi"].Down != 500_000 || p.Zones["wifi"].Up != bandwidth.Inherit {
+		t.Fatalf("zones = %+v (peda, left empty, and wifi's uploads must follow the establishment)", p.Zones)
+	}
+	if l := p.For("wifi"); l.Down != 500_000 || l.Up != 312_500 {
+		t.Fatalf("wifi limits = %+v, want its own download and the establishment's upload", l)
 	}
 	if p, err := parseBandwidth(form()); err != nil || !p.Off() {
 		t.Fatalf("an empty form must switch the limits off: %+v %v", p, err)
