@@ -130,7 +130,7 @@ func TestShaperZonesAndHours(t *testing.T) {
 	clock := core.NewFakeClock(time.Date(2026, 11, 30, 10, 0, 0, 0, paris))
 	pol := Policy{Limits: Limits{Down: 1_000_000, Up: 250_000},
 		Zones: map[string]Limits{"wifi": {Down: 125_000}, "byod": {Down: Inherit, Up: 100_000}},
-		From: "08:00", To: "17:30"}
+		From:  "08:00", To: "17:30"}
 	loads := 0
 	src := func(ctx context.Context, est string) (Policy, []*directory.Zone, error) {
 		loads++
