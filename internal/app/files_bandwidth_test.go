@@ -16,9 +16,10 @@ import (
 
 // TestFilesBandwidthSettings: an administrator sets transfer limits on the
 // console's storage page (a wrong rate is refused with its message and
-// changes nothing; the change is journaled), and a user's file manager then
-// tells the limits, the hours and the matching rclone --bwlimit; both pages
-// pass axe-core in French and English.
+// changes nothing; the change is journaled), with a limit of its own for
+// the wifi zone, and a user on the wifi then sees in the file manager the
+// wifi's download limit, the establishment's upload limit, the hours and the
+// matching rclone --bwlimit; both pages pass axe-core in French and English.
 // CARINE: UTI-ESF-5
 func TestFilesBandwidthSettings(t *testing.T) {
 	n := startNode(t)
@@ -27,6 +28,12 @@ func TestFilesBandwidthSettings(t *testing.T) {
 	n.cli("user", "add", "zoe.martin", "--uai", "0999001W", "--profile", "pupil", "--given", "Zoé", "--family", "Martin",
 		"--password", "Bonjour-Zoe-2026", "--must-change=false")
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
+	// The test client (127.0.0.1) is in the establishment's wifi zone.
+	_, zpage := n.get("/admin/zones")
+	zm := csrfRE.FindStringSubmatch(zpage)
+	if r, _ := n.post("/admin/zones", url.Values{"csrf": {zm[1]}, "name": {"wifi"}, "cidrs": {"127.0.0.0/8"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("adding the wifi zone: %d", r.StatusCode)
+	}
 	r, page := n.get("/admin/files")
 	if r.StatusCode != http.StatusOK || !strings.Contains(page, `id="bandwidth"`) {
 		t.Fatalf("storage page without the bandwidth form: %d", r.StatusCode)
@@ -48,7 +55,11 @@ func TestFilesBandwidthSettings(t *testing.T) {
 	if loc := post("down", "vingt"); !strings.Contains(loc, "error=") {
 		t.Fatalf("a wrong rate was accepted: %s", loc)
 	}
-	if loc := post("down", "20", "up", "2,5", "from", "08:00", "to", "17:30"); !strings.Contains(loc, "done=bandwidth") {
+	if !strings.Contains(page, `name="zone-down-wifi"`) {
+		t.Fatal("the bandwidth form has no row for the wifi zone")
+	}
+	if loc := post("down", "20", "up", "2,5", "from", "08:00", "to", "17:30", "zone", "wifi",
+		"zone-down-wifi", "4"); !strings.Contains(loc, "done=bandwidth") {
 		t.Fatalf("saving the limits: %s", loc)
 	}
 	if _, page := n.get("/admin/files?done=bandwidth"); !strings.Contains(page, `value="20"`) || !strings.Contains(page, `value="2.5"`) {
@@ -72,11 +83,13 @@ func TestFilesBandwidthSettings(t *testing.T) {
 		t.Fatalf("login: %d", r.StatusCode)
 	}
 	_, page = n.get("/files?path=/home")
-	if !strings.Contains(page, "data-sync-limited") || !strings.Contains(page, "20 Mbit/s") ||
-		!strings.Contains(page, "de 08:00 à 17:30") || !strings.Contains(page, "2,5 Mbit/s") || !strings.Contains(page, `--bwlimit "Mon-08:00,305K:2441K`) {
+	// The wifi's own download limit, the establishment's upload limit.
+	if !strings.Contains(page, "data-sync-limited") || !strings.Contains(page, "Téléchargements limités à 4 Mbit/s") ||
+		!strings.Contains(page, "« wifi »") ||
+		!strings.Contains(page, "de 08:00 à 17:30") || !strings.Contains(page, "2,5 Mbit/s") || !strings.Contains(page, `--bwlimit "Mon-08:00,305K:488K`) {
 		t.Fatalf("the file manager does not tell the limits:\n%s", between(page, "sync-guide", "</details>"))
 	}
-	if _, page = n.get("/files?path=/home&lang=en"); !strings.Contains(page, "Downloads are limited to 20 Mbit/s") {
+	if _, page = n.get("/files?path=/home&lang=en"); !strings.Contains(page, "Downloads are limited to 4 Mbit/s") {
 		t.Fatalf("English guidance missing:\n%s", between(page, "sync-guide", "</details>"))
 	}
 	front = proxyWithCookies(t, n)
