@@ -370,7 +370,7 @@ func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptio
 		return nil, err
 	}
 	s.free(ctx, freed)
-	s.warnQuota(ctx, t.space.ID)
+	s.warnQuotaAt(ctx, t.space, limit, cm.Used, cm.Warned)
 	e := &Entry{Path: joinPath(t.vpath, name), Name: name, Level: t.level, Private: t.private}
 	fillEntry(e, node)
 	return e, nil

@@ -241,6 +241,7 @@ const (
 	addUsageSQL = `UPDATE file_spaces SET used_bytes = used_bytes + CAST($1 AS BIGINT)
 		WHERE id = $2 AND (CAST($1 AS BIGINT) <= 0 OR CAST($3 AS BIGINT) <= 0
 		OR used_bytes + CAST($1 AS BIGINT) <= CAST($3 AS BIGINT))`
+	addUsageReturning = addUsageSQL + ` RETURNING used_bytes, warned_level`
 )
 
 func (tx *Tx) liveParent(op, spaceID, parentID string) error {
@@ -293,6 +294,17 @@ func (tx *Tx) addUsage(op, spaceID string, delta, limit int64) error {
 	return nil
 }
 
+// addUsageOf is addUsage that also returns the space's usage and warning
+// level after the change.
+func (tx *Tx) addUsageOf(op, spaceID string, delta, limit int64) (used int64, warned int, err error) {
+	err = tx.queryRow(addUsageReturning, delta, spaceID, limit).Scan(&used, &warned)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, &core.Error{Op: op, Kind: core.Conflict, Err: files.ErrQuota,
+			Msg: fmt.Sprintf("not enough space: this would exceed the quota of %s", files.HumanSize(limit))}
+	}
+	return used, warned, err
+}
+
 // CommitFile publishes a file's new content.
 func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []string, error) {
 	const op = "store.CommitFile"
@@ -318,7 +330,8 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 				return err
 			}
 			out = &n
-			return tx.addUsage(op, c.Space, delta, c.Limit)
+			c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit)
+			return err
 		}
 		if old.Dir {
 			return core.E(op, core.Conflict, "%s is a folder", c.Name)
@@ -369,7 +382,8 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 		}
 		old.Size, old.SHA256, old.BlobKey, old.ModTime, old.ETag = n.Size, n.SHA256, n.BlobKey, n.ModTime, n.ETag
 		out = old
-		return tx.addUsage(op, c.Space, delta, c.Limit)
+		c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
