@@ -67,6 +67,7 @@ func servePreau(dataDir, base string) error {
 		}
 	}
 	defer stop()
+	rt := newRTStats()
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		cmd, arg, _ := strings.Cut(sc.Text(), " ")
@@ -81,6 +82,9 @@ func servePreau(dataDir, base string) error {
 			}
 		case "stop":
 			stop()
+		case "runtime": // what the runtime did since the last "runtime"
+			fmt.Println("OK " + rt.report())
+			continue
 		}
 		fmt.Println("OK") // the parent waits for it, so the profile covers its run
 	}

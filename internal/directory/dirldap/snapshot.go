@@ -105,6 +105,7 @@ func Build(base string, d *Data) *Snapshot {
 		s.put(groupEntry(g, groupDN[g.ID], members[g.ID], personDN, personLogin))
 	}
 	s.buildIndexes()
+	s.compact()
 	return s
 }
 

@@ -12,8 +12,15 @@ import (
 	"github.com/preau/preau/internal/directory/ldapd"
 )
 
-// Lookup returns the entry with dn, or nil.
-func (s *Snapshot) Lookup(dn string) *Entry { return s.byDN[NormDN(dn)] }
+// Lookup returns the entry with dn, or nil. A DN already in normal form
+// (a search base a client copied from an answer, in lower case) is found
+// without normalising it: normal forms are their own normal form.
+func (s *Snapshot) Lookup(dn string) *Entry {
+	if e, ok := s.byDN[dn]; ok {
+		return e
+	}
+	return s.byDN[NormDN(dn)]
+}
 
 // PersonByLogin returns the entry of a login, or nil.
 func (s *Snapshot) PersonByLogin(login string) *Entry { return s.login[strings.ToLower(login)] }
@@ -30,13 +37,19 @@ type Term = ldapd.Term
 func (s *Snapshot) Candidates(terms []Term) []*Entry {
 	var best []*Entry
 	found := false
+	var buf [128]byte
 	for _, t := range terms {
-		la := strings.ToLower(t.Attr)
+		la := indexedName(t.Attr)
 		idx, ok := s.index[la]
 		if !ok {
 			continue
 		}
-		list := idx[normValue(la, t.Value)]
+		var list []*Entry
+		if k, ok := appendSimpleNorm(buf[:0], t.Value); ok {
+			list = idx[string(k)] // no allocation: the compiler looks the bytes up
+		} else {
+			list = idx[normValue(la, t.Value)]
+		}
 		if !found || len(list) < len(best) {
 			best, found = list, true
 		}
@@ -45,6 +58,38 @@ func (s *Snapshot) Candidates(terms []Term) []*Entry {
 		return s.entries
 	}
 	return best
+}
+
+// indexedName returns the lower-case name of an indexed attribute without
+// allocating (name in any case), or name itself when it is not indexed.
+func indexedName(name string) string {
+	for _, a := range indexed {
+		if len(a) == len(name) && strings.EqualFold(a, name) {
+			return a
+		}
+	}
+	return name
+}
+
+// appendSimpleNorm appends the normal form of a value made only of
+// printable ASCII without spaces, where it is the value in lower case for
+// every indexed attribute (DN-valued ones included: NormDN only trims
+// spaces and lowers case); ok is false for any other value.
+func appendSimpleNorm(b []byte, v string) ([]byte, bool) {
+	if len(v) > cap(b) {
+		return b, false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c <= ' ' || c >= 0x7f:
+			return b, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b, true
 }
 
 // Visible reports whether principal p may read e: operators and system
