@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
@@ -118,7 +119,7 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	s := d.loader.Snapshot()
 	p := core.PrincipalFromContext(ctx)
 	if req.BaseDN != "" {
-		if b := s.Lookup(req.BaseDN); b == nil || !s.VisibleTo(p, b) {
+		if b, ok := s.lookup(req.BaseDN); !ok || !s.visibleTo(p, b) {
 			return core.E("dirldap.Search", core.NotFound, "no such entry: %s", req.BaseDN)
 		}
 	}
@@ -126,12 +127,24 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	if req.Filter != nil {
 		terms = req.Filter.EqualityTerms()
 	}
+	list, all := s.candidates(terms)
+	n := len(list)
+	if all {
+		n = s.Len()
+	}
+	buf := fillPool.Get().(*fillBuf)
+	defer fillPool.Put(buf)
 	var out ldapd.Entry
-	for _, e := range s.Candidates(terms) {
-		if !s.VisibleTo(p, e) {
+	for k := range n {
+		i := int32(k)
+		if !all {
+			i = list[k]
+		}
+		if !s.visibleTo(p, i) {
 			continue
 		}
-		v := s.ViewFor(p, e)
+		buf.attrs, buf.vals = s.fill(i, &buf.e, buf.attrs, buf.vals)
+		v := s.ViewFor(p, &buf.e)
 		out.DN, out.Attrs = v.DN, v.Attrs
 		if !emit(&out) {
 			return nil
@@ -142,6 +155,15 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	}
 	return nil
 }
+
+// fillBuf is where a search makes its entries, reused across searches.
+type fillBuf struct {
+	e     Entry
+	attrs []Attr
+	vals  []string
+}
+
+var fillPool = sync.Pool{New: func() any { return &fillBuf{} }}
 
 // Compare reports whether the visible entry dn holds value in attr.
 func (d *Directory) Compare(ctx context.Context, dn, attr, value string) (bool, error) {
