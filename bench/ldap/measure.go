@@ -82,6 +82,10 @@ func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, rea
 		if _, err := b.pre.command("stop"); err != nil {
 			return result{}, err
 		}
+		f := filepath.Join(b.o.profileDir, fmt.Sprintf("preau-%s-c%d.allocs", w.name, c))
+		if _, err := b.pre.command("allocs " + f); err != nil {
+			return result{}, err
+		}
 	}
 	rt := ""
 	if s.name == "preau" {

@@ -88,7 +88,8 @@ func benchData() *dirldap.Data {
 }
 
 // benchDir is the LDAP face of the view, with binds replaced: every bind is
-// an admin attached to every establishment, as bench/ldap's reader.
+// bench/ldap's reader, a service account of profile admin attached to every
+// establishment (it reads serviceAttrs of people).
 type benchDir struct {
 	*dirldap.Directory
 	ests []string
@@ -96,7 +97,7 @@ type benchDir struct {
 
 func (d benchDir) Bind(context.Context, string, string) (ldapd.BindResult, error) {
 	return ldapd.BindResult{Principal: core.Principal{PersonID: "reader", Login: "reader",
-		Profile: core.ProfileAdmin, Establishments: d.ests}}, nil
+		Profile: core.ProfileAdmin, Service: true, Establishments: d.ests}}, nil
 }
 
 type pipeListener struct {

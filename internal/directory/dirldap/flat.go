@@ -4,6 +4,7 @@
 package dirldap
 
 import (
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -95,6 +96,7 @@ func (s *Snapshot) freeze(list []*Entry) {
 				id = uint32(len(s.names))
 				nameID[a.Name] = id
 				s.names = append(s.names, a.Name)
+				s.nameFlags = append(s.nameFlags, nameFlag(a.Name))
 			}
 			ar := attrRec{name: id, vals: uint32(len(s.valTab))}
 			for _, v := range a.Values {
@@ -178,6 +180,77 @@ func (s *Snapshot) entry(i int32) *Entry {
 // values to vals[:0]; it returns the buffers for the next call. e's slices
 // are capped, so that appending to them copies.
 func (s *Snapshot) fill(i int32, e *Entry, attrs []Attr, vals []string) ([]Attr, []string) {
+	return s.fillView(i, e, attrs, vals, viewAll)
+}
+
+// Views of an entry (View), decided per principal and entry by viewOf.
+const (
+	viewAll     = iota // the whole entry
+	viewService        // serviceAttrs only
+	viewPupil          // pupilAttrs only
+	viewNoJoin         // all but joinKeys
+	viewOther          // a service account's own scope: ViewFor on the whole entry
+)
+
+// Flags of attribute names (Snapshot.nameFlags).
+const (
+	flagService = 1 << iota // in serviceAttrs
+	flagPupil               // in pupilAttrs
+	flagJoin                // in joinKeys
+)
+
+// nameFlag returns the flags of an attribute name.
+func nameFlag(name string) uint8 {
+	n := strings.ToLower(name)
+	var f uint8
+	if slices.Contains(serviceAttrs, n) {
+		f |= flagService
+	}
+	if slices.Contains(pupilAttrs, n) {
+		f |= flagPupil
+	}
+	if slices.Contains(joinKeys, n) {
+		f |= flagJoin
+	}
+	return f
+}
+
+// viewOf returns which view of entry i principal p reads, as ViewFor
+// decides; op is p.Operator().
+func (s *Snapshot) viewOf(p *core.Principal, op bool, i int32) int {
+	r := &s.recs[i]
+	if p.Service && !op && s.scopes != nil {
+		if sc, ok := s.scopes[p.PersonID]; ok && !sc.IsZero() &&
+			(r.kind == kindPerson && len(sc.Attrs) > 0 || r.kind == kindGroup && len(sc.Profiles) > 0) {
+			return viewOther
+		}
+	}
+	switch {
+	case p.Service && r.kind == kindPerson && !op:
+		return viewService
+	case r.kind != kindPerson || p.System || op || p.PersonID == s.str(r.person) ||
+		p.Profile == core.ProfileAdmin || p.Profile == core.ProfileHead:
+		return viewAll
+	case p.Profile == core.ProfilePupil:
+		return viewPupil
+	}
+	return viewNoJoin
+}
+
+// fillView is fill keeping only the attributes of view (not viewOther).
+func (s *Snapshot) fillView(i int32, e *Entry, attrs []Attr, vals []string, view int) ([]Attr, []string) {
+	keep := func(a attrRec) bool {
+		f := s.nameFlags[a.name]
+		switch view {
+		case viewService:
+			return f&flagService != 0
+		case viewPupil:
+			return f&flagPupil != 0
+		case viewNoJoin:
+			return f&flagJoin == 0
+		}
+		return true
+	}
 	r := &s.recs[i]
 	n := int(r.estsEnd - r.ests)
 	for _, a := range s.attrTab[r.attrs:r.attrsEnd] {
@@ -196,6 +269,9 @@ func (s *Snapshot) fill(i int32, e *Entry, attrs []Attr, vals []string) ([]Attr,
 	}
 	attrs = attrs[:0]
 	for _, a := range s.attrTab[r.attrs:r.attrsEnd] {
+		if view != viewAll && !keep(a) {
+			continue
+		}
 		from := len(vals)
 		for _, sp := range s.valTab[a.vals:a.to] {
 			vals = append(vals, s.str(sp))
@@ -207,10 +283,11 @@ func (s *Snapshot) fill(i int32, e *Entry, attrs []Attr, vals []string) ([]Attr,
 	return attrs, vals
 }
 
-// visible is Visible for entry i, without making the entry.
-func (s *Snapshot) visible(p core.Principal, i int32) bool {
+// visible is Visible for entry i, without making the entry; op is
+// p.Operator().
+func (s *Snapshot) visible(p *core.Principal, op bool, i int32) bool {
 	r := &s.recs[i]
-	if p.Operator() || !r.hasEsts {
+	if op || !r.hasEsts {
 		return !p.Anonymous() || r.kind == kindBase
 	}
 	for _, sp := range s.valTab[r.ests:r.estsEnd] {
@@ -222,11 +299,11 @@ func (s *Snapshot) visible(p core.Principal, i int32) bool {
 }
 
 // visibleTo is VisibleTo for entry i, without making the entry.
-func (s *Snapshot) visibleTo(p core.Principal, i int32) bool {
-	if !s.visible(p, i) {
+func (s *Snapshot) visibleTo(p *core.Principal, op bool, i int32) bool {
+	if !s.visible(p, op, i) {
 		return false
 	}
-	if sc, ok := s.scopeOf(p); ok && s.recs[i].kind == kindPerson {
+	if sc, ok := s.scopeOf(*p); ok && s.recs[i].kind == kindPerson {
 		return sc.SeesProfile(core.Profile(s.str(s.recs[i].profile)))
 	}
 	return true

@@ -118,8 +118,9 @@ func (d *Directory) Bind(ctx context.Context, name, password string) (ldapd.Bind
 func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit func(*ldapd.Entry) bool) error {
 	s := d.loader.Snapshot()
 	p := core.PrincipalFromContext(ctx)
+	op := p.Operator()
 	if req.BaseDN != "" {
-		if b, ok := s.lookup(req.BaseDN); !ok || !s.visibleTo(p, b) {
+		if b, ok := s.lookup(req.BaseDN); !ok || !s.visibleTo(&p, op, b) {
 			return core.E("dirldap.Search", core.NotFound, "no such entry: %s", req.BaseDN)
 		}
 	}
@@ -140,12 +141,17 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 		if !all {
 			i = list[k]
 		}
-		if !s.visibleTo(p, i) {
+		if !s.visibleTo(&p, op, i) {
 			continue
 		}
-		buf.attrs, buf.vals = s.fill(i, &buf.e, buf.attrs, buf.vals)
-		v := s.ViewFor(p, &buf.e)
-		out.DN, out.Attrs = v.DN, v.Attrs
+		if view := s.viewOf(&p, op, i); view == viewOther {
+			buf.attrs, buf.vals = s.fill(i, &buf.e, buf.attrs, buf.vals)
+			v := s.ViewFor(p, &buf.e)
+			out.DN, out.Attrs = v.DN, v.Attrs
+		} else { // View's filtering, without allocating
+			buf.attrs, buf.vals = s.fillView(i, &buf.e, buf.attrs, buf.vals, view)
+			out.DN, out.Attrs = buf.e.DN, buf.e.Attrs
+		}
 		if !emit(&out) {
 			return nil
 		}

@@ -28,16 +28,17 @@ type Data struct {
 type Snapshot struct {
 	Base string
 	// The entries, in tree order, in the flat form of flat.go.
-	arena   string
-	recs    []rec
-	attrTab []attrRec
-	valTab  []span
-	names   []string
-	byDN    map[string]int32              // normalised DN → entry
-	index   map[string]map[string][]int32 // lower attribute → normalised value → entries
-	login   map[string]int32              // login → person entry
-	scopes  map[string]directory.ServiceScope
-	Built   time.Time
+	arena     string
+	recs      []rec
+	attrTab   []attrRec
+	valTab    []span
+	names     []string                      // attribute names
+	nameFlags []uint8                       // flag* of each name
+	byDN      map[string]int32              // normalised DN → entry
+	index     map[string]map[string][]int32 // lower attribute → normalised value → entries
+	login     map[string]int32              // login → person entry
+	scopes    map[string]directory.ServiceScope
+	Built     time.Time
 
 	building []*Entry // during Build only
 }
