@@ -124,18 +124,15 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 			return core.E("dirldap.Search", core.NotFound, "no such entry: %s", req.BaseDN)
 		}
 	}
-	var terms []ldapd.Term
-	if req.Filter != nil {
-		terms = req.Filter.EqualityTerms()
-	}
-	list, all := s.candidates(terms)
+	var tb [8]ldapd.Term
+	list, all := s.candidates(req.Filter.AppendEqualityTerms(tb[:0]))
 	n := len(list)
 	if all {
 		n = s.Len()
 	}
 	buf := fillPool.Get().(*fillBuf)
 	defer fillPool.Put(buf)
-	var out ldapd.Entry
+	out := &buf.out
 	for k := range n {
 		i := int32(k)
 		if !all {
@@ -152,7 +149,7 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 			buf.attrs, buf.vals = s.fillView(i, &buf.e, buf.attrs, buf.vals, view)
 			out.DN, out.Attrs = buf.e.DN, buf.e.Attrs
 		}
-		if !emit(&out) {
+		if !emit(out) {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -164,6 +161,7 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 
 // fillBuf is where a search makes its entries, reused across searches.
 type fillBuf struct {
+	out   ldapd.Entry // what emit receives
 	e     Entry
 	attrs []Attr
 	vals  []string
