@@ -280,3 +280,16 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkBuild measures building the view of 20,000 people from loaded
+// data (what a start and every refresh cost), in CPU time.
+func BenchmarkBuild(b *testing.B) {
+	d := benchData()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for range b.N {
+		dirldap.Build("dc=preau,dc=bench", d)
+	}
+	b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+}

@@ -66,11 +66,35 @@ func (a *arenaBuilder) add(x string) span {
 	return sp
 }
 
+// raw appends x without looking for it (strings seen once: DNs, logins,
+// mail addresses…).
+func (a *arenaBuilder) raw(x string) span {
+	sp := span{uint32(len(a.b)), uint32(len(x))}
+	a.b = append(a.b, x...)
+	return sp
+}
+
+// repeated are the attributes whose values many entries share (stored
+// once each); other values are stored as they come, which saves a lookup
+// per value.
+var repeated = []string{"objectclass", "loginshell", "gidnumber", "entpersonprofils", "accountstatus", "memberof",
+	"entpersonstructrattach", "enteleveclasses", "entelevegroupes", "entauxensclasses", "entauxensgroupes",
+	"createtimestamp", "modifytimestamp", "businesscategory", "description", "ou", "givenname"}
+
 // freeze turns the built entries into the flat form, with the maps keyed by
 // arena strings.
 func (s *Snapshot) freeze(list []*Entry) {
-	ab := &arenaBuilder{seen: make(map[string]span, 1<<16)}
-	nameID := map[string]uint32{}
+	ab := &arenaBuilder{seen: make(map[string]span, 1<<12)}
+	type posting struct {
+		key  span
+		list []int32
+	}
+	type nameInfo struct {
+		id    uint32
+		dedup bool
+		index map[string]*posting // nil: not indexed
+	}
+	names := map[string]*nameInfo{}
 	s.recs = make([]rec, len(list))
 	nAttrs, nVals := 0, 0
 	for _, e := range list {
@@ -83,65 +107,95 @@ func (s *Snapshot) freeze(list []*Entry) {
 	s.attrTab = make([]attrRec, 0, nAttrs)
 	s.valTab = make([]span, 0, nVals)
 	dnKeys := make([]span, len(list))
+	loginKeys := map[int32]span{}
+	nPost := 0
 	for i, e := range list {
-		r := rec{dn: ab.add(e.DN), person: ab.add(e.person), profile: ab.add(string(e.profile)), kind: e.kind,
+		r := rec{dn: ab.raw(e.DN), person: ab.raw(e.person), profile: ab.add(string(e.profile)), kind: e.kind,
 			hasEsts: e.ests != nil, attrs: uint32(len(s.attrTab)), ests: uint32(len(s.valTab))}
 		for _, est := range e.ests {
 			s.valTab = append(s.valTab, ab.add(est))
 		}
 		r.estsEnd = uint32(len(s.valTab))
 		for _, a := range e.Attrs {
-			id, ok := nameID[a.Name]
-			if !ok {
-				id = uint32(len(s.names))
-				nameID[a.Name] = id
+			ni := names[a.Name]
+			if ni == nil {
+				la := strings.ToLower(a.Name)
+				ni = &nameInfo{id: uint32(len(s.names)), dedup: slices.Contains(repeated, la)}
+				if slices.Contains(indexed, la) {
+					ni.index = map[string]*posting{}
+				}
+				names[a.Name] = ni
 				s.names = append(s.names, a.Name)
 				s.nameFlags = append(s.nameFlags, nameFlag(a.Name))
 			}
-			ar := attrRec{name: id, vals: uint32(len(s.valTab))}
+			ar := attrRec{name: ni.id, vals: uint32(len(s.valTab))}
 			for _, v := range a.Values {
-				s.valTab = append(s.valTab, ab.add(v))
-			}
-			ar.to = uint32(len(s.valTab))
-			s.attrTab = append(s.attrTab, ar)
-		}
-		r.attrsEnd = uint32(len(s.attrTab))
-		s.recs[i] = r
-		dnKeys[i] = ab.add(NormDN(e.DN))
-	}
-	// Index keys, with posting lists of entry numbers.
-	type posting struct {
-		key  span
-		list []int32
-	}
-	idx := make(map[string]map[string]*posting, len(indexed))
-	for _, a := range indexed {
-		idx[a] = map[string]*posting{}
-	}
-	loginKeys := map[int32]span{}
-	nPost := 0
-	for i, e := range list {
-		for _, a := range e.Attrs {
-			la := strings.ToLower(a.Name)
-			m, ok := idx[la]
-			if !ok {
-				continue
-			}
-			for _, v := range a.Values {
-				k := normValue(la, v)
-				p := m[k]
+				var sp span
+				if ni.dedup {
+					sp = ab.add(v)
+				} else {
+					sp = ab.raw(v)
+				}
+				s.valTab = append(s.valTab, sp)
+				if ni.index == nil {
+					continue
+				}
+				k := normValue(strings.ToLower(a.Name), v)
+				p := ni.index[k]
 				if p == nil {
-					p = &posting{key: ab.add(k)}
-					m[k] = p
+					p = &posting{key: sp}
+					if k != v {
+						p.key = ab.raw(k)
+					}
+					ni.index[k] = p
 				}
 				if n := len(p.list); n == 0 || p.list[n-1] != int32(i) {
 					p.list = append(p.list, int32(i))
 					nPost++
 				}
 			}
+			ar.to = uint32(len(s.valTab))
+			s.attrTab = append(s.attrTab, ar)
+			if e.kind == kindPerson && a.Name == "uid" && len(a.Values) > 0 {
+				if l := strings.ToLower(a.Values[0]); l == a.Values[0] {
+					loginKeys[int32(i)] = s.valTab[ar.vals]
+				} else {
+					loginKeys[int32(i)] = ab.raw(l)
+				}
+			}
 		}
-		if e.kind == kindPerson {
-			loginKeys[int32(i)] = ab.add(strings.ToLower(e.Get("uid")[0]))
+		r.attrsEnd = uint32(len(s.attrTab))
+		s.recs[i] = r
+		if k := NormDN(e.DN); k == e.DN {
+			dnKeys[i] = r.dn
+		} else {
+			dnKeys[i] = ab.raw(k)
+		}
+	}
+	idx := map[string]map[string]*posting{}
+	for name, ni := range names {
+		if ni.index == nil {
+			continue
+		}
+		la := strings.ToLower(name)
+		if idx[la] == nil {
+			idx[la] = ni.index
+			continue
+		}
+		for k, p := range ni.index { // the same attribute under two spellings: merge
+			q := idx[la][k]
+			if q == nil {
+				idx[la][k] = p
+				continue
+			}
+			q.list = append(q.list, p.list...)
+			slices.Sort(q.list)
+			q.list = slices.Compact(q.list)
+		}
+	}
+	for _, a := range indexed {
+		if idx[a] == nil {
+			idx[a] = map[string]*posting{}
 		}
 	}
 	// The arena is complete: nothing appends to ab.b any more, so strings
