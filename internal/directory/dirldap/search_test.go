@@ -99,3 +99,50 @@ func render(e *dirldap.Entry) string {
 	}
 	return out
 }
+
+// Concurrent searches each make their entries in their own pooled buffers:
+// what one emits is never overwritten by another (run with -race).
+func TestConcurrentSearchesKeepTheirEntries(t *testing.T) {
+	l := dirldap.NewLoader(&benchSource{sample()}, "dc=preau", core.SystemClock{}, nil)
+	if err := l.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := dirldap.NewDirectory(l, nil, nil, nil, nil)
+	ctx := core.ContextWithPrincipal(context.Background(), core.Principal{Login: "system:test", System: true})
+	search := func(filter string) []string {
+		f, err := ldapd.ParseFilter(filter)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		var out []string
+		dir.Search(ctx, &ldapd.SearchRequest{BaseDN: "dc=preau", Scope: ldapd.ScopeSub, Filter: f}, func(e *ldapd.Entry) bool {
+			out = append(out, render(&dirldap.Entry{DN: e.DN, Attrs: e.Attrs}))
+			return true
+		})
+		return out
+	}
+	filters := []string{"(uid=zoe.martin)", "(uid=paul.durand)", "(objectClass=*)", "(memberOf=cn=4B,ou=groups,ou=0999001W,dc=preau)"}
+	want := make([][]string, len(filters))
+	for i, f := range filters {
+		if want[i] = search(f); len(want[i]) == 0 {
+			t.Fatalf("%s finds nothing", f)
+		}
+	}
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for k := range 200 {
+				i := (g + k) % len(filters)
+				if got := search(filters[i]); !slices.Equal(got, want[i]) {
+					t.Errorf("%s: %v, want %v", filters[i], got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
