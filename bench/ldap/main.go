@@ -46,7 +46,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of each run")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before each run, not counted")
 	clients := flag.String("clients", "1,8,32", "numbers of concurrent search clients")
-	bindClients := flag.String("bind-clients", "1,8", "numbers of concurrent bind clients")
+	bindClients := flag.String("bind-clients", "1,8", "numbers of concurrent bind clients (none: no bind runs)")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated directory")
 	flag.StringVar(&o.profileDir, "cpuprofile", "", "folder where to write a CPU profile of the Préau server for each of its runs")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (store, slapd configuration and database, LDIF)")
@@ -75,6 +75,9 @@ func main() {
 
 func ints(s string) ([]int, error) {
 	var out []int
+	if s == "none" {
+		return nil, nil
+	}
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {

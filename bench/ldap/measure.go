@@ -65,7 +65,12 @@ func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, rea
 	profile := s.name == "preau" && b.o.profileDir != ""
 	if profile {
 		f := filepath.Join(b.o.profileDir, fmt.Sprintf("preau-%s-c%d.pprof", w.name, c))
-		if err := b.pre.command("profile " + f); err != nil {
+		if _, err := b.pre.command("profile " + f); err != nil {
+			return result{}, err
+		}
+	}
+	if s.name == "preau" {
+		if _, err := b.pre.command("runtime"); err != nil {
 			return result{}, err
 		}
 	}
@@ -74,12 +79,25 @@ func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, rea
 		return result{}, err
 	}
 	if profile {
-		if err := b.pre.command("stop"); err != nil {
+		if _, err := b.pre.command("stop"); err != nil {
+			return result{}, err
+		}
+		f := filepath.Join(b.o.profileDir, fmt.Sprintf("preau-%s-c%d.allocs", w.name, c))
+		if _, err := b.pre.command("allocs " + f); err != nil {
+			return result{}, err
+		}
+	}
+	rt := ""
+	if s.name == "preau" {
+		if rt, err = b.pre.command("runtime"); err != nil {
 			return result{}, err
 		}
 	}
 	say("%-5s c=%-2d %-5s %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %6.0f µs/op  client CPU %5.0f µs/op",
 		w.name, c, s.name, r.rate(), r.pct(50), r.pct(99), r.cpuPerOp(),
 		float64(r.clientCPU)/float64(time.Microsecond)/float64(max(r.ops, 1)))
+	if rt != "" {
+		say("      Préau runtime (warm-up included): %s", rt)
+	}
 	return r, nil
 }

@@ -73,16 +73,17 @@ func (s *preauServer) readLine(timeout time.Duration) (string, error) {
 	}
 }
 
-// command sends one line ("profile FILE", "stop") and waits for "OK".
-func (s *preauServer) command(line string) error {
+// command sends one line ("profile FILE", "stop", "runtime") and waits for
+// "OK", which may be followed by an answer, returned.
+func (s *preauServer) command(line string) (string, error) {
 	if _, err := io.WriteString(s.stdin, line+"\n"); err != nil {
-		return err
+		return "", err
 	}
 	got, err := s.readLine(30 * time.Second)
-	if err == nil && got != "OK" {
+	if err == nil && got != "OK" && !strings.HasPrefix(got, "OK ") {
 		err = fmt.Errorf("Préau server answered %q to %q", got, line)
 	}
-	return err
+	return strings.TrimPrefix(strings.TrimPrefix(got, "OK"), " "), err
 }
 
 func (s *preauServer) pid() int { return s.cmd.Process.Pid }

@@ -27,7 +27,9 @@ import (
 // loopback). It runs in a process of its own, like slapd, so that the
 // clients' goroutines and garbage do not share its runtime. It prints
 // "LISTEN <addr> <view load seconds>" on stdout, then obeys lines on stdin:
-// "profile <file>" starts a CPU profile, "stop" ends it; end of input shuts
+// "profile <file>" starts a CPU profile, "stop" ends it, "allocs <file>"
+// writes the allocation profile, "runtime" answers with what the Go runtime
+// did since the last "runtime" (rtstats.go); end of input shuts
 // the server down.
 func servePreau(dataDir, base string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -67,6 +69,7 @@ func servePreau(dataDir, base string) error {
 		}
 	}
 	defer stop()
+	rt := newRTStats()
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		cmd, arg, _ := strings.Cut(sc.Text(), " ")
@@ -81,6 +84,19 @@ func servePreau(dataDir, base string) error {
 			}
 		case "stop":
 			stop()
+		case "allocs": // the allocation profile since the start (pprof -sample_index=alloc_space)
+			f, err := os.Create(arg)
+			if err != nil {
+				return err
+			}
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		case "runtime": // what the runtime did since the last "runtime"
+			fmt.Println("OK " + rt.report())
+			continue
 		}
 		fmt.Println("OK") // the parent waits for it, so the profile covers its run
 	}

@@ -39,11 +39,16 @@ import (
 
 // searchUID is the uid equality workload.
 func searchUID(base string, logins []string) workload {
+	t := newSearchTemplate(base, uidAttrs)
+	filters := make([][]byte, len(logins)) // encoded once, not in the measured loop
+	for i, l := range logins {
+		filters[i] = eqFilter("uid", l)
+	}
 	return workload{name: "uid", reader: true, op: func(c *wireConn, r *rand.Rand) error {
-		l := logins[r.IntN(len(logins))]
-		n, err := c.search(base, eqFilter("uid", l), uidAttrs)
+		i := r.IntN(len(logins))
+		n, err := c.search(t, filters[i])
 		if err == nil && n != 1 {
-			err = fmt.Errorf("(uid=%s): %d entries, want 1", l, n)
+			err = fmt.Errorf("(uid=%s): %d entries, want 1", logins[i], n)
 		}
 		return err
 	}}
@@ -64,11 +69,16 @@ func classFilter(classDN string) string {
 
 // searchClass is the class-membership workload.
 func searchClass(base string, classDNs []string) workload {
+	t := newSearchTemplate(base, classAttrs)
+	filters := make([][]byte, len(classDNs))
+	for i, dn := range classDNs {
+		filters[i] = andFilter(eqFilter("objectClass", "posixAccount"), eqFilter("memberOf", dn))
+	}
 	return workload{name: "class", reader: true, op: func(c *wireConn, r *rand.Rand) error {
-		dn := classDNs[r.IntN(len(classDNs))]
-		n, err := c.search(base, andFilter(eqFilter("objectClass", "posixAccount"), eqFilter("memberOf", dn)), classAttrs)
+		i := r.IntN(len(classDNs))
+		n, err := c.search(t, filters[i])
 		if err == nil && n != classSize {
-			err = fmt.Errorf("class %s: %d entries, want %d", dn, n, classSize)
+			err = fmt.Errorf("class %s: %d entries, want %d", classDNs[i], n, classSize)
 		}
 		return err
 	}}

@@ -302,8 +302,13 @@ func (s *Service) warnQuota(ctx context.Context, spaceID string) {
 	if err != nil {
 		return
 	}
-	limit := s.limit(ctx, sp)
-	if limit <= 0 || WarnLevel(sp.Used, limit) == sp.Warned {
+	s.warnQuotaAt(ctx, sp, s.limit(ctx, sp), sp.Used, sp.Warned)
+}
+
+// warnQuotaAt is warnQuota when the usage and warning level are known (an
+// upload's commit returns them): nothing is read when the level holds.
+func (s *Service) warnQuotaAt(ctx context.Context, sp *Space, limit, used int64, warned int) {
+	if limit <= 0 || WarnLevel(used, limit) == warned {
 		return
 	}
 	n, err := s.st.SetSpaceWarned(ctx, sp.ID, limit)

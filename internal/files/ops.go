@@ -243,11 +243,17 @@ func (v *verifyReader) Seek(off int64, whence int) (int64, error) {
 
 func (v *verifyReader) Close() error { return v.rc.Close() }
 
-// blobKey names a new content object: a fixed depth, so no key is a prefix
-// of another.
+// blobKey names a new content object: files/<space>/<t1>/<t2>/<id>, where
+// t1 and t2 are the first 4 and the next 4 hex digits of the time-ordered ID
+// (a folder per 50 days, a subfolder per 65 seconds). Uploads arriving
+// together land in the same folder and share its sync (fsblob's group
+// commit of folder entries), and no folder grows beyond what 65 seconds of
+// uploads put in it. No key is a prefix of another: every key has this
+// depth, and the folders of the former layout (files/<space>/<2 hex>/<id>)
+// have names of another length.
 func blobKey(spaceID string) string {
 	id := core.NewID()
-	return "files/" + spaceID + "/" + id[len(id)-2:] + "/" + id
+	return "files/" + spaceID + "/" + id[:4] + "/" + id[4:8] + "/" + id
 }
 
 func etag(sum string, size int64, ns int64) string {
@@ -293,12 +299,15 @@ type PutOptions struct {
 func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptions) (*Entry, error) {
 	const op = "files.Put"
 	c, t, name, err := s.writable(ctx, op, vpath)
+	stopNodeMemo(ctx) // from here on the request writes
 	if err != nil {
 		return nil, err
 	}
-	old, err := s.st.FindChild(ctx, t.space.ID, t.parentID(), name)
-	if err != nil && !core.IsKind(err, core.NotFound) {
-		return nil, err
+	old := t.existing
+	if !t.looked {
+		if old, err = s.st.FindChild(ctx, t.space.ID, t.parentID(), name); err != nil && !core.IsKind(err, core.NotFound) {
+			return nil, err
+		}
 	}
 	if old != nil && old.Dir {
 		return nil, core.E(op, core.Conflict, "%s is a folder", name)
@@ -361,7 +370,7 @@ func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptio
 		return nil, err
 	}
 	s.free(ctx, freed)
-	s.warnQuota(ctx, t.space.ID)
+	s.warnQuotaAt(ctx, t.space, limit, cm.Used, cm.Warned)
 	e := &Entry{Path: joinPath(t.vpath, name), Name: name, Level: t.level, Private: t.private}
 	fillEntry(e, node)
 	return e, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/preau/preau/internal/breakglass"
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/files/bandwidth"
 )
 
 // People is what files reads of the directory.
@@ -90,6 +91,7 @@ type Deps struct {
 	Settings Settings   // nil: the Config defaults only
 	Mail     Mailer     // nil: quota warnings on the portal only
 	Clock    core.Clock
+	Sleep    bandwidth.Sleep // nil: real waits (tests pace transfers on a fake clock)
 	Log      *slog.Logger
 	Config   Config
 }
@@ -113,6 +115,8 @@ type Service struct {
 	clock core.Clock
 	log   *slog.Logger
 	cfg   Config
+
+	shaper *bandwidth.Shaper // bandwidth limits of transfers (UTI-ESF-5)
 }
 
 // New returns the service.
@@ -137,8 +141,10 @@ func New(d Deps) *Service {
 	if c.TrashAge == 0 {
 		c.TrashAge = def.TrashAge
 	}
-	return &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, mail: d.Mail, clock: d.Clock,
+	s := &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, mail: d.Mail, clock: d.Clock,
 		log: d.Log, cfg: c}
+	s.shaper = bandwidth.NewShaper(s.loadBandwidth, d.Clock, d.Sleep, nil)
+	return s
 }
 
 // Config returns the policy in force.
@@ -157,20 +163,49 @@ func (s *Service) limit(ctx context.Context, sp *Space) int64 {
 	if sp.Quota != 0 {
 		return sp.Quota
 	}
+	m := memoOf(ctx)
+	if m == nil {
+		return s.defaultLimit(ctx, sp)
+	}
+	m.mu.Lock()
+	l, ok := m.limits[sp.ID]
+	m.mu.Unlock()
+	if !ok {
+		l = s.defaultLimit(ctx, sp)
+		m.mu.Lock()
+		if m.limits == nil {
+			m.limits = map[string]int64{}
+		}
+		m.limits[sp.ID] = l
+		m.mu.Unlock()
+	}
+	return l
+}
+
+// defaultLimit is the quota of a space without an override of its own.
+func (s *Service) defaultLimit(ctx context.Context, sp *Space) int64 {
 	switch sp.Kind {
 	case GroupSpace:
 		return s.defaultQuota(ctx, sp.Establishment, "group", s.cfg.GroupQuota)
 	case Establishment:
 		return s.defaultQuota(ctx, sp.Establishment, "establishment", s.cfg.EstablishmentQuota)
 	}
-	if p, err := s.dir.FindPerson(ctx, sp.Owner); err == nil {
-		def := s.cfg.DefaultQuota
-		if q, ok := s.cfg.Quotas[p.Profile]; ok {
-			def = q
-		}
-		return s.defaultQuota(ctx, sp.Establishment, string(p.Profile), def)
+	// The caller's own space: the profile is the principal's (it comes from
+	// the login, checked against the store's credential stamp on every
+	// WebDAV request), which saves reading the person on each upload.
+	prof := core.Profile("")
+	if pr := core.PrincipalFromContext(ctx); pr.PersonID != "" && pr.PersonID == sp.Owner && pr.Profile != "" {
+		prof = pr.Profile
+	} else if p, err := s.dir.FindPerson(ctx, sp.Owner); err == nil {
+		prof = p.Profile
+	} else {
+		return s.cfg.DefaultQuota
 	}
-	return s.cfg.DefaultQuota
+	def := s.cfg.DefaultQuota
+	if q, ok := s.cfg.Quotas[prof]; ok {
+		def = q
+	}
+	return s.defaultQuota(ctx, sp.Establishment, string(prof), def)
 }
 
 // isPrivate reports whether a name is a private marker.
@@ -187,6 +222,11 @@ type target struct {
 	owner   string // who owns the private part (when private)
 	glass   bool   // reached through break-glass: read-only
 	virtual string // "/", "/groups", "/shared" when virtual
+	// With missingOK, what resolve found under the name it hands back
+	// (looked: it did look; existing: nil when absent), so that Put does
+	// not look it up again.
+	looked   bool
+	existing *Node
 }
 
 func (t *target) node() *Node {
@@ -236,11 +276,26 @@ func (s *Service) caller(ctx context.Context) (*caller, error) {
 	if p.PersonID == "" {
 		return nil, core.E("files", core.Unauthenticated, "log in to reach your files")
 	}
+	m := memoOf(ctx)
+	if m != nil {
+		m.mu.Lock()
+		c := m.caller
+		m.mu.Unlock()
+		if c != nil && c.p.PersonID == p.PersonID {
+			return c, nil
+		}
+	}
 	gs, err := s.dir.FindMemberships(ctx, p.PersonID)
 	if err != nil {
 		return nil, err
 	}
-	return &caller{p: p, groups: gs}, nil
+	c := &caller{p: p, groups: gs}
+	if m != nil {
+		m.mu.Lock()
+		m.caller = c
+		m.mu.Unlock()
+	}
+	return c, nil
 }
 
 // GroupFolderName is the folder a group space appears as under /groups:
@@ -268,6 +323,28 @@ func groupLevel(role string, p core.Principal) Level {
 
 // homeSpace returns the personal space of a person.
 func (s *Service) homeSpace(ctx context.Context, personID, login, est string) (*Space, error) {
+	m := memoOf(ctx)
+	if m != nil && personID == core.PrincipalFromContext(ctx).PersonID {
+		m.mu.Lock()
+		home := m.home
+		m.mu.Unlock()
+		if home != nil {
+			sp := *home
+			return &sp, nil
+		}
+		sp, err := s.findHomeSpace(ctx, personID, login, est)
+		if err == nil {
+			cp := *sp
+			m.mu.Lock()
+			m.home = &cp
+			m.mu.Unlock()
+		}
+		return sp, err
+	}
+	return s.findHomeSpace(ctx, personID, login, est)
+}
+
+func (s *Service) findHomeSpace(ctx context.Context, personID, login, est string) (*Space, error) {
 	if est == "" {
 		if sp, err := s.st.FindSpaceByOwner(ctx, Personal, personID); err == nil {
 			return sp, nil
@@ -442,9 +519,9 @@ func (s *Service) resolve(ctx context.Context, c *caller, vpath string, missingO
 	// Walk down.
 	name := ""
 	for i, comp := range rest {
-		n, err := s.st.FindChild(ctx, t.space.ID, t.parentID(), comp)
+		n, err := s.findChild(ctx, t.space.ID, t.parentID(), comp)
 		if core.IsKind(err, core.NotFound) && missingOK && i == len(rest)-1 {
-			name = comp
+			name, t.looked = comp, true
 			break
 		}
 		if err != nil {
@@ -465,7 +542,7 @@ func (s *Service) resolve(ctx context.Context, c *caller, vpath string, missingO
 		// The last component exists: hand back its parent and name.
 		last := t.chain[len(t.chain)-1]
 		t.chain = t.chain[:len(t.chain)-1]
-		name = last.Name
+		name, t.existing, t.looked = last.Name, last, true
 	}
 	if err := s.decide(ctx, c, t, name); err != nil {
 		return nil, "", err

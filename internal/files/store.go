@@ -131,6 +131,12 @@ type Commit struct {
 	Limit        int64 // the space's quota in bytes; <= 0 unlimited
 	KeepVersions int   // keep the former content as a version when > 0, at most this many
 	IfMatch      string
+
+	// Set by the store when the commit succeeds: the space's usage and
+	// quota warning level right after it (so that the warning check needs
+	// no read).
+	Used   int64
+	Warned int
 }
 
 // Move describes a rename or move.

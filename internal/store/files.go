@@ -231,13 +231,25 @@ func (db *DB) nodes(ctx context.Context, op, q string, args ...any) ([]*files.No
 }
 
 // liveParent checks that a parent folder exists, is live and in the space.
+// The statements of a file upload's commit, prepared once (hotStatements).
+const (
+	liveParentQuery = `SELECT dir FROM file_nodes WHERE id = $1 AND space_id = $2 AND trashed_at IS NULL`
+	findLiveChild   = `SELECT ` + nodeColumns + ` FROM file_nodes
+		WHERE space_id = $1 AND parent_id = $2 AND name = $3 AND trashed_at IS NULL`
+	insertNodeSQL = `INSERT INTO file_nodes (` + nodeColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+		$12, $13)`
+	addUsageSQL = `UPDATE file_spaces SET used_bytes = used_bytes + CAST($1 AS BIGINT)
+		WHERE id = $2 AND (CAST($1 AS BIGINT) <= 0 OR CAST($3 AS BIGINT) <= 0
+		OR used_bytes + CAST($1 AS BIGINT) <= CAST($3 AS BIGINT))`
+	addUsageReturning = addUsageSQL + ` RETURNING used_bytes, warned_level`
+)
+
 func (tx *Tx) liveParent(op, spaceID, parentID string) error {
 	if parentID == "" {
 		return nil
 	}
 	var dir int64
-	err := tx.queryRow(`SELECT dir FROM file_nodes WHERE id = $1 AND space_id = $2 AND trashed_at IS NULL`,
-		parentID, spaceID).Scan(&dir)
+	err := tx.queryRow(liveParentQuery, parentID, spaceID).Scan(&dir)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && dir == 0 {
 		return core.E(op, core.Conflict, "the parent folder no longer exists")
 	}
@@ -245,8 +257,7 @@ func (tx *Tx) liveParent(op, spaceID, parentID string) error {
 }
 
 func (tx *Tx) insertNode(n *files.Node) error {
-	_, err := tx.exec(`INSERT INTO file_nodes (`+nodeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-		$12, $13)`, n.ID, n.Space, n.Parent, n.Name, boolInt(n.Dir), n.Size, n.SHA256, n.BlobKey, micros(n.ModTime),
+	_, err := tx.exec(insertNodeSQL, n.ID, n.Space, n.Parent, n.Name, boolInt(n.Dir), n.Size, n.SHA256, n.BlobKey, micros(n.ModTime),
 		n.ETag, n.CreatedBy, nullMicros(n.TrashedAt), n.TrashedBy)
 	return err
 }
@@ -272,9 +283,7 @@ func (db *DB) CreateDir(ctx context.Context, n *files.Node) error {
 // when growing: the check and the change are one statement, so concurrent
 // uploads cannot overshoot.
 func (tx *Tx) addUsage(op, spaceID string, delta, limit int64) error {
-	res, err := tx.exec(`UPDATE file_spaces SET used_bytes = used_bytes + CAST($1 AS BIGINT)
-		WHERE id = $2 AND (CAST($1 AS BIGINT) <= 0 OR CAST($3 AS BIGINT) <= 0
-		OR used_bytes + CAST($1 AS BIGINT) <= CAST($3 AS BIGINT))`, delta, spaceID, limit)
+	res, err := tx.exec(addUsageSQL, delta, spaceID, limit)
 	if err != nil {
 		return err
 	}
@@ -283,6 +292,17 @@ func (tx *Tx) addUsage(op, spaceID string, delta, limit int64) error {
 			Msg: fmt.Sprintf("not enough space: this would exceed the quota of %s", files.HumanSize(limit))}
 	}
 	return nil
+}
+
+// addUsageOf is addUsage that also returns the space's usage and warning
+// level after the change.
+func (tx *Tx) addUsageOf(op, spaceID string, delta, limit int64) (used int64, warned int, err error) {
+	err = tx.queryRow(addUsageReturning, delta, spaceID, limit).Scan(&used, &warned)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, &core.Error{Op: op, Kind: core.Conflict, Err: files.ErrQuota,
+			Msg: fmt.Sprintf("not enough space: this would exceed the quota of %s", files.HumanSize(limit))}
+	}
+	return used, warned, err
 }
 
 // CommitFile publishes a file's new content.
@@ -295,8 +315,7 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 		if err := tx.liveParent(op, c.Space, c.Parent); err != nil {
 			return err
 		}
-		old, err := scanNode(tx.queryRow(`SELECT `+nodeColumns+` FROM file_nodes
-			WHERE space_id = $1 AND parent_id = $2 AND name = $3 AND trashed_at IS NULL`, c.Space, c.Parent, c.Name))
+		old, err := scanNode(tx.queryRow(findLiveChild, c.Space, c.Parent, c.Name))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -311,7 +330,8 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 				return err
 			}
 			out = &n
-			return tx.addUsage(op, c.Space, delta, c.Limit)
+			c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit)
+			return err
 		}
 		if old.Dir {
 			return core.E(op, core.Conflict, "%s is a folder", c.Name)
@@ -362,7 +382,8 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 		}
 		old.Size, old.SHA256, old.BlobKey, old.ModTime, old.ETag = n.Size, n.SHA256, n.BlobKey, n.ModTime, n.ETag
 		out = old
-		return tx.addUsage(op, c.Space, delta, c.Limit)
+		c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err

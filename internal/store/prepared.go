@@ -13,7 +13,9 @@ import (
 // prepared once at Open. database/sql then prepares each on a connection the
 // first time a transaction on that connection uses it, and keeps it there;
 // on SQLite (one writer connection) that is once per process.
-var hotStatements = []string{insertJournal, moveHead}
+var hotStatements = []string{insertJournal, moveHead,
+	// a file upload's commit (CommitFile), hundreds a second in a class
+	liveParentQuery, findLiveChild, insertNodeSQL, addUsageSQL, addUsageReturning}
 
 // prepareHot prepares hotStatements on the writer. It must run before any
 // transaction: preparing needs a connection, and on SQLite the only writer

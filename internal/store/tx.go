@@ -153,6 +153,9 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	if _, hot := tx.db.stmts[query]; hot && tx.stx != nil {
+		return tx.execPrepared(query, args...)
+	}
 	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil || st == nil {
@@ -206,6 +209,10 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 // queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	tx.flushBefore(query) // a failure is kept in tx.flushErr and fails the commit
+	if dbst, hot := tx.db.stmts[query]; hot && tx.stx != nil {
+		_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
+		return tx.stx.StmtContext(tx.ctx, dbst).QueryRowContext(tx.ctx, args...)
+	}
 	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil || st == nil {

@@ -8,7 +8,8 @@
 // digits: a name that no key can have). Commit syncs the file, renames it over
 // the target and syncs the folder (the pattern of Litestream's
 // docs/PATTERNS.md), so readers never see a partial object and a committed
-// object survives a crash. A crash can leave stray temporary files; Open,
+// object survives a crash. Commits into the same folder at the same time
+// share the folder's sync (dirSyncer). A crash can leave stray temporary files; Open,
 // Stat and List never see them, and Clean removes them. Folders are created
 // as needed with mode 0700 and files with mode 0600; Delete removes folders
 // it leaves empty.
@@ -56,6 +57,10 @@ type Store struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool // temporary files of open Writers
+
+	dirs sync.Map // folders known to exist (Create skips creating them); pruneEmpty forgets those it removes
+
+	syncer dirSyncer // folder syncs shared by concurrent commits
 }
 
 // type check
@@ -80,7 +85,7 @@ func New(cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
-	return &Store{root: root, clock: clock, inflight: make(map[string]bool)}, nil
+	return &Store{root: root, clock: clock, inflight: make(map[string]bool), syncer: dirSyncer{sync: syncDir}}, nil
 }
 
 // Dir returns the absolute root folder.
@@ -145,7 +150,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fsError("fsblob.Delete", err)
 	}
 	dir := filepath.Dir(p)
-	if err := syncDir(dir); err != nil {
+	if err := s.syncer.syncDir(dir); err != nil {
 		return fsError("fsblob.Delete", err)
 	}
 	s.pruneEmpty(dir)
@@ -157,6 +162,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Create retries if a folder vanishes under it.
 func (s *Store) pruneEmpty(dir string) {
 	for dir != s.root && len(dir) > len(s.root) {
+		s.dirs.Delete(dir) // before: a Create that still finds it known then retries on ENOENT
 		if os.Remove(dir) != nil {
 			return
 		}

@@ -212,3 +212,29 @@ func TestCreateDeleteRace(t *testing.T) {
 		t.Errorf("objects left: %q", got)
 	}
 }
+
+// TestCreateAfterPrune: a Store remembers the folders it made so that an
+// upload does not create them again; a Delete that prunes them, or a folder
+// removed behind the Store's back, must not break the next Create there.
+func TestCreateAfterPrune(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := newStore(t, dir, nil)
+	put(t, s, "files/sp/ab/one", "1")
+	if err := s.Delete(t.Context(), "files/sp/ab/one"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "files")); !os.IsNotExist(err) {
+		t.Fatalf("Delete left the emptied folders: %v", err)
+	}
+	put(t, s, "files/sp/ab/two", "2")
+	// Removed by someone else (an operator cleaning up): known to the Store
+	// but gone.
+	if err := os.RemoveAll(filepath.Join(dir, "files", "sp")); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "files/sp/ab/three", "3")
+	if got := keys(t, s); !slices.Equal(got, []string{"files/sp/ab/three"}) {
+		t.Fatalf("keys = %v", got)
+	}
+}

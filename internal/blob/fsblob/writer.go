@@ -38,12 +38,21 @@ func (s *Store) Create(ctx context.Context, key string) (blob.Writer, error) {
 	// mkdirs creates its children or before the file is created in it; try
 	// again then. Once the file exists, its folders are not empty.
 	for range 5 {
-		if err = s.mkdirs(dir); err == nil {
+		// A folder this Store made or saw is not created again: that
+		// saves six system calls per upload (mkdir and stat of each level).
+		if _, known := s.dirs.Load(dir); !known {
+			err = s.mkdirs(dir)
+		}
+		if err == nil {
 			f, err = s.createTemp(dir)
+		}
+		if err == nil {
+			s.dirs.Store(dir, struct{}{})
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
+		s.dirs.Delete(dir) // removed meanwhile (pruneEmpty): create it again
 	}
 	if err != nil {
 		return nil, fsError("fsblob.Create", err)
@@ -173,7 +182,7 @@ func (w *writer) Commit() error {
 		os.Remove(tmp)
 		return fsError("fsblob.Commit", err)
 	}
-	if err := syncDir(filepath.Dir(w.target)); err != nil {
+	if err := w.s.syncer.syncDir(filepath.Dir(w.target)); err != nil {
 		return fsError("fsblob.Commit", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/preau/preau/internal/auth"
 	"github.com/preau/preau/internal/core"
@@ -117,23 +118,38 @@ func (d *Directory) Bind(ctx context.Context, name, password string) (ldapd.Bind
 func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit func(*ldapd.Entry) bool) error {
 	s := d.loader.Snapshot()
 	p := core.PrincipalFromContext(ctx)
+	op := p.Operator()
 	if req.BaseDN != "" {
-		if b := s.Lookup(req.BaseDN); b == nil || !s.VisibleTo(p, b) {
+		if b, ok := s.lookup(req.BaseDN); !ok || !s.visibleTo(&p, op, b) {
 			return core.E("dirldap.Search", core.NotFound, "no such entry: %s", req.BaseDN)
 		}
 	}
-	var terms []ldapd.Term
-	if req.Filter != nil {
-		terms = req.Filter.EqualityTerms()
+	var tb [8]ldapd.Term
+	list, all := s.candidates(req.Filter.AppendEqualityTerms(tb[:0]))
+	n := len(list)
+	if all {
+		n = s.Len()
 	}
-	var out ldapd.Entry
-	for _, e := range s.Candidates(terms) {
-		if !s.VisibleTo(p, e) {
+	buf := fillPool.Get().(*fillBuf)
+	defer fillPool.Put(buf)
+	out := &buf.out
+	for k := range n {
+		i := int32(k)
+		if !all {
+			i = list[k]
+		}
+		if !s.visibleTo(&p, op, i) {
 			continue
 		}
-		v := s.ViewFor(p, e)
-		out.DN, out.Attrs = v.DN, v.Attrs
-		if !emit(&out) {
+		if view := s.viewOf(&p, op, i); view == viewOther {
+			buf.attrs, buf.vals = s.fill(i, &buf.e, buf.attrs, buf.vals)
+			v := s.ViewFor(p, &buf.e)
+			out.DN, out.Attrs = v.DN, v.Attrs
+		} else { // View's filtering, without allocating
+			buf.attrs, buf.vals = s.fillView(i, &buf.e, buf.attrs, buf.vals, view)
+			out.DN, out.Attrs = buf.e.DN, buf.e.Attrs
+		}
+		if !emit(out) {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -142,6 +158,16 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	}
 	return nil
 }
+
+// fillBuf is where a search makes its entries, reused across searches.
+type fillBuf struct {
+	out   ldapd.Entry // what emit receives
+	e     Entry
+	attrs []Attr
+	vals  []string
+}
+
+var fillPool = sync.Pool{New: func() any { return &fillBuf{} }}
 
 // Compare reports whether the visible entry dn holds value in attr.
 func (d *Directory) Compare(ctx context.Context, dn, attr, value string) (bool, error) {

@@ -26,13 +26,21 @@ type Data struct {
 // Snapshot is an immutable LDAP view of the directory at one moment, with
 // equality indexes. It is safe for concurrent readers.
 type Snapshot struct {
-	Base    string
-	entries []*Entry
-	byDN    map[string]*Entry
-	index   map[string]map[string][]*Entry // lower attribute → normalised value → entries
-	login   map[string]*Entry              // login → person entry
-	scopes  map[string]directory.ServiceScope
-	Built   time.Time
+	Base string
+	// The entries, in tree order, in the flat form of flat.go.
+	arena     string
+	recs      []rec
+	attrTab   []attrRec
+	valTab    []span
+	names     []string                      // attribute names
+	nameFlags []uint8                       // flag* of each name
+	byDN      map[string]int32              // normalised DN → entry
+	index     map[string]map[string][]int32 // lower attribute → normalised value → entries
+	login     map[string]int32              // login → person entry
+	scopes    map[string]directory.ServiceScope
+	Built     time.Time
+
+	building []*Entry // during Build only
 }
 
 // indexed are the attributes with an equality index.
@@ -41,7 +49,7 @@ var indexed = []string{"uid", "mail", "cn", "objectclass", "memberof", "member",
 
 // Build makes a snapshot of d under base (e.g. "dc=preau").
 func Build(base string, d *Data) *Snapshot {
-	s := &Snapshot{Base: base, byDN: map[string]*Entry{}, login: map[string]*Entry{}, scopes: d.Scopes, Built: time.Now()}
+	s := &Snapshot{Base: base, scopes: d.Scopes, Built: time.Now()}
 	estDN := map[string]string{} // establishment ID → DN
 	estUAI := map[string]string{}
 	root := &Entry{DN: base, kind: kindBase}
@@ -104,7 +112,8 @@ func Build(base string, d *Data) *Snapshot {
 	for _, g := range d.Groups {
 		s.put(groupEntry(g, groupDN[g.ID], members[g.ID], personDN, personLogin))
 	}
-	s.buildIndexes()
+	s.freeze(s.building)
+	s.building = nil
 	return s
 }
 
@@ -125,8 +134,7 @@ func profileGroups() map[string]int64 {
 
 func (s *Snapshot) put(e *Entry) {
 	e.add("entryDN", e.DN)
-	s.entries = append(s.entries, e)
-	s.byDN[NormDN(e.DN)] = e
+	s.building = append(s.building, e)
 }
 
 func personEntry(p *directory.Person, dn string, estDN map[string]string, groups map[string]*directory.Group,
@@ -255,29 +263,6 @@ func asciiGecos(s string) string {
 	return b.String()
 }
 
-func (s *Snapshot) buildIndexes() {
-	s.index = make(map[string]map[string][]*Entry, len(indexed))
-	for _, a := range indexed {
-		s.index[a] = map[string][]*Entry{}
-	}
-	for _, e := range s.entries {
-		for _, a := range e.Attrs {
-			la := strings.ToLower(a.Name)
-			idx, ok := s.index[la]
-			if !ok {
-				continue
-			}
-			for _, v := range a.Values {
-				k := normValue(la, v)
-				idx[k] = append(idx[k], e)
-			}
-		}
-		if e.kind == kindPerson {
-			s.login[strings.ToLower(e.Get("uid")[0])] = e
-		}
-	}
-}
-
 // normValue normalises a value for equality matching of attribute la.
 func normValue(la, v string) string {
 	switch la {
@@ -287,5 +272,12 @@ func normValue(la, v string) string {
 	return strings.ToLower(strings.TrimSpace(v))
 }
 
-// Entries returns every entry in tree order (parents before children).
-func (s *Snapshot) Entries() []*Entry { return s.entries }
+// Entries returns every entry in tree order (parents before children),
+// made anew (for exports).
+func (s *Snapshot) Entries() []*Entry {
+	out := make([]*Entry, len(s.recs))
+	for i := range s.recs {
+		out[i] = s.entry(int32(i))
+	}
+	return out
+}

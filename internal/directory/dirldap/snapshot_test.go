@@ -70,7 +70,7 @@ func TestSnapshotTreeAndSchema(t *testing.T) {
 		t.Fatal("establishment entry")
 	}
 	c := s.Candidates([]dirldap.Term{{Attr: "objectClass", Value: "person"}, {Attr: "UID", Value: "Zoe.Martin"}})
-	if len(c) != 1 || c[0] != zoe {
+	if len(c) != 1 || c[0].DN != zoe.DN {
 		t.Fatalf("candidates by uid: %d", len(c))
 	}
 	if len(s.Candidates(nil)) != s.Len() {

@@ -13,13 +13,34 @@ import (
 )
 
 // Lookup returns the entry with dn, or nil.
-func (s *Snapshot) Lookup(dn string) *Entry { return s.byDN[NormDN(dn)] }
+func (s *Snapshot) Lookup(dn string) *Entry {
+	if i, ok := s.lookup(dn); ok {
+		return s.entry(i)
+	}
+	return nil
+}
+
+// lookup returns the number of the entry with dn. A DN already in normal
+// form (a search base copied from an answer, in lower case) is found
+// without normalising it: normal forms are their own normal form.
+func (s *Snapshot) lookup(dn string) (int32, bool) {
+	if i, ok := s.byDN[dn]; ok {
+		return i, true
+	}
+	i, ok := s.byDN[NormDN(dn)]
+	return i, ok
+}
 
 // PersonByLogin returns the entry of a login, or nil.
-func (s *Snapshot) PersonByLogin(login string) *Entry { return s.login[strings.ToLower(login)] }
+func (s *Snapshot) PersonByLogin(login string) *Entry {
+	if i, ok := s.login[strings.ToLower(login)]; ok {
+		return s.entry(i)
+	}
+	return nil
+}
 
 // Len returns the number of entries.
-func (s *Snapshot) Len() int { return len(s.entries) }
+func (s *Snapshot) Len() int { return len(s.recs) }
 
 // Term is one equality assertion of a search filter.
 type Term = ldapd.Term
@@ -28,23 +49,71 @@ type Term = ldapd.Term
 // posting list among indexed attributes), or every entry when no term is
 // indexed. The caller still evaluates the whole filter.
 func (s *Snapshot) Candidates(terms []Term) []*Entry {
-	var best []*Entry
+	list, all := s.candidates(terms)
+	if all {
+		return s.Entries()
+	}
+	out := make([]*Entry, len(list))
+	for k, i := range list {
+		out[k] = s.entry(i)
+	}
+	return out
+}
+
+// candidates returns the numbers of the entries that can match every
+// term, or all true for every entry.
+func (s *Snapshot) candidates(terms []Term) (list []int32, all bool) {
 	found := false
+	var buf [128]byte
 	for _, t := range terms {
-		la := strings.ToLower(t.Attr)
+		la := indexedName(t.Attr)
 		idx, ok := s.index[la]
 		if !ok {
 			continue
 		}
-		list := idx[normValue(la, t.Value)]
-		if !found || len(list) < len(best) {
-			best, found = list, true
+		var l []int32
+		if k, ok := appendSimpleNorm(buf[:0], t.Value); ok {
+			l = idx[string(k)] // no allocation: the compiler looks the bytes up
+		} else {
+			l = idx[normValue(la, t.Value)]
+		}
+		if !found || len(l) < len(list) {
+			list, found = l, true
 		}
 	}
-	if !found {
-		return s.entries
+	return list, !found
+}
+
+// indexedName returns the lower-case name of an indexed attribute without
+// allocating (name in any case), or name itself when it is not indexed.
+func indexedName(name string) string {
+	for _, a := range indexed {
+		if len(a) == len(name) && strings.EqualFold(a, name) {
+			return a
+		}
 	}
-	return best
+	return name
+}
+
+// appendSimpleNorm appends the normal form of a value made only of
+// printable ASCII without spaces, where it is the value in lower case for
+// every indexed attribute (DN-valued ones included: NormDN only trims
+// spaces and lowers case); ok is false for any other value.
+func appendSimpleNorm(b []byte, v string) ([]byte, bool) {
+	if len(v) > cap(b) {
+		return b, false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c <= ' ' || c >= 0x7f:
+			return b, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b, true
 }
 
 // Visible reports whether principal p may read e: operators and system
@@ -156,20 +225,25 @@ func (s *Snapshot) ViewFor(p core.Principal, e *Entry) *Entry {
 // values name only people of the scope's profiles.
 func (s *Snapshot) membersSeen(g *Entry, sc directory.ServiceScope) *Entry {
 	out := &Entry{DN: g.DN, ests: g.ests, kind: g.kind, Attrs: make([]Attr, 0, len(g.Attrs))}
+	byLogin := func(l string) (int32, bool) {
+		i, ok := s.login[strings.ToLower(l)]
+		return i, ok
+	}
 	for _, a := range g.Attrs {
-		var who func(string) *Entry
+		var who func(string) (int32, bool)
 		switch strings.ToLower(a.Name) {
 		case "member", "uniquemember":
-			who = s.Lookup
+			who = s.lookup
 		case "memberuid":
-			who = s.PersonByLogin
+			who = byLogin
 		default:
 			out.Attrs = append(out.Attrs, a)
 			continue
 		}
 		kept := Attr{Name: a.Name}
 		for _, v := range a.Values {
-			if m := who(v); m == nil || m.kind != kindPerson || sc.SeesProfile(m.profile) {
+			i, ok := who(v)
+			if !ok || s.recs[i].kind != kindPerson || sc.SeesProfile(core.Profile(s.str(s.recs[i].profile))) {
 				kept.Values = append(kept.Values, v)
 			}
 		}

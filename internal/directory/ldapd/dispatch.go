@@ -29,6 +29,7 @@ type op struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	abandoned atomic.Bool
+	fn        func(*op) // what the operation does, run by a worker
 }
 
 // dispatch decodes one message and runs it. It returns false when the
@@ -155,7 +156,8 @@ func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*
 	c.mu.Unlock()
 	c.opWG.Add(1)
 	c.active.Add(1)
-	c.srv.workers.run(func() { o.run(run) })
+	o.fn = run
+	c.srv.workers.run(o)
 }
 
 // run runs the operation, recovering from a panic with an "other" result.

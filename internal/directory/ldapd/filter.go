@@ -75,6 +75,15 @@ func (f *Filter) EqualityTerms() []Term {
 	return f.appendTerms(make([]Term, 0, max(len(f.Children), 1)))
 }
 
+// AppendEqualityTerms is EqualityTerms appending to dst (which may be a
+// buffer on the caller's stack, so that a search allocates nothing here).
+func (f *Filter) AppendEqualityTerms(dst []Term) []Term {
+	if f == nil {
+		return dst
+	}
+	return f.appendTerms(dst)
+}
+
 func (f *Filter) appendTerms(out []Term) []Term {
 	switch f.Kind {
 	case FilterEquality:

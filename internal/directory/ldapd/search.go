@@ -32,6 +32,7 @@ type searchRun struct {
 	werr            error
 	seen            int
 	ctx             context.Context
+	emitFn          func(*Entry) bool // r.emit, made once per pooled searchRun
 }
 
 // search runs a SearchRequest.
@@ -45,7 +46,10 @@ func (o *op) search(req *SearchRequest) {
 		o.reply(result{code: ResultInvalidDNSyntax, msg: "invalid base DN " + quote(req.BaseDN)})
 		return
 	}
-	base := string(baseB)
+	base := req.BaseDN // already in normal form, mostly: no copy then
+	if string(baseB) != base {
+		base = string(baseB)
+	}
 	pg, err := parsePaging(req.Controls)
 	if err != nil {
 		o.reply(result{code: ResultProtocolError, msg: err.Error()})
@@ -54,7 +58,7 @@ func (o *op) search(req *SearchRequest) {
 	r := runPool.Get().(*searchRun)
 	defer r.release()
 	r.o, r.req, r.cs, r.base, r.scope, r.ctx = o, req, cs, base, req.Scope, o.ctx
-	r.sel = newSelector(req.Attributes, cs, req.TypesOnly, r.sel.cache[:0])
+	r.sel = newSelector(req.Attributes, cs, req.TypesOnly, r.sel.cache[:0], r.sel.named)
 	r.sc.reset(cs)
 	switch {
 	case base == "" && req.Scope == ScopeBase:
@@ -88,13 +92,15 @@ func (o *op) search(req *SearchRequest) {
 
 // runPool recycles searchRuns with their scratch buffers.
 var runPool = sync.Pool{New: func() any {
-	return &searchRun{sc: scratch{buf: make([]byte, 0, 256), dn: make([]byte, 0, 256), tmp: make([]byte, 0, 256)}}
+	r := &searchRun{sc: scratch{buf: make([]byte, 0, 256), dn: make([]byte, 0, 256), tmp: make([]byte, 0, 256)}}
+	r.emitFn = r.emit
+	return r
 }}
 
 // release returns r to the pool, keeping only its buffers.
 func (r *searchRun) release() {
 	r.sc.reset(nil)
-	*r = searchRun{sc: r.sc, sel: selector{cache: r.sel.cache[:0]}}
+	*r = searchRun{sc: r.sc, sel: selector{cache: r.sel.cache[:0], named: r.sel.named[:0]}, emitFn: r.emitFn}
 	if cap(r.sc.buf) > 64<<10 || cap(r.sc.dn) > 64<<10 || cap(r.sc.tmp) > 64<<10 {
 		return
 	}
@@ -127,7 +133,7 @@ func (r *searchRun) run(pg *pagingRequest) {
 	r.filter = &r.req.Filter.matcher(srv.dir.Schema()).root
 	r.enc = getEncoder()
 	defer func() { putEncoder(r.enc) }()
-	err := srv.dir.Search(ctx, r.req, r.emit)
+	err := srv.dir.Search(ctx, r.req, r.emitFn)
 	var res result
 	var ctl []respControl
 	switch {

@@ -22,13 +22,10 @@ type selCache struct {
 	want bool
 }
 
-// newSelector returns the selector of an attribute list; cache is reused
-// storage for its decisions.
-func newSelector(attrs []string, cs *compiledSchema, typesOnly bool, cache []selCache) selector {
-	s := selector{typesOnly: typesOnly, all: len(attrs) == 0, cache: cache}
-	if len(attrs) > 0 {
-		s.named = make([]*attrInfo, 0, len(attrs))
-	}
+// newSelector returns the selector of an attribute list; cache and named
+// are reused storage for its decisions and named attributes.
+func newSelector(attrs []string, cs *compiledSchema, typesOnly bool, cache []selCache, named []*attrInfo) selector {
+	s := selector{typesOnly: typesOnly, all: len(attrs) == 0, cache: cache, named: named[:0]}
 	oneOne := false
 	for _, a := range attrs {
 		switch a {

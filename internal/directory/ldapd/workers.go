@@ -13,12 +13,14 @@ const maxIdleWorkers = 64
 // starting (and growing) a goroutine per operation.
 type workers struct {
 	mu     sync.Mutex
-	idle   []chan func()
+	idle   []chan *op
 	closed bool
 }
 
-// run runs fn on an idle worker, or on a new one.
-func (w *workers) run(fn func()) {
+// run runs operation fn (op.run with op.fn) on an idle worker, or on a new
+// one; passing the operation rather than a closure saves an allocation per
+// request.
+func (w *workers) run(fn *op) {
 	w.mu.Lock()
 	if n := len(w.idle); n > 0 {
 		ch := w.idle[n-1]
@@ -33,10 +35,10 @@ func (w *workers) run(fn func()) {
 
 // loop runs fn, then waits for more work unless enough workers are idle.
 // fn must not panic (op.run recovers).
-func (w *workers) loop(fn func()) {
-	ch := make(chan func(), 1)
+func (w *workers) loop(fn *op) {
+	ch := make(chan *op, 1)
 	for {
-		fn()
+		fn.run(fn.fn)
 		w.mu.Lock()
 		if w.closed || len(w.idle) >= maxIdleWorkers {
 			w.mu.Unlock()

@@ -278,6 +278,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := core.ContextWithPrincipal(r.Context(), p)
+	if r.Method == http.MethodPut {
+		ctx = files.WithUploadMemo(ctx) // a PUT's only write is its Put
+	} else {
+		ctx = files.WithRequestMemo(ctx)
+	}
 	r = r.WithContext(ctx)
 	if !charterOK && !h.charters(w, r, key) {
 		return
@@ -299,6 +304,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if r.Method == http.MethodGet {
+			if sw, limited := h.files.ShapeDownload(ctx, w); limited {
+				w = shapedResponse{ResponseWriter: w, w: sw} // UTI-ESF-5
+			}
+		}
 		h.get(w, r)
 		return
 	case "PROPFIND", "PROPPATCH", "LOCK":
@@ -317,6 +327,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case http.MethodPut:
+		r.Body = readCloser{h.files.ShapeUpload(ctx, r.Body), r.Body} // UTI-ESF-5
 		fs.size = r.ContentLength
 		if err := h.precheckPut(r); err != nil {
 			writeError(w, err)
@@ -401,9 +412,15 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, e.Name, e.ModTime, rc)
 }
 
+// precheckLimit is the announced size from which precheckPut reads the
+// quota before the body: files.Service.Put refuses any announced size
+// beyond the room before storing a byte, so below this only one buffer of
+// the body (32 KiB) may be read before the 507; above it, nothing is.
+const precheckLimit = 64 << 10
+
 // precheckPut refuses at once an announced upload beyond the quota.
 func (h *Handler) precheckPut(r *http.Request) error {
-	if r.ContentLength <= 0 {
+	if r.ContentLength <= precheckLimit {
 		return nil
 	}
 	vp := davPath(r.URL.Path)
@@ -551,4 +568,20 @@ func (m *statusMapper) Flush() {
 	if f, ok := m.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// shapedResponse sends a download's body at the pace of the bandwidth
+// limit (files.Service.ShapeDownload).
+type shapedResponse struct {
+	http.ResponseWriter
+	w io.Writer
+}
+
+func (s shapedResponse) Write(b []byte) (int, error) { return s.w.Write(b) }
+
+// readCloser reads an upload's body through a shaper and closes the
+// original body.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

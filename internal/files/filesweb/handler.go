@@ -23,12 +23,14 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/files"
+	"github.com/preau/preau/internal/files/bandwidth"
 	"github.com/preau/preau/internal/portal"
 	"github.com/preau/preau/internal/web"
 )
@@ -154,6 +156,44 @@ type browseView struct {
 	InSpace  bool
 	Message  string
 	Error    string
+	Sync     syncGuide
+}
+
+// syncGuide tells users how to synchronise with a WebDAV client and when
+// the establishment's bandwidth allows it (UTI-ESF-5).
+type syncGuide struct {
+	URL      string // the WebDAV address of the folder
+	Root     string // the WebDAV root, for rclone's remote
+	Login    string
+	Limited  bool
+	Down, Up string // Mbit/s, "" when that direction is not limited
+	From, To string // limited hours (weekdays), "" when always
+	Zone     string
+	Rclone   string // the --bwlimit value
+}
+
+func (h *Handler) syncGuide(r *http.Request, p string) syncGuide {
+	host := r.Host
+	g := syncGuide{Root: "https://" + host + "/dav", Login: core.PrincipalFromContext(r.Context()).Login}
+	g.URL = g.Root + strings.TrimSuffix(p, "/") + "/"
+	pol, l, zone, err := h.svc.TransferLimits(r.Context())
+	if err != nil || l.Off() {
+		return g
+	}
+	g.Limited, g.From, g.To, g.Zone, g.Rclone = true, pol.From, pol.To, zone, pol.Rclone(l)
+	mbits := func(v int64) string {
+		if web.LangFromContext(r.Context()) == "fr" {
+			return strings.ReplaceAll(bandwidth.Mbits(v), ".", ",") // 2,5 Mbit/s
+		}
+		return bandwidth.Mbits(v)
+	}
+	if l.Down > 0 {
+		g.Down = mbits(l.Down)
+	}
+	if l.Up > 0 {
+		g.Up = mbits(l.Up)
+	}
+	return g
 }
 
 func (h *Handler) browse(w http.ResponseWriter, r *http.Request) error {
@@ -176,7 +216,7 @@ func (h *Handler) browse(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := browseView{Path: p, Crumbs: crumbs(p), Entries: es, Level: e.Level, InSpace: !e.Virtual,
 		CanWrite: !e.Virtual && e.Level >= files.Write, Message: msgKey(r.URL.Query().Get("done")),
-		Error: r.URL.Query().Get("error")}
+		Error: r.URL.Query().Get("error"), Sync: h.syncGuide(r, p)}
 	if q, err := h.svc.Quota(ctx, p); err == nil && q != nil {
 		v.Quota, v.Percent, v.Used, v.Limit = q, min(q.Percent(), 100), files.HumanSize(q.Used), files.HumanSize(q.Limit)
 		switch {
@@ -229,6 +269,9 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	e, err := h.svc.Stat(ctx, p)
 	if err != nil {
 		return err
+	}
+	if sw, limited := h.svc.ShapeDownload(ctx, w); limited {
+		w = shapedResponse{ResponseWriter: w, w: sw} // UTI-ESF-5
 	}
 	if e.Dir {
 		return h.zip(w, r, p, e)
@@ -309,7 +352,8 @@ func (h *Handler) uploadRaw(w http.ResponseWriter, r *http.Request) error {
 	if err := files.ValidName(q.Get("name")); err != nil {
 		return err
 	}
-	e, err := h.svc.Put(r.Context(), path.Join(dir, q.Get("name")), r.Body, files.PutOptions{Size: r.ContentLength})
+	body := h.svc.ShapeUpload(r.Context(), r.Body) // UTI-ESF-5
+	e, err := h.svc.Put(r.Context(), path.Join(dir, q.Get("name")), body, files.PutOptions{Size: r.ContentLength})
 	if err != nil {
 		if errors.Is(err, files.ErrQuota) {
 			http.Error(w, core.MessageOf(err), http.StatusInsufficientStorage)
@@ -621,6 +665,89 @@ type adminView struct {
 	Est     string
 	Error   string
 	Message string
+	BW      bandwidthForm
+}
+
+// bandwidthForm is the console's form of the bandwidth limits (UTI-ESF-5),
+// rates in Mbit/s as administrators think of their links.
+type bandwidthForm struct {
+	Down, Up, From, To string
+	Zones              []zoneLimits
+}
+
+type zoneLimits struct {
+	Name, Down, Up string
+}
+
+func mbitsOrEmpty(v int64) string {
+	if v <= 0 {
+		return ""
+	}
+	return bandwidth.Mbits(v)
+}
+
+func (h *Handler) bandwidthForm(ctx context.Context, est string) (bandwidthForm, error) {
+	p, err := h.svc.Bandwidth(ctx, est)
+	if err != nil {
+		return bandwidthForm{}, err
+	}
+	f := bandwidthForm{Down: mbitsOrEmpty(p.Down), Up: mbitsOrEmpty(p.Up), From: p.From, To: p.To}
+	names, err := h.svc.ZoneNames(ctx, est)
+	if err != nil {
+		return f, err
+	}
+	for _, z := range p.ZoneNames() { // limits kept for a zone since removed
+		if !slices.Contains(names, z) {
+			names = append(names, z)
+		}
+	}
+	for _, n := range names {
+		l, ok := p.Zones[n]
+		zl := zoneLimits{Name: n}
+		if ok {
+			zl.Down, zl.Up = mbitsOrEmpty(l.Down), mbitsOrEmpty(l.Up)
+		}
+		f.Zones = append(f.Zones, zl)
+	}
+	return f, nil
+}
+
+// parseBandwidth reads the posted form into a policy: an empty zone field
+// follows the establishment's limit for that direction (both empty: the zone
+// is not stored); "0" in a zone field means no limit there.
+func parseBandwidth(r *http.Request) (bandwidth.Policy, error) {
+	var p bandwidth.Policy
+	var err error
+	if p.Down, err = bandwidth.ParseMbits(r.PostFormValue("down")); err != nil {
+		return p, err
+	}
+	if p.Up, err = bandwidth.ParseMbits(r.PostFormValue("up")); err != nil {
+		return p, err
+	}
+	p.From, p.To = strings.TrimSpace(r.PostFormValue("from")), strings.TrimSpace(r.PostFormValue("to"))
+	for _, z := range r.PostForm["zone"] {
+		d, u := strings.TrimSpace(r.PostFormValue("zone-down-"+z)), strings.TrimSpace(r.PostFormValue("zone-up-"+z))
+		if d == "" && u == "" {
+			continue
+		}
+		// An empty field beside a filled one follows the establishment.
+		l := bandwidth.Limits{Down: bandwidth.Inherit, Up: bandwidth.Inherit}
+		if d != "" {
+			if l.Down, err = bandwidth.ParseMbits(d); err != nil {
+				return p, err
+			}
+		}
+		if u != "" {
+			if l.Up, err = bandwidth.ParseMbits(u); err != nil {
+				return p, err
+			}
+		}
+		if p.Zones == nil {
+			p.Zones = map[string]bandwidth.Limits{}
+		}
+		p.Zones[z] = l
+	}
+	return p, p.Validate()
 }
 
 // admin is the console's storage page: every space of the establishment
@@ -637,8 +764,15 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := adminView{Kinds: files.QuotaKeys, Est: est, Error: r.URL.Query().Get("error")}
-	if r.URL.Query().Get("done") != "" {
+	switch r.URL.Query().Get("done") {
+	case "":
+	case "bandwidth":
+		v.Message = "files.admin.bw.saved"
+	default:
 		v.Message = "files.admin.saved"
+	}
+	if v.BW, err = h.bandwidthForm(ctx, est); err != nil {
+		return err
 	}
 	for _, s := range st {
 		row := adminRow{SpaceStats: s, UsedH: files.HumanSize(s.Used), QuotaH: files.HumanSize(s.Quota)}
@@ -654,6 +788,22 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) adminSet(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	est := r.PostFormValue("est")
+	target := AdminPath + "?est=" + url.QueryEscape(est)
+	if r.PostFormValue("action") == "bandwidth" {
+		p, err := parseBandwidth(r)
+		if err == nil {
+			err = h.svc.SetBandwidth(ctx, est, p)
+		}
+		if err != nil {
+			if core.IsKind(err, core.Internal) {
+				return err
+			}
+			http.Redirect(w, r, target+"&error="+url.QueryEscape(core.MessageOf(err))+"#bandwidth", http.StatusSeeOther)
+			return nil
+		}
+		http.Redirect(w, r, target+"&done=bandwidth#bandwidth", http.StatusSeeOther)
+		return nil
+	}
 	n, err := parseSize(r.PostFormValue("size"))
 	if err == nil {
 		switch r.PostFormValue("action") {
@@ -665,7 +815,6 @@ func (h *Handler) adminSet(w http.ResponseWriter, r *http.Request) error {
 			err = core.E("filesweb", core.Invalid, "unknown action")
 		}
 	}
-	target := AdminPath + "?est=" + url.QueryEscape(est)
 	if err != nil {
 		if core.IsKind(err, core.Internal) {
 			return err
@@ -700,3 +849,11 @@ func parseSize(s string) (int64, error) {
 	}
 	return int64(f * mult), nil
 }
+
+// shapedResponse sends a download at the pace of the bandwidth limit.
+type shapedResponse struct {
+	http.ResponseWriter
+	w io.Writer
+}
+
+func (s shapedResponse) Write(b []byte) (int, error) { return s.w.Write(b) }
