@@ -146,7 +146,7 @@ type Store interface {
 	// FindSessionPerson returns a session with its person (establishments
 	// filled, external IDs not) and the grants in force now, core.NotFound
 	// if the session is unknown.
-	FindSessionPerson(ctx context.Context, id string) (*Session, *directory.Person, []core.Grant, error)
+	FindSessionPerson(ctx context.Context, id string) (*Session, LoginRecord, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// DeleteSession removes one session and journals e.
 	DeleteSession(ctx context.Context, id string, e journal.Entry) error

@@ -85,8 +85,7 @@ func (s *Service) Authenticate(ctx context.Context, a Attempt) (core.Principal, 
 	if rehash {
 		s.rehash(ctx, person, a)
 	}
-	pol := s.parsePolicies(rec.Policies, nil).For(person.MainEstablishment(), person.Profile)
-	p := s.principalWith(person, rec.Grants, s.expired(person, pol, rec.PasswordChangedAt))
+	p := s.principalWith(person, rec.Grants, s.expiredNow(person, rec))
 	if p.MustChangePassword && !person.MustChangePassword {
 		s.journalExpiry(ctx, person, a)
 	}

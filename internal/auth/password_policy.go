@@ -119,13 +119,15 @@ func (s *Service) PasswordExpiresAt(ctx context.Context, person *directory.Perso
 	return at.Add(pol.MaxAge), true
 }
 
-// expired is PasswordExpired with the policy and the password's date
-// already read (changedAt zero: no password, never expired).
-func (s *Service) expired(person *directory.Person, pol policy.Policy, changedAt time.Time) bool {
-	if person.Service || pol.MaxAge <= 0 || changedAt.IsZero() {
+// expiredNow is PasswordExpired from what a login or session read already
+// holds: the policies setting and the password's date (zero: no password,
+// never expired).
+func (s *Service) expiredNow(person *directory.Person, rec LoginRecord) bool {
+	if person.Service || rec.PasswordChangedAt.IsZero() {
 		return false
 	}
-	return !s.clock.Now().Before(changedAt.Add(pol.MaxAge))
+	pol := s.parsePolicies(rec.Policies, nil).For(person.MainEstablishment(), person.Profile)
+	return pol.MaxAge > 0 && !s.clock.Now().Before(rec.PasswordChangedAt.Add(pol.MaxAge))
 }
 
 // ForgottenPasswordText returns the deployment's forgotten-password

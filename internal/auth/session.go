@@ -72,7 +72,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 		return core.Principal{}, core.E(op, core.Unauthenticated, "")
 	}
 	id := hashToken(cookie)
-	sess, person, grants, err := s.store.FindSessionPerson(ctx, id)
+	sess, rec, err := s.store.FindSessionPerson(ctx, id)
 	if core.IsKind(err, core.NotFound) {
 		return core.Principal{}, core.E(op, core.Unauthenticated, "your session has ended; please log in again")
 	}
@@ -86,6 +86,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 		_ = s.store.DeleteSession(ctx, id, e)
 		return core.Principal{}, core.E(op, core.Unauthenticated, "your session has expired; please log in again")
 	}
+	person := rec.Person
 	if person.State != directory.Active {
 		return core.Principal{}, core.E(op, core.Unauthenticated, "this account is %s", person.State)
 	}
@@ -94,7 +95,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, cookie string) (core.Pri
 			s.log.Warn("session touch failed", "err", err)
 		}
 	}
-	p := s.principalWith(person, grants, s.PasswordExpired(ctx, person))
+	p := s.principalWith(person, rec.Grants, s.expiredNow(person, rec))
 	p.SessionID, p.AuthLevel, p.Channel = id, sess.AuthLevel, core.ChannelWeb
 	p.AuthMethods, p.AuthTime = sess.Methods, sess.AuthTime
 	if pictureOnly(sess.Methods) {

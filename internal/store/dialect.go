@@ -62,10 +62,13 @@ const personAggregates = `COALESCE((SELECT %[1]s FROM person_establishments pe W
 			WHERE m.person_id = p.id AND gg.revoked_at IS NULL
 			AND gg.valid_from <= $2 AND (gg.valid_until IS NULL OR gg.valid_until > $2)) g), '')`
 
-// sessionPersonSelect reads a session, its person and the aggregates.
+// sessionPersonSelect reads a session, its person, the aggregates, the
+// password's date and the password-policies setting: what a page hit
+// needs, in one round trip.
 const sessionPersonSelect = `SELECT s.id, s.person_id, s.created_at, s.last_seen, s.expires_at, s.source,
-	s.user_agent, s.auth_level, s.methods, s.auth_time, ` + personColumns + `, ` + personAggregates + `
-	FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.id = $1`
+	s.user_agent, s.auth_level, s.methods, s.auth_time, ` + personColumns + `, ` + personAggregates + `,
+	c.changed_at, COALESCE((SELECT value FROM settings WHERE scope = 'auth' AND name = 'password_policies'), '')
+	FROM sessions s JOIN people p ON p.id = s.person_id LEFT JOIN credentials c ON c.person_id = p.id WHERE s.id = $1`
 
 // loginPersonSelect reads a person by login, its password hash and date,
 // the aggregates and the password-policies setting: everything a login

@@ -15,37 +15,38 @@ import (
 	"github.com/preau/preau/internal/directory"
 )
 
-// FindSessionPerson returns a session, its person (with establishments,
-// without external IDs) and the grants in force now, in one query: every
-// page hit with a session cookie asks this, so it is the hot path of the
-// web.
-func (db *DB) FindSessionPerson(ctx context.Context, id string) (*auth.Session, *directory.Person, []core.Grant, error) {
+// FindSessionPerson returns a session and, in the same query, what its
+// person's principal needs (see auth.LoginRecord; the hash is not read).
+// core.NotFound when the session is unknown.
+func (db *DB) FindSessionPerson(ctx context.Context, id string) (*auth.Session, auth.LoginRecord, error) {
 	const op = "store.FindSessionPerson"
 	var s auth.Session
+	var rec auth.LoginRecord
 	var c, l, x, at int64
 	var methods string
 	var p directory.Person
 	var profile, state string
-	var del, uid sql.NullInt64
+	var del, uid, changed sql.NullInt64
 	var created, updated int64
 	var ests, grants string
 	err := db.readRow(ctx, db.d.sessionPerson, id, micros(db.clock.Now())).Scan(
 		&s.ID, &s.PersonID, &c, &l, &x, &s.Source, &s.UserAgent, &s.AuthLevel, &methods, &at,
 		&p.ID, &p.Login, &p.GivenName, &p.FamilyName, &p.DisplayName, &profile, &state,
-		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid, &ests, &grants)
+		&p.Mail, &p.Service, &p.MustChangePassword, &del, &created, &updated, &uid, &ests, &grants,
+		&changed, &rec.Policies)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, nil, core.E(op, core.NotFound, "no such session")
+		return nil, rec, core.E(op, core.NotFound, "no such session")
 	}
 	if err != nil {
-		return nil, nil, nil, db.classify(op, err)
+		return nil, rec, db.classify(op, err)
 	}
 	s.CreatedAt, s.LastSeen, s.ExpiresAt, s.AuthTime = fromMicros(c), fromMicros(l), fromMicros(x), fromMicros(at)
 	s.Methods = strings.Fields(methods)
 	p.Profile, p.State, p.DeleteAfter, p.UIDNumber = core.Profile(profile), directory.State(state), fromNullMicros(del), uid.Int64
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
-	var gs []core.Grant
-	p.Establishments, gs = splitAggregates(ests, grants)
-	return &s, &p, gs, nil
+	p.Establishments, rec.Grants = splitAggregates(ests, grants)
+	rec.Person, rec.PasswordChangedAt = &p, fromNullMicros(changed)
+	return &s, rec, nil
 }
 
 // splitAggregates reads the comma-joined establishments and grants of
