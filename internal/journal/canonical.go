@@ -6,7 +6,8 @@ package journal
 import (
 	"strconv"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/preau/preau/internal/jsonenc"
 )
 
 // appendCanonical appends the canonical form of e (see canonical): the
@@ -17,7 +18,7 @@ import (
 // encoding/json's output of today.
 func appendCanonical(b []byte, e *Entry) []byte {
 	b = append(b, `{"v":1,"chain":`...)
-	b = appendJSONString(b, e.Chain)
+	b = jsonenc.AppendString(b, e.Chain)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, e.Seq, 10)
 	b = append(b, `,"at":`...)
@@ -28,78 +29,22 @@ func appendCanonical(b []byte, e *Entry) []byte {
 		{`,"target_id":`, e.TargetID}, {`,"target_name":`, e.TargetName},
 	} {
 		b = append(b, f.name...)
-		b = appendJSONString(b, f.value)
+		b = jsonenc.AppendString(b, f.value)
 	}
 	b = append(b, `,"attributes":[`...)
 	for i, a := range e.Attributes {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, a)
+		b = jsonenc.AppendString(b, a)
 	}
 	b = append(b, `],"result":`...)
-	b = appendJSONString(b, string(e.Result))
+	b = jsonenc.AppendString(b, string(e.Result))
 	b = append(b, `,"reason":`...)
-	b = appendJSONString(b, e.Reason)
+	b = jsonenc.AppendString(b, e.Reason)
 	b = append(b, `,"prev_hash":`...)
-	b = appendJSONString(b, e.PrevHash)
+	b = jsonenc.AppendString(b, e.PrevHash)
 	return append(b, '}')
-}
-
-// appendJSONString appends s as encoding/json writes a string with HTML
-// escaping on: <, >, & and control characters as \u00XX (but \b, \f, \n,
-// \r, \t), " and \ escaped, invalid UTF-8 as \ufffd, U+2028 and U+2029
-// escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // canonicalBuffers recycles ComputeHash's buffers.
