@@ -31,6 +31,19 @@ func TestTOTPEnrolmentAndStepUpInBrowser_INF_AUT_2(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// step acts and, when the action changes page, waits the change out
+	// before looking for ready (a JavaScript condition): a query sent to
+	// the page being left may never return.
+	step := func(act chromedp.Action[chromedp.Void], ready string) {
+		t.Helper()
+		err := webtest.AwaitNavigation(ctx, func() error { return webtest.Do(ctx, act) })
+		if err == nil {
+			err = webtest.WaitFor(ctx, ready)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := webtest.Run(ctx, chromedp.Text(sel))
@@ -43,20 +56,14 @@ func TestTOTPEnrolmentAndStepUpInBrowser_INF_AUT_2(t *testing.T) {
 	if loc, _ := webtest.Run(ctx, chromedp.Location()); !strings.Contains(loc, "/account/security?required=1") {
 		t.Fatalf("after login, the console should ask to set up an app; at %s", loc)
 	}
-	if err := webtest.Do(ctx, chromedp.Click(`form[action="/account/security/totp"] button`), chromedp.WaitVisible("code.secret")); err != nil {
-		t.Fatal(err)
-	}
+	step(chromedp.Click(`form[action="/account/security/totp"] button`), `!!document.querySelector("code.secret")`)
 	secret := strings.ReplaceAll(text("code.secret"), " ", "")
 	code, _ := totp.GenerateCode(secret, time.Now())
-	if err := webtest.Do(ctx, chromedp.SendKeys("#f-code", code+"\r"), chromedp.WaitVisible("ol.codes")); err != nil {
-		t.Fatal(err)
-	}
+	step(chromedp.SendKeys("#f-code", code+"\r"), `!!document.querySelector("ol.codes")`)
 	if codes := strings.Fields(text("ol.codes")); len(codes) != 10 {
 		t.Fatalf("recovery codes: %v", codes)
 	}
-	if err := webtest.Do(ctx, chromedp.Click("a.button-primary"), chromedp.WaitVisible("h1")); err != nil {
-		t.Fatal(err)
-	}
+	step(chromedp.Click("a.button-primary"), `!!document.querySelector("h1") && !document.querySelector("ol.codes")`)
 	if body := text("main"); !strings.Contains(body, "0999001W") {
 		t.Fatalf("console after enrolment:\n%s", body)
 	}
