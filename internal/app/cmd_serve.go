@@ -90,10 +90,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 }
 
 // startApp builds and starts a node.
-func startApp(ctx context.Context, env Env, cfg config.File) (*App, error) {
+// startApp builds the node and starts its listeners; before is run first
+// (the demo marks the node not ready before anyone can ask /readyz).
+func startApp(ctx context.Context, env Env, cfg config.File, before ...func(*App)) (*App, error) {
 	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range before {
+		f(a)
 	}
 	if err := a.Start(ctx); err != nil {
 		a.Close()
@@ -133,7 +138,9 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return err
 	}
-	a, err := startApp(ctx, env, cfg)
+	// Not ready until startDemo knows whether the school is there: a
+	// /readyz answered in between would say ready too early.
+	a, err := startApp(ctx, env, cfg, func(a *App) { a.ready.begin("starting") })
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ func (a *App) startDemo(ctx context.Context, seed int64, out io.Writer) {
 		if err := a.demoPictures(jctx); err != nil {
 			a.log.Error("demo picture logins failed", "err", err)
 		}
+		a.ready.finish("")
 		fmt.Fprintf(out, "Préau demo serves %s (data: %s)\nDemo accounts: %s\n", url, a.cfg.Data,
 			filepath.Join(a.cfg.Data, demoseed.AccountsFile))
 		fmt.Fprintf(out, "metrics token: %s (Prometheus: %smetrics)\n", a.MetricsToken(), url)
