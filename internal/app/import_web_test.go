@@ -23,24 +23,7 @@ func TestImportFromTheConsole(t *testing.T) {
 		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
 	upload := func(name, content string) (*http.Response, string) {
-		_, page := n.get("/admin/import")
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		mw.WriteField("csrf", csrfRE.FindStringSubmatch(page)[1])
-		mw.WriteField("mode", "partial")
-		fw, _ := mw.CreateFormFile("files", name)
-		io.WriteString(fw, content)
-		mw.Close()
-		req, _ := http.NewRequest("POST", n.base+"/admin/import", &body)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		req.Header.Set("Origin", n.base)
-		resp, err := n.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
+		return n.postImport(map[string]string{"mode": "partial"}, importFile{name, []byte(content)})
 	}
 	pupils := "uai,profile,key,given_name,family_name,class,date_naissance\n" +
 		"0999001W,pupil,E1,Zoé,Martin,4B,14/05/2012\n0999001W,pupil,E2,Léo,Petit,4B,03/02/2012\n"
@@ -111,4 +94,38 @@ func TestImportFromTheConsole(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "0750001U") {
 		t.Fatalf("unknown UAI: %d\n%s", resp.StatusCode, page)
 	}
+}
+
+// importFile is a file uploaded to the console's import page.
+type importFile struct {
+	name string
+	data []byte
+}
+
+// postImport uploads files to the console's import page with the form
+// fields (csrf added) and returns the response with its body.
+func (n *node) postImport(fields map[string]string, files ...importFile) (*http.Response, string) {
+	n.t.Helper()
+	_, page := n.get("/admin/import")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrfRE.FindStringSubmatch(page)[1])
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for _, f := range files {
+		fw, _ := mw.CreateFormFile("files", f.name)
+		fw.Write(f.data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", n.base+"/admin/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", n.base)
+	resp, err := n.client.Do(req)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
 }

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -58,28 +57,12 @@ func TestSchoolYearRollover_INF_ANN_3(t *testing.T) {
 	n.cli("user", "add", "tech", "--uai", clg.UAI, "--profile", "admin", "--given", "Sam", "--family", "Tech",
 		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
-	_, page := n.get("/admin/import")
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("csrf", csrfRE.FindStringSubmatch(page)[1])
-	mw.WriteField("mode", "partial")
-	mw.WriteField("rollover", "on")
+	var uploads []importFile
 	for _, f := range next {
-		fw, _ := mw.CreateFormFile("files", filepath.Base(f))
 		b, _ := os.ReadFile(f)
-		fw.Write(b)
+		uploads = append(uploads, importFile{filepath.Base(f), b})
 	}
-	mw.Close()
-	req, _ := http.NewRequest("POST", n.base+"/admin/import", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Origin", n.base)
-	resp, err := n.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	preview := string(b)
+	resp, preview := n.postImport(map[string]string{"mode": "partial", "rollover": "on"}, uploads...)
 	for _, want := range []string{"Changement d’année scolaire " + from + " → " + to, "Élèves par niveau",
 		"<th scope=\"row\">6e</th>", "Classes de " + from + " (archivées)", "Appliquer le changement d’année",
 		"Détail par élève", "Services des enseignants"} {
