@@ -84,14 +84,7 @@ func start(t testing.TB, nx bool) *env {
 	e.eng.SetLists(lists)
 	srv := dnsd.New(dnsd.Config{Engine: e.eng, Upstreams: []string{up}, BlockA: net.ParseIP("198.51.100.7"), NXDomain: nx,
 		Sink: e.sink, Client: func(ip string) (string, string) { return "est1", "peda" }}, nil)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := listenPair(t)
 	go srv.ServePacket(pc)
 	go srv.Serve(ln)
 	t.Cleanup(func() {
@@ -102,6 +95,28 @@ func start(t testing.TB, nx bool) *env {
 	e.addr = pc.LocalAddr().String()
 	time.Sleep(20 * time.Millisecond) // ActivateAndServe has started
 	return e
+}
+
+// listenPair opens a UDP socket and a TCP listener on the same loopback
+// port, as a DNS server needs. The kernel picks the UDP port; another test
+// may already hold the TCP port of that number, so it tries again with a
+// fresh one.
+func listenPair(t testing.TB) (net.PacketConn, net.Listener) {
+	var last error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln
+		}
+		pc.Close()
+		last = err
+	}
+	t.Fatalf("no loopback port free for both UDP and TCP: %v", last)
+	return nil, nil
 }
 
 func (e *env) ask(t *testing.T, net string, name string, qtype uint16) *dns.Msg {
