@@ -24,49 +24,82 @@ type encoder struct {
 	src       netip.Addr
 	peer      string // src.String(), "" when src is not valid
 	transport string
-	hostB     []byte // the last host name seen and its string (interned)
+	hostB     []byte // the last host name seen, its string (interned) and its JSON
 	hostS     string
+	hostJ     []byte
+	tail      []byte // `"peer":"…",` (when there is a peer): the fields every line of the connection has
+	end       []byte // `"transport":"…"}}`
+	// The hour (Unix time / 3600) of the last record time written and its
+	// "YYYY-MM-DDThh:mm:ss" form.
+	tsHour int64
+	tsB    [19]byte
 	// The trust window of device times (ToRecord's), computed once per
-	// second of now.
-	winSec       int64
-	winLo, winHi time.Time
+	// second of now: its bounds at that second, as Unix seconds and
+	// nanoseconds.
+	winSec           int64
+	winLoS, winHiS   int64
+	winLoNs, winHiNs int32
+	winOK            bool
 }
 
-// window returns the times a device time must lie between to be kept
-// (ToRecord's rule: at most a day ahead, at most a year behind).
-func (e *encoder) window(now time.Time) (lo, hi time.Time) {
-	if sec := now.Unix(); sec != e.winSec || e.winHi.IsZero() {
-		e.winSec = sec
+// inWindow says whether a device time t may be kept as the record's time
+// at reception time now: ToRecord's rule (at most a day ahead, at most a
+// year behind), with the bounds computed once per second of now and
+// compared as integers.
+func (e *encoder) inWindow(t, now time.Time) bool {
+	if sec := now.Unix(); sec != e.winSec || !e.winOK {
+		e.winSec, e.winOK = sec, true
 		s := time.Unix(sec, 0).In(now.Location())
-		e.winLo, e.winHi = s.AddDate(-1, 0, 0), s.Add(24*time.Hour)
+		lo, hi := s.AddDate(-1, 0, 0), s.Add(24*time.Hour)
+		e.winLoS, e.winLoNs = lo.Unix(), int32(lo.Nanosecond())
+		e.winHiS, e.winHiNs = hi.Unix(), int32(hi.Nanosecond())
 	}
-	// Within the second: shift by the sub-second part (AddDate of a whole
-	// second plus the same nanoseconds is the same instant).
-	ns := time.Duration(now.Nanosecond())
-	return e.winLo.Add(ns), e.winHi.Add(ns)
+	// Within the second: the bounds shift by now's sub-second part (AddDate
+	// of a whole second plus the same nanoseconds is the same instant).
+	ns := int32(now.Nanosecond())
+	loS, loNs := e.winLoS, e.winLoNs+ns
+	hiS, hiNs := e.winHiS, e.winHiNs+ns
+	if loNs >= 1e9 {
+		loS, loNs = loS+1, loNs-1e9
+	}
+	if hiNs >= 1e9 {
+		hiS, hiNs = hiS+1, hiNs-1e9
+	}
+	ts, tns := t.Unix(), int32(t.Nanosecond())
+	if ts < loS || ts == loS && tns < loNs { // before lo
+		return false
+	}
+	return ts < hiS || ts == hiS && tns <= hiNs // not after hi
 }
 
 // appendTime appends t (UTC) as RFC 3339 with nanoseconds, trailing zeros
 // trimmed: what time.RFC3339Nano writes, digit by digit.
 func (e *encoder) appendTime(dst []byte, t time.Time) []byte {
-	y, mo, d := t.Date()
-	if y < 1000 || y > 9999 {
+	sec := t.Unix()
+	if sec < 0 || sec >= 253402300800 { // before 1970 or after 9999: rare, the reference
 		return t.AppendFormat(dst, time.RFC3339Nano)
 	}
-	h, mi, sec := t.Clock()
-	two := func(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
-	dst = two(dst, y/100)
-	dst = two(dst, y%100)
-	dst = append(dst, '-')
-	dst = two(dst, int(mo))
-	dst = append(dst, '-')
-	dst = two(dst, d)
-	dst = append(dst, 'T')
-	dst = two(dst, h)
-	dst = append(dst, ':')
-	dst = two(dst, mi)
-	dst = append(dst, ':')
-	dst = two(dst, sec)
+	b := &e.tsB
+	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	if hour := sec / 3600; hour != e.tsHour || b[0] == 0 {
+		y, mo, d := t.Date()
+		two(0, y/100)
+		two(2, y%100)
+		b[4] = '-'
+		two(5, int(mo))
+		b[7] = '-'
+		two(8, d)
+		b[10] = 'T'
+		two(11, t.Hour())
+		b[13], b[16] = ':', ':'
+		e.tsHour = hour
+	}
+	// UTC has no leap seconds in Go: the minutes and seconds are the
+	// remainder of the hour.
+	r := int(sec % 3600)
+	two(14, r/60)
+	two(17, r%60)
+	dst = append(dst, b[:]...)
 	if ns := t.Nanosecond(); ns != 0 {
 		var b [10]byte
 		b[0] = '.'
@@ -87,7 +120,13 @@ func newEncoder(src netip.Addr, transport string) *encoder {
 	e := &encoder{src: src, transport: transport}
 	if src.IsValid() {
 		e.peer = src.String()
+		e.tail = append(e.tail, `"peer":`...)
+		e.tail = logs.AppendJSONString(e.tail, e.peer)
+		e.tail = append(e.tail, ',')
 	}
+	e.end = append(e.end, `"transport":`...)
+	e.end = logs.AppendJSONString(e.end, transport)
+	e.end = append(e.end, '}', '}')
 	return e
 }
 
@@ -99,15 +138,31 @@ func (e *encoder) host() string {
 	if len(h) == 0 {
 		return e.peer
 	}
-	if !bytes.Equal(h, e.hostB) {
+	if !bytes.Equal(h, e.hostB) || e.hostJ == nil {
 		e.hostB = append(e.hostB[:0], h...)
 		e.hostS = string(h)
+		e.hostJ = logs.AppendJSONString(e.hostJ[:0], e.hostS)
 	}
 	return e.hostS
 }
 
+// appendJSONString appends b quoted as logs.AppendJSONString quotes it.
+func appendJSONString(dst, b []byte) []byte {
+	if plainBytes(b) {
+		dst = append(dst, '"')
+		dst = append(dst, b...)
+		return append(dst, '"')
+	}
+	return logs.AppendJSONString(dst, unsafeString(b))
+}
+
 // appendJSONText appends text(b) as a JSON string.
 func (e *encoder) appendJSONText(dst, b []byte) []byte {
+	if plainBytes(b) { // the usual text: kept as it is by text() and by JSON
+		dst = append(dst, '"')
+		dst = append(dst, b...)
+		return append(dst, '"')
+	}
 	if plainText(b) {
 		return logs.AppendJSONString(dst, unsafeString(b))
 	}
@@ -127,7 +182,7 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 	v := &e.v
 	v.parse(msg, now, loc)
 	t := v.t
-	if lo, hi := e.window(now); t.IsZero() || t.After(hi) || t.Before(lo) {
+	if t.IsZero() || !e.inWindow(t, now) {
 		t = now
 	}
 	class := logs.ClassSystem
@@ -148,7 +203,11 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 	dst = append(dst, '"')
 	if host != "" {
 		dst = appendKey(dst, "source")
-		dst = logs.AppendJSONString(dst, host)
+		if len(v.host) > 0 {
+			dst = append(dst, e.hostJ...)
+		} else {
+			dst = logs.AppendJSONString(dst, host)
+		}
 	}
 	dst = append(dst, `,"facility":`...)
 	dst = strconv.AppendUint(dst, uint64(v.fac), 10)
@@ -156,7 +215,7 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 	dst = strconv.AppendUint(dst, uint64(v.sev), 10)
 	dst = appendKey(dst, "service")
 	if len(v.app) > 0 {
-		dst = logs.AppendJSONString(dst, unsafeString(v.app))
+		dst = appendJSONString(dst, v.app)
 	} else {
 		dst = append(dst, `"syslog"`...)
 	}
@@ -181,17 +240,13 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 	dst = append(dst, '"', ',')
 	if len(v.msgid) > 0 {
 		dst = append(dst, `"msgid":`...)
-		dst = logs.AppendJSONString(dst, unsafeString(v.msgid))
+		dst = appendJSONString(dst, v.msgid)
 		dst = append(dst, ',')
 	}
-	if e.peer != "" {
-		dst = append(dst, `"peer":"`...)
-		dst = append(dst, e.peer...)
-		dst = append(dst, '"', ',')
-	}
+	dst = append(dst, e.tail...) // "peer"
 	if len(v.proc) > 0 {
 		dst = append(dst, `"procid":`...)
-		dst = logs.AppendJSONString(dst, unsafeString(v.proc))
+		dst = appendJSONString(dst, v.proc)
 		dst = append(dst, ',')
 	}
 	if len(v.sd) > 0 {
@@ -206,14 +261,12 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 		}
 		for _, i := range e.order {
 			p := v.sd[i]
-			dst = logs.AppendJSONString(dst, unsafeString(v.key(p)))
+			dst = appendJSONString(dst, v.key(p))
 			dst = append(dst, ':')
 			dst = e.appendJSONText(dst, v.val(p))
 			dst = append(dst, ',')
 		}
 	}
-	dst = append(dst, `"transport":`...)
-	dst = logs.AppendJSONString(dst, e.transport)
-	dst = append(dst, '}', '}')
+	dst = append(dst, e.end...) // "transport", and the ends of fields and of the record
 	return dst, ut, class, host
 }

@@ -245,3 +245,80 @@ func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodeStream encodes bench/logs' stream (RFC 5424 proxy lines,
+// times within the trust window): the receivers' per-message work.
+func BenchmarkEncodeStream(b *testing.B) {
+	e := newEncoder(netip.MustParseAddr("127.0.0.1"), "tcp")
+	msgs := make([][]byte, 1024)
+	for i := range msgs {
+		msgs[i] = fmt.Appendf(nil, "<134>1 2026-11-02T%02d:%02d:%02d.%06dZ proxy01.college.example squid %d - [preau@32473 user=\"user%d\" cat=\"education\"] GET https://site%d.example/page/%d 200 %d",
+			(i/3600)%24, (i/60)%60, i%60, i, 1000+i%50, i%2500, i%997, i, 500+i%20000)
+	}
+	at := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		buf, _, _, _ = e.encode(buf[:0], msgs[i%len(msgs)], "", at, time.UTC)
+		i++
+	}
+}
+
+// TestInWindowMatchesToRecord: the encoder's integer test of the device-time
+// window gives ToRecord's answer (at most a day ahead, at most a year
+// behind), at the bounds to the nanosecond, for reception times with
+// sub-second parts and in a zone with summer time.
+// CARINE: MCO-JAL-1
+func TestInWindowMatchesToRecord(t *testing.T) {
+	e := newEncoder(netip.Addr{}, "tcp")
+	base := time.Date(2026, 3, 29, 0, 59, 59, 0, paris) // a summer-time change
+	for i := 0; i < 2000; i++ {
+		at := base.Add(time.Duration(i) * 999_999_937 * time.Nanosecond)
+		lo, hi := at.AddDate(-1, 0, 0), at.Add(24*time.Hour)
+		for _, d := range []time.Duration{-time.Second, -1, 0, 1, time.Second} {
+			for _, dev := range []time.Time{lo.Add(d), hi.Add(d), at.Add(d)} {
+				want := !(dev.After(hi) || dev.Before(lo))
+				if got := e.inWindow(dev, at); got != want {
+					t.Fatalf("device time %v at %v: in window %v, ToRecord says %v", dev, at, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendTimeMatchesFormat: the encoder's record times (digits cached
+// per hour) are what time.RFC3339Nano writes, for times in sequence and
+// out of order, across hours, days and years, before 1970 and after 9999.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	e := newEncoder(netip.Addr{}, "tcp")
+	ts := []time.Time{time.Date(1969, 12, 31, 23, 59, 59, 999, time.UTC), time.Unix(0, 0).UTC(),
+		time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}
+	at := time.Date(2026, 12, 31, 22, 58, 1, 0, time.UTC)
+	for i := 0; i < 5000; i++ {
+		ts = append(ts, at.Add(time.Duration(i)*1_234_567_891*time.Nanosecond), at.Add(-time.Duration(i)*time.Minute))
+	}
+	for _, tm := range ts {
+		if got, want := string(e.appendTime(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+			t.Fatalf("appendTime %s, want %s", got, want)
+		}
+	}
+}
+
+// TestParseTimeCacheMatchesDate: RFC 3339 times read through the hour
+// cache are the instants, zones and offsets time.Parse gives.
+func TestParseTimeCacheMatchesDate(t *testing.T) {
+	var c hourCache
+	for i := 0; i < 3000; i++ {
+		tm := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 1_234_567_891 * time.Nanosecond)
+		for _, loc := range []*time.Location{time.UTC, zone(3600), zone(-5*3600 - 1800)} {
+			s := tm.In(loc).Format(time.RFC3339Nano)
+			got, ok := parseRFC3339Cached([]byte(s), &c)
+			want, _ := time.Parse(time.RFC3339Nano, s)
+			if !ok || !got.Equal(want) || got.Format(time.RFC3339Nano) != s {
+				t.Fatalf("%s: got %v (%v)", s, got, ok)
+			}
+		}
+	}
+}

@@ -74,10 +74,11 @@ type view struct {
 	keys, vals             []byte
 	text                   []byte // raw: text() applies when it becomes a string
 	nul                    []byte // scratch for a message holding NUL bytes
+	hours                  hourCache
 }
 
 func (v *view) reset() {
-	*v = view{sd: v.sd[:0], keys: v.keys[:0], vals: v.vals[:0], nul: v.nul[:0]}
+	*v = view{sd: v.sd[:0], keys: v.keys[:0], vals: v.vals[:0], nul: v.nul[:0], hours: v.hours}
 }
 
 func (v *view) key(p sdParam) []byte { return v.keys[p.k0:p.k1] }
@@ -203,7 +204,7 @@ func (v *view) parse5424(b []byte) bool {
 	var t time.Time
 	if !(len(ts) == 1 && ts[0] == '-') {
 		var ok bool
-		if t, ok = parseRFC3339(ts); !ok {
+		if t, ok = parseRFC3339Cached(ts, &v.hours); !ok {
 			return false
 		}
 	}
@@ -230,7 +231,20 @@ func (v *view) parse5424(b []byte) bool {
 // parseRFC3339 reads an RFC 3339 time. The usual shape
 // (YYYY-MM-DDThh:mm:ss[.f…](Z|±hh:mm) with a day up to 28) is read
 // directly; anything else goes through time.Parse, the reference.
-func parseRFC3339(b []byte) (time.Time, bool) {
+func parseRFC3339(b []byte) (time.Time, bool) { return parseRFC3339Cached(b, nil) }
+
+// hourCache keeps the Unix time of the last "YYYY-MM-DDThh" an RFC 3339
+// time started with (read as UTC): a device's times share their hour, so
+// the calendar is computed once per hour rather than per message.
+type hourCache struct {
+	key [13]byte
+	sec int64
+	ok  bool
+}
+
+// parseRFC3339Cached is parseRFC3339 with c (nil: none) remembering the
+// last hour read.
+func parseRFC3339Cached(b []byte, c *hourCache) (time.Time, bool) {
 	d2 := func(i int) int {
 		c0, c1 := b[i], b[i+1]
 		if c0 < '0' || c0 > '9' || c1 < '0' || c1 > '9' {
@@ -261,18 +275,31 @@ func parseRFC3339(b []byte) (time.Time, bool) {
 				}
 				i = j
 			}
+			off, loc := 0, (*time.Location)(nil)
 			if ok && i == len(b)-1 && b[i] == 'Z' {
-				return time.Date(y1*100+y2, time.Month(mo), d, h, mi, s, ns, time.UTC), true
-			}
-			if ok && i == len(b)-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':' {
+				loc = time.UTC
+			} else if ok && i == len(b)-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':' {
 				oh, om := d2(i+1), d2(i+4)
 				if oh >= 0 && oh < 24 && om >= 0 && om < 60 {
-					off := oh*3600 + om*60
+					off = oh*3600 + om*60
 					if b[i] == '-' {
 						off = -off
 					}
-					return time.Date(y1*100+y2, time.Month(mo), d, h, mi, s, ns, zone(off)), true
+					loc = zone(off)
 				}
+			}
+			if loc != nil {
+				if c == nil {
+					return time.Date(y1*100+y2, time.Month(mo), d, h, mi, s, ns, loc), true
+				}
+				// The same instant as time.Date in loc (a fixed zone),
+				// from the hour's Unix time.
+				if !c.ok || string(c.key[:]) != string(b[:13]) {
+					c.sec = time.Date(y1*100+y2, time.Month(mo), d, h, 0, 0, 0, time.UTC).Unix()
+					copy(c.key[:], b[:13])
+					c.ok = true
+				}
+				return time.Unix(c.sec+int64(mi*60+s-off), int64(ns)).In(loc), true
 			}
 		}
 	}
@@ -314,8 +341,11 @@ func (v *view) parseSD(b []byte) ([]byte, bool) {
 	v.hasSD = true
 	for len(b) > 0 && b[0] == '[' {
 		b = b[1:]
-		i := bytes.IndexAny(b, " ]")
-		if i <= 0 {
+		i := 0
+		for i < len(b) && b[i] != ' ' && b[i] != ']' {
+			i++
+		}
+		if i == 0 || i == len(b) {
 			return b, false
 		}
 		id := b[:i]
@@ -593,6 +623,37 @@ func isUpper(s []byte) bool {
 		}
 	}
 	return len(s) > 0
+}
+
+// plainByte[c] is 1 for the bytes that text() and JSON quoting both keep
+// as they are: printable ASCII but '"', '\\', '<', '>' and '&' (which
+// encoding/json escapes).
+var plainByte = func() (t [256]uint8) {
+	for c := 0x20; c < 0x7f; c++ {
+		if c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			t[c] = 1
+		}
+	}
+	return
+}()
+
+// plainBytes says whether every byte of b is plain (plainByte): b quoted
+// is then '"' + b + '"', as a text and as a JSON string. Eight bytes are
+// tested at a time, without a branch per byte.
+func plainBytes(b []byte) bool {
+	for len(b) >= 8 {
+		if plainByte[b[0]]&plainByte[b[1]]&plainByte[b[2]]&plainByte[b[3]]&
+			plainByte[b[4]]&plainByte[b[5]]&plainByte[b[6]]&plainByte[b[7]] == 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if plainByte[c] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // plainText says whether b is printable ASCII (or tab) only: text(b) is b.
