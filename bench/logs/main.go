@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -49,6 +50,7 @@ func main() {
 	dir := fs.String("dir", "", "work folder (default a temporary one)")
 	users := fs.Int("users", 2500, "distinct users (search)")
 	prof := fs.String("cpuprofile", "", "write a CPU profile")
+	memProf := fs.String("memprofile", "", "write an allocation profile (serve, ingest)")
 	addrFile := fs.String("addrfile", "", "where serve writes its address")
 	file := fs.String("file", "", "the file wait watches")
 	fs.Parse(os.Args[2:])
@@ -70,9 +72,13 @@ func main() {
 		check(send(*addr, *n, *conns))
 		fmt.Printf("sent %d in %s\n", *n, time.Since(start))
 	case "ingest":
+		runtime.MemProfileRate = memRate(*memProf)
 		ingest(*dir, *n, *conns)
+		writeMemProfile(*memProf)
 	case "serve":
+		runtime.MemProfileRate = memRate(*memProf)
 		serve(*dir, *n, *addrFile)
+		writeMemProfile(*memProf)
 	case "wait":
 		check(waitLines(*file, *n))
 	case "search":
@@ -81,6 +87,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "unknown subcommand", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// memRate samples one allocation per 64 KiB when an allocation profile is
+// asked for, none otherwise (the runtime's default sampling costs a little).
+func memRate(p string) int {
+	if p == "" {
+		return runtime.MemProfileRate
+	}
+	return 64 << 10
+}
+
+func writeMemProfile(p string) {
+	if p == "" {
+		return
+	}
+	f, err := os.Create(p)
+	check(err)
+	check(pprof.Lookup("allocs").WriteTo(f, 0))
+	check(f.Close())
 }
 
 func check(err error) {

@@ -311,6 +311,7 @@ type segScratch struct {
 	keys []uint64
 	out  []byte
 	raws [][]byte // one per compressing goroutine
+	zs   [][]byte // the compressed blocks of each compressing goroutine, end to end
 }
 
 // grow returns a slice of length n, reusing b's array when large enough.
@@ -441,9 +442,18 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 	start := make([]int, nb+1)
 	users, hosts := map[string]bool{}, map[string]bool{}
 	lastUser, lastHost := "", ""
+	lastKey, lastBucket := "", bucketOf("", "", nb)
 	for i := range lines {
 		l := &lines[i]
-		b := bucketOf(l.user, l.host, nb)
+		// Consecutive records of one user (or host) hash once.
+		k := l.user
+		if k == "" {
+			k = l.host
+		}
+		if k != lastKey {
+			lastKey, lastBucket = k, bucketOf(l.user, l.host, nb)
+		}
+		b := lastBucket
 		bidx[i] = uint8(b)
 		start[b+1]++
 		if l.user != "" && l.user != lastUser && len(users) <= maxIndexed {
@@ -491,12 +501,17 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 		}
 	}
 	// The blocks compress on several goroutines (they are independent
-	// frames), each hashed as soon as compressed.
-	zs := make([][]byte, len(parts))
+	// frames), each hashed as soon as compressed. Each goroutine appends
+	// its blocks to its own reused buffer.
+	type zpart struct{ w, off, end int }
+	zp := make([]zpart, len(parts))
 	sums := make([][sha256.Size]byte, len(parts))
 	workers := min(len(parts), sealWorkers())
 	if len(sc.raws) < workers {
 		sc.raws = append(sc.raws, make([][]byte, workers-len(sc.raws))...)
+	}
+	if len(sc.zs) < workers {
+		sc.zs = append(sc.zs, make([][]byte, workers-len(sc.zs))...)
 	}
 	var wg sync.WaitGroup
 	next := make(chan int, len(parts))
@@ -508,26 +523,29 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			raw := sc.raws[w][:0]
+			raw, z := sc.raws[w][:0], sc.zs[w][:0]
 			for i := range next {
 				raw = raw[:0]
 				for _, r := range parts[i].refs {
 					raw = append(raw, lines[r.i].data...)
 					raw = append(raw, '\n')
 				}
-				zs[i] = encoder().EncodeAll(raw, nil)
-				sums[i] = sha256.Sum256(zs[i])
+				off := len(z)
+				z = encoder().EncodeAll(raw, z)
+				zp[i] = zpart{w, off, len(z)}
+				sums[i] = sha256.Sum256(z[off:])
 			}
-			sc.raws[w] = raw
+			sc.raws[w], sc.zs[w] = raw, z
 		}(w)
 	}
 	wg.Wait()
 	out := sc.out[:0]
 	for i, p := range parts {
-		m.Blocks = append(m.Blocks, Block{Bucket: p.bucket, Offset: int64(len(out)), Length: int64(len(zs[i])),
+		z := sc.zs[zp[i].w][zp[i].off:zp[i].end]
+		m.Blocks = append(m.Blocks, Block{Bucket: p.bucket, Offset: int64(len(out)), Length: int64(len(z)),
 			Count: len(p.refs), First: lines[p.refs[0].i].t, Last: lines[p.refs[len(p.refs)-1].i].t,
 			SHA256: hex.EncodeToString(sums[i][:])})
-		out = append(out, zs[i]...)
+		out = append(out, z...)
 	}
 	sc.out = out
 	s := sha256.Sum256(out)

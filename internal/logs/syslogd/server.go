@@ -246,8 +246,12 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 	enc := newEncoder(src, transport)
 	var bb *batchBuf
 	est, estAt := "", time.Time{}
-	local := 0 // tokens this connection holds
+	local := 0    // tokens this connection holds
+	received := 0 // messages not yet added to s.received
+	var now time.Time
 	send := func() {
+		s.received.Add(int64(received))
+		received = 0
 		if bb != nil && len(bb.recs) > 0 {
 			b := bb
 			// Not taken (shutdown), the buffers are left to the GC.
@@ -260,8 +264,9 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 		}
 	}
 	defer send()
-	for {
-		if fr.Buffered() == 0 {
+	for n := 0; ; n++ {
+		read := fr.Buffered() == 0 // the next message comes from the network
+		if read {
 			send() // about to wait for the network: hand over what we have
 			_ = c.SetReadDeadline(time.Now().Add(10 * time.Minute))
 		}
@@ -269,8 +274,14 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 		if !ok {
 			return
 		}
-		now := s.throttle(src, &local, streamGrant)
-		s.received.Add(1)
+		// The reception time: read after each wait for the network and
+		// every clockEvery messages in between (messages read together
+		// arrived together; parsing clockEvery of them takes microseconds).
+		if read || n%clockEvery == 0 {
+			now = s.cfg.Clock.Now()
+		}
+		now = s.throttle(src, &local, streamGrant, now)
+		received++
 		if s.cfg.Mapper != nil && src.IsValid() && (estAt.IsZero() || now.Sub(estAt) > time.Second || now.Before(estAt)) {
 			est, estAt = s.cfg.Mapper.EstablishmentOf(src), now
 		}
@@ -293,22 +304,26 @@ func (s *Server) readBatches(ctx context.Context, c net.Conn, fr *FrameReader, b
 	}
 }
 
+// clockEvery is how many messages of one read share a reception time
+// at most.
+const clockEvery = 16
+
 // streamGrant is how many tokens a stream connection takes from its
 // source's bucket at once (fewer when fewer are left), so that the shared
 // bucket is locked once per grant rather than once per message.
 const streamGrant = 32
 
-// throttle takes one token for a message from src, from the connection's
-// own allowance (*local) refilled from the source's bucket, waiting while
-// the source is over its rate: a stream sender is slowed down (TCP flow
-// control), not cut. It returns the reception time.
-func (s *Server) throttle(src netip.Addr, local *int, grant int) time.Time {
+// throttle takes one token for a message from src received at now, from
+// the connection's own allowance (*local) refilled from the source's
+// bucket, waiting while the source is over its rate: a stream sender is
+// slowed down (TCP flow control), not cut. It returns the reception time
+// (later than now when it waited).
+func (s *Server) throttle(src netip.Addr, local *int, grant int, now time.Time) time.Time {
+	if *local > 0 {
+		*local--
+		return now
+	}
 	for throttled := false; ; throttled = true {
-		now := s.cfg.Clock.Now()
-		if *local > 0 {
-			*local--
-			return now
-		}
 		if n := s.take(src, now, grant); n > 0 {
 			*local = n - 1
 			return now
@@ -317,6 +332,7 @@ func (s *Server) throttle(src netip.Addr, local *int, grant int) time.Time {
 			s.limited.Add(1)
 		}
 		time.Sleep(time.Second / time.Duration(s.cfg.RatePerSource))
+		now = s.cfg.Clock.Now()
 	}
 }
 
@@ -335,7 +351,7 @@ func (s *Server) handleStream(ctx context.Context, raw []byte, src netip.Addr, t
 		return
 	}
 	local := 0
-	now := s.throttle(src, &local, 1)
+	now := s.throttle(src, &local, 1, s.cfg.Clock.Now())
 	s.received.Add(1)
 	est := ""
 	if s.cfg.Mapper != nil && src.IsValid() {
