@@ -525,7 +525,11 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 			defer wg.Done()
 			raw, z := sc.raws[w][:0], sc.zs[w][:0]
 			for i := range next {
-				raw = raw[:0]
+				need := 0
+				for _, r := range parts[i].refs {
+					need += len(lines[r.i].data) + 1
+				}
+				raw = slices.Grow(raw[:0], need) // one allocation at most, no copy
 				for _, r := range parts[i].refs {
 					raw = append(raw, lines[r.i].data...)
 					raw = append(raw, '\n')

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,11 +32,14 @@ import (
 //
 // Durability: Append puts the record in a bounded buffer (Buffer records)
 // and returns at once; a full buffer drops the record and counts it. One
-// goroutine writes buffered records to a spool file per stream in Spool and
-// flushes and fsyncs every spool file each FsyncInterval (default 1 s). Every
-// SealInterval (default 5 min), or when a stream reaches MaxSegmentRecords,
-// the stream's spool becomes a sealed segment in the blob store and the spool
-// file is removed. A crash (kill -9, power loss) therefore loses at most what
+// goroutine takes buffered records into a spool per stream (memory, and a
+// file in Spool); each FsyncInterval (default 1 s) a syncer goroutine writes
+// what the spools received since its last round to their files and fsyncs
+// them. Every SealInterval (default 5 min), or when a stream reaches
+// MaxSegmentRecords, the stream's spool becomes a sealed segment in the blob
+// store and the spool file is removed (the records the syncer has not
+// written yet are written only if the segment is not stored by its next
+// round). A crash (kill -9, power loss) therefore loses at most what
 // was received in the last FsyncInterval plus what was still in the buffer;
 // at the next Open the surviving spool is sealed as a segment marked
 // Recovered, and a "logs gap" record states when the loss window began.
@@ -125,9 +129,9 @@ type Store struct {
 	closed                                 atomic.Bool
 
 	seals   chan sealJob
-	syncs   chan []*os.File // spool files to fsync (the syncer goroutine)
-	synced  chan struct{}   // closed when the syncer ends
-	scratch segScratch      // the sealer's buffers (segments prepared at the seal)
+	syncs   chan []syncJob // spool bytes to write and fsync (the syncer goroutine)
+	synced  chan struct{}  // closed when the syncer ends
+	scratch segScratch     // the sealer's buffers (segments prepared at the seal)
 	// Buffers of sealed spools and segments, for the next ones: free
 	// lists rather than sync.Pools, which the GC empties (steady ingestion
 	// then reallocated and zeroed a segment's worth of memory after each
@@ -161,22 +165,48 @@ type head struct {
 }
 
 // spool is a stream's open spool file. Its lines live in chunks (each line
-// followed by its newline, as in the file): the bytes of a chunk not yet
-// written to the file start at pending, and are written when 256 KiB are
-// pending, at each fsync and at hand-off. Sealed spools give their chunks
-// back for the next ones, so that steady ingestion reuses its memory.
+// followed by its newline, as in the file); the file gets them once per
+// FsyncInterval, written and fsynced by the syncer goroutine (syncLater),
+// from chunk wc, offset wo on. Sealed spools give their chunks back for
+// the next ones, so that steady ingestion reuses its memory.
 type spool struct {
-	stream  Stream
-	id      string
-	path    string
-	f       *os.File
-	chunks  [][]byte
-	cur     []byte // the last chunk
-	pending int    // offset in cur of the first byte not written yet
-	werr    error  // the first write error (logged once)
-	lines   []line
-	opened  time.Time
-	dirty   bool
+	stream Stream
+	id     string
+	path   string
+	f      *os.File
+	chunks [][]byte
+	cur    []byte // the last chunk
+	wc, wo int    // the first byte not handed to the syncer yet: chunks[wc][wo:]
+	io     *sync.WaitGroup
+	lines  []line
+	opened time.Time
+	dirty  bool
+}
+
+// unwritten returns the bytes of sp not handed to the syncer yet (slices
+// of its chunks, which never change once written) and marks them handed.
+func (sp *spool) unwritten() [][]byte {
+	var out [][]byte
+	for ; sp.wc < len(sp.chunks); sp.wc, sp.wo = sp.wc+1, 0 {
+		c := sp.chunks[sp.wc]
+		if sp.wo < len(c) {
+			out = append(out, c[sp.wo:len(c):len(c)])
+		}
+		if sp.wc == len(sp.chunks)-1 {
+			sp.wo = len(c)
+			break
+		}
+	}
+	return out
+}
+
+// syncJob is one spool file's part of a round of the syncer: bytes to
+// write, then an fsync.
+type syncJob struct {
+	f     *os.File
+	path  string
+	parts [][]byte
+	io    *sync.WaitGroup // Done once the parts are written
 }
 
 // chunkSize is the size of a spool's memory chunks.
@@ -219,31 +249,26 @@ func (f *freeList[T]) put(v T) {
 func (s *Store) put(sp *spool, data []byte) []byte {
 	n := len(data) + 1
 	if cap(sp.cur)-len(sp.cur) < n {
-		s.writePending(sp)
 		c := s.newChunk(n)
 		sp.chunks = append(sp.chunks, c)
-		sp.cur, sp.pending = c, 0
+		sp.cur = c
 	}
 	off := len(sp.cur)
 	sp.cur = append(sp.cur, data...)
 	sp.cur = append(sp.cur, '\n')
 	sp.chunks[len(sp.chunks)-1] = sp.cur
-	if len(sp.cur)-sp.pending >= 256<<10 {
-		s.writePending(sp)
-	}
 	return sp.cur[off : off+len(data) : off+len(data)]
 }
 
-// writePending writes the bytes of the current chunk not written yet.
-func (s *Store) writePending(sp *spool) {
-	if len(sp.cur) == sp.pending {
-		return
+// writeParts writes parts to a spool file, logging a failure.
+func (s *Store) writeParts(f *os.File, path string, parts [][]byte) bool {
+	for _, p := range parts {
+		if _, err := f.Write(p); err != nil {
+			s.cfg.Log.Error("writing a log spool file failed", "file", path, "err", err)
+			return false
+		}
 	}
-	if _, err := sp.f.Write(sp.cur[sp.pending:]); err != nil && sp.werr == nil {
-		sp.werr = err
-		s.cfg.Log.Error("writing a log spool file failed", "file", sp.path, "err", err)
-	}
-	sp.pending = len(sp.cur)
+	return true
 }
 
 func (s *Store) newChunk(n int) []byte {
@@ -267,7 +292,6 @@ func (s *Store) recycleChunks(cs [][]byte) {
 type sealJob struct {
 	stream    Stream
 	lines     []line
-	chunks    [][]byte       // the memory of lines, given back once sealed
 	prep      chan *prepared // the segment being prepared since the hand-off (nil: prepare at the seal)
 	prepared  *prepared
 	wal       string
@@ -298,7 +322,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, core.Wrap(op, core.Internal, err)
 	}
 	s := &Store{cfg: cfg, ch: make(chan entry, cfg.Buffer), bch: make(chan batch, max(4, cfg.Buffer/256)), quit: make(chan struct{}), done: make(chan struct{}),
-		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), syncs: make(chan []*os.File), synced: make(chan struct{}), heads: map[Stream]head{},
+		seals: make(chan sealJob, 4), sealDone: make(chan struct{}), syncs: make(chan []syncJob), synced: make(chan struct{}), heads: map[Stream]head{},
 		mans: map[string]*Manifest{}, spools: map[Stream]*spool{}, lastCount: map[Stream]int{}, indexed: map[string]bool{}, compacted: map[string]string{},
 		alarm: make(chan struct{}, 1)}
 	// About two segments' worth of buffers (one filling, one sealing).
@@ -476,11 +500,11 @@ func (s *Store) Close() error {
 	}
 	close(s.quit)
 	<-s.done
-	close(s.syncs)
-	<-s.synced
 	close(s.seals)
 	<-s.sealDone
-	s.bg.Wait()
+	s.bg.Wait() // the spools handed off, which wait for the syncer's rounds
+	close(s.syncs)
+	<-s.synced
 	if e, ok := s.sealErr.Load().(string); ok && e != "" {
 		return core.E("logs.Close", core.Internal, "sealing failed: %s", e)
 	}
@@ -533,7 +557,6 @@ func (s *Store) writer() {
 				}
 				break
 			}
-			s.syncAll()
 			for _, sp := range s.spools {
 				if len(sp.lines) > 0 {
 					s.handOff(sp, nil)
@@ -557,7 +580,6 @@ func (s *Store) write(e entry) {
 				drained = true
 			}
 		}
-		s.syncAll()
 		for _, sp := range s.spools {
 			if len(sp.lines) > 0 {
 				s.handOff(sp, nil)
@@ -594,6 +616,11 @@ func (s *Store) spoolFor(st Stream) *spool {
 func (s *Store) add(sp *spool, l line) bool {
 	l.data = s.put(sp, l.data)
 	sp.dirty = true
+	if len(sp.lines) == cap(sp.lines) {
+		// A busy stream's first spool grows fourfold (less copying than
+		// append's doubling); the next ones start at its size.
+		sp.lines = slices.Grow(sp.lines, min(s.cfg.MaxSegmentRecords, 4*cap(sp.lines))-len(sp.lines))
+	}
 	sp.lines = append(sp.lines, l)
 	if len(sp.lines) >= s.cfg.MaxSegmentRecords {
 		s.handOff(sp, nil)
@@ -652,8 +679,16 @@ func (s *Store) openSpool(st Stream) (*spool, error) {
 	}
 	now := s.cfg.Clock.Now()
 	h, _ := json.Marshal(spoolHeader{WAL: id, Class: st.Class, Establishment: st.Establishment, Opened: now.UTC()})
-	sp := &spool{stream: st, id: id, path: p, f: f, opened: now, dirty: true, lines: s.newLines(s.lastCount[st])}
+	sp := &spool{stream: st, id: id, path: p, f: f, opened: now, dirty: true, lines: s.newLines(s.lastCount[st]), io: &sync.WaitGroup{}}
 	s.put(sp, h)
+	// The header now (a file left by a crash is never empty); the records
+	// with the next round of the syncer.
+	if !s.writeParts(f, p, sp.unwritten()) {
+		_ = f.Close()
+		_ = os.Remove(p)
+		s.recycleChunks(sp.chunks)
+		return nil, fmt.Errorf("writing the spool header failed")
+	}
 	return sp, nil
 }
 
@@ -689,54 +724,44 @@ func orUnderscore(s string) string {
 	return s
 }
 
-// syncLater writes out what the spools hold and has the syncer fsync
-// their files, so that the writer goes on taking records while the disk
-// works (an fsync in the writer stalled the receivers: up to a tenth of a
-// second each second under load). A record is durable at most
-// FsyncInterval plus one fsync after it was written, as before, when the
-// records waited in the buffer meanwhile. The writer waits only when the
-// previous round of fsyncs is not done yet.
+// syncLater hands what the spools received since the last round to the
+// syncer, which writes and fsyncs it while the writer goes on taking
+// records (writing and fsyncing in the writer stalled the receivers). A
+// record is on disk at most FsyncInterval plus one write and fsync after
+// it was received, which is the loss bound of a crash of either kind
+// (kill -9 or power loss). The writer waits only when the previous round
+// is not done yet.
 func (s *Store) syncLater() {
 	s.lastSync = time.Now()
-	var fs []*os.File
+	var jobs []syncJob
 	for _, sp := range s.spools {
 		if !sp.dirty {
 			continue
 		}
-		s.writePending(sp)
-		if sp.werr == nil {
-			fs = append(fs, sp.f)
+		if parts := sp.unwritten(); len(parts) > 0 {
+			sp.io.Add(1)
+			jobs = append(jobs, syncJob{f: sp.f, path: sp.path, parts: parts, io: sp.io})
 		}
 		sp.dirty = false
 	}
-	if len(fs) > 0 {
-		s.syncs <- fs
+	if len(jobs) > 0 {
+		s.syncs <- jobs
 	}
 }
 
-// syncer fsyncs the spool files syncLater hands it. A file handed off to
-// the sealer meanwhile is closed only once this fsync returns (os.File
-// waits for the calls in progress).
+// syncer writes and fsyncs the spool bytes syncLater hands it. A spool
+// handed off to the sealer meanwhile keeps its file and chunks until this
+// round has written them (keepSpool waits for spool.io).
 func (s *Store) syncer() {
 	defer close(s.synced)
-	for fs := range s.syncs {
-		for _, f := range fs {
-			_ = f.Sync()
+	for jobs := range s.syncs {
+		for _, j := range jobs {
+			ok := s.writeParts(j.f, j.path, j.parts)
+			j.io.Done()
+			if ok {
+				_ = j.f.Sync()
+			}
 		}
-	}
-}
-
-func (s *Store) syncAll() {
-	s.lastSync = time.Now()
-	for _, sp := range s.spools {
-		if !sp.dirty {
-			continue
-		}
-		s.writePending(sp)
-		if sp.werr == nil {
-			_ = sp.f.Sync()
-		}
-		sp.dirty = false
 	}
 }
 
@@ -744,19 +769,17 @@ func (s *Store) syncAll() {
 // sealer removes the file once the segment is stored.
 func (s *Store) handOff(sp *spool, done chan error) {
 	s.lastCount[sp.stream] = len(sp.lines)
-	s.writePending(sp)
-	// The spool file is fsynced only if its segment is not stored by the
-	// time the writer's next fsync would have made its last records
-	// durable: a segment sealed in time is itself durable, and the file,
-	// removed unwritten, costs the disk nothing. A crash of the process
-	// alone loses nothing written (the page cache keeps it); a power loss
-	// at most FsyncInterval, as for an open spool.
+	// The records received since the syncer's last round are written to
+	// the spool file only if the segment is not stored by the time the
+	// next round would have made them durable: a segment sealed in time is
+	// itself durable, and the file, removed unwritten, costs the disk
+	// nothing. Either way a crash loses at most FsyncInterval.
 	sealed := make(chan bool, 1)
 	s.bg.Add(1)
-	go func(f *os.File, wait time.Duration) {
+	go func(sp *spool, rest [][]byte, wait time.Duration) {
 		defer s.bg.Done()
-		keepSpool(f, sealed, wait)
-	}(sp.f, time.Until(s.lastSync.Add(s.cfg.FsyncInterval)))
+		s.keepSpool(sp, rest, sealed, wait)
+	}(sp, sp.unwritten(), time.Until(s.lastSync.Add(s.cfg.FsyncInterval)))
 	delete(s.spools, sp.stream)
 	s.sealing.Add(1)
 	// The segment is grouped and compressed now, on other goroutines,
@@ -768,28 +791,39 @@ func (s *Store) handOff(sp *spool, done chan error) {
 	}
 	lines := sp.lines
 	go func() { prep <- prepareSegment(lines, sc) }()
-	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, chunks: sp.chunks, wal: sp.id, path: sp.path, done: done, prep: prep,
+	s.seals <- sealJob{stream: sp.stream, lines: sp.lines, wal: sp.id, path: sp.path, done: done, prep: prep,
 		sealed: sealed}
 }
 
-// keepSpool holds a handed-off spool file open until its seal's outcome:
-// it fsyncs the file when the seal failed or has not succeeded within
-// wait, then closes it.
-func keepSpool(f *os.File, sealed <-chan bool, wait time.Duration) {
+// keepSpool holds a handed-off spool (its file and its chunks) until its
+// seal's outcome: when the seal failed or has not succeeded within wait,
+// it writes the records the syncer has not (rest) and fsyncs the file.
+// Then it closes the file and recycles the chunks, once the syncer's
+// rounds have written them and the sealer is done with them.
+func (s *Store) keepSpool(sp *spool, rest [][]byte, sealed <-chan bool, wait time.Duration) {
 	t := time.NewTimer(max(wait, 0))
 	defer t.Stop()
+	known, ok := false, false
 	select {
-	case ok := <-sealed:
-		if !ok {
-			_ = f.Sync()
-		}
+	case ok = <-sealed:
+		known = true
 	case <-t.C:
-		_ = f.Sync()
 	}
-	_ = f.Close()
+	sp.io.Wait() // the syncer's rounds, written in order before the rest
+	if !known || !ok {
+		if s.writeParts(sp.f, sp.path, rest) {
+			_ = sp.f.Sync()
+		}
+	}
+	if !known {
+		<-sealed // the sealer reads the chunks until then
+	}
+	_ = sp.f.Close()
+	s.recycleChunks(sp.chunks)
 }
 
 func (s *Store) dropSpool(sp *spool) {
+	sp.io.Wait()
 	s.recycleChunks(sp.chunks)
 	_ = sp.f.Close()
 	_ = os.Remove(sp.path)
@@ -832,7 +866,6 @@ func (s *Store) sealer() {
 			s.scratchPool.put(j.prepared.sc)
 		}
 		s.recycle(j.lines)
-		s.recycleChunks(j.chunks)
 		s.sealing.Add(-1)
 		if j.done != nil {
 			j.done <- err

@@ -314,7 +314,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	bs, _ := fsblob.New(fsblob.Config{Dir: filepath.Join(dir, "blobs")})
 	s, err := Open(context.Background(), Config{Blobs: bs, Key: testKey, Spool: filepath.Join(dir, "spool"),
-		FsyncInterval: 100 * time.Millisecond, SealInterval: 300 * time.Millisecond})
+		FsyncInterval: 100 * time.Millisecond, SealInterval: 800 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestCrashChild(t *testing.T) {
 		r.Time = time.Now()
 		s.Append(r)
 		if i%200 == 0 {
-			fmt.Printf("appended %d\n", i)
+			fmt.Printf("appended %d segments %d\n", i, s.Stats().Segments)
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
@@ -348,10 +348,21 @@ func TestKillNineRecovers(t *testing.T) {
 	}
 	var marks []mark
 	start := time.Now()
-	for sc.Scan() && time.Since(start) < 2*time.Second {
+	// After 2 s, the kill comes when the spool being filled has lived
+	// three fsync intervals (no segment sealed for 300 ms: the spool file
+	// holds records), so that the restart has a spool to recover.
+	segs, segsAt := int64(-1), time.Now()
+	for sc.Scan() && time.Since(start) < 6*time.Second {
 		var n int
-		if _, err := fmt.Sscanf(sc.Text(), "appended %d", &n); err == nil {
+		var k int64
+		if _, err := fmt.Sscanf(sc.Text(), "appended %d segments %d", &n, &k); err == nil {
 			marks = append(marks, mark{n, time.Now()})
+			if k != segs {
+				segs, segsAt = k, time.Now()
+			}
+		}
+		if time.Since(start) > 2*time.Second && time.Since(segsAt) > 300*time.Millisecond {
+			break
 		}
 	}
 	killed := time.Now()
