@@ -20,7 +20,11 @@ import (
 type encoder struct {
 	v         view
 	scratch   []byte
-	order     []int
+	order     []int // the structured-data parameters in key order (sortSD)
+	sdKeys    []byte
+	sdK1      []int
+	sdJSON    []byte
+	sdEnds    []int
 	src       netip.Addr
 	peer      string // src.String(), "" when src is not valid
 	transport string
@@ -176,6 +180,40 @@ func appendKey(dst []byte, k string) []byte {
 	return append(dst, '"', ':')
 }
 
+// sortSD sets e.order to the view's structured-data parameters in key
+// order, with each key's JSON (`"sd.<id>.<param>":`) at
+// e.sdJSON[e.sdEnds[i]:e.sdEnds[i+1]]. A device sends the same
+// parameters message after message: the last order is kept while the keys
+// are the same.
+func (e *encoder) sortSD() {
+	v := &e.v
+	same := len(v.sd) == len(e.sdK1) && bytes.Equal(v.keys, e.sdKeys)
+	for i := 0; same && i < len(v.sd); i++ {
+		same = v.sd[i].k1 == e.sdK1[i]
+	}
+	if same {
+		return
+	}
+	e.sdKeys = append(e.sdKeys[:0], v.keys...)
+	e.sdK1 = e.sdK1[:0]
+	e.order = e.order[:0]
+	for i := range v.sd {
+		e.sdK1 = append(e.sdK1, v.sd[i].k1)
+		e.order = append(e.order, i)
+	}
+	for i := 1; i < len(e.order); i++ { // insertion sort: a handful of keys
+		for j := i; j > 0 && bytes.Compare(v.key(v.sd[e.order[j]]), v.key(v.sd[e.order[j-1]])) < 0; j-- {
+			e.order[j], e.order[j-1] = e.order[j-1], e.order[j]
+		}
+	}
+	e.sdJSON, e.sdEnds = e.sdJSON[:0], append(e.sdEnds[:0], 0)
+	for _, k := range e.order {
+		e.sdJSON = appendJSONString(e.sdJSON, v.key(v.sd[k]))
+		e.sdJSON = append(e.sdJSON, ':')
+		e.sdEnds = append(e.sdEnds, len(e.sdJSON))
+	}
+}
+
 // encode parses msg and appends its stored line to dst. It returns the
 // record's time (UTC), class and source.
 func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.Location) ([]byte, time.Time, logs.Class, string) {
@@ -250,20 +288,10 @@ func (e *encoder) encode(dst, msg []byte, est string, now time.Time, loc *time.L
 		dst = append(dst, ',')
 	}
 	if len(v.sd) > 0 {
-		e.order = e.order[:0]
-		for i := range v.sd {
-			e.order = append(e.order, i)
-		}
-		for i := 1; i < len(e.order); i++ { // insertion sort: a handful of keys
-			for j := i; j > 0 && bytes.Compare(v.key(v.sd[e.order[j]]), v.key(v.sd[e.order[j-1]])) < 0; j-- {
-				e.order[j], e.order[j-1] = e.order[j-1], e.order[j]
-			}
-		}
-		for _, i := range e.order {
-			p := v.sd[i]
-			dst = appendJSONString(dst, v.key(p))
-			dst = append(dst, ':')
-			dst = e.appendJSONText(dst, v.val(p))
+		e.sortSD()
+		for i, k := range e.order {
+			dst = append(dst, e.sdJSON[e.sdEnds[i]:e.sdEnds[i+1]]...) // `"sd.<id>.<param>":`
+			dst = e.appendJSONText(dst, v.sd[k].val)
 			dst = append(dst, ',')
 		}
 	}

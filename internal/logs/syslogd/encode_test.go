@@ -322,3 +322,35 @@ func TestParseTimeCacheMatchesDate(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderSequenceMatchesRecordPath: one encoder (one connection) fed
+// messages whose structured data changes from one to the next (same key
+// bytes split differently, more or fewer keys, duplicates, escapes) writes
+// each line as the record path does: what it keeps from one message to the
+// next (key order, host, hour) never leaks into the next line.
+// CARINE: MCO-JAL-1
+func TestEncoderSequenceMatchesRecordPath(t *testing.T) {
+	msgs := append([]string{
+		`<13>1 2026-01-02T09:00:00Z h a p m [x a.b="1"][sd c="2"] one`,
+		`<13>1 2026-01-02T09:00:01Z h a p m [x a.bsd.sd.c="1"] two`,
+		`<13>1 2026-01-02T09:00:02Z h a p m [x a.b="1"][sd c="2"] three`,
+		`<13>1 2026-01-02T09:00:03Z h a p m [x b="1" a="2"] four`,
+		`<13>1 2026-01-02T09:00:03Z h a p m [x a="1"][qsd z.c="2"] same key bytes`,
+		`<13>1 2026-01-02T09:00:03Z h a p m [x asd.q="1"][z c="2"] split otherwise`,
+		`<13>1 2026-01-02T09:00:04Z h2 a p m [x b="1" a="2" a="3"] five`,
+		`<13>1 2026-01-02T10:00:04Z h2 a p m [x b="q\"1" a="<2>"] six`,
+		`<13>1 2026-01-02T10:00:05.5+01:00 h a p m - seven`,
+	}, encSeeds...)
+	src := netip.MustParseAddr("10.1.2.3")
+	e := newEncoder(src, "tcp")
+	for round := 0; round < 3; round++ {
+		for i := range msgs {
+			b := []byte(msgs[(i*(round+1))%len(msgs)])
+			line, _, _, _ := e.encode(nil, b, "0750001A", now, paris)
+			r := ToRecord(Parse(b, now, paris), src, "0750001A", "tcp", now)
+			if want := logs.EncodeJSON(&r); !bytes.Equal(line, want) {
+				t.Fatalf("input %q:\n got %s\nwant %s", b, line, want)
+			}
+		}
+	}
+}

@@ -54,10 +54,12 @@ const MaxMessage = 64 << 10
 // keeps.
 const maxSDParams = 64
 
-// sdParam locates one structured-data parameter of a view: its key
-// ("sd.<id>.<param>") in view.keys, its unescaped value in view.vals.
+// sdParam is one structured-data parameter of a view: its key
+// ("sd.<id>.<param>") at view.keys[k0:k1], and its value, unescaped (a
+// slice of the input when it has no escape, else of view.vals).
 type sdParam struct {
-	k0, k1, v0, v1 int
+	k0, k1 int
+	val    []byte
 }
 
 // view is a parsed message whose byte fields point into the input or into
@@ -82,7 +84,7 @@ func (v *view) reset() {
 }
 
 func (v *view) key(p sdParam) []byte { return v.keys[p.k0:p.k1] }
-func (v *view) val(p sdParam) []byte { return v.vals[p.v0:p.v1] }
+func (v *view) val(p sdParam) []byte { return p.val }
 
 // Parse parses one syslog message. It never fails: what it cannot parse
 // ends up in Text. now and loc serve RFC 3164 timestamps, which have no year
@@ -122,7 +124,9 @@ func (v *view) parse(b []byte, now time.Time, loc *time.Location) {
 		}
 		b = v.nul
 	}
-	b = bytes.TrimRight(b, "\r\n ")
+	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1] // bytes.TrimRight(b, "\r\n "), without its set
+	}
 	v.fac, v.sev = 1, 5
 	rest, ok := v.parsePRI(b)
 	if !ok {
@@ -360,11 +364,10 @@ func (v *view) parseSD(b []byte) ([]byte, bool) {
 			b = b[eq+2:]
 			v0 := len(v.vals)
 			closed := false
-			// The usual value has no backslash: copied in one go.
+			// The usual value has no backslash: it is the input's bytes.
 			if q := bytes.IndexByte(b, '"'); q >= 0 && bytes.IndexByte(b[:q], '\\') < 0 {
-				v.vals = append(v.vals, b[:q]...)
+				v.addSD(id, name, b[:q:q])
 				b = b[q+1:]
-				v.addSD(id, name, v0)
 				continue
 			}
 			for j := 0; j < len(b); j++ {
@@ -383,7 +386,7 @@ func (v *view) parseSD(b []byte) ([]byte, bool) {
 			if !closed {
 				return b, false
 			}
-			v.addSD(id, name, v0)
+			v.addSD(id, name, v.vals[v0:len(v.vals):len(v.vals)])
 		}
 		if len(b) == 0 || b[0] != ']' {
 			return b, false
@@ -393,10 +396,9 @@ func (v *view) parseSD(b []byte) ([]byte, bool) {
 	return b, true
 }
 
-// addSD records the parameter whose value starts at vals[v0:], with a map's
-// rules: a repeated key replaces the value, and no new key once
-// maxSDParams are kept.
-func (v *view) addSD(id, name []byte, v0 int) {
+// addSD records a parameter with a map's rules: a repeated key replaces
+// the value, and no new key once maxSDParams are kept.
+func (v *view) addSD(id, name, val []byte) {
 	k0 := len(v.keys)
 	v.keys = append(v.keys, "sd."...)
 	v.keys = append(v.keys, id...)
@@ -406,14 +408,14 @@ func (v *view) addSD(id, name []byte, v0 int) {
 	for i, p := range v.sd {
 		if bytes.Equal(v.key(p), k) {
 			if len(v.sd) < maxSDParams {
-				v.sd[i].v0, v.sd[i].v1 = v0, len(v.vals)
+				v.sd[i].val = val
 			}
 			v.keys = v.keys[:k0]
 			return
 		}
 	}
 	if len(v.sd) < maxSDParams {
-		v.sd = append(v.sd, sdParam{k0: k0, k1: len(v.keys), v0: v0, v1: len(v.vals)})
+		v.sd = append(v.sd, sdParam{k0: k0, k1: len(v.keys), val: val})
 		return
 	}
 	v.keys = v.keys[:k0]
