@@ -38,6 +38,22 @@ var ErrFrame = errors.New("syslog: bad frame")
 // Next returns the next message (valid until the next call) or io.EOF.
 // Truncated reports whether it was cut at max.
 func (f *FrameReader) Next() (msg []byte, truncated bool, err error) {
+	// The usual case first: a whole octet-counted frame already buffered,
+	// cut with one look at the buffer (valid until the next call).
+	if n := f.r.Buffered(); n > 2 {
+		buf, _ := f.r.Peek(n)
+		if c := buf[0]; c >= '1' && c <= '9' {
+			size, i := 0, 0
+			for i < len(buf) && i < 10 && buf[i] >= '0' && buf[i] <= '9' {
+				size = size*10 + int(buf[i]-'0')
+				i++
+			}
+			if i < 10 && i < len(buf) && buf[i] == ' ' && size <= f.max && size <= len(buf)-i-1 {
+				f.r.Discard(i + 1 + size)
+				return buf[i+1 : i+1+size : i+1+size], false, nil
+			}
+		}
+	}
 	for {
 		c, err := f.r.Peek(1)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -21,9 +22,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/preau/preau/internal/blob/fsblob"
@@ -312,6 +315,33 @@ func FuzzFrameReader(f *testing.F) {
 			}
 		}
 		t.Fatal("frame reader does not end")
+	})
+}
+
+// FuzzFrameReaderBuffering: the frames read do not depend on how the
+// stream arrives (all at once, where whole octet-counted frames are cut
+// straight from the buffer, or one byte per read, where they are not).
+func FuzzFrameReaderBuffering(f *testing.F) {
+	for _, s := range []string{"12 <13>1 - a b\n<13>x\n", "5 hello\x00<13>y", "3 abc4 defg", "70 " + strings.Repeat("x", 70),
+		"1234567890 x", "2 ab\n\n3 abc", "9 short"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		read := func(r io.Reader) (out []string) {
+			fr := NewFrameReader(r, 64)
+			for i := 0; i < 10000; i++ {
+				m, tr, err := fr.Next()
+				if err != nil {
+					return append(out, fmt.Sprintf("error frame=%v", errors.Is(err, ErrFrame)))
+				}
+				out = append(out, fmt.Sprintf("%q %v", m, tr))
+			}
+			return out
+		}
+		whole, bytewise := read(bytes.NewReader(b)), read(iotest.OneByteReader(bytes.NewReader(b)))
+		if !reflect.DeepEqual(whole, bytewise) {
+			t.Fatalf("%q:\n at once   %q\n bytewise  %q", b, whole, bytewise)
+		}
 	})
 }
 
