@@ -319,16 +319,17 @@ func FuzzFrameReader(f *testing.F) {
 }
 
 // FuzzFrameReaderBuffering: the frames read do not depend on how the
-// stream arrives (all at once, where whole octet-counted frames are cut
-// straight from the buffer, or one byte per read, where they are not).
+// stream arrives (all at once or one byte per read) nor on whether whole
+// octet-counted frames are cut straight from the buffer.
 func FuzzFrameReaderBuffering(f *testing.F) {
 	for _, s := range []string{"12 <13>1 - a b\n<13>x\n", "5 hello\x00<13>y", "3 abc4 defg", "70 " + strings.Repeat("x", 70),
 		"1234567890 x", "2 ab\n\n3 abc", "9 short"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		read := func(r io.Reader) (out []string) {
+		read := func(r io.Reader, fast bool) (out []string) {
 			fr := NewFrameReader(r, 64)
+			fr.noFastPath = !fast
 			for i := 0; i < 10000; i++ {
 				m, tr, err := fr.Next()
 				if err != nil {
@@ -338,9 +339,11 @@ func FuzzFrameReaderBuffering(f *testing.F) {
 			}
 			return out
 		}
-		whole, bytewise := read(bytes.NewReader(b)), read(iotest.OneByteReader(bytes.NewReader(b)))
-		if !reflect.DeepEqual(whole, bytewise) {
-			t.Fatalf("%q:\n at once   %q\n bytewise  %q", b, whole, bytewise)
+		want := read(iotest.OneByteReader(bytes.NewReader(b)), false)
+		for _, fast := range []bool{false, true} {
+			if got := read(bytes.NewReader(b), fast); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q (fast path %v):\n got       %q\n bytewise  %q", b, fast, got, want)
+			}
 		}
 	})
 }
