@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
 )
 
 // CatalogPath is where a snapshot keeps its catalogue of file-storage
@@ -21,6 +22,17 @@ import (
 // the blob store alone does not hold. It is encrypted like everything
 // else: reading it needs the recovery key.
 const CatalogPath = "catalog/files.jsonl"
+
+// ContentPath is where a snapshot keeps a file content named by its key:
+// blobs/<key> for a blob-store object, inline/<id> for a small content kept
+// in the database (files.IsInline), which the snapshot's database holds too
+// and which a whole restore therefore skips.
+func ContentPath(key string) string {
+	if files.IsInline(key) {
+		return "inline/" + strings.TrimPrefix(key, files.InlinePrefix)
+	}
+	return "blobs/" + key
+}
 
 // CatalogEntry is one live folder or file of a file space at backup time.
 type CatalogEntry struct {

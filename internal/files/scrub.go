@@ -98,7 +98,7 @@ func (s *Service) Scrub(ctx context.Context, progress func(done int, bytes int64
 }
 
 func (s *Service) hashBlob(ctx context.Context, key string) (string, int64, error) {
-	rc, _, err := s.blobs.Open(ctx, key)
+	rc, err := s.openContent(ctx, key)
 	if err != nil {
 		return "", 0, err
 	}
