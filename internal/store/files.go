@@ -310,7 +310,7 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 	const op = "store.CommitFile"
 	var out *files.Node
 	var freed []string
-	err := db.write(ctx, op, func(tx *Tx) error {
+	err := db.writeGrouped(ctx, op, func(tx *Tx) error {
 		freed = nil
 		if err := tx.liveParent(op, c.Space, c.Parent); err != nil {
 			return err

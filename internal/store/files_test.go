@@ -959,3 +959,51 @@ func TestFilesInlineContent(t *testing.T) {
 		}
 	})
 }
+
+// CARINE: UTI-ESF-4 — uploads that reach SQLite together share one commit
+// (group commit), each in its own savepoint: of 20 uploads queued at once
+// into a quota that holds 10, exactly 10 are stored and counted, and the
+// refused ones leave nothing behind.
+func TestFilesGroupCommitKeepsEachUploadApart(t *testing.T) {
+	e := newFilesEnv(t, openSQLite, files.Config{Quotas: map[core.Profile]int64{core.ProfilePupil: 1000},
+		DefaultQuota: 1 << 20, Versions: -1})
+	e.person(t, "lou", core.ProfilePupil)
+	ctx := e.as("lou")
+	release := e.db.HoldWriterForTest(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, over := 0, 0
+	for i := range 20 {
+		wg.Go(func() {
+			_, err := e.svc.Put(ctx, fmt.Sprintf("/home/g%02d.bin", i), bytes.NewReader(make([]byte, 100)),
+				files.PutOptions{Size: 100})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case files.IsQuota(err):
+				over++
+			default:
+				t.Errorf("upload %d: %v", i, err)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond) // let the uploads queue behind the held writer
+	release()
+	wg.Wait()
+	if ok != 10 || over != 10 {
+		t.Fatalf("grouped uploads: %d stored, %d refused; want 10 and 10", ok, over)
+	}
+	if u := e.used(t, ctx); u != 1000 {
+		t.Fatalf("used = %d, want exactly 1000", u)
+	}
+	if ls, _ := e.svc.List(ctx, "/home"); len(ls) != 10 {
+		t.Fatalf("%d files visible, want 10", len(ls))
+	}
+	// The contents are inline (100 bytes): the refused uploads' rows went
+	// with their savepoints.
+	if n := e.contents(t); n != 10 {
+		t.Fatalf("%d contents stored, want 10", n)
+	}
+}
