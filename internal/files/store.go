@@ -93,6 +93,9 @@ type Store interface {
 	// ReadInline returns the content stored inline under key (see
 	// InlineMax), or a core.NotFound error.
 	ReadInline(ctx context.Context, key string) ([]byte, error)
+	// DropOrphanInline deletes inline contents nothing refers to and
+	// returns how many (the scrub's sweep).
+	DropOrphanInline(ctx context.Context) (int, error)
 
 	// GroupMembers lists a group's members and owners.
 	GroupMembers(ctx context.Context, groupID string) ([]Member, error)

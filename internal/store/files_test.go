@@ -951,9 +951,18 @@ func TestFilesInlineContent(t *testing.T) {
 				if u := e.used(t, ctx); u != int64(len(large)+5) {
 					t.Fatalf("used at the end = %d", u)
 				}
+				// An inline content nothing refers to: the scrub sweeps it.
+				if err := e.db.ExecForTest(context.Background(), `INSERT INTO file_inline (content_key, data)
+					VALUES ($1, $2)`, files.InlinePrefix+core.NewID(), []byte("stray")); err != nil {
+					t.Fatal(err)
+				}
+				n0 := e.contents(t)
 				rep, err := e.svc.Scrub(ctx, nil)
-				if err != nil || len(rep.Mismatches) != 0 || rep.Checked != 3 {
+				if err != nil || len(rep.Mismatches) != 0 || rep.Checked != 3 || rep.Orphans != 1 {
 					t.Fatalf("scrub = %+v, %v", rep, err)
+				}
+				if n := e.contents(t); n != n0-1 {
+					t.Fatalf("contents after the scrub = %d, want %d", n, n0-1)
 				}
 			})
 		}
