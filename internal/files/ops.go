@@ -343,12 +343,12 @@ func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptio
 	// database with its node; a larger one streams to the blob store,
 	// starting with what was read to find out.
 	var head []byte
-	if max := s.inlineMax(); max >= 0 && o.Size <= max {
-		bp, pooled := getBuf(max)
+	if lim := s.inlineMax(); lim >= 0 && o.Size <= lim {
+		bp, pooled := getBuf(lim)
 		if pooled {
 			defer bufPool.Put(bp)
 		}
-		m, ended, err := readSmall(src, (*bp)[:max+1])
+		m, ended, err := readSmall(src, (*bp)[:lim+1])
 		if err != nil {
 			return nil, core.Wrap(op, core.Invalid, fmt.Errorf("reading the upload: %w", err))
 		}
