@@ -6,9 +6,10 @@
 # folder over TLS with auth_basic and dav_methods PUT (issue 7), with the
 # same Go client (main.go) and the same files:
 #   get-1k-c32, get-1m-c32: GETs of a 1 KiB and a 1 MiB file, 32 clients;
-#   put-1k-c32: 1 KiB uploads, 32 clients (Préau syncs the blob and commits
-#     the node and the quota in SQL for each; nginx writes a temp file and
-#     renames it, without fsync);
+#   put-1k-c32: 1 KiB uploads, 32 clients (Préau keeps such small files in
+#     its database and answers each after the durable commit of its content,
+#     node and quota — concurrent uploads share a WAL sync; nginx writes a
+#     temp file and renames it, without fsync);
 #   propfind-depth1-10000: median of 10 depth-1 PROPFINDs of a folder of
 #     10,000 files (Préau only: nginx's dav module has no PROPFIND).
 # ratio = preau/peer for ops/s (above 1: Préau faster), peer/preau for ms.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/preau/preau/internal/blob/bloburl"
 	"github.com/preau/preau/internal/config"
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
 	"github.com/preau/preau/internal/fsutil"
 	"github.com/preau/preau/internal/store"
 )
@@ -301,6 +303,27 @@ func (b *base) backupSelection(ctx context.Context, blobs blob.Store, pol backup
 		cleanup()
 		return nil, nil, err
 	}
+	// Small file contents kept in the database (files.InlineMax): the
+	// database copy above holds them; each is also stored under inline/ so
+	// that a restore by name finds it as it finds a blob (a whole restore
+	// skips inline/).
+	add(backup.Item{Node: backup.Node{Path: "inline", Type: "dir", Mode: 0o700, ModTime: now}})
+	err = b.db.InlineContents(ctx, func(key string, size int64) error {
+		add(backup.Item{Node: backup.Node{Path: backup.ContentPath(key), Type: "file", Mode: 0o600,
+			ModTime: inlineTime(key, now), Size: size},
+			Open: func() (io.ReadCloser, error) {
+				data, err := b.db.ReadInline(ctx, key)
+				if core.IsKind(err, core.NotFound) {
+					return nil, fs.ErrNotExist
+				}
+				return io.NopCloser(bytes.NewReader(data)), err
+			}})
+		return nil
+	})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	// Folders on the way to a selected file are listed, so a restore
 	// recreates them.
 	return items, cleanup, nil
@@ -530,4 +553,18 @@ func sameDisk(repo, data string) bool {
 	sa, okA := a.Sys().(*syscall.Stat_t)
 	sb, okB := b.Sys().(*syscall.Stat_t)
 	return okA && okB && sa.Dev == sb.Dev
+}
+
+// inlineTime is when an inline content was written: its key's ID is a
+// UUIDv7, whose first 48 bits are Unix milliseconds (def when unreadable).
+func inlineTime(key string, def time.Time) time.Time {
+	id := strings.ReplaceAll(strings.TrimPrefix(key, files.InlinePrefix), "-", "")
+	if len(id) < 12 {
+		return def
+	}
+	ms, err := strconv.ParseInt(id[:12], 16, 64)
+	if err != nil {
+		return def
+	}
+	return time.UnixMilli(ms).UTC()
 }

@@ -135,7 +135,7 @@ func (r *Repo) RestoreByName(ctx context.Context, s *Snapshot, cat []CatalogEntr
 	for _, e := range sel {
 		p := namePlan{e: e, dest: dest(e)}
 		if !e.Dir {
-			n, ok := FindNode(nodes, "blobs/"+e.Blob)
+			n, ok := FindNode(nodes, ContentPath(e.Blob))
 			if !ok || n.Type != "file" {
 				return nil, core.E(op, core.NotFound, "%s: its content (%s) is not in this snapshot (was the blob store selected?)", e.Path, e.Blob)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
 )
 
 // CatalogPath is where a snapshot keeps its catalogue of file-storage
@@ -21,6 +22,25 @@ import (
 // the blob store alone does not hold. It is encrypted like everything
 // else: reading it needs the recovery key.
 const CatalogPath = "catalog/files.jsonl"
+
+// validContentKey accepts a blob key under files/ or an inline content key.
+func validContentKey(k string) bool {
+	if files.IsInline(k) {
+		return core.ValidID(strings.TrimPrefix(k, files.InlinePrefix))
+	}
+	return strings.HasPrefix(k, "files/") && validPath(k)
+}
+
+// ContentPath is where a snapshot keeps a file content named by its key:
+// blobs/<key> for a blob-store object, inline/<id> for a small content kept
+// in the database (files.IsInline), which the snapshot's database holds too
+// and which a whole restore therefore skips.
+func ContentPath(key string) string {
+	if files.IsInline(key) {
+		return "inline/" + strings.TrimPrefix(key, files.InlinePrefix)
+	}
+	return "blobs/" + key
+}
 
 // CatalogEntry is one live folder or file of a file space at backup time.
 type CatalogEntry struct {
@@ -90,7 +110,7 @@ func ParseCatalog(b []byte) ([]CatalogEntry, error) {
 		if e.Space == "" || len(comps) == 0 || "/"+strings.Join(comps, "/") != e.Path || !validPath(strings.Join(comps, "/")) {
 			return nil, core.E(op, core.Invalid, "catalogue: bad entry %q in space %q", e.Path, e.Space)
 		}
-		if e.Size < 0 || (!e.Dir && (!strings.HasPrefix(e.Blob, "files/") || !validPath(e.Blob))) {
+		if e.Size < 0 || (!e.Dir && !validContentKey(e.Blob)) {
 			return nil, core.E(op, core.Invalid, "catalogue: bad file entry %q", e.Path)
 		}
 		out = append(out, e)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/preau/preau/internal/core"
 )
 
 func testCatalog() []CatalogEntry {
@@ -130,6 +132,8 @@ func FuzzParseCatalog(f *testing.F) {
 	f.Add(MarshalCatalog(testCatalog()))
 	f.Add([]byte(`{"space":"s","path":"/a","dir":true}`))
 	f.Add([]byte(`{"space":"s","path":"/a/b","blob":"files/s/x","size":-1}`))
+	f.Add([]byte(`{"space":"s","path":"/a/c","blob":"inline:01a228d0-17ad-7cea-adde-490c8d7bc21d","size":5}`))
+	f.Add([]byte(`{"space":"s","path":"/a/d","blob":"inline:../../x","size":5}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		es, err := ParseCatalog(b)
@@ -137,7 +141,9 @@ func FuzzParseCatalog(f *testing.F) {
 			return
 		}
 		for _, e := range es {
-			if !validPath(strings.TrimPrefix(e.Path, "/")) || (!e.Dir && !strings.HasPrefix(e.Blob, "files/")) || e.Size < 0 {
+			inline := strings.HasPrefix(e.Blob, "inline:") && core.ValidID(strings.TrimPrefix(e.Blob, "inline:"))
+			if !validPath(strings.TrimPrefix(e.Path, "/")) || (!e.Dir && !strings.HasPrefix(e.Blob, "files/") && !inline) ||
+				(!e.Dir && !validPath(ContentPath(e.Blob))) || e.Size < 0 {
 				t.Fatalf("accepted a bad entry %+v", e)
 			}
 		}

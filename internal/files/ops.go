@@ -4,6 +4,7 @@
 package files
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -161,7 +162,7 @@ func (s *Service) openNode(ctx context.Context, t *target, n *Node) (io.ReadSeek
 	if n.Size == 0 && n.BlobKey == "" {
 		return nopSeekCloser{io.NewSectionReader(eofReaderAt{}, 0, 0)}, s.entry(t), nil
 	}
-	rc, _, err := s.blobs.Open(ctx, n.BlobKey)
+	rc, err := s.openContent(ctx, n.BlobKey)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,8 +292,10 @@ type PutOptions struct {
 }
 
 // Put stores the content read from r as the file at vpath, creating or
-// replacing it. The content streams into a new blob, synced before the node
-// takes it; the quota is checked while streaming and again, atomically, in
+// replacing it. A content of at most Config.InlineMax bytes is written to
+// the database in the transaction that publishes the node (its 201 follows
+// that durable commit); a larger one streams into a new blob, synced before
+// the node takes it; the quota is checked while streaming and again, atomically, in
 // the transaction that publishes the node. An error leaves nothing visible
 // and the usage unchanged. Errors: ErrQuota (wrapped, kind Conflict) beyond
 // the quota, ErrInfected when the antivirus refuses the content.
@@ -326,39 +329,83 @@ func (s *Service) Put(ctx context.Context, vpath string, r io.Reader, o PutOptio
 			return nil, quotaError(op, limit)
 		}
 	}
-	key := blobKey(t.space.ID)
-	w, err := s.blobs.Create(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
-	h := sha256.New()
 	src := r
 	if room >= 0 {
 		src = io.LimitReader(r, room+1)
 	}
-	n, err := io.Copy(io.MultiWriter(w, h), src)
-	if err != nil {
-		return nil, core.Wrap(op, core.Invalid, fmt.Errorf("reading the upload: %w", err))
+	var (
+		key    string
+		n      int64
+		sum    string
+		inline []byte
+	)
+	// A content that fits InlineMax (announced or not) goes to the
+	// database with its node; a larger one streams to the blob store,
+	// starting with what was read to find out.
+	var head []byte
+	if lim := s.inlineMax(); lim >= 0 && o.Size <= lim {
+		bp, pooled := getBuf(lim)
+		if pooled {
+			defer bufPool.Put(bp)
+		}
+		m, ended, err := readSmall(src, (*bp)[:lim+1])
+		if err != nil {
+			return nil, core.Wrap(op, core.Invalid, fmt.Errorf("reading the upload: %w", err))
+		}
+		if room >= 0 && int64(m) > room {
+			return nil, quotaError(op, limit)
+		}
+		if ended {
+			inline = (*bp)[:m:m]
+			h := sha256.Sum256(inline)
+			key, n, sum = inlineKey(), int64(m), hex.EncodeToString(h[:])
+			if err := s.scan(ctx, t, name, func() (io.ReadCloser, error) {
+				return io.NopCloser(bytes.NewReader(inline)), nil
+			}); err != nil {
+				return nil, err
+			}
+		} else {
+			head = (*bp)[:m]
+		}
 	}
-	if room >= 0 && n > room {
-		return nil, quotaError(op, limit)
-	}
-	if err := w.Commit(); err != nil {
-		return nil, err
-	}
-	if err := s.scan(ctx, t, key, name); err != nil {
-		s.dropBlob(ctx, key)
-		return nil, err
+	if inline == nil {
+		key = blobKey(t.space.ID)
+		w, err := s.blobs.Create(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		defer w.Close()
+		h := sha256.New()
+		mw := io.MultiWriter(w, h)
+		if len(head) > 0 {
+			if _, err := mw.Write(head); err != nil {
+				return nil, err
+			}
+		}
+		m, err := io.Copy(mw, src)
+		if err != nil {
+			return nil, core.Wrap(op, core.Invalid, fmt.Errorf("reading the upload: %w", err))
+		}
+		n = int64(len(head)) + m
+		if room >= 0 && n > room {
+			return nil, quotaError(op, limit)
+		}
+		if err := w.Commit(); err != nil {
+			return nil, err
+		}
+		if err := s.scan(ctx, t, name, func() (io.ReadCloser, error) { return s.openContent(ctx, key) }); err != nil {
+			s.dropBlob(ctx, key)
+			return nil, err
+		}
+		sum = hex.EncodeToString(h.Sum(nil))
 	}
 	now := s.clock.Now().UTC()
 	mt := now
 	if o.ModTime > 0 {
 		mt = unixTime(o.ModTime)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
 	cm := &Commit{Space: t.space.ID, Parent: t.parentID(), Name: name, Limit: limit, KeepVersions: s.keepVersions(),
-		IfMatch: o.IfMatch, Node: Node{ID: core.NewID(), Size: n, SHA256: sum, BlobKey: key, ModTime: mt,
+		IfMatch: o.IfMatch, Inline: inline, Node: Node{ID: core.NewID(), Size: n, SHA256: sum, BlobKey: key, ModTime: mt,
 			ETag: etag(sum, n, now.UnixNano()), CreatedBy: c.p.PersonID}}
 	node, freed, err := s.st.CommitFile(ctx, cm)
 	if core.IsKind(err, core.Exists) {
@@ -391,8 +438,12 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-// dropBlob deletes a blob no node took.
+// dropBlob deletes a blob no node took (inline content goes with the
+// transaction that drops its last reference, see Store).
 func (s *Service) dropBlob(ctx context.Context, key string) {
+	if IsInline(key) {
+		return
+	}
 	if err := s.blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
 		s.log.Warn("deleting an unused blob failed", "key", key, "err", err)
 	}
@@ -651,12 +702,13 @@ func HumanSize(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// scan runs the antivirus over a committed, not yet visible blob.
-func (s *Service) scan(ctx context.Context, t *target, key, name string) error {
+// scan runs the antivirus over a content not yet visible (a committed blob
+// or the bytes of an inline one) before its node is committed.
+func (s *Service) scan(ctx context.Context, t *target, name string, open func() (io.ReadCloser, error)) error {
 	if s.av == nil {
 		return nil
 	}
-	rc, _, err := s.blobs.Open(ctx, key)
+	rc, err := open()
 	if err != nil {
 		return err
 	}

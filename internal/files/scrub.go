@@ -32,10 +32,11 @@ type ScrubReport struct {
 	Orphans    int // blobs no node refers to (an upload cut by a crash), deleted
 }
 
-// Scrub reads every stored file and version, checks its SHA-256 (CARINE
-// UTI-ESF-10), journals each mismatch (files.scrub.mismatch) and removes
-// orphan blobs older than an hour (left by a crash between the blob's
-// commit and the node's). progress, when not nil, is called after each object.
+// Scrub reads every stored file and version, wherever its content lives
+// (the blob store, or the database for small ones), checks its SHA-256
+// (CARINE UTI-ESF-10), journals each mismatch (files.scrub.mismatch) and
+// removes orphan blobs older than an hour (left by a crash between the
+// blob's commit and the node's) and unreferenced inline contents. progress, when not nil, is called after each object.
 func (s *Service) Scrub(ctx context.Context, progress func(done int, bytes int64)) (*ScrubReport, error) {
 	rep := &ScrubReport{}
 	seen := map[string]bool{}
@@ -85,6 +86,12 @@ func (s *Service) Scrub(ctx context.Context, progress func(done int, bytes int64
 			rep.Orphans++
 		}
 	}
+	// Inline contents nothing refers to (see Store.DropOrphanInline).
+	n, err := s.st.DropOrphanInline(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Orphans += n
 	// Temporary data of uploads cut by a crash (fsblob's temporary files,
 	// S3's incomplete multipart uploads).
 	if c, ok := s.blobs.(blob.Cleaner); ok {
@@ -98,7 +105,7 @@ func (s *Service) Scrub(ctx context.Context, progress func(done int, bytes int64
 }
 
 func (s *Service) hashBlob(ctx context.Context, key string) (string, int64, error) {
-	rc, _, err := s.blobs.Open(ctx, key)
+	rc, err := s.openContent(ctx, key)
 	if err != nil {
 		return "", 0, err
 	}

@@ -60,6 +60,10 @@ type Config struct {
 	TrashAge time.Duration
 	// PrivateWords are marker words the establishment adds to PERSONNEL and PRIVÉ.
 	PrivateWords []string
+	// InlineMax is the largest content kept in the database instead of
+	// the blob store (0: InlineMax; negative: every content goes to the
+	// blob store).
+	InlineMax int64
 }
 
 // Policy defaults (documented in docs/files.md).
@@ -140,6 +144,9 @@ func New(d Deps) *Service {
 	}
 	if c.TrashAge == 0 {
 		c.TrashAge = def.TrashAge
+	}
+	if c.InlineMax == 0 {
+		c.InlineMax = InlineMax
 	}
 	s := &Service{st: d.Store, blobs: d.Blobs, dir: d.People, glass: d.Glass, av: d.Scanner, set: d.Settings, mail: d.Mail, clock: d.Clock,
 		log: d.Log, cfg: c}

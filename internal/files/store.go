@@ -42,8 +42,14 @@ type Store interface {
 	CreateDir(ctx context.Context, n *Node) error
 	// CommitFile makes c the content of a file, creating it or replacing
 	// the live one of that name, keeping the former content as a version
-	// when c.KeepVersions > 0, within the space's quota. It returns the
-	// blob keys no longer referenced.
+	// when c.KeepVersions > 0, within the space's quota. With c.Inline set
+	// it stores that content under c.Node.BlobKey (an inline key) in the
+	// same transaction. It returns the blob keys no longer referenced.
+	//
+	// Every method that drops references to content (CommitFile,
+	// PruneVersions, PurgeNodes, DeleteSpace) deletes the inline content
+	// no longer referenced in its own transaction and returns only the
+	// keys of blob-store objects.
 	CommitFile(ctx context.Context, c *Commit) (*Node, []string, error)
 	// TrashNode moves a live node (and so its subtree) to the trash.
 	TrashNode(ctx context.Context, nodeID, by string, e *journal.Entry) error
@@ -84,6 +90,12 @@ type Store interface {
 	BlobRefs(ctx context.Context, fn func(BlobRef) error) error
 	// BlobReferenced reports whether a node or version refers to key.
 	BlobReferenced(ctx context.Context, key string) (bool, error)
+	// ReadInline returns the content stored inline under key (see
+	// InlineMax), or a core.NotFound error.
+	ReadInline(ctx context.Context, key string) ([]byte, error)
+	// DropOrphanInline deletes inline contents nothing refers to and
+	// returns how many (the scrub's sweep).
+	DropOrphanInline(ctx context.Context) (int, error)
 
 	// GroupMembers lists a group's members and owners.
 	GroupMembers(ctx context.Context, groupID string) ([]Member, error)
@@ -131,6 +143,9 @@ type Commit struct {
 	Limit        int64 // the space's quota in bytes; <= 0 unlimited
 	KeepVersions int   // keep the former content as a version when > 0, at most this many
 	IfMatch      string
+	// Inline is the whole content when it is kept in the database
+	// (Node.BlobKey is then an inline key); nil for a blob-store object.
+	Inline []byte
 
 	// Set by the store when the commit succeeds: the space's usage and
 	// quota warning level right after it (so that the warning check needs

@@ -20,7 +20,8 @@ import (
 // TestFileCatalogAndRestoreByName: the catalogue lists each space's live
 // folders and files by path (trashed ones left out), and a restore by name
 // from a snapshot of it and of the blobs puts a deleted folder back with
-// its contents, on both databases. CARINE: MCO-SVG-1
+// its contents (small ones kept inline in the database, larger ones blobs),
+// on both databases. CARINE: MCO-SVG-1
 func TestFileCatalogAndRestoreByName(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newFilesEnv(t, open, files.DefaultConfig())
@@ -30,7 +31,7 @@ func TestFileCatalogAndRestoreByName(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.put(t, ctx, "/home/Exposé/plan.txt", "1. Introduction")
-		e.put(t, ctx, "/home/Exposé/images/a.png", strings.Repeat("PNG", 1000))
+		e.put(t, ctx, "/home/Exposé/images/a.png", strings.Repeat("PNG", 10000)) // beyond files.InlineMax
 		e.put(t, ctx, "/home/brouillon.txt", "à jeter")
 		if err := e.svc.Remove(ctx, "/home/brouillon.txt"); err != nil {
 			t.Fatal(err)
@@ -43,7 +44,7 @@ func TestFileCatalogAndRestoreByName(t *testing.T) {
 		for _, c := range cat {
 			got[c.Path] = c
 		}
-		if len(got) != 4 || !got["/Exposé"].Dir || got["/Exposé/images/a.png"].Size != 3000 ||
+		if len(got) != 4 || !got["/Exposé"].Dir || got["/Exposé/images/a.png"].Size != 30000 ||
 			got["/Exposé/plan.txt"].SpaceName != "zoe.martin" || got["/Exposé/plan.txt"].SpaceKind != "personal" {
 			t.Fatalf("catalogue: %+v", cat)
 		}
@@ -67,8 +68,15 @@ func TestFileCatalogAndRestoreByName(t *testing.T) {
 		for _, c := range cat {
 			if !c.Dir {
 				key := c.Blob
-				items = append(items, backup.Item{Node: backup.Node{Path: "blobs/" + key, Type: "file", Size: c.Size},
-					Open: func() (io.ReadCloser, error) { rc, _, err := e.blobs.Open(bctx, key); return rc, err }})
+				items = append(items, backup.Item{Node: backup.Node{Path: backup.ContentPath(key), Type: "file", Size: c.Size},
+					Open: func() (io.ReadCloser, error) {
+						if files.IsInline(key) { // kept in the database (plan.txt)
+							b, err := e.db.ReadInline(bctx, key)
+							return io.NopCloser(bytes.NewReader(b)), err
+						}
+						rc, _, err := e.blobs.Open(bctx, key)
+						return rc, err
+					}})
 			}
 		}
 		snap, err := r.Backup(bctx, items, backup.Options{})
@@ -92,8 +100,11 @@ func TestFileCatalogAndRestoreByName(t *testing.T) {
 		if err != nil || res.Files != 2 || res.Folders != 2 {
 			t.Fatalf("restore: %+v %v", res, err)
 		}
-		if b, err := e.read(ctx, "/home/Exposé/images/a.png"); err != nil || b != strings.Repeat("PNG", 1000) {
+		if b, err := e.read(ctx, "/home/Exposé/images/a.png"); err != nil || b != strings.Repeat("PNG", 10000) {
 			t.Fatalf("restored content: %v", err)
+		}
+		if b, err := e.read(ctx, "/home/Exposé/plan.txt"); err != nil || b != "1. Introduction" {
+			t.Fatalf("restored inline content: %q, %v", b, err)
 		}
 		// Again, in place: nothing to write.
 		res, err = rr.RestoreByName(sys, snap.Snapshot, c2, backup.FilesTarget{Store: e.db, Blobs: e.blobs, Now: e.clock.Now()},

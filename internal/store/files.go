@@ -310,10 +310,15 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 	const op = "store.CommitFile"
 	var out *files.Node
 	var freed []string
-	err := db.write(ctx, op, func(tx *Tx) error {
+	err := db.writeGrouped(ctx, op, func(tx *Tx) error {
 		freed = nil
 		if err := tx.liveParent(op, c.Space, c.Parent); err != nil {
 			return err
+		}
+		if c.Inline != nil {
+			if err := tx.insertInline(c.Node.BlobKey, c.Inline); err != nil {
+				return err
+			}
 		}
 		old, err := scanNode(tx.queryRow(findLiveChild, c.Space, c.Parent, c.Name))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -382,7 +387,10 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 		}
 		old.Size, old.SHA256, old.BlobKey, old.ModTime, old.ETag = n.Size, n.SHA256, n.BlobKey, n.ModTime, n.ETag
 		out = old
-		c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit)
+		if c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit); err != nil {
+			return err
+		}
+		freed, err = tx.dropInline(freed)
 		return err
 	})
 	if err != nil {
@@ -771,7 +779,8 @@ func (db *DB) PruneVersions(ctx context.Context, keep int, before time.Time) ([]
 			}
 			freed = append(freed, d.key)
 		}
-		return nil
+		freed, err = tx.dropInline(freed)
+		return err
 	})
 	return freed, err
 }
@@ -856,6 +865,10 @@ func (db *DB) PurgeNodes(ctx context.Context, ids []string, e *journal.Entry) ([
 			if err := tx.addUsage(op, space, -bytes, 0); err != nil {
 				return err
 			}
+		}
+		var err error
+		if freed, err = tx.dropInline(freed); err != nil {
+			return err
 		}
 		if e != nil {
 			return tx.journal(*e)
@@ -1116,6 +1129,9 @@ func (db *DB) DeleteSpace(ctx context.Context, spaceID string, e journal.Entry) 
 			if _, err := tx.exec(q, spaceID); err != nil {
 				return err
 			}
+		}
+		if keys, err = tx.dropInline(keys); err != nil {
+			return err
 		}
 		return tx.journal(e)
 	})

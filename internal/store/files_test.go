@@ -122,6 +122,27 @@ func (e *filesEnv) used(t *testing.T, ctx context.Context) int64 {
 	return q.Used
 }
 
+// contents counts the stored file contents: blob-store objects and
+// contents kept inline in the database.
+func (e *filesEnv) contents(t *testing.T) int {
+	t.Helper()
+	n := 0
+	if err := e.blobs.List(context.Background(), "files/", func(blob.Info) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.InlineContents(context.Background(), func(string, int64) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// storageModes are where file contents go: small ones inline in the
+// database (the default) or every one in the blob store.
+var storageModes = []struct {
+	name string
+	max  int64 // files.Config.InlineMax
+}{{"inline", 0}, {"blobs", -1}}
+
 func names(es []*files.Entry) string {
 	var out []string
 	for _, e := range es {
@@ -480,7 +501,16 @@ func TestFilesQuota(t *testing.T) {
 // CARINE: UTI-ESF-10
 func TestFilesVersionsAndScrub(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
-		e := newFilesEnv(t, open, files.Config{Versions: 2, VersionAge: 24 * time.Hour, TrashAge: 48 * time.Hour})
+		for _, m := range storageModes {
+			t.Run(m.name, func(t *testing.T) { testVersionsAndScrub(t, open, m.max) })
+		}
+	})
+}
+
+func testVersionsAndScrub(t *testing.T, open func(testing.TB) *store.DB, inlineMax int64) {
+	{
+		e := newFilesEnv(t, open, files.Config{Versions: 2, VersionAge: 24 * time.Hour, TrashAge: 48 * time.Hour,
+			InlineMax: inlineMax})
 		e.person(t, "lou", core.ProfilePupil)
 		ctx := e.as("lou")
 		for _, c := range []string{"v1", "v2-", "v3--", "v4---"} {
@@ -533,7 +563,15 @@ func TestFilesVersionsAndScrub(t *testing.T) {
 			}
 			return nil
 		})
-		if _, err := blob.Put(context.Background(), e.blobs, key, strings.NewReader("v2X")); err != nil {
+		if files.IsInline(key) != (inlineMax >= 0) {
+			t.Fatalf("content key %q with InlineMax %d", key, inlineMax)
+		}
+		if files.IsInline(key) {
+			if err := e.db.ExecForTest(context.Background(), `UPDATE file_inline SET data = $1 WHERE content_key = $2`,
+				[]byte("v2X"), key); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := blob.Put(context.Background(), e.blobs, key, strings.NewReader("v2X")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.read(ctx, "/home/f.txt"); err == nil {
@@ -547,7 +585,7 @@ func TestFilesVersionsAndScrub(t *testing.T) {
 		if len(js) < 2 { // one on read, one by the scrub
 			t.Fatalf("mismatch journal entries = %d", len(js))
 		}
-	})
+	}
 }
 
 // TestFilesCrashLeavesNothing: a blob committed by an upload whose node
@@ -758,10 +796,8 @@ func TestFilesAntivirus(t *testing.T) {
 		if u := e.used(t, ctx); u != 6 {
 			t.Fatalf("used = %d", u)
 		}
-		n := 0
-		_ = e.blobs.List(context.Background(), "files/", func(blob.Info) error { n++; return nil })
-		if n != 1 {
-			t.Fatalf("%d blobs stored, want 1", n)
+		if n := e.contents(t); n != 1 {
+			t.Fatalf("%d contents stored, want 1", n)
 		}
 		js, _ := e.db.FindJournal(context.Background(), journal.Filter{Action: "files.upload.infected"})
 		if len(js) != 1 || js[0].Result != journal.Refused {
@@ -789,10 +825,8 @@ func TestFilesSpaceOfDeletedPerson(t *testing.T) {
 		if _, err := e.db.FindSpaceByOwner(context.Background(), files.Personal, e.people["lou"].ID); !core.IsKind(err, core.NotFound) {
 			t.Fatalf("space of a deleted person: %v", err)
 		}
-		n := 0
-		_ = e.blobs.List(context.Background(), "files/", func(blob.Info) error { n++; return nil })
-		if n != 1 {
-			t.Fatalf("%d blobs left, want max's only", n)
+		if n := e.contents(t); n != 1 {
+			t.Fatalf("%d contents left, want max's only", n)
 		}
 		if got, err := e.read(e.as("max"), "/home/b.txt"); err != nil || got != "max" {
 			t.Fatalf("another person's file: %q, %v", got, err)
@@ -802,4 +836,183 @@ func TestFilesSpaceOfDeletedPerson(t *testing.T) {
 			t.Fatalf("files.space.delete entries = %d", len(js))
 		}
 	})
+}
+
+// TestFilesInlineContent: small contents live in the database and large
+// ones in the blob store, and every path that reads or drops content
+// handles both: whole and ranged reads, copies sharing a content, versions
+// and their restore, the trash and its purge, quota accounting (the same
+// either way), and the deletion of a content with its last reference.
+// CARINE: UTI-ESF-10
+func TestFilesInlineContent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		for _, m := range storageModes {
+			t.Run(m.name, func(t *testing.T) {
+				e := newFilesEnv(t, open, files.Config{Versions: 3, InlineMax: m.max})
+				e.person(t, "lou", core.ProfilePupil)
+				ctx := e.as("lou")
+				small := strings.Repeat("s", files.InlineMax)   // inline at the limit
+				large := strings.Repeat("L", files.InlineMax+1) // one byte beyond: a blob
+				e.put(t, ctx, "/home/small.txt", small)
+				e.put(t, ctx, "/home/large.bin", large)
+				// Unknown length (chunked upload): still inline when small.
+				if _, err := e.svc.Put(ctx, "/home/chunked.txt", strings.NewReader("chunk"), files.PutOptions{Size: -1}); err != nil {
+					t.Fatal(err)
+				}
+				e.put(t, ctx, "/home/empty.txt", "")
+				keys := map[string]string{}
+				_ = e.db.BlobRefs(context.Background(), func(r files.BlobRef) error {
+					n, _ := e.db.FindNode(context.Background(), r.NodeID)
+					keys[n.Name] = r.Key
+					return nil
+				})
+				for name, wantInline := range map[string]bool{"small.txt": m.max >= 0, "chunked.txt": m.max >= 0,
+					"empty.txt": m.max >= 0, "large.bin": false} {
+					if files.IsInline(keys[name]) != wantInline {
+						t.Errorf("%s stored under %q (inline wanted: %v)", name, keys[name], wantInline)
+					}
+				}
+				for p, want := range map[string]string{"/home/small.txt": small, "/home/large.bin": large,
+					"/home/chunked.txt": "chunk", "/home/empty.txt": ""} {
+					if got, err := e.read(ctx, p); err != nil || got != want {
+						t.Fatalf("read %s: %d bytes, %v", p, len(got), err)
+					}
+				}
+				// A ranged read (http.ServeContent seeks, then reads a part).
+				rc, en, err := e.svc.Open(ctx, "/home/small.txt")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if end, _ := rc.Seek(0, io.SeekEnd); end != int64(len(small)) || en.Size != end {
+					t.Fatalf("size by seek = %d, entry %d", end, en.Size)
+				}
+				_, _ = rc.Seek(100, io.SeekStart)
+				part := make([]byte, 10)
+				if _, err := io.ReadFull(rc, part); err != nil || string(part) != "ssssssssss" {
+					t.Fatalf("ranged read = %q, %v", part, err)
+				}
+				rc.Close()
+				if u := e.used(t, ctx); u != int64(len(small)+len(large)+5) {
+					t.Fatalf("used = %d", u)
+				}
+				// A copy shares the content; the original's removal and
+				// purge leave the copy readable.
+				if _, err := e.svc.Copy(ctx, "/home/small.txt", "/home/copy.txt", false, false); err != nil {
+					t.Fatal(err)
+				}
+				before := e.contents(t)
+				if err := e.svc.Remove(ctx, "/home/small.txt"); err != nil {
+					t.Fatal(err)
+				}
+				tr, _ := e.svc.Trash(ctx, "/home")
+				if len(tr) != 1 {
+					t.Fatalf("trash = %+v", tr)
+				}
+				if err := e.svc.RestoreTrash(ctx, "/home", tr[0].ID); err != nil {
+					t.Fatal(err)
+				}
+				if got, err := e.read(ctx, "/home/small.txt"); err != nil || got != small {
+					t.Fatalf("restored from the trash: %d bytes, %v", len(got), err)
+				}
+				_ = e.svc.Remove(ctx, "/home/small.txt")
+				if n, err := e.svc.PurgeTrash(ctx, "/home"); err != nil || n != 1 {
+					t.Fatalf("purge = %d, %v", n, err)
+				}
+				if got, err := e.read(ctx, "/home/copy.txt"); err != nil || got != small {
+					t.Fatalf("copy after the original's purge: %d bytes, %v", len(got), err)
+				}
+				if n := e.contents(t); n != before {
+					t.Fatalf("contents after purging a shared one = %d, want %d", n, before)
+				}
+				// Versions: replacing keeps the former content; restoring
+				// brings it back; the copy's purge then frees it for good.
+				e.put(t, ctx, "/home/copy.txt", "v2")
+				vs, err := e.svc.Versions(ctx, "/home/copy.txt")
+				if err != nil || len(vs) != 1 || vs[0].Size != int64(len(small)) {
+					t.Fatalf("versions = %+v, %v", vs, err)
+				}
+				if err := e.svc.RestoreVersion(ctx, "/home/copy.txt", vs[0].ID); err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := e.read(ctx, "/home/copy.txt"); got != small {
+					t.Fatalf("restored version: %d bytes", len(got))
+				}
+				if got, _ := e.read(ctx, "/home/large.bin"); got != large {
+					t.Fatal("large file changed")
+				}
+				total := e.contents(t)
+				_ = e.svc.Remove(ctx, "/home/copy.txt")
+				if _, err := e.svc.PurgeTrash(ctx, "/home"); err != nil {
+					t.Fatal(err)
+				}
+				if n := e.contents(t); n != total-2 { // the current content and its version ("v2")
+					t.Fatalf("contents after purging a file and its version = %d, want %d", n, total-2)
+				}
+				if u := e.used(t, ctx); u != int64(len(large)+5) {
+					t.Fatalf("used at the end = %d", u)
+				}
+				// An inline content nothing refers to: the scrub sweeps it.
+				if err := e.db.ExecForTest(context.Background(), `INSERT INTO file_inline (content_key, data)
+					VALUES ($1, $2)`, files.InlinePrefix+core.NewID(), []byte("stray")); err != nil {
+					t.Fatal(err)
+				}
+				n0 := e.contents(t)
+				rep, err := e.svc.Scrub(ctx, nil)
+				if err != nil || len(rep.Mismatches) != 0 || rep.Checked != 3 || rep.Orphans != 1 {
+					t.Fatalf("scrub = %+v, %v", rep, err)
+				}
+				if n := e.contents(t); n != n0-1 {
+					t.Fatalf("contents after the scrub = %d, want %d", n, n0-1)
+				}
+			})
+		}
+	})
+}
+
+// CARINE: UTI-ESF-4 — uploads that reach SQLite together share one commit
+// (group commit), each in its own savepoint: of 20 uploads queued at once
+// into a quota that holds 10, exactly 10 are stored and counted, and the
+// refused ones leave nothing behind.
+func TestFilesGroupCommitKeepsEachUploadApart(t *testing.T) {
+	e := newFilesEnv(t, openSQLite, files.Config{Quotas: map[core.Profile]int64{core.ProfilePupil: 1000},
+		DefaultQuota: 1 << 20, Versions: -1})
+	e.person(t, "lou", core.ProfilePupil)
+	ctx := e.as("lou")
+	release := e.db.HoldWriterForTest(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, over := 0, 0
+	for i := range 20 {
+		wg.Go(func() {
+			_, err := e.svc.Put(ctx, fmt.Sprintf("/home/g%02d.bin", i), bytes.NewReader(make([]byte, 100)),
+				files.PutOptions{Size: 100})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case files.IsQuota(err):
+				over++
+			default:
+				t.Errorf("upload %d: %v", i, err)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond) // let the uploads queue behind the held writer
+	release()
+	wg.Wait()
+	if ok != 10 || over != 10 {
+		t.Fatalf("grouped uploads: %d stored, %d refused; want 10 and 10", ok, over)
+	}
+	if u := e.used(t, ctx); u != 1000 {
+		t.Fatalf("used = %d, want exactly 1000", u)
+	}
+	if ls, _ := e.svc.List(ctx, "/home"); len(ls) != 10 {
+		t.Fatalf("%d files visible, want 10", len(ls))
+	}
+	// The contents are inline (100 bytes): the refused uploads' rows went
+	// with their savepoints.
+	if n := e.contents(t); n != 10 {
+		t.Fatalf("%d contents stored, want 10", n)
+	}
 }

@@ -15,7 +15,7 @@ import (
 // on SQLite (one writer connection) that is once per process.
 var hotStatements = []string{insertJournal, moveHead,
 	// a file upload's commit (CommitFile), hundreds a second in a class
-	liveParentQuery, findLiveChild, insertNodeSQL, addUsageSQL, addUsageReturning}
+	liveParentQuery, findLiveChild, insertNodeSQL, addUsageSQL, addUsageReturning, insertInlineSQL}
 
 // prepareHot prepares hotStatements on the writer. It must run before any
 // transaction: preparing needs a connection, and on SQLite the only writer

@@ -65,6 +65,8 @@ type DB struct {
 	heads     headCache            // last journal heads written by this process
 	stmts     map[string]*sql.Stmt // hotStatements, prepared at Open; read-only after
 	noJournal bool                 // benchmarks only: see SetJournalingForBenchmark
+	group     chan *groupItem      // grouped writes (SQLite): see writeGrouped
+	groupStop chan struct{}        // closed when the database closes
 	migrateTo int                  // tests only: stop migrating at this version
 }
 
@@ -100,6 +102,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			db.Close()
 			return nil, err
 		}
+	}
+	if db.d.name == "sqlite" {
+		db.startGroupCommit()
 	}
 	return db, nil
 }

@@ -28,7 +28,8 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 // Reopen returns a handle on the same database with another clock and
 // journal key. Tests only.
 func Reopen(db *DB, cfg Config) (*DB, error) {
-	c := DB{d: db.d, w: db.w, r: db.r, path: db.path, clock: db.clock, log: db.log, key: db.key, stmts: db.stmts}
+	c := DB{d: db.d, w: db.w, r: db.r, path: db.path, clock: db.clock, log: db.log, key: db.key, stmts: db.stmts,
+		group: db.group, groupStop: db.groupStop}
 	if cfg.Clock != nil {
 		c.clock = cfg.Clock
 	}
@@ -65,4 +66,21 @@ func (db *DB) JournalThenCountForTest(ctx context.Context, e journal.Entry) (int
 		return tx.queryRow(`SELECT COUNT(*) FROM journal WHERE chain = $1`, e.Chain).Scan(&n)
 	})
 	return n, err
+}
+
+// HoldWriterForTest starts a write transaction that waits until release is
+// called, so that writes queue behind it (group commit tests). Tests only.
+func (db *DB) HoldWriterForTest(ctx context.Context) (release func()) {
+	held, done := make(chan struct{}), make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = db.write(ctx, "store.HoldWriterForTest", func(*Tx) error {
+			close(started)
+			<-held
+			return nil
+		})
+	}()
+	<-started
+	return func() { close(held); <-done }
 }

@@ -12,9 +12,9 @@
 // cache of the folder just listed (a depth-1 PROPFIND then costs a few
 // queries whatever the number of entries, and never opens a file's
 // content). GET and HEAD are served here with http.ServeContent (ranges,
-// conditional requests, the stored ETag); PUT streams into the blob store
-// through webdav's handler, and a quota refusal answers 507 Insufficient
-// Storage. Collections carry the RFC 4331 quota-available-bytes and
+// conditional requests, the stored ETag); a PUT without an If header is
+// answered here too (Handler.put), one with an If header through webdav's
+// handler; a quota refusal answers 507 Insufficient Storage. Collections carry the RFC 4331 quota-available-bytes and
 // quota-used-bytes properties.
 //
 // Clients send Basic credentials with every request. Verifying an argon2id
@@ -333,6 +333,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+		if r.Header.Get("If") == "" {
+			h.put(w, r, locks)
+			return
+		}
 	case "COPY":
 		if err := h.precheckCopy(r); err != nil {
 			writeError(w, err)
@@ -410,6 +414,41 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	http.ServeContent(w, r, e.Name, e.ModTime, rc)
+}
+
+// put answers a PUT without an If header itself, as x/net/webdav's
+// handler would, without its file-system round trip (OpenFile's checks,
+// a pipe and a goroutine per upload, Stat, then the ETag's lookup): the
+// lock check x/net makes (a zero-depth temporary lock on the path: one read
+// of the space's locks, see keyedLocks), then files.Service.Put straight
+// from the body, answering 201 with the new ETag once the content and its
+// node are durably committed. A PUT with an If header (a client holding a
+// lock) goes through x/net/webdav, which checks its tokens.
+func (h *Handler) put(w http.ResponseWriter, r *http.Request, locks keyedLocks) {
+	vp := davPath(r.URL.Path)
+	tok, err := locks.Create(time.Now(), webdav.LockDetails{Root: vp, Duration: -1, ZeroDepth: true})
+	if err != nil {
+		if errors.Is(err, webdav.ErrLocked) {
+			http.Error(w, "the resource is locked", http.StatusLocked)
+			return
+		}
+		writeError(w, err)
+		return
+	}
+	defer locks.Unlock(time.Now(), tok)
+	e, err := h.files.Put(r.Context(), vp, r.Body, files.PutOptions{Size: r.ContentLength})
+	if err != nil {
+		if core.IsKind(err, core.NotFound) {
+			// RFC 4918 §9.7.1: a missing parent collection is a conflict.
+			http.Error(w, core.MessageOf(err), http.StatusConflict)
+			return
+		}
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("ETag", e.ETag)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(http.StatusText(http.StatusCreated)))
 }
 
 // precheckLimit is the announced size from which precheckPut reads the

@@ -36,7 +36,13 @@ var quiet = slog.New(slog.DiscardHandler)
 // countingBlobs counts content opens, to prove PROPFIND reads no content.
 type countingBlobs struct {
 	blob.Store
-	opens atomic.Int64
+	opens   atomic.Int64
+	creates atomic.Int64
+}
+
+func (c *countingBlobs) Create(ctx context.Context, key string) (blob.Writer, error) {
+	c.creates.Add(1)
+	return c.Store.Create(ctx, key)
 }
 
 func (c *countingBlobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, blob.Info, error) {
@@ -264,7 +270,10 @@ func TestDAVQuota507(t *testing.T) {
 // getlastmodified and content types without opening any content; GET
 // honours ranges and If-None-Match.
 func TestDAVPropfindReadsNoContent(t *testing.T) {
-	e := newEnv(t, files.Config{})
+	// Contents in the blob store, where opens are counted (listings never
+	// read the database's inline contents either: ListChildren selects no
+	// content column and file_inline is another table).
+	e := newEnv(t, files.Config{InlineMax: -1})
 	e.person("lou", core.ProfilePupil)
 	for i := range 30 {
 		if st, _ := e.status("lou", "PUT", fmt.Sprintf("/dav/home/f%02d.txt", i), strings.NewReader("0123456789")); st != 201 {
@@ -744,4 +753,105 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestDAVSmallFilesInline: over WebDAV, a small file is kept in the
+// database (no blob written) and a large one in the blob store, and both
+// behave the same: the PUT's ETag is the one GET and PROPFIND give, ranges
+// and conditional GETs work, COPY shares the content (the copy survives the
+// original's deletion), a replaced file keeps its version, and a PUT into a
+// missing folder is 409 and a PUT on a file locked by someone else 423,
+// on the direct PUT path (no If header) as through x/net/webdav.
+// CARINE: UTI-ESF-10
+func TestDAVSmallFilesInline(t *testing.T) {
+	e := newEnv(t, files.Config{})
+	e.person("lou", core.ProfilePupil)
+	e.person("max", core.ProfilePupil)
+	small := strings.Repeat("0123456789", 100)
+	large := strings.Repeat("L", files.InlineMax+1)
+	put := func(p, body string) string {
+		t.Helper()
+		res := e.do("lou", "PUT", p, strings.NewReader(body))
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated || res.Header.Get("ETag") == "" {
+			t.Fatalf("PUT %s = %d, ETag %q", p, res.StatusCode, res.Header.Get("ETag"))
+		}
+		return res.Header.Get("ETag")
+	}
+	tagSmall := put("/dav/home/small.txt", small)
+	if n := e.blobs.creates.Load(); n != 0 {
+		t.Fatalf("a small upload wrote %d blobs", n)
+	}
+	tagLarge := put("/dav/home/large.bin", large)
+	if n := e.blobs.creates.Load(); n != 1 {
+		t.Fatalf("a large upload wrote %d blobs, want 1", n)
+	}
+	for p, want := range map[string][2]string{"/dav/home/small.txt": {small, tagSmall}, "/dav/home/large.bin": {large, tagLarge}} {
+		res := e.do("lou", "GET", p, nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || string(b) != want[0] || res.Header.Get("ETag") != want[1] {
+			t.Fatalf("GET %s = %d, %d bytes, ETag %q (PUT gave %q)", p, res.StatusCode, len(b), res.Header.Get("ETag"), want[1])
+		}
+		if st, _ := e.status("lou", "GET", p, nil, "If-None-Match", want[1]); st != http.StatusNotModified {
+			t.Fatalf("conditional GET %s = %d", p, st)
+		}
+		_, body := e.status("lou", "PROPFIND", p, nil, "Depth", "0")
+		if !strings.Contains(body, "<D:getetag>"+strings.ReplaceAll(want[1], `"`, "&#34;")+"</D:getetag>") &&
+			!strings.Contains(body, "<D:getetag>"+want[1]+"</D:getetag>") {
+			t.Fatalf("PROPFIND %s lacks the PUT's ETag %s:\n%s", p, want[1], body)
+		}
+	}
+	res := e.do("lou", "GET", "/dav/home/small.txt", nil, "Range", "bytes=995-")
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusPartialContent || string(b) != "56789" {
+		t.Fatalf("ranged GET of an inline file = %d %q", res.StatusCode, b)
+	}
+	// COPY shares the content; deleting the original keeps the copy.
+	if st, _ := e.status("lou", "COPY", "/dav/home/small.txt", nil, "Destination", e.srv.URL+"/dav/home/copie.txt"); st != http.StatusCreated {
+		t.Fatalf("COPY = %d", st)
+	}
+	if st, _ := e.status("lou", "DELETE", "/dav/home/small.txt", nil); st != http.StatusNoContent {
+		t.Fatalf("DELETE = %d", st)
+	}
+	if st, body := e.status("lou", "GET", "/dav/home/copie.txt", nil); st != 200 || body != small {
+		t.Fatalf("GET of the copy = %d, %d bytes", st, len(body))
+	}
+	// Replacing keeps a version.
+	put("/dav/home/copie.txt", "v2")
+	ctx := core.ContextWithPrincipal(context.Background(), core.Principal{PersonID: e.people["lou"].ID, Login: "lou",
+		Profile: core.ProfilePupil, Establishments: e.people["lou"].Establishments})
+	if vs, err := e.svc.Versions(ctx, "/home/copie.txt"); err != nil || len(vs) != 1 || vs[0].Size != int64(len(small)) {
+		t.Fatalf("versions = %+v, %v", vs, err)
+	}
+	if n := e.blobs.creates.Load(); n != 1 {
+		t.Fatalf("%d blobs written in all, want 1 (the large file)", n)
+	}
+	// Errors of the direct PUT path.
+	if st, _ := e.status("lou", "PUT", "/dav/home/absent/x.txt", strings.NewReader("x")); st != http.StatusConflict {
+		t.Fatalf("PUT into a missing folder = %d, want 409", st)
+	}
+	if st, _ := e.status("max", "PUT", "/dav/home/", strings.NewReader("x")); st/100 == 2 {
+		t.Fatalf("PUT on a folder = %d", st)
+	}
+	lockBody := `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>` +
+		`<D:locktype><D:write/></D:locktype></D:lockinfo>`
+	res = e.do("lou", "LOCK", "/dav/home/large.bin", strings.NewReader(lockBody), "Timeout", "Second-60")
+	token := res.Header.Get("Lock-Token")
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || token == "" {
+		t.Fatalf("LOCK = %d %q", res.StatusCode, token)
+	}
+	// The owner without the token (no If header, the direct path): 423.
+	if st, _ := e.status("lou", "PUT", "/dav/home/large.bin", strings.NewReader("écrasé")); st != http.StatusLocked {
+		t.Fatalf("PUT on a locked file without its token = %d, want 423", st)
+	}
+	// With the token (If header, through x/net/webdav): accepted.
+	if st, _ := e.status("lou", "PUT", "/dav/home/large.bin", strings.NewReader("nouveau"), "If", "("+token+")"); st != http.StatusCreated {
+		t.Fatalf("PUT with the lock token = %d", st)
+	}
+	if st, body := e.status("lou", "GET", "/dav/home/large.bin", nil); st != 200 || body != "nouveau" {
+		t.Fatalf("after the locked PUT: %d %q", st, body)
+	}
 }

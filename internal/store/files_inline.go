@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/files"
+)
+
+// Small file contents kept in the database (migration 0027, files.InlineMax).
+const (
+	insertInlineSQL = `INSERT INTO file_inline (content_key, data) VALUES ($1, $2)`
+	readInlineSQL   = `SELECT data FROM file_inline WHERE content_key = $1`
+	// dropInlineSQL deletes an inline content nothing refers to any more;
+	// run in the transaction that dropped the last reference, it cannot
+	// race with a copy committed before it.
+	dropInlineSQL = `DELETE FROM file_inline WHERE content_key = $1
+		AND NOT EXISTS (SELECT 1 FROM file_nodes WHERE blob_key = $1)
+		AND NOT EXISTS (SELECT 1 FROM file_versions WHERE blob_key = $1)`
+)
+
+// ReadInline returns the content kept inline under key.
+func (db *DB) ReadInline(ctx context.Context, key string) ([]byte, error) {
+	const op = "store.ReadInline"
+	var data []byte
+	err := db.r.QueryRowContext(ctx, readInlineSQL, key).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, core.E(op, core.NotFound, "stored content %s is missing", key)
+	}
+	if err != nil {
+		return nil, db.classify(op, err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// insertInline stores an inline content.
+func (tx *Tx) insertInline(key string, data []byte) error {
+	if data == nil {
+		data = []byte{} // NOT NULL: an empty file is an empty value
+	}
+	_, err := tx.exec(insertInlineSQL, key, data)
+	return err
+}
+
+// dropInline deletes the inline contents among keys that nothing refers to
+// any more and returns the other keys (blob-store objects, for the caller
+// to free after the commit).
+func (tx *Tx) dropInline(keys []string) ([]string, error) {
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !files.IsInline(k) {
+			out = append(out, k)
+			continue
+		}
+		if _, err := tx.exec(dropInlineSQL, k); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// InlineContents calls fn for every content kept inline, in key order, with
+// its length (for backups: the database holds them, and a snapshot also
+// carries each one so that a restore by name finds it like a blob).
+func (db *DB) InlineContents(ctx context.Context, fn func(key string, size int64) error) error {
+	const op = "store.InlineContents"
+	rows, err := db.r.QueryContext(ctx, `SELECT content_key, LENGTH(data) FROM file_inline ORDER BY content_key`)
+	if err != nil {
+		return db.classify(op, err)
+	}
+	type item struct {
+		key  string
+		size int64
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.key, &it.size); err != nil {
+			rows.Close()
+			return db.classify(op, err)
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return db.classify(op, err)
+	}
+	for _, it := range items {
+		if err := fn(it.key, it.size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DropOrphanInline deletes the inline contents no node or version refers
+// to (none should exist: the transaction dropping a last reference deletes
+// its content; on PostgreSQL a copy committed concurrently with such a
+// drop could in theory leave the reverse case, which the scrub reports as
+// a missing object). It returns how many it deleted.
+func (db *DB) DropOrphanInline(ctx context.Context) (int, error) {
+	const op = "store.DropOrphanInline"
+	n := 0
+	err := db.write(ctx, op, func(tx *Tx) error {
+		res, err := tx.exec(`DELETE FROM file_inline WHERE NOT EXISTS (SELECT 1 FROM file_nodes
+			WHERE blob_key = file_inline.content_key) AND NOT EXISTS (SELECT 1 FROM file_versions
+			WHERE blob_key = file_inline.content_key)`)
+		if err != nil {
+			return err
+		}
+		k, _ := res.RowsAffected()
+		n = int(k)
+		return nil
+	})
+	return n, err
+}
