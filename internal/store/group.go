@@ -112,34 +112,43 @@ func (tx *Tx) addMembers(ms []directory.Membership) error {
 	for _, m := range ms {
 		values = append(values, m.GroupID, m.PersonID, m.Role)
 	}
-	added, err := tx.insertRowsReturning("memberships", membershipColumns,
+	chunks, err := tx.insertRowsReturning("memberships", membershipColumns,
 		`ON CONFLICT (group_id, person_id, role) DO NOTHING RETURNING group_id || ' ' || person_id || ' ' || role`, values)
 	if err != nil {
 		return err
 	}
-	if len(added) == 0 {
-		return nil
-	}
-	tx.directoryChanged()
-	isNew := make(map[string]bool, len(added))
-	for _, k := range added {
-		isNew[k] = true
-	}
 	// Journaled in the order asked, once each: a membership asked twice
-	// was added once.
-	for _, m := range ms {
-		k := m.GroupID + " " + m.PersonID + " " + m.Role
-		if !isNew[k] {
-			continue
-		}
-		delete(isNew, k)
-		est, code, login, err := tx.memberNames(m)
+	// was added once (by the first statement asking for it). Each
+	// statement's new memberships are journaled while the next statements
+	// run.
+	isNew := map[string]bool{}
+	for i, wait := range chunks {
+		added, err := wait()
 		if err != nil {
 			return err
 		}
-		if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
-			TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
-			return err
+		if len(added) == 0 {
+			continue
+		}
+		tx.directoryChanged()
+		clear(isNew)
+		for _, k := range added {
+			isNew[k] = true
+		}
+		for _, m := range ms[i*rowsPerInsert : min((i+1)*rowsPerInsert, len(ms))] {
+			k := m.GroupID + " " + m.PersonID + " " + m.Role
+			if !isNew[k] {
+				continue
+			}
+			delete(isNew, k)
+			est, code, login, err := tx.memberNames(m)
+			if err != nil {
+				return err
+			}
+			if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
+				TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -80,13 +80,13 @@ func (tx *Tx) flushBatch() error {
 	if b.rows > 0 {
 		args, rows := b.args, b.rows
 		b.args, b.rows = b.args[:0:0], 0
-		if _, err := tx.exec(tx.db.d.insertJournalRows(rows), args...); err != nil {
+		if err := tx.execBehind(tx.db.d.insertJournalRows(rows), args...); err != nil {
 			return fmt.Errorf("journal append: %w", err)
 		}
 	}
 	for chain := range b.moved {
 		h := b.heads[chain]
-		if _, err := tx.exec(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3`, h.Seq, h.Hash, chain); err != nil {
+		if err := tx.execBehind(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3`, h.Seq, h.Hash, chain); err != nil {
 			return fmt.Errorf("journal head: %w", err)
 		}
 		tx.db.heads.put(h)

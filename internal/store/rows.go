@@ -4,7 +4,6 @@
 package store
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,32 +16,25 @@ const rowsPerInsert = 64
 
 // insertRows inserts rows into table: values holds them one after the
 // other, len(cols) values each, and tail ends every statement (e.g. an ON
-// CONFLICT clause). It sends at most rowsPerInsert rows per statement.
+// CONFLICT clause). It sends at most rowsPerInsert rows per statement; in a
+// bulk transaction they are queued behind (see writeBehind), so the caller
+// must not change values afterwards.
 func (tx *Tx) insertRows(table string, cols []string, tail string, values []any) error {
 	return tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
-		_, err := tx.exec(q, args...)
-		return err
+		return tx.execBehind(q, args...)
 	})
 }
 
 // insertRowsReturning is insertRows with tail ending in a RETURNING clause
-// of one text column: it returns the values returned for every statement.
-func (tx *Tx) insertRowsReturning(table string, cols []string, tail string, values []any) ([]string, error) {
-	var out []string
+// of one text column. It returns, for each statement in order, a function
+// giving the values returned by that statement once it has run: in a bulk
+// transaction the caller can handle what the first statements returned
+// while the next ones run.
+func (tx *Tx) insertRowsReturning(table string, cols []string, tail string, values []any) ([]func() ([]string, error), error) {
+	var out []func() ([]string, error)
 	err := tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
-		rows, err := tx.query(q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s sql.NullString
-			if err := rows.Scan(&s); err != nil {
-				return err
-			}
-			out = append(out, s.String)
-		}
-		return rows.Err()
+		out = append(out, tx.collectBehind(q, args))
+		return nil
 	})
 	return out, err
 }
@@ -56,7 +48,7 @@ func (tx *Tx) eachInsert(table string, cols []string, tail string, values []any,
 	}
 	for len(values) > 0 {
 		n := min(len(values)/width, rowsPerInsert)
-		if err := run(insertRowsSQL(table, cols, tail, n), values[:n*width]); err != nil {
+		if err := run(insertRowsSQL(table, cols, tail, n), values[:n*width:n*width]); err != nil {
 			return err
 		}
 		values = values[n*width:]

@@ -46,6 +46,9 @@ type Tx struct {
 	// commit must not wait for this process's commit lock: another
 	// commit holding that lock may be waiting for the row.
 	headsTouched bool
+	// wb runs a bulk transaction's many-row statements behind its
+	// goroutine (see writeBehind); nil otherwise.
+	wb *writeBehind
 	// job names the sync job this transaction runs ("job:import/<id>"):
 	// entries without a reason of their own carry it, so that every change
 	// of the job is found under its identity, with the operator who
@@ -88,6 +91,9 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 	if err == nil {
 		err = tx.flushPending()
 	}
+	if serr := tx.stopBehind(); err == nil {
+		err = serr
+	}
 	if err == nil && tx.dirChanged {
 		_, err = tx.exec(bumpDirectory)
 	}
@@ -119,6 +125,7 @@ func (tx *Tx) bulkMode() {
 		_, _ = tx.tx.ExecContext(tx.ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB))
 	}
 	tx.batchJournal()
+	tx.startBehind()
 }
 
 // bulkCacheKiB is the writer's page cache during a bulk transaction on
@@ -153,6 +160,15 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	if err := tx.sync(); err != nil {
+		return nil, err
+	}
+	return tx.execNow(query, args...)
+}
+
+// execNow runs a statement at once: the caller has flushed what had to go
+// before it and waited for the write-behind queue (see exec).
+func (tx *Tx) execNow(query string, args ...any) (sql.Result, error) {
 	if _, hot := tx.db.stmts[query]; hot && tx.stx != nil {
 		return tx.execPrepared(query, args...)
 	}
@@ -176,6 +192,9 @@ func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
 	if tx.stx == nil {
 		return tx.exec(query, args...)
 	}
+	if err := tx.sync(); err != nil {
+		return nil, err
+	}
 	_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
 	if !tx.bulk {
 		return tx.stx.StmtContext(tx.ctx, dbst).ExecContext(tx.ctx, args...)
@@ -195,6 +214,14 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	if err := tx.sync(); err != nil {
+		return nil, err
+	}
+	return tx.queryNow(query, args...)
+}
+
+// queryNow is query without the flush and the wait.
+func (tx *Tx) queryNow(query string, args ...any) (*sql.Rows, error) {
 	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -209,6 +236,7 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 // queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	tx.flushBefore(query) // a failure is kept in tx.flushErr and fails the commit
+	_ = tx.sync() // likewise: a failure is kept in tx.wb and fails the commit
 	if dbst, hot := tx.db.stmts[query]; hot && tx.stx != nil {
 		_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
 		return tx.stx.StmtContext(tx.ctx, dbst).QueryRowContext(tx.ctx, args...)
