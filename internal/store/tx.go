@@ -236,7 +236,7 @@ func (tx *Tx) queryNow(query string, args ...any) (*sql.Rows, error) {
 // queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	tx.flushBefore(query) // a failure is kept in tx.flushErr and fails the commit
-	_ = tx.sync() // likewise: a failure is kept in tx.wb and fails the commit
+	_ = tx.sync()         // likewise: a failure is kept in tx.wb and fails the commit
 	if dbst, hot := tx.db.stmts[query]; hot && tx.stx != nil {
 		_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
 		return tx.stx.StmtContext(tx.ctx, dbst).QueryRowContext(tx.ctx, args...)
