@@ -6,6 +6,7 @@ package dirsync
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +20,8 @@ import (
 // people matches every incoming person: known ones get their changes, new
 // ones are created with a login, an address and an initial password.
 func (b *builder) people(ctx context.Context) error {
-	var fresh []Person
+	// A capacity hint: with no one known yet, everyone is new.
+	fresh := make([]Person, 0, max(len(b.in.People)-len(b.st.byKey), 0))
 	for _, in := range b.in.People {
 		cur := b.st.byKey[in.Key]
 		if cur == nil {
@@ -89,7 +91,7 @@ func valueOr(p *string, def string) string {
 
 // withKey returns the external IDs of in, including its key.
 func withKey(in Person) map[string]string {
-	m := map[string]string{}
+	m := make(map[string]string, len(in.ExternalIDs)+1)
 	for k, v := range in.ExternalIDs {
 		if v != "" {
 			m[k] = v
@@ -183,6 +185,11 @@ func (b *builder) create(ctx context.Context, fresh []Person) error {
 	if err != nil {
 		return err
 	}
+	c := b.plan.Changes
+	c.NewPeople = slices.Grow(c.NewPeople, len(fresh))
+	b.plan.Creates = slices.Grow(b.plan.Creates, len(fresh))
+	b.plan.Credentials = slices.Grow(b.plan.Credentials, len(fresh))
+	b.matched = slices.Grow(b.matched, len(fresh))
 	for i, in := range fresh {
 		pw := auth.GenerateFor(in.Profile)
 		p := &directory.Person{ID: core.NewID(), Login: logins[i], GivenName: in.GivenName, FamilyName: in.FamilyName,
