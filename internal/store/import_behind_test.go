@@ -95,8 +95,21 @@ func TestImportLateFailureStoresNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Memberships asked twice (of people the import creates: no
+		// RETURNING tells which are new) are added and journaled once: one
+		// asked again in another statement, one in the same statement.
+		am := plan.Changes.AddMembers
+		plan.Changes.AddMembers = append(am, am[0], am[299])
 		if err := eng.Apply(ctx, plan, nil); err != nil {
 			t.Fatal(err)
+		}
+		gs, err := db.FindGroups(ctx, directory.GroupFilter{Establishment: e.ID})
+		members := 0
+		for _, g := range gs {
+			members += g.Members
+		}
+		if err != nil || members != 301 {
+			t.Fatalf("memberships after the good import: %v %d, want 301", err, members)
 		}
 		// 300 people and 300 memberships, 10 classes, the run's summary.
 		if p, n := counts(); p != people0+300 || n != entries0+300+300+10+1 {

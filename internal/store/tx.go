@@ -32,8 +32,10 @@ type Tx struct {
 
 	// Names this transaction created, so that its membership journal
 	// entries need no lookup (an import adds thousands).
-	logins map[string]string    // person ID → login
-	groups map[string][2]string // group ID → establishment ID, code
+	logins map[string]string // person ID → login
+	// membersAdded: addMembers ran in this transaction (see there).
+	membersAdded bool
+	groups       map[string][2]string // group ID → establishment ID, code
 
 	// pending is the journal entry held back to be sent with COMMIT in one
 	// round trip (PostgreSQL; see commitPipelined).
