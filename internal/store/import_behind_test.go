@@ -111,6 +111,16 @@ func TestImportLateFailureStoresNothing(t *testing.T) {
 		if err != nil || members != 301 {
 			t.Fatalf("memberships after the good import: %v %d, want 301", err, members)
 		}
+		// Rows written in many-row statements (their shared columns bound
+		// once: see sharedInsert) read back as created.
+		last, err := db.FindPersonByLogin(ctx, "eleve.nom299")
+		if err != nil || last.GivenName != "Élève" || last.FamilyName != "Nom299" || last.Profile != core.ProfilePupil ||
+			last.State != directory.Active || !last.MustChangePassword || last.Mail != "eleve.nom299@eleves.lyc.late.test" ||
+			len(last.Establishments) != 1 || last.Establishments[0] != e.ID || last.ExternalIDs["ine"] != "INE300" ||
+			last.ExternalIDs["siecle_eleve_id"] != "300" || last.CreatedAt.IsZero() || !last.CreatedAt.Equal(last.UpdatedAt) ||
+			!last.DeleteAfter.IsZero() || last.UIDNumber == 0 {
+			t.Fatalf("created pupil: %v %+v", err, last)
+		}
 		// 300 people and 300 memberships, 10 classes, the run's summary.
 		if p, n := counts(); p != people0+300 || n != entries0+300+300+10+1 {
 			t.Fatalf("after the good import: %d people, %d journal entries (from %d, %d)", p, n, people0, entries0)

@@ -4,7 +4,9 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 )
@@ -21,8 +23,117 @@ const rowsPerInsert = 64
 // must not change values afterwards.
 func (tx *Tx) insertRows(table string, cols []string, tail string, values []any) error {
 	return tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
+		if tail == "" && tx.db.d.name == "sqlite" {
+			if sq, sargs, ok := sharedInsert(table, cols, args); ok {
+				q, args = sq, sargs
+			}
+		}
 		return tx.execBehind(q, args...)
 	})
+}
+
+// sharedInsert rewrites a many-row INSERT whose rows all have the same
+// value in some columns (an import's creation time, state, establishment,
+// role…) so that SQLite binds each such value once per statement:
+// "INSERT INTO table (cols) SELECT ?, column1, … FROM (VALUES (…), …)",
+// the shared values first. It reports false when there is nothing to
+// share, or too few rows for it to matter.
+func sharedInsert(table string, cols []string, args []any) (string, []any, bool) {
+	width := len(cols)
+	rows := len(args) / width
+	if rows < 8 || width > 64 {
+		return "", nil, false
+	}
+	var mask uint64 // bit c: column c is shared
+	for c := range width {
+		if !comparableScalar(args[c]) {
+			continue
+		}
+		same := true
+		for r := 1; r < rows && same; r++ {
+			same = args[r*width+c] == args[c]
+		}
+		if same {
+			mask |= 1 << c
+		}
+	}
+	shared := bits.OnesCount64(mask)
+	if shared == 0 || shared == width {
+		return "", nil, false
+	}
+	out := make([]any, 0, shared+rows*(width-shared))
+	for c := range width {
+		if mask&(1<<c) != 0 {
+			out = append(out, args[c])
+		}
+	}
+	for r := range rows {
+		for c := range width {
+			if mask&(1<<c) == 0 {
+				out = append(out, args[r*width+c])
+			}
+		}
+	}
+	return sharedInsertSQL(table, cols, mask, rows), out, true
+}
+
+// comparableScalar reports whether v can be compared with == (a slice
+// cannot) and is worth sharing.
+func comparableScalar(v any) bool {
+	switch v.(type) {
+	case nil, string, int64, int, bool, sql.NullInt64, sql.NullString:
+		return true
+	}
+	return false
+}
+
+type sharedKey struct {
+	table, cols string
+	mask        uint64
+	rows        int
+}
+
+var sharedTexts sync.Map // sharedKey → string
+
+// sharedInsertSQL is sharedInsert's statement, in anonymous parameters
+// (numbered in text order: the shared values come first), built once per
+// shape.
+func sharedInsertSQL(table string, cols []string, mask uint64, rows int) string {
+	key := sharedKey{table, strings.Join(cols, ", "), mask, rows}
+	if q, ok := sharedTexts.Load(key); ok {
+		return q.(string)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "INSERT INTO %s (%s) SELECT ", table, key.cols)
+	own := 0
+	for c := range cols {
+		if c > 0 {
+			sb.WriteString(", ")
+		}
+		if mask&(1<<c) != 0 {
+			sb.WriteByte('?')
+		} else {
+			own++
+			fmt.Fprintf(&sb, "column%d", own)
+		}
+	}
+	sb.WriteString(" FROM (VALUES ")
+	for r := range rows {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range own {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('?')
+		}
+		sb.WriteByte(')')
+	}
+	sb.WriteByte(')')
+	q, _ := sharedTexts.LoadOrStore(key, sb.String())
+	return q.(string)
 }
 
 // insertRowsReturning is insertRows with tail ending in a RETURNING clause
