@@ -147,11 +147,23 @@ var (
 	credentialColumns          = []string{"person_id", "hash", "changed_at"}
 )
 
+// createdAttributes are the attribute lists of directory.person.create
+// entries: without mail, with mail, with mail and password (shared: the
+// journal only reads them).
+var createdAttributes = [3][]string{
+	{"login", "givenName", "familyName", "displayName", "profile", "state"},
+	{"login", "givenName", "familyName", "displayName", "profile", "state", "mail"},
+	{"login", "givenName", "familyName", "displayName", "profile", "state", "mail", "password"},
+}
+
 // insertPeople inserts a chunk of new people (uid numbers from firstUID)
 // with their attachments, external keys and password hashes.
 func (tx *Tx) insertPeople(chunk []directory.NewPerson, firstUID int64) error {
 	now := micros(tx.now)
-	var people, ests, keys, creds []any
+	people := make([]any, 0, len(chunk)*len(peopleColumns))
+	ests := make([]any, 0, len(chunk)*len(personEstablishmentColumns))
+	keys := make([]any, 0, 2*len(chunk)*len(personKeyColumns))
+	creds := make([]any, 0, len(chunk)*len(credentialColumns))
 	for i, np := range chunk {
 		p := np.Person
 		p.CreatedAt, p.UpdatedAt, p.UIDNumber = tx.now, tx.now, firstUID+int64(i)
@@ -184,12 +196,14 @@ func (tx *Tx) insertPeople(chunk []directory.NewPerson, firstUID int64) error {
 	}
 	for _, np := range chunk {
 		p := np.Person
-		attrs := []string{"login", "givenName", "familyName", "displayName", "profile", "state"}
-		if p.Mail != "" {
-			attrs = append(attrs, "mail")
-		}
-		if np.PasswordHash != "" {
-			attrs = append(attrs, "password")
+		attrs := createdAttributes[0]
+		switch {
+		case p.Mail != "" && np.PasswordHash != "":
+			attrs = createdAttributes[2]
+		case p.Mail != "":
+			attrs = createdAttributes[1]
+		case np.PasswordHash != "":
+			attrs = append(attrs[:len(attrs):len(attrs)], "password")
 		}
 		if err := tx.journal(journal.Entry{Chain: chainOf(p.Establishments), Action: "directory.person.create",
 			TargetType: "person", TargetID: p.ID, TargetName: p.Login, Attributes: attrs}); err != nil {

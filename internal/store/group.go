@@ -108,38 +108,92 @@ func (db *DB) AddMembers(ctx context.Context, ms []directory.Membership) error {
 }
 
 func (tx *Tx) addMembers(ms []directory.Membership) error {
-	values := make([]any, 0, 3*len(ms))
-	for _, m := range ms {
-		values = append(values, m.GroupID, m.PersonID, m.Role)
+	// A person this transaction created has no membership but those this
+	// function adds: while it has not run before in the transaction, a
+	// statement whose memberships are all of such people is a plain
+	// INSERT of the ones not asked before, all new, and needs no RETURNING
+	// (an import's hundred thousand). Other statements insert with ON
+	// CONFLICT DO NOTHING and return what they added.
+	fastOK := !tx.membersAdded
+	tx.membersAdded = true
+	type chunk struct {
+		ms   []directory.Membership   // asked, in order
+		wait func() ([]string, error) // what the statement added; nil: add
+		add  []directory.Membership   // the new ones, in order, when wait is nil
 	}
-	added, err := tx.insertRowsReturning("memberships", membershipColumns,
-		`ON CONFLICT (group_id, person_id, role) DO NOTHING RETURNING group_id || ' ' || person_id || ' ' || role`, values)
-	if err != nil {
-		return err
-	}
-	if len(added) == 0 {
-		return nil
-	}
-	tx.directoryChanged()
-	isNew := make(map[string]bool, len(added))
-	for _, k := range added {
-		isNew[k] = true
+	var chunks []chunk
+	freshAsked := map[directory.Membership]bool{} // of people this transaction created
+	for start := 0; start < len(ms); start += rowsPerInsert {
+		c := chunk{ms: ms[start:min(start+rowsPerInsert, len(ms))]}
+		fast := fastOK
+		for _, m := range c.ms {
+			if _, created := tx.logins[m.PersonID]; !created {
+				fast = false
+				break
+			}
+		}
+		values := make([]any, 0, 3*len(c.ms))
+		for _, m := range c.ms {
+			if fast && freshAsked[m] {
+				continue // asked before: added by an earlier statement
+			}
+			if _, created := tx.logins[m.PersonID]; created {
+				freshAsked[m] = true
+			}
+			if fast {
+				c.add = append(c.add, m)
+			}
+			values = append(values, m.GroupID, m.PersonID, m.Role)
+		}
+		if fast {
+			if err := tx.insertRows("memberships", membershipColumns, "", values); err != nil {
+				return err
+			}
+		} else {
+			waits, err := tx.insertRowsReturning("memberships", membershipColumns,
+				`ON CONFLICT (group_id, person_id, role) DO NOTHING RETURNING group_id || ' ' || person_id || ' ' || role`, values)
+			if err != nil {
+				return err
+			}
+			c.wait = waits[0] // one statement: at most rowsPerInsert rows
+		}
+		chunks = append(chunks, c)
 	}
 	// Journaled in the order asked, once each: a membership asked twice
-	// was added once.
-	for _, m := range ms {
-		k := m.GroupID + " " + m.PersonID + " " + m.Role
-		if !isNew[k] {
-			continue
+	// was added once (by the first statement asking for it). Each
+	// statement's new memberships are journaled while the next statements
+	// run.
+	for _, c := range chunks {
+		add := c.add
+		if c.wait != nil {
+			added, err := c.wait()
+			if err != nil {
+				return err
+			}
+			isNew := make(map[string]bool, len(added))
+			for _, k := range added {
+				isNew[k] = true
+			}
+			add = nil
+			for _, m := range c.ms {
+				if k := m.GroupID + " " + m.PersonID + " " + m.Role; isNew[k] {
+					delete(isNew, k)
+					add = append(add, m)
+				}
+			}
 		}
-		delete(isNew, k)
-		est, code, login, err := tx.memberNames(m)
-		if err != nil {
-			return err
+		if len(add) > 0 {
+			tx.directoryChanged()
 		}
-		if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
-			TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
-			return err
+		for _, m := range add {
+			est, code, login, err := tx.memberNames(m)
+			if err != nil {
+				return err
+			}
+			if err := tx.journal(journal.Entry{Chain: est, Action: "directory.group.member.add", TargetType: "group",
+				TargetID: m.GroupID, TargetName: code, Attributes: []string{m.Role + ":" + login}}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/preau/preau/internal/journal"
 )
@@ -47,7 +48,10 @@ func (tx *Tx) appendBatched(e *journal.Entry) error {
 	journal.Seal(e, h.Seq, h.Hash)
 	b.heads[e.Chain] = ChainHead{Chain: e.Chain, Seq: e.Seq, Hash: e.Hash}
 	b.moved[e.Chain] = true
-	b.args = append(b.args, journalArgs(e)...)
+	if b.args == nil {
+		b.args = make([]any, 0, journalBatchRows*16)
+	}
+	b.args = appendJournalArgs(b.args, e)
 	b.rows++
 	if b.rows == journalBatchRows {
 		return tx.flushBatch()
@@ -79,14 +83,20 @@ func (tx *Tx) flushBatch() error {
 	defer func() { tx.flushing = false }()
 	if b.rows > 0 {
 		args, rows := b.args, b.rows
-		b.args, b.rows = b.args[:0:0], 0
-		if _, err := tx.exec(tx.db.d.insertJournalRows(rows), args...); err != nil {
+		b.args, b.rows = nil, 0 // args may still be queued behind
+		q := tx.db.d.insertJournalRows(rows)
+		if tx.db.d.name == "sqlite" {
+			if shared, ok := sharedJournalArgs(args, rows); ok {
+				q, args = insertJournalShared(rows), shared
+			}
+		}
+		if err := tx.execBehind(q, args...); err != nil {
 			return fmt.Errorf("journal append: %w", err)
 		}
 	}
 	for chain := range b.moved {
 		h := b.heads[chain]
-		if _, err := tx.exec(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3`, h.Seq, h.Hash, chain); err != nil {
+		if err := tx.execBehind(`UPDATE journal_heads SET seq = $1, hash = $2 WHERE chain = $3`, h.Seq, h.Hash, chain); err != nil {
 			return fmt.Errorf("journal head: %w", err)
 		}
 		tx.db.heads.put(h)
@@ -136,4 +146,79 @@ func buildInsertJournalRows(n int, anonymous bool) string {
 		sb.WriteByte(')')
 	}
 	return sb.String()
+}
+
+// journalShared are the columns of insertJournal (by index in its
+// parameters) that a bulk transaction's entries usually have in common: the
+// time, the actor, the result and the reason (the job). When every entry of
+// a batch has the same values there, SQLite gets them once per statement
+// instead of once per row (sharedJournalArgs): an import binds 1.4 million
+// fewer parameters.
+var journalShared = [...]int{2, 3, 4, 5, 6, 12, 13}
+
+// journalOwn are the other columns, each row's own.
+var journalOwn = [...]int{0, 1, 7, 8, 9, 10, 11, 14, 15}
+
+// sharedJournalArgs returns the arguments of insertJournalShared for rows
+// entries whose insertJournal arguments are args, or false when the entries
+// differ in a shared column.
+func sharedJournalArgs(args []any, rows int) ([]any, bool) {
+	const width = 16
+	for r := 1; r < rows; r++ {
+		for _, c := range journalShared {
+			if args[r*width+c] != args[c] {
+				return nil, false
+			}
+		}
+	}
+	out := make([]any, 0, len(journalShared)+rows*len(journalOwn))
+	for _, c := range journalShared {
+		out = append(out, args[c])
+	}
+	for r := range rows {
+		for _, c := range journalOwn {
+			out = append(out, args[r*width+c])
+		}
+	}
+	return out, true
+}
+
+var journalSharedTexts sync.Map // rows → string
+
+// insertJournalShared is insertJournal for n rows (SQLite) taking the
+// shared columns first, once, then each row's own columns, all as anonymous
+// parameters (see insertJournalRows).
+func insertJournalShared(n int) string {
+	if q, ok := journalSharedTexts.Load(n); ok {
+		return q.(string)
+	}
+	head, _, _ := strings.Cut(insertJournal, "VALUES")
+	cols := make([]string, 16)
+	for _, c := range journalShared {
+		cols[c] = "?" // numbered in text order: these come first
+	}
+	for i, c := range journalOwn {
+		cols[c] = fmt.Sprintf("column%d", i+1)
+	}
+	var sb strings.Builder
+	sb.WriteString(head)
+	sb.WriteString("SELECT ")
+	sb.WriteString(strings.Join(cols, ", "))
+	sb.WriteString(" FROM (VALUES ")
+	for r := range n {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range journalOwn {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('?')
+		}
+		sb.WriteByte(')')
+	}
+	sb.WriteByte(')')
+	q, _ := journalSharedTexts.LoadOrStore(n, sb.String())
+	return q.(string)
 }

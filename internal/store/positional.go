@@ -18,6 +18,7 @@ import (
 type positionalSQL struct {
 	text  string
 	order []int // argument index (0-based) of each "?", in text order; nil: unchanged
+	same  bool  // order is 0, 1, 2…: the arguments need no reordering
 }
 
 var positionalCache sync.Map // string → *positionalSQL
@@ -70,13 +71,17 @@ func rewritePositional(q string) *positionalSQL {
 	if order == nil {
 		return &positionalSQL{text: q}
 	}
-	return &positionalSQL{text: string(out), order: order}
+	same := true
+	for i, k := range order {
+		same = same && k == i
+	}
+	return &positionalSQL{text: string(out), order: order, same: same}
 }
 
 // args returns the arguments in the order of the "?" parameters. An index
 // beyond args is left out, so that the driver reports the missing argument.
 func (p *positionalSQL) args(args []any) []any {
-	if p.order == nil {
+	if p.order == nil || p.same && len(args) == len(p.order) {
 		return args
 	}
 	out := make([]any, 0, len(p.order))

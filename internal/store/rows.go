@@ -6,6 +6,7 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 )
@@ -17,32 +18,134 @@ const rowsPerInsert = 64
 
 // insertRows inserts rows into table: values holds them one after the
 // other, len(cols) values each, and tail ends every statement (e.g. an ON
-// CONFLICT clause). It sends at most rowsPerInsert rows per statement.
+// CONFLICT clause). It sends at most rowsPerInsert rows per statement; in a
+// bulk transaction they are queued behind (see writeBehind), so the caller
+// must not change values afterwards.
 func (tx *Tx) insertRows(table string, cols []string, tail string, values []any) error {
 	return tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
-		_, err := tx.exec(q, args...)
-		return err
+		if tail == "" && tx.db.d.name == "sqlite" {
+			if sq, sargs, ok := sharedInsert(table, cols, args); ok {
+				q, args = sq, sargs
+			}
+		}
+		return tx.execBehind(q, args...)
 	})
 }
 
-// insertRowsReturning is insertRows with tail ending in a RETURNING clause
-// of one text column: it returns the values returned for every statement.
-func (tx *Tx) insertRowsReturning(table string, cols []string, tail string, values []any) ([]string, error) {
-	var out []string
-	err := tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
-		rows, err := tx.query(q, args...)
-		if err != nil {
-			return err
+// sharedInsert rewrites a many-row INSERT whose rows all have the same
+// value in some columns (an import's creation time, state, establishment,
+// role…) so that SQLite binds each such value once per statement:
+// "INSERT INTO table (cols) SELECT ?, column1, … FROM (VALUES (…), …)",
+// the shared values first. It reports false when there is nothing to
+// share, or too few rows for it to matter.
+func sharedInsert(table string, cols []string, args []any) (string, []any, bool) {
+	width := len(cols)
+	rows := len(args) / width
+	if rows < 8 || width > 64 {
+		return "", nil, false
+	}
+	var mask uint64 // bit c: column c is shared
+	for c := range width {
+		if !comparableScalar(args[c]) {
+			continue
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var s sql.NullString
-			if err := rows.Scan(&s); err != nil {
-				return err
+		same := true
+		for r := 1; r < rows && same; r++ {
+			same = args[r*width+c] == args[c]
+		}
+		if same {
+			mask |= 1 << c
+		}
+	}
+	shared := bits.OnesCount64(mask)
+	if shared == 0 || shared == width {
+		return "", nil, false
+	}
+	out := make([]any, 0, shared+rows*(width-shared))
+	for c := range width {
+		if mask&(1<<c) != 0 {
+			out = append(out, args[c])
+		}
+	}
+	for r := range rows {
+		for c := range width {
+			if mask&(1<<c) == 0 {
+				out = append(out, args[r*width+c])
 			}
-			out = append(out, s.String)
 		}
-		return rows.Err()
+	}
+	return sharedInsertSQL(table, cols, mask, rows), out, true
+}
+
+// comparableScalar reports whether v can be compared with == (a slice
+// cannot) and is worth sharing.
+func comparableScalar(v any) bool {
+	switch v.(type) {
+	case nil, string, int64, int, bool, sql.NullInt64, sql.NullString:
+		return true
+	}
+	return false
+}
+
+type sharedKey struct {
+	table, cols string
+	mask        uint64
+	rows        int
+}
+
+var sharedTexts sync.Map // sharedKey → string
+
+// sharedInsertSQL is sharedInsert's statement, in anonymous parameters
+// (numbered in text order: the shared values come first), built once per
+// shape.
+func sharedInsertSQL(table string, cols []string, mask uint64, rows int) string {
+	key := sharedKey{table, strings.Join(cols, ", "), mask, rows}
+	if q, ok := sharedTexts.Load(key); ok {
+		return q.(string)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "INSERT INTO %s (%s) SELECT ", table, key.cols)
+	own := 0
+	for c := range cols {
+		if c > 0 {
+			sb.WriteString(", ")
+		}
+		if mask&(1<<c) != 0 {
+			sb.WriteByte('?')
+		} else {
+			own++
+			fmt.Fprintf(&sb, "column%d", own)
+		}
+	}
+	sb.WriteString(" FROM (VALUES ")
+	for r := range rows {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range own {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('?')
+		}
+		sb.WriteByte(')')
+	}
+	sb.WriteByte(')')
+	q, _ := sharedTexts.LoadOrStore(key, sb.String())
+	return q.(string)
+}
+
+// insertRowsReturning is insertRows with tail ending in a RETURNING clause
+// of one text column. It returns, for each statement in order, a function
+// giving the values returned by that statement once it has run: in a bulk
+// transaction the caller can handle what the first statements returned
+// while the next ones run.
+func (tx *Tx) insertRowsReturning(table string, cols []string, tail string, values []any) ([]func() ([]string, error), error) {
+	var out []func() ([]string, error)
+	err := tx.eachInsert(table, cols, tail, values, func(q string, args []any) error {
+		out = append(out, tx.collectBehind(q, args))
+		return nil
 	})
 	return out, err
 }
@@ -56,7 +159,7 @@ func (tx *Tx) eachInsert(table string, cols []string, tail string, values []any,
 	}
 	for len(values) > 0 {
 		n := min(len(values)/width, rowsPerInsert)
-		if err := run(insertRowsSQL(table, cols, tail, n), values[:n*width]); err != nil {
+		if err := run(insertRowsSQL(table, cols, tail, n), values[:n*width:n*width]); err != nil {
 			return err
 		}
 		values = values[n*width:]

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -61,6 +62,7 @@ type DB struct {
 	log     *slog.Logger
 	key     ed25519.PrivateKey
 	closers []func() error
+	behind  sync.WaitGroup // checkpoints running after a bulk commit: see Tx.bulkMode
 
 	heads     headCache            // last journal heads written by this process
 	stmts     map[string]*sql.Stmt // hotStatements, prepared at Open; read-only after
@@ -223,6 +225,7 @@ func validSchemaName(s string) bool {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.behind.Wait()
 	var errs []error
 	for i := len(db.closers) - 1; i >= 0; i-- {
 		errs = append(errs, db.closers[i]())

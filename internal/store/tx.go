@@ -32,8 +32,10 @@ type Tx struct {
 
 	// Names this transaction created, so that its membership journal
 	// entries need no lookup (an import adds thousands).
-	logins map[string]string    // person ID → login
-	groups map[string][2]string // group ID → establishment ID, code
+	logins map[string]string // person ID → login
+	// membersAdded: addMembers ran in this transaction (see there).
+	membersAdded bool
+	groups       map[string][2]string // group ID → establishment ID, code
 
 	// pending is the journal entry held back to be sent with COMMIT in one
 	// round trip (PostgreSQL; see commitPipelined).
@@ -46,6 +48,9 @@ type Tx struct {
 	// commit must not wait for this process's commit lock: another
 	// commit holding that lock may be waiting for the row.
 	headsTouched bool
+	// wb runs a bulk transaction's many-row statements behind its
+	// goroutine (see writeBehind); nil otherwise.
+	wb *writeBehind
 	// job names the sync job this transaction runs ("job:import/<id>"):
 	// entries without a reason of their own carry it, so that every change
 	// of the job is found under its identity, with the operator who
@@ -82,11 +87,20 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 	defer func() {
 		if tx.bulk { // after the commit or rollback: see bulkMode
 			_, _ = db.w.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", defaultCacheKiB))
+			_, _ = db.w.ExecContext(context.Background(), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", defaultAutoCheckpoint))
+			db.behind.Add(1)
+			go func() {
+				defer db.behind.Done()
+				_, _ = db.w.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			}()
 		}
 	}()
 	err = fn(tx)
 	if err == nil {
 		err = tx.flushPending()
+	}
+	if serr := tx.stopBehind(); err == nil {
+		err = serr
 	}
 	if err == nil && tx.dirChanged {
 		_, err = tx.exec(bumpDirectory)
@@ -111,14 +125,23 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *Tx) error) error
 //
 // On SQLite the writer's page cache also grows for the transaction (see
 // bulkCacheKiB), so that the pages it changes stay in memory until the
-// commit rather than being written to the WAL and read back.
+// commit rather than being written to the WAL and read back. Its commit
+// does not copy the WAL into the database file (SQLite's automatic
+// checkpoint, half a second after a 100,000-person import): the
+// transaction is durable once its WAL frames are synced, and the copy runs
+// just after, on a goroutine, as a passive checkpoint of the writer (Close
+// waits for it).
+//
+// Its many-row statements run behind (see writeBehind), on both back ends.
 func (tx *Tx) bulkMode() {
 	tx.bulk = tx.db.d.name == "sqlite"
 	if tx.bulk {
-		// Only speed depends on it: an error leaves the default cache.
+		// Only speed depends on these: an error leaves SQLite's defaults.
 		_, _ = tx.tx.ExecContext(tx.ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB))
+		_, _ = tx.tx.ExecContext(tx.ctx, "PRAGMA wal_autocheckpoint = 0")
 	}
 	tx.batchJournal()
+	tx.startBehind()
 }
 
 // bulkCacheKiB is the writer's page cache during a bulk transaction on
@@ -127,6 +150,8 @@ func (tx *Tx) bulkMode() {
 const (
 	bulkCacheKiB    = 256 << 10
 	defaultCacheKiB = 2000
+	// defaultAutoCheckpoint is SQLite's wal_autocheckpoint (pages).
+	defaultAutoCheckpoint = 1000
 )
 
 // stmt returns query prepared in this transaction, or nil outside bulk mode.
@@ -153,6 +178,15 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	if err := tx.sync(); err != nil {
+		return nil, err
+	}
+	return tx.execNow(query, args...)
+}
+
+// execNow runs a statement at once: the caller has flushed what had to go
+// before it and waited for the write-behind queue (see exec).
+func (tx *Tx) execNow(query string, args ...any) (sql.Result, error) {
 	if _, hot := tx.db.stmts[query]; hot && tx.stx != nil {
 		return tx.execPrepared(query, args...)
 	}
@@ -176,6 +210,9 @@ func (tx *Tx) execPrepared(query string, args ...any) (sql.Result, error) {
 	if tx.stx == nil {
 		return tx.exec(query, args...)
 	}
+	if err := tx.sync(); err != nil {
+		return nil, err
+	}
 	_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
 	if !tx.bulk {
 		return tx.stx.StmtContext(tx.ctx, dbst).ExecContext(tx.ctx, args...)
@@ -195,6 +232,14 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if !tx.flushBefore(query) {
 		return nil, tx.flushErr
 	}
+	if err := tx.sync(); err != nil {
+		return nil, err
+	}
+	return tx.queryNow(query, args...)
+}
+
+// queryNow is query without the flush and the wait.
+func (tx *Tx) queryNow(query string, args ...any) (*sql.Rows, error) {
 	query, args = tx.db.forDriver(query, args)
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -209,6 +254,7 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 // queryRow runs a one-row query. Errors of preparation surface at Scan.
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	tx.flushBefore(query) // a failure is kept in tx.flushErr and fails the commit
+	_ = tx.sync()         // likewise: a failure is kept in tx.wb and fails the commit
 	if dbst, hot := tx.db.stmts[query]; hot && tx.stx != nil {
 		_, args = tx.db.forDriver(query, args) // dbst was prepared in driver form
 		return tx.stx.StmtContext(tx.ctx, dbst).QueryRowContext(tx.ctx, args...)
@@ -300,9 +346,14 @@ type pendingEntry struct {
 
 // journalArgs are insertJournal's parameters for e.
 func journalArgs(e *journal.Entry) []any {
-	return []any{e.Chain, e.Seq, micros(e.At), e.ActorID, e.ActorLogin, e.Channel, e.Source, e.Action,
+	return appendJournalArgs(make([]any, 0, 16), e)
+}
+
+// appendJournalArgs appends journalArgs(e) to args.
+func appendJournalArgs(args []any, e *journal.Entry) []any {
+	return append(args, e.Chain, e.Seq, micros(e.At), e.ActorID, e.ActorLogin, e.Channel, e.Source, e.Action,
 		e.TargetType, e.TargetID, e.TargetName, jsonList(e.Attributes), string(e.Result), e.Reason,
-		e.PrevHash, e.Hash}
+		e.PrevHash, e.Hash)
 }
 
 // appendAfterHead moves the head from p.head and inserts p.e in one

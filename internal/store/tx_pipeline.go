@@ -50,6 +50,9 @@ func (db *DB) writePipelined(ctx context.Context, op string, fn func(tx *Tx) err
 	if err == nil {
 		err = tx.flushBatch()
 	}
+	if serr := tx.stopBehind(); err == nil {
+		err = serr
+	}
 	if err == nil {
 		if err = tx.commitPipelined(conn); err != nil {
 			err = fmt.Errorf("committing: %w", err)

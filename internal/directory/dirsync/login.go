@@ -17,7 +17,11 @@ import (
 // hyphens, at most 64 characters ("Zoé N'Diaye" → "zoe.ndiaye", "Anne-Marie
 // Le Gall" → "anne-marie.le-gall"). It returns "" when nothing is left.
 func LoginFor(given, family string) string {
-	g, f := loginPart(given), loginPart(family)
+	return loginOf(loginPart(given), loginPart(family))
+}
+
+// loginOf joins the login parts of a given and a family name.
+func loginOf(g, f string) string {
 	switch {
 	case g == "" && f == "":
 		return ""
@@ -67,8 +71,14 @@ func (b *builder) logins(ctx context.Context, fresh []Person) ([]string, error) 
 	out := make([]string, len(fresh))
 	used := map[string]bool{}
 	base := make([]string, len(fresh))
+	givens := map[string]string{} // given name → its login part: few distinct ones
 	for i, p := range fresh {
-		base[i] = LoginFor(p.GivenName, p.FamilyName)
+		g, ok := givens[p.GivenName]
+		if !ok {
+			g = loginPart(p.GivenName)
+			givens[p.GivenName] = g
+		}
+		base[i] = loginOf(g, loginPart(p.FamilyName))
 		if base[i] == "" {
 			base[i] = "compte"
 		}

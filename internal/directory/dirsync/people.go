@@ -6,6 +6,7 @@ package dirsync
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +20,8 @@ import (
 // people matches every incoming person: known ones get their changes, new
 // ones are created with a login, an address and an initial password.
 func (b *builder) people(ctx context.Context) error {
-	var fresh []Person
+	// A capacity hint: with no one known yet, everyone is new.
+	fresh := make([]Person, 0, max(len(b.in.People)-len(b.st.byKey), 0))
 	for _, in := range b.in.People {
 		cur := b.st.byKey[in.Key]
 		if cur == nil {
@@ -89,7 +91,7 @@ func valueOr(p *string, def string) string {
 
 // withKey returns the external IDs of in, including its key.
 func withKey(in Person) map[string]string {
-	m := map[string]string{}
+	m := make(map[string]string, len(in.ExternalIDs)+1)
 	for k, v := range in.ExternalIDs {
 		if v != "" {
 			m[k] = v
@@ -183,22 +185,65 @@ func (b *builder) create(ctx context.Context, fresh []Person) error {
 	if err != nil {
 		return err
 	}
-	for i, in := range fresh {
-		pw := auth.GenerateFor(in.Profile)
-		p := &directory.Person{ID: core.NewID(), Login: logins[i], GivenName: in.GivenName, FamilyName: in.FamilyName,
+	c := b.plan.Changes
+	c.NewPeople = slices.Grow(c.NewPeople, len(fresh))
+	b.plan.Creates = slices.Grow(b.plan.Creates, len(fresh))
+	b.plan.Credentials = slices.Grow(b.plan.Credentials, len(fresh))
+	b.matched = slices.Grow(b.matched, len(fresh))
+	// Each new person is built on its own (password, attributes,
+	// validation): on every core for a large import. IDs are drawn in
+	// order, so that they grow with the file's order.
+	people := make([]directory.Person, len(fresh))
+	for i := range people {
+		people[i].ID = core.NewID()
+	}
+	pws := make([]string, len(fresh))
+	invalid := make([]error, len(fresh))
+	eachInParallel(len(fresh), func(i int) {
+		in := fresh[i]
+		pws[i] = auth.GenerateFor(in.Profile)
+		people[i] = directory.Person{ID: people[i].ID, Login: logins[i], GivenName: in.GivenName, FamilyName: in.FamilyName,
 			Profile: in.Profile, State: directory.Active, MustChangePassword: true,
 			Establishments: []string{b.st.est.ID}, ExternalIDs: withKey(in), Mail: b.mail(logins[i], in.Profile)}
-		if err := p.Validate(); err != nil {
+		invalid[i] = people[i].Validate()
+	})
+	for i, in := range fresh {
+		if err := invalid[i]; err != nil {
 			return core.E(op, core.Invalid, "%s: %s %s: %s", strings.Join(b.in.Files, ", "), in.GivenName, in.FamilyName, core.MessageOf(err))
 		}
+		p := &people[i]
 		b.plan.Changes.NewPeople = append(b.plan.Changes.NewPeople, directory.NewPerson{Person: p}) // hashed by Apply
 		b.plan.Creates = append(b.plan.Creates, Line{Login: p.Login, Name: p.DisplayName, Profile: p.Profile, Detail: in.Class})
 		b.plan.Credentials = append(b.plan.Credentials, Credential{Login: p.Login, Name: p.DisplayName, Class: in.Class,
-			Password: pw, Profile: p.Profile})
+			Password: pws[i], Profile: p.Profile})
 		b.matched = append(b.matched, match{id: p.ID, in: in, fresh: true, login: p.Login, name: p.DisplayName})
 		b.memberships(p.ID, p.Login, p.DisplayName, in)
 	}
 	return nil
+}
+
+// eachInParallel calls fn for 0 ≤ i < n, on every core when n is large:
+// each goroutine takes a contiguous range.
+func eachInParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/1000+1)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // mail returns the institutional address: pupils in their own subdomain
