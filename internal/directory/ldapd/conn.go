@@ -25,8 +25,9 @@ const (
 )
 
 // conn is one client connection. One goroutine reads requests; each
-// operation but Bind, StartTLS, Unbind and Abandon runs in its own goroutine,
-// and responses are serialised by wmu.
+// operation but Bind, StartTLS, Unbind and Abandon runs on that goroutine
+// when no further request is waiting (runInline), else on a worker
+// goroutine; responses are serialised by wmu.
 type conn struct {
 	srv      *Server
 	ip       string
@@ -55,6 +56,12 @@ type conn struct {
 	active atomic.Int32
 	opWG   sync.WaitGroup
 	sem    chan struct{}
+
+	// inl is the reader generation times two, plus one while an operation
+	// runs on the reader goroutine (runInline); inlTimer hands reading
+	// over when it lasts (handOff).
+	inl      atomic.Uint64
+	inlTimer *time.Timer
 }
 
 // connState is what a bind decides; operations take a snapshot at start.
@@ -87,14 +94,25 @@ func (c *conn) anonymous() connState {
 }
 
 // serve reads and dispatches requests until the session ends.
-func (c *conn) serve() {
-	defer c.srv.connDone(c)
-	defer c.finish()
+func (c *conn) serve() { c.readLoop(0) }
+
+// readLoop reads and dispatches requests. One goroutine at a time runs it:
+// the connection's first, then, each time an operation answered on the
+// reader goroutine outlasts inlineGrace, the goroutine of handOff, while
+// the previous one finishes that operation and ends. gen is the reader
+// generation of the goroutine (c.inl).
+func (c *conn) readLoop(gen uint64) {
+	handed := false
 	defer func() {
+		if handed {
+			return
+		}
 		if r := recover(); r != nil {
 			c.srv.log.Error("ldap connection panicked", "incident", core.NewIncidentID(),
 				"panic", r, "stack", string(debug.Stack()))
 		}
+		c.finish()
+		c.srv.connDone(c)
 	}()
 	for {
 		if !c.armRead() {
@@ -129,10 +147,50 @@ func (c *conn) serve() {
 		if !c.dispatch(frame) {
 			return
 		}
+		if c.inl.Load()>>1 != gen { // another goroutine reads now (handOff)
+			handed = true
+			return
+		}
 		c.rbuf = frame[:0]
 		if cap(c.rbuf) > 256<<10 {
 			c.rbuf = nil // do not keep a large buffer for the life of the connection
 		}
+	}
+}
+
+// inlineGrace is how long an operation may run on the reader goroutine
+// before another goroutine takes over reading (handOff).
+const inlineGrace = 2 * time.Millisecond
+
+// runInline runs o on the reader goroutine. A client that waits for each
+// answer before asking again (most do) then costs one goroutine wake-up
+// per request, the reader's, instead of two (reader, then a worker): on a
+// busy machine each wake-up is a wait for a core, which is where latency
+// tails come from. An operation that outlasts inlineGrace hands reading
+// over to a new goroutine (handOff), so that Abandon, further requests and
+// the idle timeout keep being served while it runs.
+func (c *conn) runInline(o *op) {
+	v := c.inl.Load() // not running: only the reader starts inline operations
+	c.inl.Store(v | 1)
+	if c.inlTimer == nil {
+		c.inlTimer = time.AfterFunc(inlineGrace, c.handOff)
+	} else {
+		c.inlTimer.Reset(inlineGrace)
+	}
+	o.run(o.fn)
+	if c.inl.CompareAndSwap(v|1, v) {
+		c.inlTimer.Stop()
+	}
+}
+
+// handOff runs when an inline operation outlasts inlineGrace: this
+// goroutine (the timer's) becomes the reader, of the next generation. A
+// late call for an operation already finished may hand over the next
+// one early, which is harmless.
+func (c *conn) handOff() {
+	v := c.inl.Load()
+	if v&1 != 0 && c.inl.CompareAndSwap(v, (v>>1+1)<<1) {
+		c.readLoop(v>>1 + 1)
 	}
 }
 

@@ -133,8 +133,10 @@ func isProto(err error) bool {
 	return ok
 }
 
-// start runs an operation on a worker goroutine, unless a critical control
-// is not supported. A timeout > 0 bounds the operation's context.
+// start runs an operation, on the reader goroutine when no other request is
+// waiting in the read buffer (runInline), else on a worker goroutine, unless
+// a critical control is not supported. A timeout > 0 bounds the operation's
+// context. It runs on the reader goroutine.
 func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*op)) {
 	if oid, ok := unsupportedCritical(m.controls, respTag); !ok {
 		c.reply(m.id, respTag, result{code: ResultUnavailableCriticalExtension,
@@ -157,6 +159,10 @@ func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*
 	c.opWG.Add(1)
 	c.active.Add(1)
 	o.fn = run
+	if c.r.Buffered() == 0 { // nothing else asked yet: answer on this goroutine
+		c.runInline(o)
+		return
+	}
 	c.srv.workers.run(o)
 }
 
