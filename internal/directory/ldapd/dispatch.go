@@ -26,8 +26,7 @@ type op struct {
 	respTag   byte
 	controls  []Control
 	st        connState
-	ctx       context.Context
-	cancel    context.CancelFunc
+	ctx       *opContext
 	abandoned atomic.Bool
 	fn        func(*op) // what the operation does, run by a worker
 }
@@ -146,14 +145,7 @@ func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*
 	c.sem <- struct{}{}
 	c.mu.Lock()
 	st := c.state
-	var ctx context.Context
-	var cancel context.CancelFunc
-	if timeout > 0 {
-		ctx, cancel = context.WithTimeout(st.ctx, timeout)
-	} else {
-		ctx, cancel = context.WithCancel(st.ctx)
-	}
-	o := &op{c: c, id: m.id, respTag: respTag, controls: m.controls, st: st, ctx: ctx, cancel: cancel}
+	o := &op{c: c, id: m.id, respTag: respTag, controls: m.controls, st: st, ctx: newOpContext(st.ctx, timeout)}
 	c.ops[m.id] = o
 	c.mu.Unlock()
 	c.opWG.Add(1)
@@ -176,7 +168,7 @@ func (o *op) run(fn func(*op)) {
 				"stack", string(debug.Stack()))
 			o.reply(result{code: ResultOther, msg: "internal error, incident " + id})
 		}
-		o.cancel()
+		o.ctx.cancel(context.Canceled)
 		c.mu.Lock()
 		if c.ops[o.id] == o {
 			delete(c.ops, o.id)
@@ -196,7 +188,7 @@ func (c *conn) abandon(id int32) {
 	c.mu.Unlock()
 	if o != nil {
 		o.abandoned.Store(true)
-		o.cancel()
+		o.ctx.cancel(context.Canceled)
 	}
 }
 
