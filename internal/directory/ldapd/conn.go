@@ -58,10 +58,10 @@ type conn struct {
 	sem    chan struct{}
 
 	// inl is the reader generation times two, plus one while an operation
-	// runs on the reader goroutine (runInline); inlTimer hands reading
-	// over when it lasts (handOff).
-	inl      atomic.Uint64
-	inlTimer *time.Timer
+	// runs on the reader goroutine (runInline); inlAt is when that
+	// operation started (Unix ns, 0: none), for the watchdog (inline.go).
+	inl   atomic.Uint64
+	inlAt atomic.Int64
 }
 
 // connState is what a bind decides; operations take a snapshot at start.
@@ -155,42 +155,6 @@ func (c *conn) readLoop(gen uint64) {
 		if cap(c.rbuf) > 256<<10 {
 			c.rbuf = nil // do not keep a large buffer for the life of the connection
 		}
-	}
-}
-
-// inlineGrace is how long an operation may run on the reader goroutine
-// before another goroutine takes over reading (handOff).
-const inlineGrace = 2 * time.Millisecond
-
-// runInline runs o on the reader goroutine. A client that waits for each
-// answer before asking again (most do) then costs one goroutine wake-up
-// per request, the reader's, instead of two (reader, then a worker): on a
-// busy machine each wake-up is a wait for a core, which is where latency
-// tails come from. An operation that outlasts inlineGrace hands reading
-// over to a new goroutine (handOff), so that Abandon, further requests and
-// the idle timeout keep being served while it runs.
-func (c *conn) runInline(o *op) {
-	v := c.inl.Load() // not running: only the reader starts inline operations
-	c.inl.Store(v | 1)
-	if c.inlTimer == nil {
-		c.inlTimer = time.AfterFunc(inlineGrace, c.handOff)
-	} else {
-		c.inlTimer.Reset(inlineGrace)
-	}
-	o.run(o.fn)
-	if c.inl.CompareAndSwap(v|1, v) {
-		c.inlTimer.Stop()
-	}
-}
-
-// handOff runs when an inline operation outlasts inlineGrace: this
-// goroutine (the timer's) becomes the reader, of the next generation. A
-// late call for an operation already finished may hand over the next
-// one early, which is harmless.
-func (c *conn) handOff() {
-	v := c.inl.Load()
-	if v&1 != 0 && c.inl.CompareAndSwap(v, (v>>1+1)<<1) {
-		c.readLoop(v>>1 + 1)
 	}
 }
 
