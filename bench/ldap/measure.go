@@ -7,8 +7,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"time"
 )
 
