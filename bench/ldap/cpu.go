@@ -31,3 +31,30 @@ func cpuTime(pid int) time.Duration {
 	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux architecture Go supports
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
+
+// ctxSwitches returns the context switches (voluntary + involuntary) of
+// every thread of a process, from /proc/<pid>/task/*/status, or 0 where
+// there is no /proc. A request that crosses goroutines on different
+// threads, or a thread that sleeps and wakes, shows up here: wake-ups per
+// operation are a steadier measure of the latency tail's causes than the
+// tail itself on a shared machine.
+func ctxSwitches(pid int) int64 {
+	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, d := range dirs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, d.Name()))
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += x
+			}
+		}
+	}
+	return n
+}

@@ -37,6 +37,11 @@ type options struct {
 	profileDir   string
 	keep         bool
 	verifyStride int
+	servers      map[string]bool // servers measured (both are started and verified)
+	clientCPUs   string          // CPUs of the load generator while measuring ("": any)
+	serverCPUs   string          // CPUs of the server under test while measuring ("": any)
+	clientProcs  int             // GOMAXPROCS of the clients while measuring (0: Go's default)
+	workloads    map[string]bool // workloads measured
 }
 
 func main() {
@@ -51,7 +56,13 @@ func main() {
 	flag.StringVar(&o.profileDir, "cpuprofile", "", "folder where to write a CPU profile of the Préau server for each of its runs")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (store, slapd configuration and database, LDIF)")
 	flag.IntVar(&o.verifyStride, "verify-stride", 20, "compare the answers of both servers for every n-th login (and every class)")
+	servers := flag.String("servers", "preau,slapd", "servers measured, for quicker runs while working on one (both are always started and compared)")
+	flag.StringVar(&o.clientCPUs, "client-cpus", "", "pin the clients (this process) to these CPUs while measuring, e.g. 1 (taskset syntax: 0,2 or 0-1)")
+	flag.StringVar(&o.serverCPUs, "server-cpus", "", "pin the server under test (Préau's process or slapd) to these CPUs while measuring, e.g. 0")
+	flag.IntVar(&o.clientProcs, "client-procs", 0, "GOMAXPROCS of the clients (this process) while measuring; 0: Go's default")
+	workloads := flag.String("workloads", "uid,class,bind", "workloads measured")
 	flag.Parse()
+	o.servers, o.workloads = set(*servers), set(*workloads)
 	if *serve != "" {
 		if err := servePreau(*serve, o.base); err != nil {
 			fmt.Fprintln(os.Stderr, "preau server:", err)
@@ -71,6 +82,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench/ldap:", err)
 		os.Exit(1)
 	}
+}
+
+func set(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		m[strings.TrimSpace(f)] = true
+	}
+	return m
 }
 
 func ints(s string) ([]int, error) {

@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 )
 
@@ -42,9 +44,15 @@ func (b *bench) measureAll(ctx context.Context) error {
 		{searchClass(base, classDNs), b.o.clients, []float64{50, 99}},
 		{bindUser(dns, pws), b.o.bindClients, []float64{99}},
 	} {
+		if !b.o.workloads[r.w.name] {
+			continue
+		}
 		for _, c := range r.clients {
 			var res [2]result
 			for i, s := range b.servers {
+				if !b.o.servers[s.name] {
+					continue
+				}
 				if res[i], err = b.measureOne(ctx, s, r.w, c, reader, readerPW); err != nil {
 					return err
 				}
@@ -62,6 +70,17 @@ func (b *bench) measureAll(ctx context.Context) error {
 // measureOne runs w with c clients on s, under a CPU profile of the Préau
 // server when asked, and prints what it measured.
 func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, reader, readerPW string) (result, error) {
+	// The same placement for both servers: the server's threads on
+	// -server-cpus, the clients' on -client-cpus.
+	if err := pin(s.pid, b.o.serverCPUs); err != nil {
+		return result{}, err
+	}
+	if err := pin(os.Getpid(), b.o.clientCPUs); err != nil {
+		return result{}, err
+	}
+	if b.o.clientProcs > 0 {
+		runtime.GOMAXPROCS(b.o.clientProcs)
+	}
 	profile := s.name == "preau" && b.o.profileDir != ""
 	if profile {
 		f := filepath.Join(b.o.profileDir, fmt.Sprintf("preau-%s-c%d.pprof", w.name, c))
@@ -93,9 +112,10 @@ func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, rea
 			return result{}, err
 		}
 	}
-	say("%-5s c=%-2d %-5s %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %6.0f µs/op  client CPU %5.0f µs/op",
+	ops := float64(max(r.ops, 1))
+	say("%-5s c=%-2d %-5s %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %6.0f µs/op  client CPU %5.0f µs/op  context switches/op server %.2f client %.2f",
 		w.name, c, s.name, r.rate(), r.pct(50), r.pct(99), r.cpuPerOp(),
-		float64(r.clientCPU)/float64(time.Microsecond)/float64(max(r.ops, 1)))
+		float64(r.clientCPU)/float64(time.Microsecond)/ops, float64(r.serverCS)/ops, float64(r.clientCS)/ops)
 	if rt != "" {
 		say("      Préau runtime (warm-up included): %s", rt)
 	}

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/metrics"
 )
 
@@ -118,7 +119,7 @@ func (s *rtStats) report() string {
 		}
 		return v * 1000
 	}
-	return fmt.Sprintf("gc=%.0f gc-cpu=%.2fs of %.2fs alloc=%.1fMB/%.0fobj live=%.0fMiB sched-wait p99<=%.3fms p99.9<=%.3fms max<=%.3fms gc-pause max<=%.3fms",
-		u(0), u(1), u(2), u(3)/1e6, u(4), float64(s.samples[7].Value.Uint64())/(1<<20),
+	return fmt.Sprintf("gomaxprocs=%d gc=%.0f gc-cpu=%.2fs of %.2fs alloc=%.1fMB/%.0fobj live=%.0fMiB sched-wait p99<=%.3fms p99.9<=%.3fms max<=%.3fms gc-pause max<=%.3fms",
+		runtime.GOMAXPROCS(0), u(0), u(1), u(2), u(3)/1e6, u(4), float64(s.samples[7].Value.Uint64())/(1<<20),
 		ms(sp99), ms(sp999), ms(smax), ms(pmax))
 }

@@ -36,6 +36,8 @@ type result struct {
 	lat       []time.Duration // sorted
 	serverCPU time.Duration   // CPU the server used while measured
 	clientCPU time.Duration   // CPU this process (the clients) used
+	serverCS  int64           // the server's context switches, all threads
+	clientCS  int64           // this process's context switches
 }
 
 func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -84,10 +86,15 @@ func measure(ctx context.Context, srv server, w workload, clients int, warm, dur
 	lats := make([][]time.Duration, clients)
 	errs := make([]error, clients)
 	var wg sync.WaitGroup
-	cpu0 := make(chan [2]time.Duration, 1)
+	type mark struct {
+		cpu [2]time.Duration
+		cs  [2]int64
+	}
+	cpu0 := make(chan mark, 1)
 	go func() { // CPU times when counting starts
 		time.Sleep(time.Until(from))
-		cpu0 <- [2]time.Duration{cpuTime(srv.pid), cpuTime(os.Getpid())}
+		cpu0 <- mark{[2]time.Duration{cpuTime(srv.pid), cpuTime(os.Getpid())},
+			[2]int64{ctxSwitches(srv.pid), ctxSwitches(os.Getpid())}}
 	}()
 	for i, c := range conns {
 		wg.Add(1)
@@ -114,7 +121,8 @@ func measure(ctx context.Context, srv server, w workload, clients int, warm, dur
 	wg.Wait()
 	end := time.Now()
 	c0 := <-cpu0
-	res := result{elapsed: end.Sub(from), serverCPU: cpuTime(srv.pid) - c0[0], clientCPU: cpuTime(os.Getpid()) - c0[1]}
+	res := result{elapsed: end.Sub(from), serverCPU: cpuTime(srv.pid) - c0.cpu[0], clientCPU: cpuTime(os.Getpid()) - c0.cpu[1],
+		serverCS: ctxSwitches(srv.pid) - c0.cs[0], clientCS: ctxSwitches(os.Getpid()) - c0.cs[1]}
 	for i := range lats {
 		if errs[i] != nil {
 			return result{}, fmt.Errorf("%s on %s: %w", w.name, srv.name, errs[i])

@@ -345,7 +345,8 @@ func (s *Snapshot) visible(p *core.Principal, op bool, i int32) bool {
 		return !p.Anonymous() || r.kind == kindBase
 	}
 	for _, sp := range s.valTab[r.ests:r.estsEnd] {
-		if p.AttachedTo(s.str(sp)) {
+		// p.AttachedTo without copying the principal for every entry
+		if slices.Contains(p.Establishments, s.str(sp)) {
 			return true
 		}
 	}

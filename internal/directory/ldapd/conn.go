@@ -25,8 +25,9 @@ const (
 )
 
 // conn is one client connection. One goroutine reads requests; each
-// operation but Bind, StartTLS, Unbind and Abandon runs in its own goroutine,
-// and responses are serialised by wmu.
+// operation but Bind, StartTLS, Unbind and Abandon runs on that goroutine
+// when no further request is waiting (runInline), else on a worker
+// goroutine; responses are serialised by wmu.
 type conn struct {
 	srv      *Server
 	ip       string
@@ -55,6 +56,12 @@ type conn struct {
 	active atomic.Int32
 	opWG   sync.WaitGroup
 	sem    chan struct{}
+
+	// inl is the reader generation times two, plus one while an operation
+	// runs on the reader goroutine (runInline); inlAt is when that
+	// operation started (Unix ns, 0: none), for the watchdog (inline.go).
+	inl   atomic.Uint64
+	inlAt atomic.Int64
 }
 
 // connState is what a bind decides; operations take a snapshot at start.
@@ -87,14 +94,25 @@ func (c *conn) anonymous() connState {
 }
 
 // serve reads and dispatches requests until the session ends.
-func (c *conn) serve() {
-	defer c.srv.connDone(c)
-	defer c.finish()
+func (c *conn) serve() { c.readLoop(0) }
+
+// readLoop reads and dispatches requests. One goroutine at a time runs it:
+// the connection's first, then, each time an operation answered on the
+// reader goroutine outlasts inlineGrace, the goroutine of handOff, while
+// the previous one finishes that operation and ends. gen is the reader
+// generation of the goroutine (c.inl).
+func (c *conn) readLoop(gen uint64) {
+	handed := false
 	defer func() {
+		if handed {
+			return
+		}
 		if r := recover(); r != nil {
 			c.srv.log.Error("ldap connection panicked", "incident", core.NewIncidentID(),
 				"panic", r, "stack", string(debug.Stack()))
 		}
+		c.finish()
+		c.srv.connDone(c)
 	}()
 	for {
 		if !c.armRead() {
@@ -127,6 +145,10 @@ func (c *conn) serve() {
 			return
 		}
 		if !c.dispatch(frame) {
+			return
+		}
+		if c.inl.Load()>>1 != gen { // another goroutine reads now (handOff)
+			handed = true
 			return
 		}
 		c.rbuf = frame[:0]

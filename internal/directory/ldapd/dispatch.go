@@ -26,8 +26,7 @@ type op struct {
 	respTag   byte
 	controls  []Control
 	st        connState
-	ctx       context.Context
-	cancel    context.CancelFunc
+	ctx       *opContext
 	abandoned atomic.Bool
 	fn        func(*op) // what the operation does, run by a worker
 }
@@ -133,8 +132,10 @@ func isProto(err error) bool {
 	return ok
 }
 
-// start runs an operation on a worker goroutine, unless a critical control
-// is not supported. A timeout > 0 bounds the operation's context.
+// start runs an operation, on the reader goroutine when no other request is
+// waiting in the read buffer (runInline), else on a worker goroutine, unless
+// a critical control is not supported. A timeout > 0 bounds the operation's
+// context. It runs on the reader goroutine.
 func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*op)) {
 	if oid, ok := unsupportedCritical(m.controls, respTag); !ok {
 		c.reply(m.id, respTag, result{code: ResultUnavailableCriticalExtension,
@@ -144,19 +145,16 @@ func (c *conn) start(m *message, respTag byte, timeout time.Duration, run func(*
 	c.sem <- struct{}{}
 	c.mu.Lock()
 	st := c.state
-	var ctx context.Context
-	var cancel context.CancelFunc
-	if timeout > 0 {
-		ctx, cancel = context.WithTimeout(st.ctx, timeout)
-	} else {
-		ctx, cancel = context.WithCancel(st.ctx)
-	}
-	o := &op{c: c, id: m.id, respTag: respTag, controls: m.controls, st: st, ctx: ctx, cancel: cancel}
+	o := &op{c: c, id: m.id, respTag: respTag, controls: m.controls, st: st, ctx: newOpContext(st.ctx, timeout)}
 	c.ops[m.id] = o
 	c.mu.Unlock()
 	c.opWG.Add(1)
 	c.active.Add(1)
 	o.fn = run
+	if c.r.Buffered() == 0 { // nothing else asked yet: answer on this goroutine
+		c.runInline(o)
+		return
+	}
 	c.srv.workers.run(o)
 }
 
@@ -170,7 +168,7 @@ func (o *op) run(fn func(*op)) {
 				"stack", string(debug.Stack()))
 			o.reply(result{code: ResultOther, msg: "internal error, incident " + id})
 		}
-		o.cancel()
+		o.ctx.cancel(context.Canceled)
 		c.mu.Lock()
 		if c.ops[o.id] == o {
 			delete(c.ops, o.id)
@@ -190,7 +188,7 @@ func (c *conn) abandon(id int32) {
 	c.mu.Unlock()
 	if o != nil {
 		o.abandoned.Store(true)
-		o.cancel()
+		o.ctx.cancel(context.Canceled)
 	}
 }
 

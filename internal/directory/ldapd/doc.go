@@ -41,7 +41,11 @@
 // packet trees: requests decode without intermediate trees and responses
 // are appended to pooled buffers and written in batches, so a search
 // allocates a constant number of objects whatever the number of entries it
-// returns. Operations run on pooled worker goroutines. The Directory should
+// returns. An operation runs on its connection's reader goroutine when no
+// further request waits (one goroutine wake-up per request), handing
+// reading over to a new goroutine if it lasts more than 2 ms (inline.go);
+// pipelined requests run on pooled worker goroutines. Operation contexts
+// arm no timer until something waits on Done (opctx.go). The Directory should
 // narrow candidates with Filter.EqualityTerms (keying its indexes with
 // Schema.NormalizeValue) and may reuse the *Entry it passes to emit.
 package ldapd

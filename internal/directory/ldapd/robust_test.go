@@ -129,6 +129,42 @@ func TestAbandon(t *testing.T) {
 	}
 }
 
+// An operation answered on the connection's reader goroutine (runInline)
+// that runs long hands reading over: a request sent behind it on the same
+// connection is answered while it still runs, and it answers afterwards.
+func TestSlowOperationDoesNotHoldTheConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ldapd.Config{}, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	e.dir.OnSearch = func(ctx context.Context, req *ldapd.SearchRequest) error {
+		if req.Filter.String() != "(cn=slow)" {
+			return nil
+		}
+		close(started)
+		<-release
+		return nil
+	}
+	r := e.raw(t)
+	r.bind(1, "zoe", zoePW)
+	r.send(2, searchOp(t, base, compile(t, "(cn=slow)")))
+	<-started
+	who := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldap.ApplicationExtendedRequest, nil, "")
+	who.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, "1.3.6.1.4.1.4203.1.11.3", ""))
+	r.send(3, who)
+	if id, tag, code, _ := resultOf(r.read()); id != 3 || tag != ldap.ApplicationExtendedResponse || code != 0 {
+		t.Fatalf("behind a running search got id %d tag %d code %d, want the WhoAmI answer", id, tag, code)
+	}
+	close(release)
+	if id, tag, code, _ := resultOf(r.read()); id != 2 || tag != ldap.ApplicationSearchResultDone || code != 0 {
+		t.Fatalf("after release got id %d tag %d code %d, want the search's end", id, tag, code)
+	}
+	// The connection goes on after the handover: one more request.
+	r.send(4, searchOp(t, base, compile(t, "(cn=nobody)")))
+	if id, tag, code, _ := resultOf(r.read()); id != 4 || tag != ldap.ApplicationSearchResultDone || code != 0 {
+		t.Fatalf("next search got id %d tag %d code %d", id, tag, code)
+	}
+}
+
 func TestPanicRecovered(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ldapd.Config{}, nil)

@@ -72,6 +72,7 @@ type Server struct {
 	connWG    sync.WaitGroup
 
 	workers workers
+	watch   inlineWatch
 
 	subMu     sync.Mutex
 	subSchema *Schema
@@ -194,6 +195,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(done)
 	}()
 	defer s.workers.close()
+	defer s.watch.stop()
 	select {
 	case <-done:
 		return nil
