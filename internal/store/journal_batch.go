@@ -205,19 +205,7 @@ func insertJournalShared(n int) string {
 	sb.WriteString("SELECT ")
 	sb.WriteString(strings.Join(cols, ", "))
 	sb.WriteString(" FROM (VALUES ")
-	for r := range n {
-		if r > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteByte('(')
-		for c := range journalOwn {
-			if c > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteByte('?')
-		}
-		sb.WriteByte(')')
-	}
+	writeQuestionRows(&sb, n, len(journalOwn))
 	sb.WriteByte(')')
 	q, _ := journalSharedTexts.LoadOrStore(n, sb.String())
 	return q.(string)

@@ -118,12 +118,21 @@ func sharedInsertSQL(table string, cols []string, mask uint64, rows int) string 
 		}
 	}
 	sb.WriteString(" FROM (VALUES ")
-	for r := range rows {
+	writeQuestionRows(&sb, rows, own)
+	sb.WriteByte(')')
+	q, _ := sharedTexts.LoadOrStore(key, sb.String())
+	return q.(string)
+}
+
+// writeQuestionRows writes n rows of width anonymous placeholders:
+// "(?, ?), (?, ?)" for n = 2, width = 2.
+func writeQuestionRows(sb *strings.Builder, n, width int) {
+	for r := range n {
 		if r > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteByte('(')
-		for c := range own {
+		for c := range width {
 			if c > 0 {
 				sb.WriteString(", ")
 			}
@@ -131,9 +140,6 @@ func sharedInsertSQL(table string, cols []string, mask uint64, rows int) string 
 		}
 		sb.WriteByte(')')
 	}
-	sb.WriteByte(')')
-	q, _ := sharedTexts.LoadOrStore(key, sb.String())
-	return q.(string)
 }
 
 // insertRowsReturning is insertRows with tail ending in a RETURNING clause
