@@ -387,6 +387,9 @@ func (db *DB) CommitFile(ctx context.Context, c *files.Commit) (*files.Node, []s
 		}
 		old.Size, old.SHA256, old.BlobKey, old.ModTime, old.ETag = n.Size, n.SHA256, n.BlobKey, n.ModTime, n.ETag
 		out = old
+		if err := tx.lockInline(freed); err != nil {
+			return err
+		}
 		if c.Used, c.Warned, err = tx.addUsageOf(op, c.Space, delta, c.Limit); err != nil {
 			return err
 		}
@@ -548,6 +551,9 @@ func (db *DB) CopyTree(ctx context.Context, c *files.CopyOp) (*files.Node, error
 			} else {
 				cp.ModTime = tx.now
 			}
+			if err := tx.shareInline(cp.BlobKey); err != nil {
+				return nil, err
+			}
 			if err := tx.insertNode(&cp); err != nil {
 				if core.IsKind(db.classify(op, err), core.Exists) {
 					return nil, core.E(op, core.Exists, "%s already exists", name)
@@ -563,6 +569,9 @@ func (db *DB) CopyTree(ctx context.Context, c *files.CopyOp) (*files.Node, error
 		}
 		if root, err = copyNode(root, c.ToParent, c.ToName); err != nil {
 			return err
+		}
+		if afterCopyForTest != nil {
+			afterCopyForTest()
 		}
 		return tx.addUsage(op, c.ToSpace, bytes, c.Limit)
 	})
@@ -729,6 +738,9 @@ func (db *DB) RestoreVersion(ctx context.Context, nodeID, versionID, by string, 
 		if err != nil {
 			return notFoundIf(op, err, "version")
 		}
+		if err := tx.shareInline(v.BlobKey); err != nil {
+			return err
+		}
 		if _, err := tx.exec(`INSERT INTO file_versions (`+versionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			core.NewID(), n.ID, n.Size, n.SHA256, n.BlobKey, micros(n.ModTime), micros(tx.now), n.CreatedBy); err != nil {
 			return err
@@ -770,6 +782,13 @@ func (db *DB) PruneVersions(ctx context.Context, keep int, before time.Time) ([]
 			ds = append(ds, d)
 		}
 		rows.Close()
+		keys := make([]string, len(ds))
+		for i, d := range ds {
+			keys[i] = d.key
+		}
+		if err := tx.lockInline(keys); err != nil {
+			return err
+		}
 		for _, d := range ds {
 			if _, err := tx.exec(`DELETE FROM file_versions WHERE id = $1`, d.id); err != nil {
 				return err
@@ -853,6 +872,9 @@ func (db *DB) PurgeNodes(ctx context.Context, ids []string, e *journal.Entry) ([
 				freed = append(freed, k)
 			}
 			rows.Close()
+			if err := tx.lockInline(freed); err != nil {
+				return err
+			}
 			for _, q := range []string{
 				subtree + `DELETE FROM file_versions WHERE node_id IN (SELECT id FROM sub)`,
 				subtree + `DELETE FROM file_acls WHERE node_id IN (SELECT id FROM sub)`,
@@ -1119,6 +1141,9 @@ func (db *DB) DeleteSpace(ctx context.Context, spaceID string, e journal.Entry) 
 			keys = append(keys, k)
 		}
 		rows.Close()
+		if err := tx.lockInline(keys); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM file_versions WHERE node_id IN (SELECT id FROM file_nodes WHERE space_id = $1)`,
 			`DELETE FROM file_acls WHERE node_id IN (SELECT id FROM file_nodes WHERE space_id = $1)`,

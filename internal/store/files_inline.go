@@ -17,8 +17,8 @@ const (
 	insertInlineSQL = `INSERT INTO file_inline (content_key, data) VALUES ($1, $2)`
 	readInlineSQL   = `SELECT data FROM file_inline WHERE content_key = $1`
 	// dropInlineSQL deletes an inline content nothing refers to any more;
-	// run in the transaction that dropped the last reference, it cannot
-	// race with a copy committed before it.
+	// run in the transaction that dropped the last reference, after
+	// lockInlineSQL (see shareInline).
 	dropInlineSQL = `DELETE FROM file_inline WHERE content_key = $1
 		AND NOT EXISTS (SELECT 1 FROM file_nodes WHERE blob_key = $1)
 		AND NOT EXISTS (SELECT 1 FROM file_versions WHERE blob_key = $1)`
@@ -50,9 +50,60 @@ func (tx *Tx) insertInline(key string, data []byte) error {
 	return err
 }
 
+// Copies against deletions (PostgreSQL). A copy adds a reference to an
+// inline content that its transaction read earlier; a concurrent
+// transaction dropping the content's last other reference would not see
+// the uncommitted copy and delete the content under it. So a transaction
+// adding a reference first takes a share lock on the content's row, and one
+// deleting it first takes the row's update lock, then checks references in
+// a new statement (READ COMMITTED: it sees what committed meanwhile).
+// Whichever comes second waits for the first: the deletion then finds the
+// copy's reference and keeps the content, or the copy finds the content
+// gone and fails cleanly (Conflict) instead of pointing at nothing.
+// SQLite's single writer already runs them one after the other.
+const (
+	shareInlineSQL = `SELECT 1 FROM file_inline WHERE content_key = $1 FOR SHARE`
+	lockInlineSQL  = `SELECT 1 FROM file_inline WHERE content_key = $1 FOR UPDATE`
+)
+
+// shareInline takes the share lock of a reference being added to key
+// (PostgreSQL; nothing for blob-store keys or on SQLite).
+func (tx *Tx) shareInline(key string) error {
+	if !files.IsInline(key) || tx.db.d.name != "postgres" {
+		return nil
+	}
+	var one int
+	err := tx.queryRow(shareInlineSQL, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.E("store.shareInline", core.Conflict, "the content being copied was deleted meanwhile; try again")
+	}
+	return err
+}
+
+// lockInline takes the update locks of the inline contents among keys
+// (PostgreSQL; see shareInline). A transaction that may drop the last
+// reference to a content calls it as soon as it knows the keys, before it
+// changes a space's usage: a copy takes its share lock before that too, so
+// both take their locks in the same order and cannot deadlock.
+func (tx *Tx) lockInline(keys []string) error {
+	if tx.db.d.name != "postgres" {
+		return nil
+	}
+	for _, k := range keys {
+		if !files.IsInline(k) {
+			continue
+		}
+		var one int
+		if err := tx.queryRow(lockInlineSQL, k).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
+}
+
 // dropInline deletes the inline contents among keys that nothing refers to
 // any more and returns the other keys (blob-store objects, for the caller
-// to free after the commit).
+// to free after the commit). The caller took their locks first (lockInline).
 func (tx *Tx) dropInline(keys []string) ([]string, error) {
 	out := keys[:0:0]
 	for _, k := range keys {
@@ -103,9 +154,7 @@ func (db *DB) InlineContents(ctx context.Context, fn func(key string, size int64
 
 // DropOrphanInline deletes the inline contents no node or version refers
 // to (none should exist: the transaction dropping a last reference deletes
-// its content; on PostgreSQL a copy committed concurrently with such a
-// drop could in theory leave the reverse case, which the scrub reports as
-// a missing object). It returns how many it deleted.
+// its content). It returns how many it deleted.
 func (db *DB) DropOrphanInline(ctx context.Context) (int, error) {
 	const op = "store.DropOrphanInline"
 	n := 0

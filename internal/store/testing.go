@@ -84,3 +84,27 @@ func (db *DB) HoldWriterForTest(ctx context.Context) (release func()) {
 	<-started
 	return func() { close(held); <-done }
 }
+
+// afterCopyForTest, when set, runs inside CopyTree's transaction after the
+// copied nodes are inserted (concurrency tests).
+var afterCopyForTest func()
+
+// SetAfterCopyForTest sets the hook CopyTree runs before it commits and
+// returns a function putting the previous one back. Tests only.
+func SetAfterCopyForTest(fn func()) (restore func()) {
+	prev := afterCopyForTest
+	afterCopyForTest = fn
+	return func() { afterCopyForTest = prev }
+}
+
+// LockWaitersForTest counts the PostgreSQL sessions of this database
+// waiting for a lock (0 on SQLite). Tests only.
+func (db *DB) LockWaitersForTest(ctx context.Context) int {
+	if db.d.name != "postgres" {
+		return 0
+	}
+	var n int
+	_ = db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+		WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&n)
+	return n
+}
