@@ -148,7 +148,7 @@ func (a *App) startFilter(ctx context.Context) error {
 			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS,
 			Bindings: fn.bindings},
 			log.With("listener", "dns"))
-		pcs, ln, err := listenDNS(a.cfg.Listen.DNS)
+		pcs, ln, err := dnsd.Listen(a.cfg.Listen.DNS, runtime.GOMAXPROCS(0))
 		if err != nil {
 			return err
 		}
@@ -680,28 +680,4 @@ func (g filterGroups) GroupsIn(ctx context.Context, est string) ([]filter.GroupR
 		out = append(out, filter.GroupRef{Establishment: x.Establishment, Code: x.Code, Name: x.Name, Kind: string(x.Kind)})
 	}
 	return out, nil
-}
-
-// listenDNS opens the UDP sockets (one per core) and the TCP listener of
-// the DNS filter on one port. With port 0 the UDP sockets pick a free port
-// that TCP may find taken by another program: then it tries again with a
-// new port, a few times.
-func listenDNS(addr string) ([]net.PacketConn, net.Listener, error) {
-	_, port, _ := net.SplitHostPort(addr)
-	for try := 0; ; try++ {
-		pcs, err := dnsd.ListenPacket(addr, runtime.GOMAXPROCS(0))
-		if err != nil {
-			return nil, nil, fmt.Errorf("listening for dns (UDP) on %s: %w", addr, err)
-		}
-		ln, err := net.Listen("tcp", pcs[0].LocalAddr().String())
-		if err == nil {
-			return pcs, ln, nil
-		}
-		for _, pc := range pcs {
-			pc.Close()
-		}
-		if port != "0" || try == 4 {
-			return nil, nil, fmt.Errorf("listening for dns (TCP) on %s: %w", addr, err)
-		}
-	}
 }

@@ -84,7 +84,11 @@ func start(t testing.TB, nx bool) *env {
 	e.eng.SetLists(lists)
 	srv := dnsd.New(dnsd.Config{Engine: e.eng, Upstreams: []string{up}, BlockA: net.ParseIP("198.51.100.7"), NXDomain: nx,
 		Sink: e.sink, Client: func(ip string) (string, string) { return "est1", "peda" }}, nil)
-	pc, ln := listenPair(t)
+	pcs, ln, err := dnsd.Listen("127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := pcs[0]
 	go srv.ServePacket(pc)
 	go srv.Serve(ln)
 	t.Cleanup(func() {
@@ -95,28 +99,6 @@ func start(t testing.TB, nx bool) *env {
 	e.addr = pc.LocalAddr().String()
 	time.Sleep(20 * time.Millisecond) // ActivateAndServe has started
 	return e
-}
-
-// listenPair opens a UDP socket and a TCP listener on the same loopback
-// port, as a DNS server needs. The kernel picks the UDP port; another test
-// may already hold the TCP port of that number, so it tries again with a
-// fresh one.
-func listenPair(t testing.TB) (net.PacketConn, net.Listener) {
-	var last error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, ln
-		}
-		pc.Close()
-		last = err
-	}
-	t.Fatalf("no loopback port free for both UDP and TCP: %v", last)
-	return nil, nil
 }
 
 func (e *env) ask(t *testing.T, net string, name string, qtype uint16) *dns.Msg {
@@ -290,5 +272,15 @@ func TestCacheStaysBounded(t *testing.T) {
 	}
 	if n := srv.CacheLen(); n > 50 || n < 40 {
 		t.Fatalf("cache holds %d entries, bound 50", n)
+	}
+}
+
+// TestListenNamesBadAddress: an address that cannot be listened on is
+// refused with an error naming the DNS listener and the address.
+func TestListenNamesBadAddress(t *testing.T) {
+	for _, addr := range []string{"no-such-host.invalid:53", "127.0.0.1:99999", "127.0.0.1"} {
+		if _, _, err := dnsd.Listen(addr, 1); err == nil || !strings.Contains(err.Error(), "listening for dns") || !strings.Contains(err.Error(), addr) {
+			t.Errorf("Listen(%q) = %v", addr, err)
+		}
 	}
 }

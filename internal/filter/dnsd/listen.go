@@ -5,6 +5,7 @@ package dnsd
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"syscall"
 )
@@ -37,6 +38,30 @@ func ListenPacket(addr string, n int) ([]net.PacketConn, error) {
 		pcs = append(pcs, pc)
 	}
 	return pcs, nil
+}
+
+// Listen opens the UDP sockets (n, see ListenPacket) and the TCP listener
+// of a DNS server on one port. With port 0 the UDP sockets pick a free port
+// that TCP may find taken by another program: then it tries again with a
+// new port, a few times.
+func Listen(addr string, n int) ([]net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		pcs, err := ListenPacket(addr, n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listening for dns (UDP) on %s: %w", addr, err)
+		}
+		ln, err := net.Listen("tcp", pcs[0].LocalAddr().String())
+		if err == nil {
+			return pcs, ln, nil
+		}
+		for _, pc := range pcs {
+			pc.Close()
+		}
+		if port != "0" || try == 19 {
+			return nil, nil, fmt.Errorf("listening for dns (TCP) on %s: %w", addr, err)
+		}
+	}
 }
 
 func reusePort(network, address string, c syscall.RawConn) error {
