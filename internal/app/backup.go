@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -555,16 +554,11 @@ func sameDisk(repo, data string) bool {
 	return okA && okB && sa.Dev == sb.Dev
 }
 
-// inlineTime is when an inline content was written: its key's ID is a
-// UUIDv7, whose first 48 bits are Unix milliseconds (def when unreadable).
+// inlineTime is when an inline content was written, read from its key's
+// UUIDv7 (def when unreadable).
 func inlineTime(key string, def time.Time) time.Time {
-	id := strings.ReplaceAll(strings.TrimPrefix(key, files.InlinePrefix), "-", "")
-	if len(id) < 12 {
-		return def
+	if t, ok := core.IDTime(strings.TrimPrefix(key, files.InlinePrefix)); ok {
+		return t
 	}
-	ms, err := strconv.ParseInt(id[:12], 16, 64)
-	if err != nil {
-		return def
-	}
-	return time.UnixMilli(ms).UTC()
+	return def
 }

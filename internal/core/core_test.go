@@ -183,3 +183,20 @@ func TestRightsRestrictedToZone(t *testing.T) {
 		t.Error("the head reads logs from any zone")
 	}
 }
+
+// TestIDTime: the time of a new ID comes back (to the millisecond); other
+// strings (not a UUID, upper case, another version) give none.
+func TestIDTime(t *testing.T) {
+	before := time.Now().Truncate(time.Millisecond)
+	id := core.NewID()
+	after := time.Now()
+	if got, ok := core.IDTime(id); !ok || got.Before(before) || got.After(after) {
+		t.Fatalf("IDTime(%s) = %v, %v; want between %v and %v", id, got, ok, before, after)
+	}
+	for _, bad := range []string{"", "inline:" + id, strings.ToUpper(id), id[:35],
+		"0193a1b2-c3d4-4e5f-8a6b-7c8d9e0f1a2b" /* version 4 */} {
+		if got, ok := core.IDTime(bad); ok {
+			t.Errorf("IDTime(%q) = %v, want none", bad, got)
+		}
+	}
+}

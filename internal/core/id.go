@@ -38,6 +38,25 @@ func formatUUID(u [16]byte) string {
 	return string(b[:])
 }
 
+// IDTime returns the creation time carried by an ID made by NewID (the
+// first 48 bits of a UUIDv7 are Unix milliseconds); false when id is not
+// a canonical UUID of version 7.
+func IDTime(id string) (time.Time, bool) {
+	if !ValidID(id) || id[14] != '7' {
+		return time.Time{}, false
+	}
+	var ms [6]byte
+	if _, err := hex.Decode(ms[:4], []byte(id[0:8])); err != nil {
+		return time.Time{}, false
+	}
+	if _, err := hex.Decode(ms[4:], []byte(id[9:13])); err != nil {
+		return time.Time{}, false
+	}
+	var b [8]byte
+	copy(b[2:], ms[:])
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(b[:]))).UTC(), true
+}
+
 // ValidID reports whether s is a canonical lower-case UUID string.
 func ValidID(s string) bool {
 	if len(s) != 36 {
