@@ -103,6 +103,37 @@ func (e *filesEnv) put(t *testing.T, ctx context.Context, p, content string) *fi
 	return en
 }
 
+// putTwenty uploads 20 files of 100 bytes at once (prefix00.bin…, Size as
+// announced: -1 for unknown), calls during (when set) while they run, and
+// returns how many were stored and how many were refused for quota; any
+// other error fails the test.
+func (e *filesEnv) putTwenty(t *testing.T, ctx context.Context, prefix string, size int64, during func()) (ok, over int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range 20 {
+		wg.Go(func() {
+			_, err := e.svc.Put(ctx, fmt.Sprintf("%s%02d.bin", prefix, i), bytes.NewReader(make([]byte, 100)),
+				files.PutOptions{Size: size})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case files.IsQuota(err):
+				over++
+			default:
+				t.Errorf("upload %d: %v", i, err)
+			}
+		})
+	}
+	if during != nil {
+		during()
+	}
+	wg.Wait()
+	return ok, over
+}
+
 func (e *filesEnv) read(ctx context.Context, p string) (string, error) {
 	rc, _, err := e.svc.Open(ctx, p)
 	if err != nil {
@@ -416,28 +447,7 @@ func TestFilesQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 20 concurrent uploads of 100 bytes into 1000: exactly 10 fit.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		ok, over := 0, 0
-		for i := range 20 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := e.svc.Put(ctx, fmt.Sprintf("/home/c%02d.bin", i), bytes.NewReader(make([]byte, 100)),
-					files.PutOptions{Size: -1})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					ok++
-				case files.IsQuota(err):
-					over++
-				default:
-					t.Errorf("upload %d: %v", i, err)
-				}
-			}()
-		}
-		wg.Wait()
+		ok, over := e.putTwenty(t, ctx, "/home/c", -1, nil)
 		if ok != 10 || over != 10 {
 			t.Fatalf("concurrent uploads: %d stored, %d refused; want 10 and 10", ok, over)
 		}
@@ -979,28 +989,10 @@ func TestFilesGroupCommitKeepsEachUploadApart(t *testing.T) {
 	e.person(t, "lou", core.ProfilePupil)
 	ctx := e.as("lou")
 	release := e.db.HoldWriterForTest(context.Background())
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	ok, over := 0, 0
-	for i := range 20 {
-		wg.Go(func() {
-			_, err := e.svc.Put(ctx, fmt.Sprintf("/home/g%02d.bin", i), bytes.NewReader(make([]byte, 100)),
-				files.PutOptions{Size: 100})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case files.IsQuota(err):
-				over++
-			default:
-				t.Errorf("upload %d: %v", i, err)
-			}
-		})
-	}
-	time.Sleep(300 * time.Millisecond) // let the uploads queue behind the held writer
-	release()
-	wg.Wait()
+	ok, over := e.putTwenty(t, ctx, "/home/g", 100, func() {
+		time.Sleep(300 * time.Millisecond) // let the uploads queue behind the held writer
+		release()
+	})
 	if ok != 10 || over != 10 {
 		t.Fatalf("grouped uploads: %d stored, %d refused; want 10 and 10", ok, over)
 	}
