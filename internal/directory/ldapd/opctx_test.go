@@ -14,6 +14,7 @@ type ctxKey struct{}
 
 // The operation context behaves as context.WithTimeout's, without arming
 // anything until Done is called.
+// CARINE: INF-ANN-2
 func TestOpContext(t *testing.T) {
 	parent := context.WithValue(context.Background(), ctxKey{}, "zoe")
 

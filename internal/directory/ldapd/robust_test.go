@@ -132,6 +132,7 @@ func TestAbandon(t *testing.T) {
 // An operation answered on the connection's reader goroutine (runInline)
 // that runs long hands reading over: a request sent behind it on the same
 // connection is answered while it still runs, and it answers afterwards.
+// CARINE: INF-ANN-2
 func TestSlowOperationDoesNotHoldTheConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ldapd.Config{}, nil)
