@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/preau/preau/internal/config"
+	"github.com/preau/preau/internal/core"
 )
 
 // serveFlags are the flags of serve and demo.
@@ -89,14 +90,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	return a.wait(ctx)
 }
 
-// startApp builds and starts a node.
 // startApp builds the node and starts its listeners; before is run first
 // (the demo marks the node not ready before anyone can ask /readyz).
 func startApp(ctx context.Context, env Env, cfg config.File, before ...func(*App)) (*App, error) {
+	procs := core.ServerProcs(env.Getenv)
 	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
 	if err != nil {
 		return nil, err
 	}
+	a.log.Info("Go processors", "gomaxprocs", procs, "cpus", core.CPUs())
 	for _, f := range before {
 		f(a)
 	}

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,7 +147,7 @@ func (a *App) startFilter(ctx context.Context) error {
 			NXDomain: block == nil, Sink: fn.sink, Client: a.dnsClient, Now: a.clock.Now, LogAllowed: a.cfg.Filter.LogAllowedDNS,
 			Bindings: fn.bindings},
 			log.With("listener", "dns"))
-		pcs, ln, err := dnsd.Listen(a.cfg.Listen.DNS, runtime.GOMAXPROCS(0))
+		pcs, ln, err := dnsd.Listen(a.cfg.Listen.DNS, core.CPUs())
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -232,7 +231,7 @@ func New(cfg Config, deps Deps) *Service {
 	return &Service{cfg: cfg, store: deps.Store, clock: deps.Clock, log: deps.Log, notifier: deps.Notifier,
 		guard:   newGuard(cfg.MaxFailures, cfg.ThrottleFirst, cfg.ThrottleMax, cfg.SourceFailures),
 		dummy:   sync.OnceValue(func() string { return HashPassword("not a password", cfg.Argon2) }),
-		hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
+		hashing: make(chan struct{}, max(core.CPUs(), 1))}
 }
 
 // Now returns the service's current time.

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -257,7 +256,7 @@ type indexWritten struct {
 }
 
 func (w *writer) start() {
-	n := runtime.GOMAXPROCS(0)
+	n := core.CPUs()
 	w.jobs = make(chan sealJob, 2*n)
 	w.results = make(chan sealJob, 2*n)
 	w.packerDone = make(chan struct{})

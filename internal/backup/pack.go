@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"filippo.io/age"
@@ -45,8 +44,8 @@ type PackEntry struct {
 }
 
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(64<<20))
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(core.CPUs()))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(core.CPUs()), zstd.WithDecoderMaxMemory(64<<20))
 )
 
 // packWriter accumulates sealed blobs under one fresh data key.

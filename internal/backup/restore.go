@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -94,7 +93,7 @@ func (r *Repo) Restore(ctx context.Context, s *Snapshot, sink Sink, o RestoreOpt
 	var wg sync.WaitGroup
 	var firstErr error
 	// More workers than cores, so reading packs and writing files overlap.
-	for i := 0; i < max(4, 2*runtime.GOMAXPROCS(0)); i++ {
+	for i := 0; i < max(4, 2*core.CPUs()); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

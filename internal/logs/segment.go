@@ -13,13 +13,14 @@ import (
 	"fmt"
 	"hash"
 	"math/bits"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/preau/preau/internal/core"
 )
 
 // A sealed segment is two blob objects side by side:
@@ -559,7 +560,7 @@ func prepareSegment(lines []line, sc *segScratch) *prepared {
 }
 
 // sealWorkers is how many blocks compress at once.
-func sealWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
+func sealWorkers() int { return max(1, min(core.CPUs(), 4)) }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))

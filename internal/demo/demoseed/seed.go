@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -228,7 +227,7 @@ func (s *Seeder) hashAll(ctx context.Context, people []demo.Person) []string {
 	out := make([]string, len(people))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range max(runtime.GOMAXPROCS(0), 1) {
+	for range max(core.CPUs(), 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -5,7 +5,6 @@ package dirsync
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -225,7 +224,7 @@ func (b *builder) create(ctx context.Context, fresh []Person) error {
 // eachInParallel calls fn for 0 ≤ i < n, on every core when n is large:
 // each goroutine takes a contiguous range.
 func eachInParallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/1000+1)
+	workers := min(core.CPUs(), n/1000+1)
 	if workers <= 1 {
 		for i := range n {
 			fn(i)
@@ -271,7 +270,7 @@ func hashAll(hash func(string) string, pws []string, progress func(done, total i
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for range max(runtime.GOMAXPROCS(0), 1) {
+	for range max(core.CPUs(), 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
