@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/preau/preau/internal/core"
+	"github.com/preau/preau/internal/directory/ldapd"
 )
 
 // The snapshot keeps its entries in a flat form that holds almost no
@@ -34,6 +35,7 @@ type rec struct {
 	dn, person, profile span
 	attrs, attrsEnd     uint32 // range of attrTab
 	ests, estsEnd       uint32 // range of valTab
+	est0                span   // the first of ests, if any: the one most entries have
 	hasEsts             bool   // ests is not nil (nil: every bound principal)
 	kind                kind
 }
@@ -112,8 +114,11 @@ func (s *Snapshot) freeze(list []*Entry) {
 	for i, e := range list {
 		r := rec{dn: ab.raw(e.DN), person: ab.raw(e.person), profile: ab.add(string(e.profile)), kind: e.kind,
 			hasEsts: e.ests != nil, attrs: uint32(len(s.attrTab)), ests: uint32(len(s.valTab))}
-		for _, est := range e.ests {
+		for k, est := range e.ests {
 			s.valTab = append(s.valTab, ab.add(est))
+			if k == 0 {
+				r.est0 = s.valTab[len(s.valTab)-1]
+			}
 		}
 		r.estsEnd = uint32(len(s.valTab))
 		for _, a := range e.Attrs {
@@ -198,6 +203,11 @@ func (s *Snapshot) freeze(list []*Entry) {
 			idx[a] = map[string]*posting{}
 		}
 	}
+	s.nameIDs = make(map[string][]uint32, len(s.names))
+	for id, name := range s.names {
+		l := strings.ToLower(name)
+		s.nameIDs[l] = append(s.nameIDs[l], uint32(id))
+	}
 	// The arena is complete: nothing appends to ab.b any more, so strings
 	// may point into it.
 	s.arena = unsafe.String(unsafe.SliceData(ab.b), len(ab.b))
@@ -235,6 +245,38 @@ func (s *Snapshot) entry(i int32) *Entry {
 // are capped, so that appending to them copies.
 func (s *Snapshot) fill(i int32, e *Entry, attrs []Attr, vals []string) ([]Attr, []string) {
 	return s.fillView(i, e, attrs, vals, viewAll)
+}
+
+// neededNames is which of the snapshot's attribute names one search needs
+// (ldapd.SearchRequest.NeededAttributes); nil needs them all.
+type neededNames []bool
+
+// neededFor returns what req needs of s, in buf's storage; nil when it
+// needs every attribute.
+func (s *Snapshot) neededFor(req *ldapd.SearchRequest, buf neededNames) neededNames {
+	names, all := req.NeededAttributes()
+	if all {
+		return nil
+	}
+	buf = append(buf[:0], make([]bool, len(s.names))...)
+	var low [64]byte
+	for _, name := range names {
+		if len(name) > len(low) {
+			return nil
+		}
+		b := low[:len(name)]
+		for i := range len(name) {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		for _, id := range s.nameIDs[string(b)] {
+			buf[id] = true
+		}
+	}
+	return buf
 }
 
 // Views of an entry (View), decided per principal and entry by viewOf.
@@ -293,6 +335,25 @@ func (s *Snapshot) viewOf(p *core.Principal, op bool, i int32) int {
 
 // fillView is fill keeping only the attributes of view (not viewOther).
 func (s *Snapshot) fillView(i int32, e *Entry, attrs []Attr, vals []string, view int) ([]Attr, []string) {
+	r := &s.recs[i]
+	vals = vals[:0]
+	for _, sp := range s.valTab[r.ests:r.estsEnd] {
+		vals = append(vals, s.str(sp))
+	}
+	var ests []string
+	if r.hasEsts {
+		ests = vals[:len(vals):len(vals)]
+	}
+	attrs, vals = s.appendAttrs(i, attrs[:0], vals, view, nil)
+	*e = Entry{DN: s.str(r.dn), Attrs: attrs[:len(attrs):len(attrs)], ests: ests, person: s.str(r.person),
+		profile: core.Profile(s.str(r.profile)), kind: r.kind}
+	return attrs, vals
+}
+
+// appendAttrs appends to attrs the attributes of entry i that view shows
+// (not viewOther) and need has (nil: all), and their values to vals; each
+// attribute's Values are capped.
+func (s *Snapshot) appendAttrs(i int32, attrs []Attr, vals []string, view int, need neededNames) ([]Attr, []string) {
 	keep := func(a attrRec) bool {
 		f := s.nameFlags[a.name]
 		switch view {
@@ -306,24 +367,8 @@ func (s *Snapshot) fillView(i int32, e *Entry, attrs []Attr, vals []string, view
 		return true
 	}
 	r := &s.recs[i]
-	n := int(r.estsEnd - r.ests)
 	for _, a := range s.attrTab[r.attrs:r.attrsEnd] {
-		n += int(a.to - a.vals)
-	}
-	if cap(vals) < n {
-		vals = make([]string, 0, n)
-	}
-	vals = vals[:0]
-	for _, sp := range s.valTab[r.ests:r.estsEnd] {
-		vals = append(vals, s.str(sp))
-	}
-	var ests []string
-	if r.hasEsts {
-		ests = vals[:len(vals):len(vals)]
-	}
-	attrs = attrs[:0]
-	for _, a := range s.attrTab[r.attrs:r.attrsEnd] {
-		if view != viewAll && !keep(a) {
+		if view != viewAll && !keep(a) || need != nil && !need[a.name] {
 			continue
 		}
 		from := len(vals)
@@ -332,8 +377,6 @@ func (s *Snapshot) fillView(i int32, e *Entry, attrs []Attr, vals []string, view
 		}
 		attrs = append(attrs, Attr{Name: s.names[a.name], Values: vals[from:len(vals):len(vals)]})
 	}
-	*e = Entry{DN: s.str(r.dn), Attrs: attrs[:len(attrs):len(attrs)], ests: ests, person: s.str(r.person),
-		profile: core.Profile(s.str(r.profile)), kind: r.kind}
 	return attrs, vals
 }
 
@@ -344,8 +387,15 @@ func (s *Snapshot) visible(p *core.Principal, op bool, i int32) bool {
 	if op || !r.hasEsts {
 		return !p.Anonymous() || r.kind == kindBase
 	}
-	for _, sp := range s.valTab[r.ests:r.estsEnd] {
-		// p.AttachedTo without copying the principal for every entry
+	// p.AttachedTo without copying the principal for every entry; the
+	// first establishment is in the record, the others (rare) in valTab
+	if r.est0.n > 0 && slices.Contains(p.Establishments, s.str(r.est0)) {
+		return true
+	}
+	if r.estsEnd-r.ests <= 1 {
+		return false
+	}
+	for _, sp := range s.valTab[r.ests+1 : r.estsEnd] {
 		if slices.Contains(p.Establishments, s.str(sp)) {
 			return true
 		}

@@ -133,6 +133,10 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	buf := fillPool.Get().(*fillBuf)
 	defer fillPool.Put(buf)
 	out := &buf.out
+	need := s.neededFor(req, buf.need)
+	if need != nil {
+		buf.need = need
+	}
 	for k := range n {
 		i := int32(k)
 		if !all {
@@ -146,8 +150,8 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 			v := s.ViewFor(p, &buf.e)
 			out.DN, out.Attrs = v.DN, v.Attrs
 		} else { // View's filtering, without allocating
-			buf.attrs, buf.vals = s.fillView(i, &buf.e, buf.attrs, buf.vals, view)
-			out.DN, out.Attrs = buf.e.DN, buf.e.Attrs
+			buf.attrs, buf.vals = s.appendAttrs(i, buf.attrs[:0], buf.vals[:0], view, need)
+			out.DN, out.Attrs = s.str(s.recs[i].dn), buf.attrs[:len(buf.attrs):len(buf.attrs)]
 		}
 		if !emit(out) {
 			return nil
@@ -165,6 +169,7 @@ type fillBuf struct {
 	e     Entry
 	attrs []Attr
 	vals  []string
+	need  neededNames
 }
 
 var fillPool = sync.Pool{New: func() any { return &fillBuf{} }}

@@ -34,6 +34,7 @@ type Snapshot struct {
 	valTab    []span
 	names     []string                      // attribute names
 	nameFlags []uint8                       // flag* of each name
+	nameIDs   map[string][]uint32           // positions in names by lower-case name
 	byDN      map[string]int32              // normalised DN → entry
 	index     map[string]map[string][]int32 // lower attribute → normalised value → entries
 	login     map[string]int32              // login → person entry

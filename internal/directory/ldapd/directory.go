@@ -159,6 +159,24 @@ type SearchRequest struct {
 	Controls   []Control
 	// Paged is true for a page of a paged-results search (RFC 2696).
 	Paged bool
+
+	needed    []string // set by the server for the search it runs
+	neededSet bool     // needed is known; otherwise every attribute may matter
+}
+
+// NeededAttributes returns the names of the attributes that can matter to
+// the search (the ones the client asked for and the ones the filter
+// tests), each under all its names and OID as the schema spells them; all
+// is true when any attribute may matter ("*", "+" or no list asked for, an
+// extensible match on every attribute, or a request the server did not
+// prepare). A Directory may leave the other attributes (names compared
+// without case, options ignored) out of the entries it emits: less to
+// copy, the same answer.
+func (r *SearchRequest) NeededAttributes() (names []string, all bool) {
+	if !r.neededSet {
+		return nil, true
+	}
+	return r.needed, false
 }
 
 // Change is one modification of a Modify request.

@@ -89,6 +89,25 @@ func (n *node) isAttr(sc *scratch, i int, name string) bool {
 	return !n.known && n.attr.matches(name)
 }
 
+// appendAttrNames appends the names of the attributes n tests (isAttr:
+// every name of a schema attribute, the name as sent of another); ok is
+// false when n tests every attribute (an extensible match without a type).
+func (n *node) appendAttrNames(names []string) (_ []string, ok bool) {
+	switch n.kind {
+	case FilterAnd, FilterOr, FilterNot:
+		for i := range n.kids {
+			if names, ok = n.kids[i].appendAttrNames(names); !ok {
+				return names, false
+			}
+		}
+		return names, true
+	}
+	if n.attr == nil {
+		return names, false
+	}
+	return append(names, n.attr.names...), true
+}
+
 // Match reports whether e matches f under s (nil for the built-in schema
 // knowledge): whether the filter evaluates to TRUE, Undefined counting as a
 // non-match. It is safe for concurrent use.

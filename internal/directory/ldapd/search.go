@@ -33,6 +33,7 @@ type searchRun struct {
 	seen            int
 	ctx             context.Context
 	emitFn          func(*Entry) bool // r.emit, made once per pooled searchRun
+	needed          []string          // SearchRequest.NeededAttributes, reused
 }
 
 // search runs a SearchRequest.
@@ -100,7 +101,8 @@ var runPool = sync.Pool{New: func() any {
 // release returns r to the pool, keeping only its buffers.
 func (r *searchRun) release() {
 	r.sc.reset(nil)
-	*r = searchRun{sc: r.sc, sel: selector{cache: r.sel.cache[:0], named: r.sel.named[:0]}, emitFn: r.emitFn}
+	*r = searchRun{sc: r.sc, sel: selector{cache: r.sel.cache[:0], named: r.sel.named[:0]}, emitFn: r.emitFn,
+		needed: r.needed[:0]}
 	if cap(r.sc.buf) > 64<<10 || cap(r.sc.dn) > 64<<10 || cap(r.sc.tmp) > 64<<10 {
 		return
 	}
@@ -133,7 +135,10 @@ func (r *searchRun) run(pg *pagingRequest) {
 	r.filter = &r.req.Filter.matcher(srv.dir.Schema()).root
 	r.enc = getEncoder()
 	defer func() { putEncoder(r.enc) }()
+	r.needed, r.req.neededSet = r.neededAttributes(r.needed[:0])
+	r.req.needed = r.needed
 	err := srv.dir.Search(ctx, r.req, r.emitFn)
+	r.req.needed, r.req.neededSet = nil, false
 	var res result
 	var ctl []respControl
 	switch {
@@ -211,6 +216,19 @@ func (r *searchRun) emit(e *Entry) bool {
 		r.enc.b = r.enc.b[:0]
 	}
 	return true
+}
+
+// neededAttributes appends to names the names of the attributes selected
+// or tested by the filter (SearchRequest.NeededAttributes); ok is false
+// when any attribute may matter.
+func (r *searchRun) neededAttributes(names []string) (_ []string, ok bool) {
+	if r.sel.all || r.sel.ops {
+		return names, false
+	}
+	for _, n := range r.sel.named {
+		names = append(names, n.names...)
+	}
+	return r.filter.appendAttrNames(names)
 }
 
 // inScope reports whether dn is within the scope of the search. When dn
