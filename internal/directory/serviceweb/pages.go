@@ -260,7 +260,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, s *scope) error
 		Profile: core.ProfileStaff, Establishments: []string{est.ID}}
 	pw := auth.GeneratePassword()
 	switch err := h.Directory.CreateServiceAccount(ctx, a, h.Passwords.Hash(pw), sc); {
-	case core.IsKind(err, core.Conflict):
+	case core.IsKind(err, core.Exists), core.IsKind(err, core.Conflict):
 		f.Fail("login", "services.login_taken", login)
 		return h.renderForm(w, r, s, nil, f, sc, http.StatusConflict)
 	case core.IsKind(err, core.Invalid):
