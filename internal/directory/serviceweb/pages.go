@@ -323,7 +323,11 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, s *scope) error
 	case actScope:
 		sc, ok := parseScope(f)
 		if !ok {
-			return h.renderForm(w, r, s, a, f, sc, http.StatusUnprocessableEntity)
+			scopes, err := h.Scopes.ServiceScopes(ctx)
+			if err != nil {
+				return err
+			}
+			return h.renderForm(w, r, s, a, f, scopes[a.ID], http.StatusUnprocessableEntity)
 		}
 		if err = h.Directory.SetServiceScope(ctx, a.Login, sc); err == nil {
 			flash = "services.scope_saved"
