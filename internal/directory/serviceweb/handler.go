@@ -47,10 +47,12 @@ type Directory interface {
 	SetState(ctx context.Context, id string, st directory.State) (*directory.Person, error)
 }
 
-// Passwords hashes new passwords and resets them (auth.Service).
+// Passwords hashes new passwords and resets them (auth.Service): a reset
+// draws random passwords until one meets the account's policy, checks who
+// may and journals it.
 type Passwords interface {
 	Hash(pw string) string
-	ResetPassword(ctx context.Context, login, next string) error
+	ResetGenerated(ctx context.Context, p *directory.Person) (string, error)
 }
 
 // Scopes reads the service accounts' scopes (the store).

@@ -337,8 +337,8 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, s *scope) error
 			flash = "services.scope_default_saved"
 		}
 	case actReset:
-		pw := auth.GeneratePassword()
-		if err := h.Passwords.ResetPassword(ctx, a.Login, pw); err != nil {
+		pw, err := h.Passwords.ResetGenerated(ctx, a)
+		if err != nil {
 			return err
 		}
 		return h.showSecret(w, r, s, a, pw, true)
