@@ -18,12 +18,13 @@ import (
 
 // presetAttrs are the attributes offered as checkboxes, as the served
 // schema names them: identity, POSIX, groups and the SDET attributes an ENT
-// or a school application asks for. Others can be typed in. userPassword
+// or a school application asks for. Others (the INE, say) can be typed in,
+// so that personal identifiers are a deliberate choice. userPassword
 // is never offered nor accepted.
 var presetAttrs = []string{"uid", "cn", "sn", "givenName", "displayName", "mail",
 	"uidNumber", "gidNumber", "homeDirectory", "loginShell", "memberOf", "entryUUID", "accountStatus",
 	"ENTPersonLogin", "ENTPersonProfils", "ENTPersonJointure", "ENTPersonStructRattach",
-	"ENTEleveClasses", "ENTEleveGroupes", "ENTAuxEnsClasses", "ENTAuxEnsGroupes", "ENTEleveINE"}
+	"ENTEleveClasses", "ENTEleveGroupes", "ENTAuxEnsClasses", "ENTAuxEnsGroupes"}
 
 // attrOption is one checkbox of the attribute list.
 type attrOption struct {
