@@ -23,6 +23,7 @@ import (
 	"github.com/preau/preau/internal/directory/dirsync"
 	"github.com/preau/preau/internal/directory/dirweb"
 	"github.com/preau/preau/internal/directory/peopleweb"
+	"github.com/preau/preau/internal/directory/serviceweb"
 	"github.com/preau/preau/internal/files/filesweb"
 	"github.com/preau/preau/internal/filter/filterweb"
 	"github.com/preau/preau/internal/logs/logsweb"
@@ -39,7 +40,7 @@ func (a *App) routes() (http.Handler, error) {
 	rd, err := web.NewRenderer(web.RendererConfig{Nav: a.nav, Log: a.log,
 		Footer: []web.NavItem{{Label: "privacy.footer", Href: "/privacy"}}},
 		authweb.Assets(), oidc.Assets(), portal.Assets(), admin.Assets(), dirweb.Assets(), cas.Assets(), pictureweb.Assets(), appAssets(),
-		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), privacyweb.Assets(),
+		complianceweb.Assets(), breakglassweb.Assets(), charterweb.Assets(), peopleweb.Assets(), serviceweb.Assets(), privacyweb.Assets(),
 		filesweb.Assets(), logsweb.Assets(), backupweb.Assets(), monitorweb.Assets(), filterweb.Assets())
 	if err != nil {
 		return nil, err
@@ -87,6 +88,7 @@ func (a *App) routes() (http.Handler, error) {
 	dirweb.New(a.dir, a.auth).Routes(mux, authweb.RequireLogin)
 	peopleweb.New(peopleweb.Deps{Directory: a.dir, Passwords: a.auth, Factors: a.auth, Reader: a.db, Renderer: rd, Clock: a.clock,
 		PublicURL: a.cfg.Web.PublicURL}).Routes(mux, requireConsole)
+	a.servicePages(rd).Routes(mux, requireConsole)
 	dirweb.NewImportPages(&dirsync.Engine{Store: a.db, Clock: a.clock, Hash: a.auth.Hash}, rd,
 		a.cfg.Directory.LeaverGrace).WithSources(a.db).Routes(mux, requireAdminNow)
 	pics, err := pictureweb.New(pictureweb.Deps{Renderer: rd, Log: a.log, SetSessionCookie: authweb.SetSessionCookie,

@@ -46,7 +46,8 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 }
 
 // ResetPassword sets a new password for a person on an admin's request and
-// makes them change it at next login. The principal must administer one of
+// makes them change it at next login (not a service account, which no
+// person logs in as). The principal must administer one of
 // the person's establishments (or be a system principal). A refused attempt
 // is journaled. The password must meet the person's policy, as for
 // ChangePassword.
@@ -72,7 +73,9 @@ func (s *Service) ResetPassword(ctx context.Context, login, next string) error {
 	if err := s.checkNewPassword(ctx, op, person, next); err != nil {
 		return err
 	}
-	if err := s.store.SetPasswordHash(ctx, person.ID, s.Hash(next), true, e); err != nil {
+	// A service account's password is typed into an application's
+	// settings, never changed by a person: no change is demanded of it.
+	if err := s.store.SetPasswordHash(ctx, person.ID, s.Hash(next), !person.Service, e); err != nil {
 		return err
 	}
 	if s.notifier != nil {

@@ -110,6 +110,11 @@ func (s *Service) Establishment(ctx context.Context, idOrUAI string) (*Establish
 // CreatePerson creates one person with an optional initial password hash.
 // The principal must administer every establishment the person joins.
 func (s *Service) CreatePerson(ctx context.Context, person *Person, passwordHash string) error {
+	return s.createPerson(ctx, NewPerson{Person: person, PasswordHash: passwordHash})
+}
+
+func (s *Service) createPerson(ctx context.Context, np NewPerson) error {
+	person := np.Person
 	if err := person.Validate(); err != nil {
 		return err
 	}
@@ -129,7 +134,7 @@ func (s *Service) CreatePerson(ctx context.Context, person *Person, passwordHash
 			"only a technical admin or an operator may create admin and head accounts")
 	}
 	person.ID = core.NewID()
-	return s.store.CreatePeople(ctx, []NewPerson{{Person: person, PasswordHash: passwordHash}})
+	return s.store.CreatePeople(ctx, []NewPerson{np})
 }
 
 // Person returns a person the principal may see: themself, or anyone of an

@@ -121,3 +121,23 @@ func (s *Service) SetServiceScope(ctx context.Context, login string, scope Servi
 	}
 	return s.store.SetServiceScope(ctx, person, scope)
 }
+
+// CreateServiceAccount creates the service account person (an application's
+// directory account: Service set, no password change demanded, staff
+// profile unless another is given) with its password hash and LDAP read
+// scope in one transaction: the account never exists with a scope other
+// than the one asked for. The principal must administer every establishment
+// it joins, as for CreatePerson; the creation and the scope are journaled.
+func (s *Service) CreateServiceAccount(ctx context.Context, person *Person, passwordHash string, scope ServiceScope) error {
+	person.Service, person.MustChangePassword = true, false
+	if person.Profile == "" {
+		person.Profile = core.ProfileStaff
+	}
+	return s.createPerson(ctx, NewPerson{Person: person, PasswordHash: passwordHash, Scope: &scope})
+}
+
+// ForbiddenServiceAttr reports whether attribute a (any case) is one no
+// application may read, whatever its scope (secrets).
+func ForbiddenServiceAttr(a string) bool {
+	return slices.Contains(forbiddenServiceAttrs, strings.ToLower(strings.TrimSpace(a)))
+}

@@ -75,6 +75,9 @@ type Store interface {
 type NewPerson struct {
 	Person       *Person
 	PasswordHash string
+	// Scope, for a service account, is its LDAP read scope, stored (and
+	// journaled) in the same transaction; nil or zero for the default.
+	Scope *ServiceScope
 }
 
 // PersonFilter selects people. Zero fields match all.
@@ -85,6 +88,7 @@ type PersonFilter struct {
 	Query          string // case-insensitive prefix of login, given, family or display name
 	Group          string // member of this group ID
 	Role           string // with Group: only this role (RoleMember, RoleOwner); "" either
+	Service        bool   // only service accounts
 	Sort           string // "name" (default), "login", "created"
 	Offset, Limit  int    // Limit 0 means 50; at most 1,000
 }

@@ -136,6 +136,16 @@ func (tx *Tx) createPeople(people []directory.NewPerson) error {
 			return err
 		}
 	}
+	for _, np := range people {
+		if np.Scope != nil && !np.Scope.IsZero() {
+			if !np.Person.Service {
+				return core.E("store.CreatePeople", core.Invalid, "%s is not a service account: it has no LDAP scope", np.Person.Login)
+			}
+			if err := tx.setServiceScope(np.Person, *np.Scope); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

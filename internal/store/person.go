@@ -126,6 +126,9 @@ func (db *DB) FindPeople(ctx context.Context, f directory.PersonFilter) ([]*dire
 	if f.State != "" {
 		where = append(where, "p.state = "+arg(f.State))
 	}
+	if f.Service {
+		where = append(where, "p.service = TRUE")
+	}
 	if f.Group != "" {
 		// Driven from the group's memberships: a class is a few dozen rows.
 		role := ""

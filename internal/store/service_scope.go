@@ -16,31 +16,35 @@ import (
 // of a service account, journals the change and marks the directory changed
 // so that every node's LDAP view reloads.
 func (db *DB) SetServiceScope(ctx context.Context, p *directory.Person, scope directory.ServiceScope) error {
+	return db.write(ctx, "store.SetServiceScope", func(tx *Tx) error { return tx.setServiceScope(p, scope) })
+}
+
+// setServiceScope writes the scope of service account p and its journal
+// entry in tx.
+func (tx *Tx) setServiceScope(p *directory.Person, scope directory.ServiceScope) error {
 	profiles := make([]string, len(scope.Profiles))
 	for i, pr := range scope.Profiles {
 		profiles[i] = string(pr)
 	}
 	attrs, profs := strings.Join(scope.Attrs, ","), strings.Join(profiles, ",")
-	return db.write(ctx, "store.SetServiceScope", func(tx *Tx) error {
-		var err error
-		if scope.IsZero() {
-			_, err = tx.exec(`DELETE FROM service_scopes WHERE person_id = $1`, p.ID)
-		} else {
-			_, err = tx.exec(`INSERT INTO service_scopes (person_id, attrs, profiles, updated_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (person_id) DO UPDATE SET attrs = excluded.attrs, profiles = excluded.profiles,
-				updated_at = excluded.updated_at`, p.ID, attrs, profs, tx.now.UnixMicro())
-		}
-		if err != nil {
-			return err
-		}
-		tx.directoryChanged()
-		reason := "default scope"
-		if !scope.IsZero() {
-			reason = "attributes: " + orAll(attrs) + "; profiles: " + orAll(profs)
-		}
-		return tx.journal(journal.Entry{Chain: chainOf(p.Establishments), Action: "directory.service.scope",
-			TargetType: "person", TargetID: p.ID, TargetName: p.Login, Reason: reason})
-	})
+	var err error
+	if scope.IsZero() {
+		_, err = tx.exec(`DELETE FROM service_scopes WHERE person_id = $1`, p.ID)
+	} else {
+		_, err = tx.exec(`INSERT INTO service_scopes (person_id, attrs, profiles, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (person_id) DO UPDATE SET attrs = excluded.attrs, profiles = excluded.profiles,
+			updated_at = excluded.updated_at`, p.ID, attrs, profs, tx.now.UnixMicro())
+	}
+	if err != nil {
+		return err
+	}
+	tx.directoryChanged()
+	reason := "default scope"
+	if !scope.IsZero() {
+		reason = "attributes: " + orAll(attrs) + "; profiles: " + orAll(profs)
+	}
+	return tx.journal(journal.Entry{Chain: chainOf(p.Establishments), Action: "directory.service.scope",
+		TargetType: "person", TargetID: p.ID, TargetName: p.Login, Reason: reason})
 }
 
 func orAll(list string) string {

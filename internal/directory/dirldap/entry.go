@@ -104,3 +104,12 @@ func escapeRDNValue(v string) string {
 	}
 	return b.String()
 }
+
+// PersonDN returns the DN the directory serves a person of login under:
+// ou=people of the establishment uai (their main one) below base.
+func PersonDN(login, uai, base string) string {
+	if uai == "" {
+		return "uid=" + escapeRDNValue(login) + ",ou=people," + base
+	}
+	return "uid=" + escapeRDNValue(login) + ",ou=people,ou=" + escapeRDNValue(uai) + "," + base
+}

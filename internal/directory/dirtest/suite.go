@@ -51,6 +51,7 @@ func StoreSuite(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("GroupsAndMembers", func(t *testing.T) { testGroups(t, open(t)) })
 	t.Run("GrantsAndZones", func(t *testing.T) { testGrantsZones(t, open(t)) })
 	t.Run("ServiceScopes", func(t *testing.T) { testServiceScopes(t, open(t)) })
+	t.Run("ServiceAccountCreate", func(t *testing.T) { testServiceAccountCreate(t, open(t)) })
 }
 
 // testServiceScopes: a service account's LDAP scope round-trips, is
@@ -80,6 +81,44 @@ func testServiceScopes(t *testing.T, h Harness) {
 	if len(es) != 3 || es[0].TargetID != svc.ID || es[0].Chain != e.ID || es[2].Reason != "default scope" ||
 		es[1].Reason != "attributes: uid,mail,entpersonjointure; profiles: pupil,teacher" {
 		t.Fatalf("journal: %d entries %+v", len(es), es)
+	}
+}
+
+// testServiceAccountCreate: a service account created with its scope has
+// it from the first instant, with both journal entries; a scope given to a
+// person who is not a service account is refused and nothing is written;
+// the Service filter lists service accounts only.
+// CARINE: INF-ANN-6, INF-ANN-4
+func testServiceAccountCreate(t *testing.T, h Harness) {
+	ctx := Ctx()
+	e := NewEstablishment(999062, directory.College)
+	must(t, h.Store.CreateEstablishment(ctx, e))
+	svc := NewPerson("svc-nextcloud", core.ProfileStaff, e.ID)
+	svc.Service = true
+	sc := directory.ServiceScope{Attrs: []string{"uid", "mail"}, Profiles: []core.Profile{core.ProfileTeacher}}
+	must(t, h.Store.CreatePeople(ctx, []directory.NewPerson{{Person: svc, PasswordHash: "x", Scope: &sc},
+		{Person: NewPerson("prof.x", core.ProfileTeacher, e.ID)}}))
+	got, err := h.Store.ServiceScopes(ctx)
+	must(t, err)
+	if g := got[svc.ID]; len(got) != 1 || !slices.Equal(g.Attrs, sc.Attrs) || !slices.Equal(g.Profiles, sc.Profiles) {
+		t.Fatalf("scopes after creation: %+v", got)
+	}
+	for _, action := range []string{"directory.person.create", "directory.service.scope"} {
+		es, err := h.Journal(ctx, journal.Filter{Action: action, Target: svc.ID, Limit: 10})
+		must(t, err)
+		if len(es) != 1 {
+			t.Fatalf("%s: %d entries", action, len(es))
+		}
+	}
+	bad := NewPerson("prof.y", core.ProfileTeacher, e.ID)
+	wantKind(t, h.Store.CreatePeople(ctx, []directory.NewPerson{{Person: bad, Scope: &sc}}), core.Invalid)
+	if _, err := h.Store.FindPersonByLogin(ctx, "prof.y"); !core.IsKind(err, core.NotFound) {
+		t.Fatalf("a refused creation left the person: %v", err)
+	}
+	ps, n, err := h.Store.FindPeople(ctx, directory.PersonFilter{Establishments: []string{e.ID}, Service: true})
+	must(t, err)
+	if n != 1 || len(ps) != 1 || ps[0].ID != svc.ID || !ps[0].Service || ps[0].MustChangePassword {
+		t.Fatalf("service accounts: %d %+v", n, ps)
 	}
 }
 
