@@ -121,7 +121,11 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		if err := b.auth.ResetPassword(ctx, rest[0], pw); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "New password for %s (shown once; to be changed at next login): %s\n", lower(rest[0]), pw)
+		when := "to be changed at next login"
+		if p, err := b.dir.Person(ctx, rest[0]); err == nil && p.Service {
+			when = "an application account: set it in the application's settings"
+		}
+		fmt.Fprintf(env.Stdout, "New password for %s (shown once; %s): %s\n", lower(rest[0]), when, pw)
 		return nil
 	case "reset-2fa":
 		n, err := b.auth.ResetSecondFactors(ctx, rest[0])

@@ -73,4 +73,14 @@ func TestServiceAccountScope_INF_ANN_6(t *testing.T) {
 	if out := n.cli("journal", "export"); strings.Count(out, `"action":"directory.service.scope"`) != 2 {
 		t.Fatalf("scope changes in the journal:\n%s", out)
 	}
+	// A reset demands no change of an application account: it reads on.
+	out = n.cli("user", "reset-password", "svc-wifi", "--password", "Radius-Controleur-Cle-2027")
+	if !strings.Contains(out, "an application account") || strings.Contains(out, "next login") {
+		t.Fatalf("reset-password of an application account: %s", out)
+	}
+	b, err := exec.Command("ldapsearch", "-x", "-LLL", "-H", "ldap://"+n.app.Addr("ldap"), "-D", "svc-wifi",
+		"-w", "Radius-Controleur-Cle-2027", "-b", "dc=preau", "(uid=paul.durand)", "uid").CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "uid: paul.durand") {
+		t.Fatalf("after the reset: %v\n%s", err, b)
+	}
 }
