@@ -132,6 +132,9 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 	}
 	buf := fillPool.Get().(*fillBuf)
 	defer fillPool.Put(buf)
+	if !all {
+		buf.warmed = s.warm(list)
+	}
 	out := &buf.out
 	need := s.neededFor(req, buf.need)
 	if need != nil {
@@ -165,11 +168,12 @@ func (d *Directory) Search(ctx context.Context, req *ldapd.SearchRequest, emit f
 
 // fillBuf is where a search makes its entries, reused across searches.
 type fillBuf struct {
-	out   ldapd.Entry // what emit receives
-	e     Entry
-	attrs []Attr
-	vals  []string
-	need  neededNames
+	out    ldapd.Entry // what emit receives
+	e      Entry
+	attrs  []Attr
+	vals   []string
+	need   neededNames
+	warmed uint32 // Snapshot.warm's sum
 }
 
 var fillPool = sync.Pool{New: func() any { return &fillBuf{} }}
