@@ -41,6 +41,7 @@ type options struct {
 	clientCPUs   string          // CPUs of the load generator while measuring ("": any)
 	serverCPUs   string          // CPUs of the server under test while measuring ("": any)
 	clientProcs  int             // GOMAXPROCS of the clients while measuring (0: Go's default)
+	serverProcs  int             // GOMAXPROCS of the Préau server (0: Go's default)
 	workloads    map[string]bool // workloads measured
 }
 
@@ -60,6 +61,7 @@ func main() {
 	flag.StringVar(&o.clientCPUs, "client-cpus", "", "pin the clients (this process) to these CPUs while measuring, e.g. 1 (taskset syntax: 0,2 or 0-1)")
 	flag.StringVar(&o.serverCPUs, "server-cpus", "", "pin the server under test (Préau's process or slapd) to these CPUs while measuring, e.g. 0")
 	flag.IntVar(&o.clientProcs, "client-procs", 0, "GOMAXPROCS of the clients (this process) while measuring; 0: Go's default")
+	flag.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the Préau server (its environment); 0: Go's default, one per core")
 	workloads := flag.String("workloads", "uid,class,bind", "workloads measured")
 	flag.Parse()
 	o.servers, o.workloads = set(*servers), set(*workloads)

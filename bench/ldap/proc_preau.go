@@ -23,13 +23,17 @@ type preauServer struct {
 }
 
 // startPreau starts this program again as the Préau server over the store
-// in dataDir and waits until it listens.
-func startPreau(dataDir, base string) (*preauServer, error) {
+// in dataDir, with GOMAXPROCS=procs in its environment when procs > 0, and
+// waits until it listens.
+func startPreau(dataDir, base string, procs int) (*preauServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-serve-preau", dataDir, "-base", base)
+	if procs > 0 {
+		cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
+	}
 	cmd.Stderr = os.Stderr
 	dieWithParent(cmd)
 	s := &preauServer{cmd: cmd}

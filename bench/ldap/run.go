@@ -135,7 +135,7 @@ func (b *bench) load(ctx context.Context) error {
 func (b *bench) startServers() error {
 	t := time.Now()
 	var err error
-	if b.pre, err = startPreau(b.preauDir, b.o.base); err != nil {
+	if b.pre, err = startPreau(b.preauDir, b.o.base, b.o.serverProcs); err != nil {
 		return err
 	}
 	preauStart := time.Since(t)

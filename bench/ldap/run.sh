@@ -17,7 +17,7 @@
 # needed. About 4 minutes with the default 10 s per run.
 # Usage: bench/ldap/run.sh [-duration 10s] [-warmup 1s] [-clients 1,8,32]
 #   [-bind-clients 1,8] [-cpuprofile DIR] [-keep] [-servers preau,slapd]
-#   [-workloads uid,class,bind] [-client-cpus 1 -server-cpus 0]
+#   [-workloads uid,class,bind] [-client-cpus 1 -server-cpus 0] [-server-procs 8]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ ! -x /usr/sbin/slapd ] || [ ! -x /usr/sbin/slapadd ]; then

@@ -32,7 +32,6 @@ import (
 // did since the last "runtime" (rtstats.go); end of input shuts
 // the server down.
 func servePreau(dataDir, base string) error {
-	core.ServerProcs(os.Getenv) // as preau serve does
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Config{DataDir: dataDir, Log: log})

@@ -34,7 +34,6 @@ import (
 
 	"github.com/preau/preau/internal/blob"
 	"github.com/preau/preau/internal/blob/fsblob"
-	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/logs"
 	"github.com/preau/preau/internal/logs/syslogd"
 )
@@ -77,7 +76,6 @@ func main() {
 		ingest(*dir, *n, *conns)
 		writeMemProfile(*memProf)
 	case "serve":
-		core.ServerProcs(os.Getenv) // as preau serve does
 		runtime.MemProfileRate = memRate(*memProf)
 		serve(*dir, *n, *addrFile)
 		writeMemProfile(*memProf)

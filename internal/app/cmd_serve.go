@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/preau/preau/internal/config"
@@ -93,12 +94,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 // startApp builds the node and starts its listeners; before is run first
 // (the demo marks the node not ready before anyone can ask /readyz).
 func startApp(ctx context.Context, env Env, cfg config.File, before ...func(*App)) (*App, error) {
-	procs := core.ServerProcs(env.Getenv)
 	a, err := New(ctx, cfg, Options{Log: newLogger(cfg.Log, env.Stderr)})
 	if err != nil {
 		return nil, err
 	}
-	a.log.Info("Go processors", "gomaxprocs", procs, "cpus", core.CPUs())
+	a.log.Info("Go processors", "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", core.CPUs())
 	for _, f := range before {
 		f(a)
 	}

@@ -4,35 +4,40 @@
 package core_test
 
 import (
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/preau/preau/internal/core"
 )
 
-// ServerProcs raises GOMAXPROCS to MinServerProcs unless the environment
-// sets it, and never changes CPUs, which CPU-sized pools use.
-func TestServerProcs(t *testing.T) {
-	was := runtime.GOMAXPROCS(0)
-	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
+// CPUs counts the CPUs, not the Go processors: neither a later
+// runtime.GOMAXPROCS nor the GOMAXPROCS environment variable moves it.
+func TestCPUs(t *testing.T) {
+	if os.Getenv("PREAU_TEST_CPUS_CHILD") == "1" {
+		os.Stdout.WriteString("CPUS " + strconv.Itoa(core.CPUs()) + " GOMAXPROCS " + strconv.Itoa(runtime.GOMAXPROCS(0)) + "\n")
+		return
+	}
 	cpus := core.CPUs()
-	if cpus < 1 {
-		t.Fatalf("CPUs() = %d", cpus)
+	if cpus < 1 || cpus > runtime.NumCPU() {
+		t.Fatalf("CPUs() = %d with %d CPUs", cpus, runtime.NumCPU())
 	}
-	runtime.GOMAXPROCS(1)
-	env := map[string]string{"GOMAXPROCS": "1"}
-	if got := core.ServerProcs(func(k string) string { return env[k] }); got != 1 {
-		t.Fatalf("GOMAXPROCS=1 in the environment: ServerProcs gave %d Ps, want 1", got)
-	}
-	env["GOMAXPROCS"] = "not a number" // Go ignores it too
-	if got := core.ServerProcs(func(k string) string { return env[k] }); got != core.MinServerProcs {
-		t.Fatalf("unusable GOMAXPROCS: %d Ps, want %d", got, core.MinServerProcs)
-	}
-	runtime.GOMAXPROCS(core.MinServerProcs + 4)
-	if got := core.ServerProcs(func(string) string { return "" }); got != core.MinServerProcs+4 {
-		t.Fatalf("more Ps than the minimum already: ServerProcs gave %d, want them kept", got)
-	}
+	was := runtime.GOMAXPROCS(cpus + 6)
+	defer runtime.GOMAXPROCS(was)
 	if core.CPUs() != cpus {
 		t.Fatalf("CPUs() moved from %d to %d with GOMAXPROCS", cpus, core.CPUs())
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestCPUs$")
+	cmd.Env = append(os.Environ(), "PREAU_TEST_CPUS_CHILD=1", "GOMAXPROCS="+strconv.Itoa(cpus+6))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := "CPUS " + strconv.Itoa(runtime.NumCPU()) + " GOMAXPROCS " + strconv.Itoa(cpus+6) + "\n"
+	if !strings.Contains(string(out), want) {
+		t.Fatalf("with GOMAXPROCS=%d in the environment: %q, want %q", cpus+6, out, want)
 	}
 }
