@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,7 @@ var frenchMonths = []string{"janvier", "février", "mars", "avril", "mai", "juin
 func TestPortalWarnsBeforePasswordExpiry_INF_AUT_8(t *testing.T) {
 	clock := core.NewFakeClock(time.Now())
 	n := startClockNode(t, clock)
+	set := clock.Now() // when the password is set; the portal shows dates in Paris time
 	n.cli("user", "add", "tech", "--uai", "0999001W", "--profile", "admin", "--given", "Sam", "--family", "Tech",
 		"--password", "Un-Mot-De-Passe-Solide", "--must-change=false")
 	clock.Advance(340 * 24 * time.Hour)
@@ -107,8 +109,16 @@ func TestPortalWarnsBeforePasswordExpiry_INF_AUT_8(t *testing.T) {
 	clock.Advance(12 * 24 * time.Hour)
 	n.login("tech", "Un-Mot-De-Passe-Solide")
 	_, home := n.get("/")
-	exp := time.Now().Add(365 * 24 * time.Hour)
-	want := fmt.Sprintf("Votre mot de passe expire le %d %s %d", exp.Day(), frenchMonths[exp.Month()-1], exp.Year())
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := set.Add(365 * 24 * time.Hour).In(paris)
+	day := strconv.Itoa(exp.Day())
+	if exp.Day() == 1 {
+		day = "1er"
+	}
+	want := fmt.Sprintf("Votre mot de passe expire le %s %s %d", day, frenchMonths[exp.Month()-1], exp.Year())
 	if !strings.Contains(home, want) || !strings.Contains(home, `<a href="/password">Le changer maintenant</a>`) {
 		t.Fatalf("no warning 13 days before the expiry (want %q):\n%s", want, home)
 	}
