@@ -19,11 +19,13 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"slices"
 
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
+	"github.com/preau/preau/internal/journal"
 	"github.com/preau/preau/internal/web"
 )
 
@@ -72,6 +74,11 @@ type Deps struct {
 	// LDAPURLs returns the addresses applications bind to (ldap://…,
 	// ldaps://…), shown with a new password; nil shows none.
 	LDAPURLs func() []string
+	// Journal records the changes these pages refuse themselves (the
+	// services journal the refusals they decide); nil records none.
+	Journal func(ctx context.Context, e journal.Entry) error
+	// Log receives what cannot be shown to the user; nil for slog's default.
+	Log *slog.Logger
 }
 
 // Handler serves the pages.
@@ -83,6 +90,9 @@ type Handler struct {
 func New(deps Deps) *Handler {
 	if deps.BaseDN == "" {
 		deps.BaseDN = "dc=preau"
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
 	}
 	return &Handler{Deps: deps}
 }
@@ -147,6 +157,7 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 		ctx := r.Context()
 		p := core.PrincipalFromContext(ctx)
 		if !p.IsAdmin() {
+			h.refused(r, "", "", "administers no establishment")
 			return core.E("serviceweb", core.Permission, "services.refused")
 		}
 		ests, err := h.Directory.EstablishmentList(ctx)
@@ -160,11 +171,13 @@ func (h *Handler) guard(fn func(http.ResponseWriter, *http.Request, *scope) erro
 			}
 		}
 		if len(s.Choices) == 0 {
+			h.refused(r, "", "", "administers no establishment")
 			return core.E("serviceweb", core.Permission, "services.refused")
 		}
 		if want := r.URL.Query().Get("est"); want != "" && want != "*" {
 			e := s.est(want)
 			if e == nil {
+				h.refused(r, "", "", "does not administer establishment "+clip(want))
 				return core.E("serviceweb", core.Permission, "services.not_your_est")
 			}
 			s.Est = e.ID
@@ -195,7 +208,42 @@ func (h *Handler) account(r *http.Request) (*directory.Person, error) {
 		return nil, core.E("serviceweb", core.NotFound, "services.no_such")
 	}
 	if !mayAdminister(r.Context(), a) {
+		h.refused(r, a.Establishments[0], a.Login, "does not administer the account's establishment")
 		return nil, core.E("serviceweb", core.Permission, "services.not_your_est")
 	}
 	return a, nil
+}
+
+// refused journals a change (a POST) these pages refuse before any service
+// sees it: who tried which action on which account, and why (INF-ANN-4).
+// chain is the account's establishment, "" for the deployment's chain.
+func (h *Handler) refused(r *http.Request, chain, target, reason string) {
+	if h.Journal == nil || r.Method != http.MethodPost {
+		return
+	}
+	e := journal.Entry{Chain: chain, Action: "directory.person.create", TargetType: "person", Result: journal.Refused,
+		Reason: reason}
+	if e.Chain == "" {
+		e.Chain = journal.DeploymentChain
+	}
+	if id := r.PathValue("id"); id != "" {
+		e.TargetID, e.TargetName = clip(id), target
+		e.Action = refusedActions[r.PostFormValue("action")]
+		if e.Action == "" {
+			e.Action = "directory.service.change"
+		}
+	} else {
+		e.TargetName = clip(r.PostFormValue("login"))
+	}
+	e.SetActor(core.PrincipalFromContext(r.Context()))
+	if err := h.Journal(r.Context(), e); err != nil {
+		h.Log.Error("journaling a refused change failed", "action", e.Action, "err", err)
+	}
+}
+
+// refusedActions names in the journal the actions of the account page, as
+// the services journal them.
+var refusedActions = map[string]string{
+	actScope: "directory.service.scope", actDefault: "directory.service.scope", actReset: "auth.password.reset",
+	actDisable: "directory.person.update", actEnable: "directory.person.update",
 }

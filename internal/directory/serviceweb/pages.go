@@ -252,6 +252,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, s *scope) error
 	if est == nil {
 		f.Fail("est", "services.est_refused", clip(f.Value("est")))
 		code = http.StatusForbidden
+		h.refused(r, "", "", "does not administer establishment "+clip(f.Value("est")))
 	}
 	sc, _ := parseScope(f)
 	if !f.Valid() {

@@ -82,7 +82,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := serviceweb.New(serviceweb.Deps{Directory: dir, Passwords: w.auth, Scopes: db, Renderer: rd,
+	h := serviceweb.New(serviceweb.Deps{Directory: dir, Passwords: w.auth, Scopes: db, Renderer: rd, Journal: db.Journal,
 		LDAPURLs: func() []string { return []string{"ldap://annuaire.test:389", "ldaps://annuaire.test:636"} }})
 	mux := http.NewServeMux()
 	h.Routes(mux, func(next http.Handler) http.Handler { return next })
@@ -420,6 +420,21 @@ func TestServiceAccountPermissions_INF_ANN_1(t *testing.T) {
 	}
 	if sc := w.scope(a.ID); !slices.Equal(sc.Attrs, []string{"uid"}) || w.account("moodle").State != directory.Active {
 		t.Fatal("another head changed the account")
+	}
+	// CARINE: INF-ANN-4 — the attempts the pages refused are journaled,
+	// with who tried what on which account; looking is not an attempt.
+	refused, err := w.db.FindJournal(context.Background(), journal.Filter{Result: journal.Refused})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range refused {
+		got = append(got, e.ActorLogin+" "+e.Action+" "+e.TargetID+e.TargetName)
+	}
+	want := []string{"prof.durand auth.password.reset " + a.ID, "cpe.martin auth.password.reset " + a.ID,
+		"proviseur directory.person.create intrus"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("refused attempts journaled:\n%q\nwant\n%q", got, want)
 	}
 	// The head of the lycée manages the lycée's own accounts.
 	if r, _ = w.post(serviceweb.Path, createForm("wifi-lycee", w.other.ID, nil, nil)); r.StatusCode != 200 {
