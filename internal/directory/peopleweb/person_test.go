@@ -198,3 +198,20 @@ func TestPersonPageRemovesOneSecondFactor_INF_AUT_2(t *testing.T) {
 		t.Fatalf("the refusal is not journaled: %+v", es)
 	}
 }
+
+// An application account's person page leads to its application-account
+// page, where its LDAP scope is set.
+func TestPersonPageLinksApplicationAccount(t *testing.T) {
+	w := newWorld(t, 1)
+	svc := dirtest.NewPerson("moodle", core.ProfileStaff, w.est.ID)
+	svc.Service, svc.MustChangePassword = true, false
+	must(t, w.db.CreatePeople(dirtest.Ctx(), []directory.NewPerson{{Person: svc}}))
+	code, body := w.get("/admin/people/" + svc.ID + "?est=" + w.est.ID)
+	if code != 200 {
+		t.Fatalf("person page: %d\n%s", code, body)
+	}
+	contains(t, body, `<a href="/admin/services/`+svc.ID+`">compte d’application (sa portée LDAP)</a>`)
+	if _, body = w.get("/admin/people/" + w.people["prof.durand"].ID + "?est=" + w.est.ID); strings.Contains(body, "/admin/services/") {
+		t.Fatal("a person's page links to an application account")
+	}
+}
