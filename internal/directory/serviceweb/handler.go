@@ -208,7 +208,11 @@ func (h *Handler) account(r *http.Request) (*directory.Person, error) {
 		return nil, core.E("serviceweb", core.NotFound, "services.no_such")
 	}
 	if !mayAdminister(r.Context(), a) {
-		h.refused(r, a.Establishments[0], a.Login, "does not administer the account's establishment")
+		chain := ""
+		if len(a.Establishments) > 0 {
+			chain = a.Establishments[0]
+		}
+		h.refused(r, chain, a.Login, "does not administer the account's establishment")
 		return nil, core.E("serviceweb", core.Permission, "services.not_your_est")
 	}
 	return a, nil
