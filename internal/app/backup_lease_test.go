@@ -27,7 +27,9 @@ func TestBackupSchedulerLease(t *testing.T) {
 	if _, err := setupRecoveryKey(data, nil); err != nil {
 		t.Fatal(err)
 	}
-	clock := core.NewFakeClock(time.Now())
+	// Ten past an hour: the hourly backup is then not due again when the
+	// late ticks come three minutes after it (at five to, it would be).
+	clock := core.NewFakeClock(time.Now().Truncate(time.Hour).Add(10 * time.Minute))
 	cfg := config.Default()
 	cfg.Data = data
 	var nodes []*App
