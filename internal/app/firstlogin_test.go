@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -94,12 +93,7 @@ func TestFirstLoginChangeOnEveryEntryPoint_INF_AUT_7(t *testing.T) {
 		r.Body.Close()
 	}
 
-	if _, err := exec.LookPath("ldapwhoami"); err != nil {
-		if os.Getenv("PREAU_TEST_STRICT") == "1" {
-			t.Fatal("ldap-utils is not installed (PREAU_TEST_STRICT=1)")
-		}
-		t.Skip("ldap-utils is not installed: apt-get install ldap-utils")
-	}
+	needLDAPUtils(t, "ldapwhoami")
 	out, _ := exec.Command("ldapwhoami", "-x", "-e", "ppolicy", "-H", "ldap://"+n.app.Addr("ldap"),
 		"-D", "zoe.martin", "-w", "Bonjour-Zoe-2026").CombinedOutput()
 	if !strings.Contains(string(out), "must be changed") && !strings.Contains(string(out), "changeAfterReset") {

@@ -4,7 +4,6 @@
 package app_test
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,12 +16,7 @@ import (
 // attribute — until an administrator gives it the default scope back.
 // Bad scopes are refused with the reason; every change is journaled.
 func TestServiceAccountScope_INF_ANN_6(t *testing.T) {
-	if _, err := exec.LookPath("ldapsearch"); err != nil {
-		if os.Getenv("PREAU_TEST_STRICT") == "1" {
-			t.Fatal("ldap-utils is not installed (PREAU_TEST_STRICT=1)")
-		}
-		t.Skip("ldap-utils is not installed: apt-get install ldap-utils")
-	}
+	needLDAPUtils(t, "ldapsearch")
 	n, _ := ldapNode(t)
 	out := n.cli("user", "add", "svc-wifi", "--uai", "0999001W", "--profile", "staff", "--given", "Borne", "--family", "Wifi",
 		"--password", "Wifi-Service-Secret-2026", "--service", "--ldap-attrs", "uid,rfc822Mailbox", "--ldap-profiles", "teacher")

@@ -16,6 +16,18 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
+// needLDAPUtils skips the test when Debian's ldap-utils (tool, one of its
+// commands) is missing, or fails it under PREAU_TEST_STRICT=1.
+func needLDAPUtils(t *testing.T, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		if os.Getenv("PREAU_TEST_STRICT") == "1" {
+			t.Fatal("ldap-utils is not installed (PREAU_TEST_STRICT=1)")
+		}
+		t.Skip("ldap-utils is not installed: apt-get install ldap-utils")
+	}
+}
+
 // ldapNode is a node with a teacher and two pupils who can log in.
 func ldapNode(t *testing.T) (*node, *x509.CertPool) {
 	n := startNode(t)
@@ -141,12 +153,7 @@ func TestLDAPDirectory_INF_ANN_2(t *testing.T) {
 // TestLDAPPasswordChangeWithLDAPUtils drives the server with Debian's
 // ldap-utils: ldapwhoami, ldappasswd (Password Modify), ldapsearch.
 func TestLDAPPasswordChangeWithLDAPUtils(t *testing.T) {
-	if _, err := exec.LookPath("ldapsearch"); err != nil {
-		if os.Getenv("PREAU_TEST_STRICT") == "1" {
-			t.Fatal("ldap-utils is not installed (PREAU_TEST_STRICT=1)")
-		}
-		t.Skip("ldap-utils is not installed: apt-get install ldap-utils")
-	}
+	needLDAPUtils(t, "ldapsearch")
 	n, _ := ldapNode(t)
 	url := "ldap://" + n.app.Addr("ldap")
 	run := func(name string, args ...string) string {

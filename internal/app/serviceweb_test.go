@@ -5,7 +5,6 @@ package app_test
 
 import (
 	"net/url"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -30,12 +29,7 @@ var (
 // the page, with the bind DN and the node's LDAP addresses. The pages pass
 // axe-core (WCAG 2.1 AA) in French and English.
 func TestServiceAccountWebUI_INF_ANN_6(t *testing.T) {
-	if _, err := exec.LookPath("ldapsearch"); err != nil {
-		if os.Getenv("PREAU_TEST_STRICT") == "1" {
-			t.Fatal("ldap-utils is not installed (PREAU_TEST_STRICT=1)")
-		}
-		t.Skip("ldap-utils is not installed: apt-get install ldap-utils")
-	}
+	needLDAPUtils(t, "ldapsearch")
 	n, _ := ldapNode(t)
 	n.adminLogin("tech", "Un-Mot-De-Passe-Solide")
 	_, page := n.get("/admin/")
