@@ -50,7 +50,7 @@ func ParseServiceScope(attrs, profiles string, canon func(string) (string, bool)
 		switch {
 		case !validAttrName(a):
 			return s, core.E(op, core.Invalid, "attribute %q is not an LDAP attribute name", clip(a))
-		case slices.Contains(forbiddenServiceAttrs, a):
+		case ForbiddenServiceAttr(a):
 			return s, core.E(op, core.Invalid, "attribute %s is never readable by an application", a)
 		}
 		if canon != nil {

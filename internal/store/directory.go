@@ -158,11 +158,12 @@ var (
 )
 
 // createdAttributes are the attribute lists of directory.person.create
-// entries: without mail, with mail, with mail and password (shared: the
-// journal only reads them).
-var createdAttributes = [3][]string{
+// entries, indexed by 1 for a mail address plus 2 for a password (shared:
+// the journal only reads them).
+var createdAttributes = [4][]string{
 	{"login", "givenName", "familyName", "displayName", "profile", "state"},
 	{"login", "givenName", "familyName", "displayName", "profile", "state", "mail"},
+	{"login", "givenName", "familyName", "displayName", "profile", "state", "password"},
 	{"login", "givenName", "familyName", "displayName", "profile", "state", "mail", "password"},
 }
 
@@ -206,15 +207,14 @@ func (tx *Tx) insertPeople(chunk []directory.NewPerson, firstUID int64) error {
 	}
 	for _, np := range chunk {
 		p := np.Person
-		attrs := createdAttributes[0]
-		switch {
-		case p.Mail != "" && np.PasswordHash != "":
-			attrs = createdAttributes[2]
-		case p.Mail != "":
-			attrs = createdAttributes[1]
-		case np.PasswordHash != "":
-			attrs = append(attrs[:len(attrs):len(attrs)], "password")
+		k := 0
+		if p.Mail != "" {
+			k |= 1
 		}
+		if np.PasswordHash != "" {
+			k |= 2
+		}
+		attrs := createdAttributes[k]
 		if err := tx.journal(journal.Entry{Chain: chainOf(p.Establishments), Action: "directory.person.create",
 			TargetType: "person", TargetID: p.ID, TargetName: p.Login, Attributes: attrs}); err != nil {
 			return err
