@@ -73,6 +73,11 @@ func TestSearchCopiesOnlyNeededAttributes(t *testing.T) {
 		{"(objectClass=*)", nil},
 		{"(uidNumber>=10001)", []string{"uidnumber", "entryDN", "unknownAttr"}},
 		{"(description=*)", []string{"member"}},
+		// odd names from a client: options, a name longer than the view
+		// looks up (every attribute then), one the schema does not know
+		{"(objectClass=*)", []string{"CN;lang-fr", strings.Repeat("x", 70)}},
+		{"(|(uid=zoe.martin)(" + strings.Repeat("y", 70) + "=1))", []string{"uid"}},
+		{"(&(uid=zoe.martin)(!(nosuchattr=1)))", []string{"nosuchattr", "sn"}},
 	}
 	for _, tc := range cases {
 		for _, typesOnly := range []bool{false, true} {
