@@ -8,13 +8,17 @@
 // writes the same entries as LDIF, slapadds them and starts slapd on
 // loopback, checks that both answer the workloads' requests alike, then
 // measures uid searches and class-membership searches (1, 8 and 32
-// clients) and binds (1 and 8 clients) on each server in turn. See
+// clients) and binds (1 and 8 clients) on each server in turn. While
+// measuring, the server under test and the clients run on CPUs of their
+// own (-placement split, the default), as when applications ask from other
+// machines; -placement shared lets them share every CPU. See
 // workloads.go for what each workload is, slapd.go for slapd's
 // configuration. Human-readable lines go to stderr; stdout gets the RESULT
 // lines of bench/ scripts. Run it with bench/ldap/run.sh.
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -58,8 +62,9 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (store, slapd configuration and database, LDIF)")
 	flag.IntVar(&o.verifyStride, "verify-stride", 20, "compare the answers of both servers for every n-th login (and every class)")
 	servers := flag.String("servers", "preau,slapd", "servers measured, for quicker runs while working on one (both are always started and compared)")
-	flag.StringVar(&o.clientCPUs, "client-cpus", "", "pin the clients (this process) to these CPUs while measuring, e.g. 1 (taskset syntax: 0,2 or 0-1)")
-	flag.StringVar(&o.serverCPUs, "server-cpus", "", "pin the server under test (Préau's process or slapd) to these CPUs while measuring, e.g. 0")
+	placement := flag.String("placement", "split", "split: the server under test and the clients on CPUs of their own while measuring (the last quarter of the CPUs, at least one, to the clients), as when an application asks from another machine; shared: both on every CPU")
+	flag.StringVar(&o.clientCPUs, "client-cpus", "", "pin the clients (this process) to these CPUs while measuring, e.g. 1 (taskset syntax: 0,2 or 0-1); overrides -placement")
+	flag.StringVar(&o.serverCPUs, "server-cpus", "", "pin the server under test (Préau's process or slapd) to these CPUs while measuring, e.g. 0; overrides -placement")
 	flag.IntVar(&o.clientProcs, "client-procs", 0, "GOMAXPROCS of the clients (this process) while measuring; 0: Go's default")
 	flag.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the Préau server (its environment); 0: Go's default, one per core")
 	workloads := flag.String("workloads", "uid,class,bind", "workloads measured")
@@ -71,6 +76,19 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	switch *placement {
+	case "shared":
+	case "split":
+		if o.clientCPUs == "" && o.serverCPUs == "" {
+			var ok bool
+			if o.serverCPUs, o.clientCPUs, ok = splitCPUs(); !ok {
+				say("placement: fewer than two CPUs (or not Linux), the clients share the server's")
+			}
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "bad -placement %q: split or shared\n", *placement)
+		os.Exit(2)
 	}
 	var err error
 	if o.clients, err = ints(*clients); err == nil {
@@ -84,6 +102,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench/ldap:", err)
 		os.Exit(1)
 	}
+}
+
+// placement says where the server under test and the clients ran.
+func (o options) placement() string {
+	if o.serverCPUs == "" && o.clientCPUs == "" {
+		return "the server and the clients shared every CPU"
+	}
+	return fmt.Sprintf("the server on CPUs %s, the clients on CPUs %s", cmp.Or(o.serverCPUs, "any"), cmp.Or(o.clientCPUs, "any"))
 }
 
 func set(s string) map[string]bool {

@@ -30,6 +30,7 @@ func (b *bench) measureAll(ctx context.Context) error {
 		return err
 	}
 	say("both servers answer %d checked requests (every class, every %dth login) identically", checked, b.o.verifyStride)
+	say("placement while measuring: %s", b.o.placement())
 
 	dns, pws := make([]string, len(p.bindUsers)), make([]string, len(p.bindUsers))
 	for i, l := range p.bindUsers {
@@ -62,6 +63,7 @@ func (b *bench) measureAll(ctx context.Context) error {
 			for _, q := range r.latencies {
 				b.rep.add(fmt.Sprintf("%s-p%g", name, q), res[0].pct(q), res[1].pct(q), "ms")
 			}
+			b.rep.add(name+"-socket-p99", res[0].socketPct(99), res[1].socketPct(99), "ms")
 		}
 	}
 	return nil
@@ -113,8 +115,8 @@ func (b *bench) measureOne(ctx context.Context, s server, w workload, c int, rea
 		}
 	}
 	ops := float64(max(r.ops, 1))
-	say("%-5s c=%-2d %-5s %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %6.0f µs/op  client CPU %5.0f µs/op  context switches/op server %.2f client %.2f",
-		w.name, c, s.name, r.rate(), r.pct(50), r.pct(99), r.cpuPerOp(),
+	say("%-5s c=%-2d %-5s %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms (at the socket %.3f, %.3f)  server CPU %6.0f µs/op  client CPU %5.0f µs/op  context switches/op server %.2f client %.2f",
+		w.name, c, s.name, r.rate(), r.pct(50), r.pct(99), r.socketPct(50), r.socketPct(99), r.cpuPerOp(),
 		float64(r.clientCPU)/float64(time.Microsecond)/ops, float64(r.serverCS)/ops, float64(r.clientCS)/ops)
 	if rt != "" {
 		say("      Préau runtime (warm-up included): %s", rt)

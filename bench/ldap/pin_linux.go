@@ -51,3 +51,24 @@ func pin(pid int, list string) error {
 	}
 	return nil
 }
+
+// splitCPUs divides the CPUs this process may use between the server under
+// test and the load generator: the last quarter (at least one CPU) to the
+// clients, the rest to the server. ok is false with fewer than two CPUs.
+func splitCPUs() (server, clients string, ok bool) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return "", "", false
+	}
+	var ids []string
+	for c := range len(set) * 64 {
+		if set.IsSet(c) {
+			ids = append(ids, strconv.Itoa(c))
+		}
+	}
+	if len(ids) < 2 {
+		return "", "", false
+	}
+	k := max(len(ids)/4, 1)
+	return strings.Join(ids[:len(ids)-k], ","), strings.Join(ids[len(ids)-k:], ","), true
+}

@@ -23,10 +23,12 @@ func (r *report) add(workload string, preau, peer float64, unit string) {
 }
 
 // print writes the RESULT lines, after comment lines saying how to read them.
-func (r *report) print(w io.Writer, scheme string) {
+func (r *report) print(w io.Writer, scheme, placement string) {
 	fmt.Fprintln(w, "# peer = Debian's slapd (OpenLDAP 2.5, back-mdb); ratio = preau/peer.")
 	fmt.Fprintln(w, "# ops/s: higher is better, ratio > 1 means Préau is faster.")
 	fmt.Fprintln(w, "# ms (p50/p99 latency) and s (load, start): lower is better, ratio < 1 means Préau is faster.")
+	fmt.Fprintln(w, "# -socket-p99: until the answer reached the client's socket (kernel receive timestamp), without the clients' own waits.")
+	fmt.Fprintln(w, "# placement: "+placement+".")
 	fmt.Fprintln(w, "# slapd binds: "+scheme+".")
 	for _, l := range r.lines {
 		ratio := 0.0

@@ -66,7 +66,7 @@ func run(o options) error {
 	if err := b.measureAll(ctx); err != nil {
 		return err
 	}
-	b.rep.print(os.Stdout, b.scheme)
+	b.rep.print(os.Stdout, b.scheme, b.o.placement())
 	return nil
 }
 

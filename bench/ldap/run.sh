@@ -14,10 +14,16 @@
 # ratio = preau/peer: above 1 is better for ops/s, below 1 for ms and s.
 # Needs the Debian package slapd (slapd, slapadd, /etc/ldap/schema,
 # /usr/lib/ldap with the argon2 and memberof modules); ldap-utils is not
-# needed. About 4 minutes with the default 10 s per run.
+# needed. About 4 minutes with the default 10 s per run. While measuring,
+# the server under test runs on CPUs of its own and the clients on the last
+# quarter of the CPUs (at least one): on two cores, one each
+# (-placement shared: both on every CPU, as before session 19). Latencies
+# are given as the clients saw them and, as -socket-p99, until the answer
+# reached the client's socket (kernel receive timestamps).
 # Usage: bench/ldap/run.sh [-duration 10s] [-warmup 1s] [-clients 1,8,32]
 #   [-bind-clients 1,8] [-cpuprofile DIR] [-keep] [-servers preau,slapd]
-#   [-workloads uid,class,bind] [-client-cpus 1 -server-cpus 0] [-server-procs 8]
+#   [-workloads uid,class,bind] [-placement split|shared]
+#   [-client-cpus 1 -server-cpus 0] [-server-procs 8]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ ! -x /usr/sbin/slapd ] || [ ! -x /usr/sbin/slapadd ]; then

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -33,7 +34,8 @@ type workload struct {
 type result struct {
 	ops       int
 	elapsed   time.Duration
-	lat       []time.Duration // sorted
+	lat       []time.Duration // sorted, as the clients saw them
+	socket    []time.Duration // sorted, until the answer reached the client's socket (empty: unknown)
 	serverCPU time.Duration   // CPU the server used while measured
 	clientCPU time.Duration   // CPU this process (the clients) used
 	serverCS  int64           // the server's context switches, all threads
@@ -43,12 +45,24 @@ type result struct {
 func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
 
 // pct returns the p-th percentile latency in milliseconds.
-func (r result) pct(p float64) float64 {
-	if len(r.lat) == 0 {
+func (r result) pct(p float64) float64 { return percentile(r.lat, p) }
+
+// socketPct returns the p-th percentile of the times until the answers
+// reached the clients' sockets, in milliseconds (NaN when unknown).
+func (r result) socketPct(p float64) float64 {
+	if len(r.socket) < len(r.lat) {
+		return math.NaN()
+	}
+	return percentile(r.socket, p)
+}
+
+// percentile returns the p-th percentile of sorted in milliseconds.
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := min(int(p/100*float64(len(r.lat))), len(r.lat)-1)
-	return float64(r.lat[i]) / float64(time.Millisecond)
+	i := min(int(p/100*float64(len(sorted))), len(sorted)-1)
+	return float64(sorted[i]) / float64(time.Millisecond)
 }
 
 // cpuPerOp returns the server's CPU time per operation in microseconds.
@@ -58,7 +72,14 @@ func (r result) cpuPerOp() float64 {
 
 // measure runs w on srv from clients connections, each its own goroutine
 // with its own random sequence, for warm + dur; operations that start
-// during the warm-up are not counted. Any failed operation ends the run
+// during the warm-up are not counted. Each operation is timed twice: as
+// its client saw it (from before the request's write until the answer is
+// read and checked) and until the answer's last segment reached the
+// client's socket (the kernel's receive timestamp). On a machine where
+// the clients share the cores with the server, the first includes the
+// clients' own waits for a core after the answer arrived; the second is
+// the server's answer time as a client on a machine of its own would see
+// it, less that client's reading. Any failed operation ends the run
 // with an error: both servers must answer every request correctly.
 func measure(ctx context.Context, srv server, w workload, clients int, warm, dur time.Duration, readerDN, readerPW string) (result, error) {
 	conns := make([]*wireConn, clients)
@@ -83,7 +104,7 @@ func measure(ctx context.Context, srv server, w workload, clients int, warm, dur
 	}
 	begin := time.Now()
 	from, until := begin.Add(warm), begin.Add(warm+dur)
-	lats := make([][]time.Duration, clients)
+	lats, sockets := make([][]time.Duration, clients), make([][]time.Duration, clients)
 	errs := make([]error, clients)
 	var wg sync.WaitGroup
 	type mark struct {
@@ -101,7 +122,7 @@ func measure(ctx context.Context, srv server, w workload, clients int, warm, dur
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(i), 42))
-			lat := make([]time.Duration, 0, 1<<14)
+			lat, socket := make([]time.Duration, 0, 1<<14), make([]time.Duration, 0, 1<<14)
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				if !t0.Before(until) {
@@ -113,9 +134,12 @@ func measure(ctx context.Context, srv server, w workload, clients int, warm, dur
 				}
 				if !t0.Before(from) {
 					lat = append(lat, time.Since(t0))
+					if rx := c.received(); rx != 0 {
+						socket = append(socket, time.Duration(max(rx-t0.UnixNano(), 0)))
+					}
 				}
 			}
-			lats[i] = lat
+			lats[i], sockets[i] = lat, socket
 		}()
 	}
 	wg.Wait()
@@ -128,11 +152,13 @@ func measure(ctx context.Context, srv server, w workload, clients int, warm, dur
 			return result{}, fmt.Errorf("%s on %s: %w", w.name, srv.name, errs[i])
 		}
 		res.lat = append(res.lat, lats[i]...)
+		res.socket = append(res.socket, sockets[i]...)
 	}
 	if err := ctx.Err(); err != nil {
 		return result{}, err
 	}
 	slices.Sort(res.lat)
+	slices.Sort(res.socket)
 	res.ops = len(res.lat)
 	return res, nil
 }

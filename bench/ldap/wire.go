@@ -20,11 +20,12 @@ import (
 // two-core machine the clients would then measure themselves. The answers
 // themselves are checked with go-ldap beforehand (verify.go).
 type wireConn struct {
-	c   net.Conn
-	r   *bufio.Reader
-	id  int64
-	buf []byte // the message being read
-	out []byte // the request being sent
+	c      net.Conn
+	r      *bufio.Reader
+	stamps *stampReader // the kernel's receive times, nil where unavailable
+	id     int64
+	buf    []byte // the message being read
+	out    []byte // the request being sent
 }
 
 func dialWire(addr string) (*wireConn, error) {
@@ -32,7 +33,27 @@ func dialWire(addr string) (*wireConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wireConn{c: c, r: bufio.NewReaderSize(c, 64<<10)}, nil
+	w := &wireConn{c: c}
+	if tc, ok := c.(*net.TCPConn); ok {
+		w.stamps = newStampReader(tc)
+	}
+	if w.stamps != nil {
+		w.r = bufio.NewReaderSize(w.stamps, 64<<10)
+	} else {
+		w.r = bufio.NewReaderSize(c, 64<<10)
+	}
+	return w, nil
+}
+
+// received returns when the last bytes read reached the socket
+// (UnixNano, the kernel's receive timestamp), or 0 when unknown. After an
+// operation of the closed loop, that is when its answer's last segment
+// arrived: nothing else is in flight on the connection.
+func (w *wireConn) received() int64 {
+	if w.stamps == nil {
+		return 0
+	}
+	return w.stamps.last
 }
 
 func (w *wireConn) Close() error { return w.c.Close() }

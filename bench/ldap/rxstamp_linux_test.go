@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) the Préau authors
+
+package main
+
+import (
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStampReaderTimesArrival checks that the receive timestamp of a read
+// is when the data reached the socket, not when it was read: the data is
+// read 50 ms after it was written.
+func TestStampReaderTimesArrival(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sent := make(chan time.Time, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		sent <- time.Now()
+		_, _ = c.Write([]byte("bonjour"))
+		time.Sleep(time.Second) // keep the connection open while read
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newStampReader(c.(*net.TCPConn))
+	if s == nil {
+		t.Fatal("SO_TIMESTAMPNS refused on a loopback TCP socket")
+	}
+	before := <-sent
+	time.Sleep(50 * time.Millisecond)
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(s, buf); err != nil {
+		t.Fatal(err)
+	}
+	read := time.Now()
+	if string(buf) != "bonjour" {
+		t.Fatalf("read %q", buf)
+	}
+	at := time.Unix(0, s.last)
+	if at.Before(before.Add(-time.Millisecond)) || at.After(read.Add(-40*time.Millisecond)) {
+		t.Fatalf("received at %v: want between the write (%v) and 40 ms before the read (%v)", at, before, read)
+	}
+}
+
+// TestSplitCPUsPartitions checks that the server's and the clients' CPUs
+// are disjoint, non-empty and cover every CPU.
+func TestSplitCPUsPartitions(t *testing.T) {
+	server, clients, ok := splitCPUs()
+	if !ok {
+		t.Skip("fewer than two CPUs: nothing to split")
+	}
+	seen := map[string]bool{}
+	for _, list := range []string{server, clients} {
+		if list == "" {
+			t.Fatalf("empty side: server %q clients %q", server, clients)
+		}
+		for _, c := range strings.Split(list, ",") {
+			if seen[c] {
+				t.Fatalf("CPU %s on both sides: server %q clients %q", c, server, clients)
+			}
+			seen[c] = true
+		}
+	}
+	if len(seen) != runtime.NumCPU() {
+		t.Fatalf("%d CPUs split (server %q clients %q), the process may use %d", len(seen), server, clients, runtime.NumCPU())
+	}
+}
