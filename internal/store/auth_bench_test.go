@@ -80,7 +80,8 @@ func BenchmarkMorningBurst(b *testing.B) {
 			hash := a.Hash("Bonjour-Cartable-2026")
 			// The raw rate on every core with one Go processor per core (the
 			// best the machine does); logins with the Go processors the run
-			// gives (-cpu; preau serve runs core.ServerProcs).
+			// gives (-cpu; preau serve runs Go's default, one per core, unless
+			// GOMAXPROCS is set).
 			cores, procs := core.CPUs(), runtime.GOMAXPROCS(0)
 			b.ResetTimer()
 			// Rounds of 100 alternate raw hashing and logins, so that a
