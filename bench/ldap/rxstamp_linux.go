@@ -14,7 +14,10 @@ import (
 
 // stampReader reads a TCP connection with recvmsg and keeps the kernel's
 // receive timestamp (SO_TIMESTAMPNS: the wall-clock time the last segment
-// a read consumed reached the socket) of the last read that returned data.
+// a read consumed reached the socket) of the last read that returned data,
+// or 0 when that read carried none: the kernel stamps packets only once
+// its timestamping is on, which happens shortly after the first socket of
+// the machine asks for it.
 // On loopback that is within microseconds of the server's write, whatever
 // the client's goroutine waits for a core afterwards: the measured loops
 // use it to time the server's answer apart from the load generator's own
@@ -54,6 +57,7 @@ func (s *stampReader) recvmsg(fd uintptr) bool {
 		return false // wait for the poller
 	}
 	if s.err == nil && s.n > 0 {
+		s.last = 0 // unknown unless this read carries a stamp
 		s.stamp(s.oob[:oobn])
 	}
 	return true

@@ -12,36 +12,66 @@ import (
 	"time"
 )
 
-// TestStampReaderTimesArrival checks that the receive timestamp of a read
-// is when the data reached the socket, not when it was read: the data is
-// read 50 ms after it was written.
-func TestStampReaderTimesArrival(t *testing.T) {
+// stampedPair returns both ends of a loopback TCP connection, the
+// client's read through a stampReader.
+func stampedPair(t *testing.T) (server net.Conn, client *stampReader) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	sent := make(chan time.Time, 1)
+	accepted := make(chan net.Conn, 1)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		sent <- time.Now()
-		_, _ = c.Write([]byte("bonjour"))
-		time.Sleep(time.Second) // keep the connection open while read
+		c, _ := ln.Accept()
+		accepted <- c
 	}()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close() })
 	s := newStampReader(c.(*net.TCPConn))
 	if s == nil {
 		t.Fatal("SO_TIMESTAMPNS refused on a loopback TCP socket")
 	}
-	before := <-sent
+	return server, s
+}
+
+// TestStampReaderTimesArrival checks that the receive timestamp of a read
+// is when the data reached the socket, not when it was read: the data is
+// read 50 ms after it was written.
+func TestStampReaderTimesArrival(t *testing.T) {
+	// The kernel turns timestamping on shortly after a first socket asks:
+	// until a byte comes stamped, reads give 0 (unknown), never a stale time.
+	warm, ws := stampedPair(t)
+	one := make([]byte, 1)
+	for i := 0; ; i++ {
+		if _, err := warm.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(ws, one); err != nil {
+			t.Fatal(err)
+		}
+		if ws.last != 0 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("no kernel receive timestamp after 200 reads")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	server, s := stampedPair(t)
+	before := time.Now()
+	if _, err := server.Write([]byte("bonjour")); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(50 * time.Millisecond)
 	buf := make([]byte, 7)
 	if _, err := io.ReadFull(s, buf); err != nil {
