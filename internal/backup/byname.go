@@ -281,8 +281,8 @@ func (r *Repo) restoreOneFile(ctx context.Context, t FilesTarget, sp *files.Spac
 	}
 	_ = node
 	for _, k := range freed {
-		if used, err := t.Store.BlobReferenced(ctx, k); err == nil && !used {
-			_ = t.Blobs.Delete(ctx, k)
+		if !files.IsInline(k) {
+			_, _ = t.Store.DropUnreferencedBlob(ctx, k, func(ctx context.Context) error { return t.Blobs.Delete(ctx, k) })
 		}
 	}
 	sp.Used += p.e.Size

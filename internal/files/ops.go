@@ -444,21 +444,34 @@ func (s *Service) dropBlob(ctx context.Context, key string) {
 	if IsInline(key) {
 		return
 	}
-	if err := s.blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
+	if err := s.deleteBlob(ctx, key); err != nil {
 		s.log.Warn("deleting an unused blob failed", "key", key, "err", err)
 	}
 }
 
-// free deletes blobs that nothing references any more.
+// deleteBlob deletes a blob-store object, even when ctx is cancelled
+// after the change that freed it committed.
+func (s *Service) deleteBlob(ctx context.Context, key string) error {
+	return s.blobs.Delete(context.WithoutCancel(ctx), key)
+}
+
+// dropUnreferenced deletes the blob-store object key if nothing refers to
+// it any more (Store.DropUnreferencedBlob) and reports whether it did.
+func (s *Service) dropUnreferenced(ctx context.Context, key string) bool {
+	dropped, err := s.st.DropUnreferencedBlob(ctx, key, func(ctx context.Context) error { return s.deleteBlob(ctx, key) })
+	if err != nil {
+		s.log.Warn("deleting an unused blob failed", "key", key, "err", err)
+	}
+	return dropped
+}
+
+// free deletes the blob-store objects among keys that nothing refers to
+// any more (inline contents went with the change that freed them).
 func (s *Service) free(ctx context.Context, keys []string) {
 	for _, k := range keys {
-		if k == "" {
-			continue
+		if k != "" && !IsInline(k) {
+			s.dropUnreferenced(ctx, k)
 		}
-		if used, err := s.st.BlobReferenced(ctx, k); err != nil || used {
-			continue
-		}
-		s.dropBlob(ctx, k)
 	}
 }
 

@@ -81,8 +81,7 @@ func (s *Service) Scrub(ctx context.Context, progress func(done int, bytes int64
 		return rep, err
 	}
 	for _, k := range orphans {
-		if used, err := s.st.BlobReferenced(ctx, k); err == nil && !used {
-			s.dropBlob(ctx, k)
+		if s.dropUnreferenced(ctx, k) {
 			rep.Orphans++
 		}
 	}

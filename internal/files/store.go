@@ -88,8 +88,11 @@ type Store interface {
 
 	// BlobRefs calls fn for every blob referenced by a node or a version.
 	BlobRefs(ctx context.Context, fn func(BlobRef) error) error
-	// BlobReferenced reports whether a node or version refers to key.
-	BlobReferenced(ctx context.Context, key string) (bool, error)
+	// DropUnreferencedBlob calls drop for the blob-store object key when
+	// no node or version refers to it, and reports whether it did; a copy
+	// adding a reference at the same time either keeps the object or
+	// fails (core.Conflict), never points at a dropped object.
+	DropUnreferencedBlob(ctx context.Context, key string, drop func(context.Context) error) (bool, error)
 	// ReadInline returns the content stored inline under key (see
 	// InlineMax), or a core.NotFound error.
 	ReadInline(ctx context.Context, key string) ([]byte, error)

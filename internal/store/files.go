@@ -551,7 +551,7 @@ func (db *DB) CopyTree(ctx context.Context, c *files.CopyOp) (*files.Node, error
 			} else {
 				cp.ModTime = tx.now
 			}
-			if err := tx.shareInline(cp.BlobKey); err != nil {
+			if err := tx.shareContent(cp.BlobKey); err != nil {
 				return nil, err
 			}
 			if err := tx.insertNode(&cp); err != nil {
@@ -738,7 +738,7 @@ func (db *DB) RestoreVersion(ctx context.Context, nodeID, versionID, by string, 
 		if err != nil {
 			return notFoundIf(op, err, "version")
 		}
-		if err := tx.shareInline(v.BlobKey); err != nil {
+		if err := tx.shareContent(v.BlobKey); err != nil {
 			return err
 		}
 		if _, err := tx.exec(`INSERT INTO file_versions (`+versionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -928,14 +928,6 @@ func (db *DB) BlobRefs(ctx context.Context, fn func(files.BlobRef) error) error 
 		}
 	}
 	return nil
-}
-
-// BlobReferenced reports whether a node or a version refers to key.
-func (db *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
-	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM file_nodes WHERE blob_key = $1) +
-		(SELECT COUNT(*) FROM file_versions WHERE blob_key = $1)`, key).Scan(&n)
-	return n > 0, db.classify("store.BlobReferenced", err)
 }
 
 // GroupMembers lists a group's members and owners.

@@ -18,7 +18,7 @@ const (
 	readInlineSQL   = `SELECT data FROM file_inline WHERE content_key = $1`
 	// dropInlineSQL deletes an inline content nothing refers to any more;
 	// run in the transaction that dropped the last reference, after
-	// lockInlineSQL (see shareInline).
+	// lockInlineSQL (see shareContent).
 	dropInlineSQL = `DELETE FROM file_inline WHERE content_key = $1
 		AND NOT EXISTS (SELECT 1 FROM file_nodes WHERE blob_key = $1)
 		AND NOT EXISTS (SELECT 1 FROM file_versions WHERE blob_key = $1)`
@@ -50,38 +50,101 @@ func (tx *Tx) insertInline(key string, data []byte) error {
 	return err
 }
 
-// Copies against deletions (PostgreSQL). A copy adds a reference to an
-// inline content that its transaction read earlier; a concurrent
-// transaction dropping the content's last other reference would not see
-// the uncommitted copy and delete the content under it. So a transaction
-// adding a reference first takes a share lock on the content's row, and one
-// deleting it first takes the row's update lock, then checks references in
-// a new statement (READ COMMITTED: it sees what committed meanwhile).
-// Whichever comes second waits for the first: the deletion then finds the
-// copy's reference and keeps the content, or the copy finds the content
-// gone and fails cleanly (Conflict) instead of pointing at nothing.
+// Copies against deletions (PostgreSQL). A copy adds a reference to a
+// content that its transaction read earlier; a concurrent transaction
+// dropping the content's last other reference would not see the uncommitted
+// copy and delete the content under it. So a transaction adding a reference
+// first takes a share lock on the content, and one deleting it first takes
+// the exclusive lock, then checks references in a new statement (READ
+// COMMITTED: it sees what committed meanwhile). Whichever comes second
+// waits for the first: the deletion then finds the copy's reference and
+// keeps the content, or the copy finds the content gone and fails cleanly
+// (Conflict) instead of pointing at nothing. An inline content's lock is
+// its row's; a blob-store object has no row, so its lock is a transaction
+// advisory lock on its key's hash, and its deletion is DropUnreferencedBlob.
 // SQLite's single writer already runs them one after the other.
 const (
 	shareInlineSQL = `SELECT 1 FROM file_inline WHERE content_key = $1 FOR SHARE`
 	lockInlineSQL  = `SELECT 1 FROM file_inline WHERE content_key = $1 FOR UPDATE`
+	shareBlobSQL   = `SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))`
+	lockBlobSQL    = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
+	blobUsedSQL    = `SELECT EXISTS (SELECT 1 FROM file_nodes WHERE blob_key = $1)
+		OR EXISTS (SELECT 1 FROM file_versions WHERE blob_key = $1)`
 )
 
-// shareInline takes the share lock of a reference being added to key
-// (PostgreSQL; nothing for blob-store keys or on SQLite).
-func (tx *Tx) shareInline(key string) error {
-	if !files.IsInline(key) || tx.db.d.name != "postgres" {
+// errContentGone is a copy's error when the content it read was deleted
+// before it could take the content's lock.
+func errContentGone() error {
+	return core.E("store.shareContent", core.Conflict, "the content being copied was deleted meanwhile; try again")
+}
+
+// shareContent takes the share lock of a reference being added to key
+// (PostgreSQL; nothing for a folder or on SQLite).
+func (tx *Tx) shareContent(key string) error {
+	if key == "" || tx.db.d.name != "postgres" {
 		return nil
 	}
-	var one int
-	err := tx.queryRow(shareInlineSQL, key).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return core.E("store.shareInline", core.Conflict, "the content being copied was deleted meanwhile; try again")
+	var found bool
+	if files.IsInline(key) {
+		var one int
+		err := tx.queryRow(shareInlineSQL, key).Scan(&one)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		found = err == nil
+	} else {
+		if _, err := tx.exec(shareBlobSQL, key); err != nil {
+			return err
+		}
+		// The copy's source is a committed reference unless a purge
+		// committed since the copy read it (and may have dropped the object).
+		if err := tx.queryRow(blobUsedSQL, key).Scan(&found); err != nil {
+			return err
+		}
 	}
-	return err
+	if !found {
+		return errContentGone()
+	}
+	return nil
+}
+
+// DropUnreferencedBlob calls drop for a blob-store object when no node or
+// version refers to key any more, and reports whether it did. On
+// PostgreSQL it checks and drops under key's exclusive lock (see
+// shareContent), so that a copy adding a reference meanwhile either
+// commits first and keeps the object, or fails cleanly; on SQLite a copy
+// cannot be in flight between the check and the drop of an object no
+// committed row refers to, since its source is gone.
+func (db *DB) DropUnreferencedBlob(ctx context.Context, key string, drop func(context.Context) error) (bool, error) {
+	const op = "store.DropUnreferencedBlob"
+	if files.IsInline(key) {
+		return false, core.E(op, core.Invalid, "%s is kept in the database, not in the blob store", key)
+	}
+	if db.d.name != "postgres" {
+		var used bool
+		if err := db.r.QueryRowContext(ctx, blobUsedSQL, key).Scan(&used); err != nil || used {
+			return false, db.classify(op, err)
+		}
+		return true, drop(ctx)
+	}
+	dropped := false
+	err := db.write(ctx, op, func(tx *Tx) error {
+		dropped = false
+		if _, err := tx.exec(lockBlobSQL, key); err != nil {
+			return err
+		}
+		var used bool
+		if err := tx.queryRow(blobUsedSQL, key).Scan(&used); err != nil || used {
+			return err
+		}
+		dropped = true
+		return drop(ctx)
+	})
+	return dropped && err == nil, err
 }
 
 // lockInline takes the update locks of the inline contents among keys
-// (PostgreSQL; see shareInline). A transaction that may drop the last
+// (PostgreSQL; see shareContent). A transaction that may drop the last
 // reference to a content calls it as soon as it knows the keys, before it
 // changes a space's usage: a copy takes its share lock before that too, so
 // both take their locks in the same order and cannot deadlock.
