@@ -14,7 +14,7 @@ import (
 // servicePages are the console's application accounts pages (INF-ANN-6).
 func (a *App) servicePages(rd *web.Renderer) *serviceweb.Handler {
 	return serviceweb.New(serviceweb.Deps{Directory: a.dir, Passwords: a.auth, Scopes: a.db, Renderer: rd,
-		BaseDN: a.cfg.LDAP.BaseDN, LDAPURLs: a.ldapURLs, Journal: a.db.Journal, Log: a.log})
+		BaseDN: a.cfg.LDAP.BaseDN, LDAPURLs: a.ldapURLs, Journal: a.db.Journal, FindJournal: a.db.FindJournal, Log: a.log})
 }
 
 // ldapURLs returns the addresses of the LDAP listeners as an application

@@ -86,8 +86,14 @@ func TestServiceAccountWebUI_INF_ANN_6(t *testing.T) {
 	if id == nil || strings.Contains(list, pw) {
 		t.Fatalf("list:\n%s", list)
 	}
-	if _, acct := n.get("/admin/services/" + id[1]); strings.Contains(acct, pw) || !strings.Contains(acct, "svc-moodle") {
+	_, acct := n.get("/admin/services/" + id[1])
+	if strings.Contains(acct, pw) || !strings.Contains(acct, "svc-moodle") {
 		t.Fatal("the account page shows the password again, or not the account")
+	}
+	// ldapsearch's binds are journaled: the page tells when and from where
+	// the application last bound.
+	if !strings.Contains(acct, "Dernière connexion LDAP") || !strings.Contains(acct, "depuis 127.0.0.1") {
+		t.Fatalf("the account page does not show the last LDAP bind:\n%s", acct)
 	}
 	t.Run("axe", func(t *testing.T) {
 		if testing.Short() {

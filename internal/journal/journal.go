@@ -92,6 +92,7 @@ type Filter struct {
 	Action   string    // prefix match on Action, e.g. "directory.person."
 	Actor    string    // actor login
 	Target   string    // target ID or name
+	TargetID string    // exact target ID (indexed: quick newest first)
 	Result   Result
 	AfterID  int64 // ID > AfterID, for keyset paging and streaming exports
 	Limit    int   // 0 means the store's default page size

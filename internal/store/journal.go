@@ -77,6 +77,9 @@ func (db *DB) FindJournal(ctx context.Context, f journal.Filter) ([]*journal.Ent
 	if f.Target != "" {
 		where = append(where, "(target_id = "+arg(f.Target)+" OR target_name = "+arg(f.Target)+")")
 	}
+	if f.TargetID != "" {
+		where = append(where, "target_id = "+arg(f.TargetID))
+	}
 	if f.Result != "" {
 		where = append(where, "result = "+arg(string(f.Result)))
 	}

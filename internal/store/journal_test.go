@@ -166,3 +166,40 @@ func TestPurgeKeepsChainVerifiable(t *testing.T) {
 		}
 	})
 }
+
+// TestJournalNewestForTargetID: the newest entry about one target ID, of one
+// action and result, as an application account's page asks for its last
+// LDAP bind; the target's name and other targets' entries do not match.
+func TestJournalNewestForTargetID(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		app, other := core.NewID(), core.NewID()
+		for i, e := range []journal.Entry{
+			{Action: "auth.login", TargetID: app, TargetName: "moodle", Source: "10.0.0.1"},
+			{Action: "auth.login", TargetID: app, TargetName: "moodle", Source: "10.0.0.2"},
+			{Action: "auth.login", TargetID: app, TargetName: "moodle", Source: "10.0.0.3", Result: journal.Refused},
+			{Action: "auth.logout", TargetID: app, TargetName: "moodle", Source: "10.0.0.4"},
+			{Action: "auth.login", TargetID: other, TargetName: app, Source: "10.0.0.5"},
+		} {
+			e.Chain, e.TargetType, e.Channel = journal.DeploymentChain, "person", string(core.ChannelLDAP)
+			if e.Result == "" {
+				e.Result = journal.Done
+			}
+			if err := db.Journal(ctx, e); err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+		}
+		es, err := db.FindJournal(ctx, journal.Filter{TargetID: app, Action: "auth.login", Result: journal.Done,
+			NewFirst: true, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 || es[0].Source != "10.0.0.2" {
+			t.Fatalf("newest successful bind of the account: %+v, want the one from 10.0.0.2", es)
+		}
+		if es, err = db.FindJournal(ctx, journal.Filter{TargetID: core.NewID(), Limit: 1}); err != nil || len(es) != 0 {
+			t.Fatalf("an unknown target: %d entries, %v", len(es), err)
+		}
+	})
+}

@@ -77,6 +77,10 @@ type Deps struct {
 	// Journal records the changes these pages refuse themselves (the
 	// services journal the refusals they decide); nil records none.
 	Journal func(ctx context.Context, e journal.Entry) error
+	// FindJournal reads the journal: an account's page shows its last
+	// successful LDAP bind (dirldap journals each as "auth.login" about the
+	// account). nil shows none.
+	FindJournal func(ctx context.Context, f journal.Filter) ([]*journal.Entry, error)
 	// Log receives what cannot be shown to the user; nil for slog's default.
 	Log *slog.Logger
 }

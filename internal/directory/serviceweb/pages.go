@@ -4,6 +4,7 @@
 package serviceweb
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/preau/preau/internal/core"
 	"github.com/preau/preau/internal/directory"
 	"github.com/preau/preau/internal/directory/dirldap"
+	"github.com/preau/preau/internal/journal"
 	"github.com/preau/preau/internal/web"
 )
 
@@ -63,6 +65,10 @@ type formView struct {
 	Attrs    []attrOption
 	Profiles []profileOption
 	Extra    string // attributes outside the preset, comma-separated
+	// LastBind is the account's last successful bind (nil: none
+	// journaled); ShowLastBind is false when the journal is not readable here.
+	LastBind     *journal.Entry
+	ShowLastBind bool
 }
 
 // secretView shows a new password once, with what an application needs to
@@ -158,6 +164,7 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, s *scope, a
 	if a != nil {
 		v.EstNames = h.estNames(s, a)
 		v.BindDN = h.bindDN(s, a)
+		v.LastBind, v.ShowLastBind = h.lastBind(r.Context(), a)
 	}
 	tmpl := "services/new"
 	if a != nil {
@@ -165,6 +172,24 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, s *scope, a
 	}
 	h.Renderer.Page(w, r, code, tmpl, v)
 	return nil
+}
+
+// lastBind returns the account's last successful bind, and false when the
+// journal cannot be read here (the page then says nothing about it).
+func (h *Handler) lastBind(ctx context.Context, a *directory.Person) (*journal.Entry, bool) {
+	if h.FindJournal == nil {
+		return nil, false
+	}
+	es, err := h.FindJournal(ctx, journal.Filter{TargetID: a.ID, Action: "auth.login", Result: journal.Done,
+		NewFirst: true, Limit: 1})
+	if err != nil {
+		h.Log.Warn("reading an application account's last bind failed", "account", a.Login, "err", err)
+		return nil, false
+	}
+	if len(es) == 0 {
+		return nil, true
+	}
+	return es[0], true
 }
 
 // bindDN is the DN the account binds with (its login is accepted too).

@@ -83,6 +83,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	h := serviceweb.New(serviceweb.Deps{Directory: dir, Passwords: w.auth, Scopes: db, Renderer: rd, Journal: db.Journal,
+		FindJournal: db.FindJournal,
 		LDAPURLs: func() []string { return []string{"ldap://annuaire.test:389", "ldaps://annuaire.test:636"} }})
 	mux := http.NewServeMux()
 	h.Routes(mux, func(next http.Handler) http.Handler { return next })
@@ -459,4 +460,36 @@ func TestServiceAccountPagesInEnglish(t *testing.T) {
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
 	contains(t, string(b), "New application account", "<legend>Attributes read</legend>", "Profiles seen")
+}
+
+// CARINE: INF-ANN-6 — an application account's page tells whether and when
+// the application last bound (each successful LDAP bind is journaled as
+// "auth.login" about the account), so that a technician finds the
+// accounts nothing uses any more; refused binds do not count.
+func TestServiceAccountLastBind_INF_ANN_6(t *testing.T) {
+	w := newWorld(t)
+	r, body := w.post(serviceweb.Path, createForm("svc-wifi", w.est.ID, []string{"uid"}, nil))
+	if r.StatusCode != 200 {
+		t.Fatalf("create: %d\n%s", r.StatusCode, body)
+	}
+	a := w.account("svc-wifi")
+	page := serviceweb.Path + "/" + a.ID
+	_, body = w.get(page)
+	contains(t, body, "Dernière connexion LDAP", "aucune connexion enregistrée")
+	bind := func(source string, result journal.Result) {
+		t.Helper()
+		e := journal.Entry{Chain: w.est.ID, Action: "auth.login", TargetType: "person", TargetID: a.ID,
+			TargetName: a.Login, Result: result}
+		e.SetActor(core.Principal{PersonID: a.ID, Login: a.Login, Channel: core.ChannelLDAP, Source: source})
+		must(t, w.db.Journal(context.Background(), e))
+	}
+	bind("10.20.0.7", journal.Done)
+	bind("10.20.0.66", journal.Refused)
+	_, body = w.get(page)
+	contains(t, body, "Dernière connexion LDAP", "depuis 10.20.0.7")
+	if strings.Contains(body, "aucune connexion enregistrée") || strings.Contains(body, "10.20.0.66") {
+		t.Fatalf("the page shows no bind, or the refused one:\n%s", body)
+	}
+	_, body = w.get(page + "?lang=en")
+	contains(t, body, "Last LDAP bind", "from 10.20.0.7")
 }
