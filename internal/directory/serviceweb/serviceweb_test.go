@@ -84,7 +84,7 @@ func newWorld(t *testing.T) *world {
 	}
 	h := serviceweb.New(serviceweb.Deps{Directory: dir, Passwords: w.auth, Scopes: db, Renderer: rd, Journal: db.Journal,
 		FindJournal: db.FindJournal,
-		LDAPURLs: func() []string { return []string{"ldap://annuaire.test:389", "ldaps://annuaire.test:636"} }})
+		LDAPURLs:    func() []string { return []string{"ldap://annuaire.test:389", "ldaps://annuaire.test:636"} }})
 	mux := http.NewServeMux()
 	h.Routes(mux, func(next http.Handler) http.Handler { return next })
 	w.srv = httptest.NewServer(rd.Wrap(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
