@@ -95,7 +95,7 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, s *scope,
 			return err
 		}
 	}
-	jf := journal.Filter{Target: p.ID, NewFirst: true, Limit: 50}
+	jf := journal.Filter{TargetID: p.ID, NewFirst: true, Limit: 50} // by ID: indexed, newest first
 	if !pr.Operator() {
 		// The chains of the establishments the principal manages; never
 		// the deployment's, which only operators read.
