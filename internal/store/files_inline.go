@@ -72,12 +72,6 @@ const (
 		OR EXISTS (SELECT 1 FROM file_versions WHERE blob_key = $1)`
 )
 
-// errContentGone is a copy's error when the content it read was deleted
-// before it could take the content's lock.
-func errContentGone() error {
-	return core.E("store.shareContent", core.Conflict, "the content being copied was deleted meanwhile; try again")
-}
-
 // shareContent takes the share lock of a reference being added to key
 // (PostgreSQL; nothing for a folder or on SQLite).
 func (tx *Tx) shareContent(key string) error {
@@ -103,7 +97,7 @@ func (tx *Tx) shareContent(key string) error {
 		}
 	}
 	if !found {
-		return errContentGone()
+		return core.E("store.shareContent", core.Conflict, "the content being copied was deleted meanwhile; try again")
 	}
 	return nil
 }
@@ -125,7 +119,10 @@ func (db *DB) DropUnreferencedBlob(ctx context.Context, key string, drop func(co
 		if err := db.r.QueryRowContext(ctx, blobUsedSQL, key).Scan(&used); err != nil || used {
 			return false, db.classify(op, err)
 		}
-		return true, drop(ctx)
+		if err := drop(ctx); err != nil {
+			return false, err
+		}
+		return true, nil
 	}
 	dropped := false
 	err := db.write(ctx, op, func(tx *Tx) error {
