@@ -551,6 +551,9 @@ func (db *DB) CopyTree(ctx context.Context, c *files.CopyOp) (*files.Node, error
 			} else {
 				cp.ModTime = tx.now
 			}
+			if beforeShareForTest != nil {
+				beforeShareForTest()
+			}
 			if err := tx.shareContent(cp.BlobKey); err != nil {
 				return nil, err
 			}

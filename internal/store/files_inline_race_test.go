@@ -89,3 +89,47 @@ func copyRacesPurge(t *testing.T, cfg files.Config, content string) {
 		}
 	})
 }
+
+// TestCopyAfterPurgeFailsCleanly: the copy has read the original, which is
+// then trashed and purged (content deleted) before the copy locks its
+// content. The copy must fail with a conflict, not create a file pointing
+// at nothing; for an inline content and a blob-store object alike.
+// CARINE: UTI-ESF-10
+func TestCopyAfterPurgeFailsCleanly(t *testing.T) {
+	for name, c := range map[string]struct {
+		cfg     files.Config
+		content string
+	}{
+		"inline": {files.Config{}, "un petit contenu"},
+		"blob":   {files.Config{InlineMax: -1}, strings.Repeat("contenu ", 4000)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+				e := newFilesEnv(t, open, c.cfg)
+				if e.db.Dialect() != "postgres" {
+					t.Skip("SQLite runs writes one at a time: there is no race to provoke")
+				}
+				e.person(t, "lou", core.ProfilePupil)
+				ctx := e.as("lou")
+				e.put(t, ctx, "/home/a.txt", c.content)
+				var purgeErr error
+				restore := store.SetBeforeShareForTest(func() {
+					if purgeErr = e.svc.Remove(ctx, "/home/a.txt"); purgeErr == nil {
+						_, purgeErr = e.svc.PurgeTrash(ctx, "/home")
+					}
+				})
+				_, err := e.svc.Copy(ctx, "/home/a.txt", "/home/b.txt", false, false)
+				restore()
+				if purgeErr != nil {
+					t.Fatalf("remove and purge: %v", purgeErr)
+				}
+				if !core.IsKind(err, core.Conflict) {
+					t.Fatalf("copy of a content purged meanwhile: %v, want a conflict", err)
+				}
+				if _, err := e.read(ctx, "/home/b.txt"); !core.IsKind(err, core.NotFound) {
+					t.Fatalf("the failed copy left a file: %v", err)
+				}
+			})
+		})
+	}
+}

@@ -97,6 +97,19 @@ func SetAfterCopyForTest(fn func()) (restore func()) {
 	return func() { afterCopyForTest = prev }
 }
 
+// beforeShareForTest, when set, runs inside CopyTree's transaction after
+// it read the nodes to copy and before it locks their contents
+// (concurrency tests).
+var beforeShareForTest func()
+
+// SetBeforeShareForTest sets that hook and returns a function putting the
+// previous one back. Tests only.
+func SetBeforeShareForTest(fn func()) (restore func()) {
+	prev := beforeShareForTest
+	beforeShareForTest = fn
+	return func() { beforeShareForTest = prev }
+}
+
 // LockWaitersForTest counts the PostgreSQL sessions of this database
 // waiting for a lock (0 on SQLite). Tests only.
 func (db *DB) LockWaitersForTest(ctx context.Context) int {
