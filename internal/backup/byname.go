@@ -281,9 +281,7 @@ func (r *Repo) restoreOneFile(ctx context.Context, t FilesTarget, sp *files.Spac
 	}
 	_ = node
 	for _, k := range freed {
-		if !files.IsInline(k) {
-			_, _ = t.Store.DropUnreferencedBlob(ctx, k, func(ctx context.Context) error { return t.Blobs.Delete(ctx, k) })
-		}
+		_, _ = t.Store.DropUnreferencedBlob(ctx, k, func(ctx context.Context) error { return t.Blobs.Delete(ctx, k) })
 	}
 	sp.Used += p.e.Size
 	return nil

@@ -469,9 +469,7 @@ func (s *Service) dropUnreferenced(ctx context.Context, key string) bool {
 // any more (inline contents went with the change that freed them).
 func (s *Service) free(ctx context.Context, keys []string) {
 	for _, k := range keys {
-		if k != "" && !IsInline(k) {
-			s.dropUnreferenced(ctx, k)
-		}
+		s.dropUnreferenced(ctx, k)
 	}
 }
 

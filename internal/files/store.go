@@ -89,7 +89,8 @@ type Store interface {
 	// BlobRefs calls fn for every blob referenced by a node or a version.
 	BlobRefs(ctx context.Context, fn func(BlobRef) error) error
 	// DropUnreferencedBlob calls drop for the blob-store object key when
-	// no node or version refers to it, and reports whether it did; a copy
+	// no node or version refers to it, and reports whether it did (never
+	// for an inline key or ""); a copy
 	// adding a reference at the same time either keeps the object or
 	// fails (core.Conflict), never points at a dropped object.
 	DropUnreferencedBlob(ctx context.Context, key string, drop func(context.Context) error) (bool, error)

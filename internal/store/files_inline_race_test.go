@@ -5,6 +5,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +133,42 @@ func TestCopyAfterPurgeFailsCleanly(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestDropUnreferencedBlob: an object a file refers to is kept, one nothing
+// refers to is dropped, a failed drop is reported and not counted; an
+// inline key or no key never reaches the blob store.
+// CARINE: UTI-ESF-10
+func TestDropUnreferencedBlob(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newFilesEnv(t, open, files.Config{InlineMax: -1})
+		e.person(t, "lou", core.ProfilePupil)
+		ctx := e.as("lou")
+		e.put(t, ctx, "/home/a.txt", "un contenu gardé")
+		var used string
+		if err := e.db.BlobRefs(ctx, func(r files.BlobRef) error { used = r.Key; return nil }); err != nil || used == "" {
+			t.Fatalf("the file's blob key: %q, %v", used, err)
+		}
+		calls := 0
+		drop := func(context.Context) error { calls++; return nil }
+		for _, k := range []string{used, "inline:" + core.NewID(), ""} {
+			if dropped, err := e.db.DropUnreferencedBlob(ctx, k, drop); err != nil || dropped {
+				t.Fatalf("key %q: dropped %v, %v", k, dropped, err)
+			}
+		}
+		if calls != 0 {
+			t.Fatalf("drop called %d times for a used, an inline and an empty key", calls)
+		}
+		orphan := "files/" + core.NewID()
+		if dropped, err := e.db.DropUnreferencedBlob(ctx, orphan, drop); err != nil || !dropped || calls != 1 {
+			t.Fatalf("an object nothing refers to: dropped %v, %v, %d calls", dropped, err, calls)
+		}
+		gone := errors.New("blob store unreachable")
+		if dropped, err := e.db.DropUnreferencedBlob(ctx, orphan, func(context.Context) error { return gone }); !errors.Is(err, gone) || dropped {
+			t.Fatalf("a failed drop: dropped %v, %v", dropped, err)
+		}
+		if got, err := e.read(ctx, "/home/a.txt"); err != nil || got != "un contenu gardé" {
+			t.Fatalf("the used object after the drops: %q, %v", got, err)
+		}
+	})
 }

@@ -167,7 +167,7 @@ func TestPurgeKeepsChainVerifiable(t *testing.T) {
 	})
 }
 
-// TestJournalNewestForTargetID: the newest entry about one target ID, of one
+// CARINE: INF-ANN-6 — the newest entry about one target ID, of one
 // action and result, as an application account's page asks for its last
 // LDAP bind; the target's name and other targets' entries do not match.
 func TestJournalNewestForTargetID(t *testing.T) {

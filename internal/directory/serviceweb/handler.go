@@ -212,11 +212,7 @@ func (h *Handler) account(r *http.Request) (*directory.Person, error) {
 		return nil, core.E("serviceweb", core.NotFound, "services.no_such")
 	}
 	if !mayAdminister(r.Context(), a) {
-		chain := ""
-		if len(a.Establishments) > 0 {
-			chain = a.Establishments[0]
-		}
-		h.refused(r, chain, a.Login, "does not administer the account's establishment")
+		h.refused(r, a.MainEstablishment(), a.Login, "does not administer the account's establishment")
 		return nil, core.E("serviceweb", core.Permission, "services.not_your_est")
 	}
 	return a, nil
